@@ -1,0 +1,757 @@
+// Package vasttest is an in-process fake of the Vast.ai API-key endpoints,
+// written from vast-api.md and independent of package vast (so a wrong JSON
+// tag in the client cannot hide behind shared types).
+//
+// It keeps accounts and keys in memory and answers like the real service:
+// real paths with their trailing slashes, JSON bodies and error envelopes,
+// scopes enforced per route (user_read to list keys and show the user,
+// user_write to create, delete and reset), soft delete (a deleted key then
+// gets 401 "Invalid user key", a second delete 404), keys minted as 64
+// lowercase hex, optional per-endpoint rate limits, and the api_key query
+// parameter still accepted (tests assert clients never use it).
+//
+// Faults are injected per request: a status and body, latency, a malformed
+// body, a dropped connection, before or after the real handler ran (the
+// latter models "the key was created but the answer was lost"). Every
+// request is logged for assertions.
+//
+// The Server is an http.Handler; NewServer starts it on a loopback port for
+// tests, and Start does the same for programs such as `vastguard demo`.
+package vasttest
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Categories are the eleven public permission categories (vast-api.md §3)
+// plus the two the route table also knows.
+var Categories = []string{
+	"instance_read", "instance_write", "user_read", "user_write",
+	"billing_read", "billing_write", "machine_read", "machine_write",
+	"misc", "team_read", "team_write", "agents_read", "agents_write",
+}
+
+// Route thresholds from the OpenAPI x-rate-limit values: the minimum
+// interval between two calls to one endpoint by one identity.
+var thresholds = map[string]time.Duration{
+	"create": 2 * time.Second,
+	"delete": 2 * time.Second,
+	"list":   1 * time.Second,
+	"show":   1 * time.Second,
+	"reset":  3 * time.Second,
+	"user":   1 * time.Second,
+}
+
+// TB is the part of testing.TB the fake needs; *testing.T satisfies it.
+// (Taking an interface keeps package testing out of binaries that embed the
+// fake for a demo.)
+type TB interface {
+	Helper()
+	Cleanup(func())
+}
+
+// Key is a key as the fake holds it.
+type Key struct {
+	ID          int64
+	UserID      int64
+	Name        string
+	Value       string // the secret; tests use it to assert nothing leaks
+	Permissions string // JSON object as stored; "" for a full-access key
+	CreatedAt   time.Time
+	Deleted     bool
+}
+
+// Scopes returns the categories the key holds.
+func (k Key) Scopes() []string {
+	if k.Permissions == "" {
+		return slices.Clone(Categories)
+	}
+	return scopesOf(k.Permissions)
+}
+
+// Request is one logged request.
+type Request struct {
+	Method string
+	Path   string
+	Query  string // raw query; clients should send none
+	Token  string // the bearer token sent, "" if none
+	KeyID  int64  // the key the token resolved to, 0 if none
+	Body   string
+	Status int    // status answered; 0 if the connection was dropped
+	Fault  string // which injected fault applied, if any
+}
+
+// Fault is an injected misbehaviour. Zero fields match anything.
+type Fault struct {
+	Method string // "GET", "POST", ...; "" matches any
+	Route  string // "list", "create", "show", "delete", "reset", "user"; "" matches any
+	Skip   int    // let this many matching requests through first
+	Times  int    // how many matching requests to affect; 0 means 1, -1 means all
+
+	// What happens. After means the real handler runs first and its effect
+	// (a created or deleted key) stands, and only the answer is replaced.
+	Status      int    // answer with this status (and Body); 0 keeps the real answer
+	Body        string // body for Status; default: a JSON error envelope
+	ContentType string // default: guessed from Body
+	EmptyBody   bool   // answer Status with no body at all
+	Delay       time.Duration
+	Drop        bool // close the connection without an answer
+	After       bool
+	Name        string // shown in the request log
+}
+
+// Server is a running or startable fake. Use New or NewServer.
+type Server struct {
+	// URL is the base URL (http://127.0.0.1:port) once started.
+	URL string
+
+	mu          sync.Mutex
+	keys        map[int64]*Key
+	byValue     map[string]*Key
+	users       map[int64]string // user id -> email
+	nextKey     int64
+	nextUser    int64
+	faults      []*faultState
+	log         []Request
+	now         func() time.Time
+	rateLimit   bool
+	lastCall    map[string]time.Time // route+identity -> time
+	listDeleted bool
+	resetShape  string
+	textLimit   bool
+	srv         *httptest.Server
+}
+
+type faultState struct {
+	Fault
+	seen, used int
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithClock sets the clock used for creation times and rate limits.
+func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
+
+// WithRateLimits enforces the documented minimum interval per endpoint and
+// identity (create 2s, delete 2s, list 1s, reset 3s), answering 429 with the
+// API's "API requests too frequent" text and no Retry-After header.
+func WithRateLimits() Option { return func(s *Server) { s.rateLimit = true } }
+
+// WithPlainText429 makes rate-limit answers plain text instead of
+// {"detail": ...} JSON; the real API sends both.
+func WithPlainText429() Option { return func(s *Server) { s.textLimit = true } }
+
+// WithDeletedInList makes the key list include soft-deleted keys with their
+// deleted_at set, as the real list may.
+func WithDeletedInList() Option { return func(s *Server) { s.listDeleted = true } }
+
+// WithResetShape picks the reset answer: "cli" (default) is
+// {"success": true, "new_api_key": ...}; "old-doc" is {"sent": true, "key": ...}.
+func WithResetShape(shape string) Option { return func(s *Server) { s.resetShape = shape } }
+
+// New returns a fake that is not listening yet; it is an http.Handler.
+func New(opts ...Option) *Server {
+	s := &Server{
+		keys:     map[int64]*Key{},
+		byValue:  map[string]*Key{},
+		users:    map[int64]string{},
+		nextKey:  1000,
+		nextUser: 100,
+		now:      time.Now,
+		lastCall: map[string]time.Time{},
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// NewServer starts a fake on a loopback port and closes it when the test
+// ends.
+func NewServer(tb TB, opts ...Option) *Server {
+	tb.Helper()
+	s := New(opts...)
+	s.Start()
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// Start listens on a loopback port and sets URL.
+func (s *Server) Start() {
+	s.srv = httptest.NewServer(s)
+	s.URL = s.srv.URL
+}
+
+// Close stops the listener, if any.
+func (s *Server) Close() {
+	if s.srv != nil {
+		s.srv.Close()
+	}
+}
+
+// Client returns an HTTP client for the started server.
+func (s *Server) Client() *http.Client {
+	if s.srv != nil {
+		return s.srv.Client()
+	}
+	return http.DefaultClient
+}
+
+// AddAccount creates an account with one full-access key (the kind the Vast
+// console makes by default) and returns the user id and that key's value.
+func (s *Server) AddAccount(email string) (userID int64, key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextUser++
+	s.users[s.nextUser] = email
+	k := s.addKeyLocked(s.nextUser, "default", "")
+	return s.nextUser, k.Value
+}
+
+// AddKey seeds a key for an account. permissions is a JSON object such as
+// {"api":{"user_read":{}}}; "" makes a full-access key.
+func (s *Server) AddKey(userID int64, name, permissions string) (id int64, value string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := s.addKeyLocked(userID, name, permissions)
+	return k.ID, k.Value
+}
+
+// SetCreatedAt backdates a key, for audits of old keys.
+func (s *Server) SetCreatedAt(id int64, t time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if k, ok := s.keys[id]; ok {
+		k.CreatedAt = t
+	}
+}
+
+func (s *Server) addKeyLocked(userID int64, name, perms string) *Key {
+	s.nextKey++
+	k := &Key{ID: s.nextKey, UserID: userID, Name: name, Value: newKeyValue(), Permissions: perms, CreatedAt: s.now().UTC()}
+	s.keys[k.ID] = k
+	s.byValue[k.Value] = k
+	return k
+}
+
+// NewKeyValue returns a fresh key-shaped value: 64 lowercase hex characters
+// from crypto/rand. Tests use it for keys that must not exist on the server.
+func NewKeyValue() string { return newKeyValue() }
+
+func newKeyValue() string {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// Keys returns every key the fake holds, deleted ones included, by id.
+func (s *Server) Keys() []Key {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Key, 0, len(s.keys))
+	for _, k := range s.keys {
+		out = append(out, *k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// LiveKeys returns the keys not deleted, by id.
+func (s *Server) LiveKeys() []Key {
+	var out []Key
+	for _, k := range s.Keys() {
+		if !k.Deleted {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// Key returns the key with id, deleted or not.
+func (s *Server) Key(id int64) (Key, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k, ok := s.keys[id]
+	if !ok {
+		return Key{}, false
+	}
+	return *k, true
+}
+
+// Requests returns the request log.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.log)
+}
+
+// ResetLog empties the request log.
+func (s *Server) ResetLog() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.log = nil
+}
+
+// Inject adds a fault; faults are checked in the order added.
+func (s *Server) Inject(f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, &faultState{Fault: f})
+}
+
+// ClearFaults removes every fault.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
+}
+
+// FailNext makes the next n requests to route answer status with the
+// API's usual body for it.
+func (s *Server) FailNext(route string, status, n int) {
+	s.Inject(Fault{Route: route, Status: status, Times: n})
+}
+
+var (
+	reKeyPath = regexp.MustCompile(`^/api/v0/auth/apikeys/([^/]+)/$`)
+)
+
+// route names the endpoint of a request, or "" for an unknown path.
+func route(method, path string) string {
+	switch {
+	case path == "/api/v0/auth/apikeys/" && method == http.MethodGet:
+		return "list"
+	case path == "/api/v0/auth/apikeys/" && method == http.MethodPost:
+		return "create"
+	case reKeyPath.MatchString(path) && method == http.MethodGet:
+		return "show"
+	case reKeyPath.MatchString(path) && method == http.MethodDelete:
+		return "delete"
+	case path == "/api/v0/commands/reset_apikey/" && method == http.MethodPut:
+		return "reset"
+	case (path == "/api/v0/users/current/" || path == "/api/v0/users/current") && method == http.MethodGet:
+		return "user"
+	}
+	return ""
+}
+
+// scope is the category each route needs ([SCOPE] route table).
+var scope = map[string]string{
+	"list": "user_read", "show": "user_read", "user": "user_read",
+	"create": "user_write", "delete": "user_write", "reset": "user_write",
+}
+
+// ServeHTTP answers one request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	token := ""
+	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
+		token = strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
+	}
+	if token == "" {
+		token = r.URL.Query().Get("api_key") // still accepted by the real API
+	}
+	rt := route(r.Method, r.URL.Path)
+	entry := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Token: token, Body: string(body)}
+
+	s.mu.Lock()
+	if k := s.byValue[token]; k != nil {
+		entry.KeyID = k.ID
+	}
+	f := s.matchFaultLocked(r.Method, rt)
+	s.mu.Unlock()
+
+	rec := &recorder{header: http.Header{}}
+	if f != nil {
+		entry.Fault = f.Name
+		if entry.Fault == "" {
+			entry.Fault = describe(f.Fault)
+		}
+		if f.Delay > 0 {
+			select {
+			case <-time.After(f.Delay):
+			case <-r.Context().Done():
+				s.logEntry(entry)
+				return
+			}
+		}
+		if f.After {
+			s.handle(rec, r, rt, token, body)
+		}
+		if f.Drop {
+			s.logEntry(entry)
+			drop(w)
+			return
+		}
+		if f.Status != 0 {
+			rec = &recorder{header: http.Header{}}
+			faultAnswer(rec, f.Fault, rt)
+		} else if !f.After {
+			s.handle(rec, r, rt, token, body)
+		}
+	} else {
+		s.handle(rec, r, rt, token, body)
+	}
+	entry.Status = rec.status
+	s.logEntry(entry)
+	for k, v := range rec.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.status)
+	w.Write(rec.body.Bytes())
+}
+
+func describe(f Fault) string {
+	switch {
+	case f.Drop:
+		return "drop"
+	case f.Status != 0:
+		return strconv.Itoa(f.Status)
+	case f.Delay > 0:
+		return "delay " + f.Delay.String()
+	}
+	return "fault"
+}
+
+func drop(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler)
+}
+
+func (s *Server) logEntry(e Request) {
+	s.mu.Lock()
+	s.log = append(s.log, e)
+	s.mu.Unlock()
+}
+
+func (s *Server) matchFaultLocked(method, rt string) *faultState {
+	for _, f := range s.faults {
+		if f.Method != "" && f.Method != method {
+			continue
+		}
+		if f.Route != "" && f.Route != rt {
+			continue
+		}
+		f.seen++
+		if f.seen <= f.Skip {
+			continue
+		}
+		times := f.Times
+		if times == 0 {
+			times = 1
+		}
+		if times > 0 && f.used >= times {
+			continue
+		}
+		f.used++
+		return f
+	}
+	return nil
+}
+
+// faultAnswer writes an injected status with a realistic body.
+func faultAnswer(w *recorder, f Fault, rt string) {
+	ct := f.ContentType
+	body := f.Body
+	if f.EmptyBody {
+		w.status = f.Status
+		return
+	}
+	if body == "" {
+		switch {
+		case f.Status == http.StatusTooManyRequests:
+			body = fmt.Sprintf(`{"detail": "API requests too frequent endpoint threshold=%.1f"}`, thresholds[rt].Seconds())
+		case f.Status >= 500:
+			body = `{"success": false, "error": "server_error", "msg": "Internal server error"}`
+		default:
+			body = fmt.Sprintf(`{"success": false, "error": "fault", "msg": "%s"}`, http.StatusText(f.Status))
+		}
+	}
+	if ct == "" {
+		ct = "application/json"
+		if strings.HasPrefix(strings.TrimSpace(body), "<") {
+			ct = "text/html; charset=utf-8"
+		} else if !strings.HasPrefix(strings.TrimSpace(body), "{") && !strings.HasPrefix(strings.TrimSpace(body), "[") && !strings.HasPrefix(strings.TrimSpace(body), `"`) {
+			ct = "text/plain; charset=utf-8"
+		}
+	}
+	w.header.Set("Content-Type", ct)
+	w.status = f.Status
+	w.body.WriteString(body)
+}
+
+// recorder buffers an answer so faults can replace it.
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (r *recorder) json(status int, v any) {
+	r.header.Set("Content-Type", "application/json")
+	r.status = status
+	b, _ := json.Marshal(v)
+	r.body.Write(b)
+}
+
+func errBody(code, msg string) map[string]any {
+	return map[string]any{"success": false, "error": code, "msg": msg}
+}
+
+func (s *Server) handle(w *recorder, r *http.Request, rt, token string, body []byte) {
+	if rt == "" {
+		w.header.Set("Content-Type", "text/html; charset=utf-8")
+		w.status = http.StatusNotFound
+		w.body.WriteString("<!doctype html>\n<html><head><title>Not Found</title></head><body><h1>Not Found</h1><p>The requested resource was not found on this server.</p></body></html>")
+		return
+	}
+	if token == "" {
+		w.json(http.StatusBadRequest, map[string]any{"msg": "API Key not provided as bearer token."})
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	caller := s.byValue[token]
+	if caller == nil || caller.Deleted {
+		w.json(http.StatusUnauthorized, errBody("invalid_user_key", "Invalid user key"))
+		return
+	}
+	if s.rateLimit {
+		id := rt + "|" + token
+		now := s.now()
+		if last, ok := s.lastCall[id]; ok && now.Sub(last) < thresholds[rt] {
+			w.status = http.StatusTooManyRequests
+			if s.textLimit {
+				w.header.Set("Content-Type", "text/plain; charset=utf-8")
+				fmt.Fprintf(&w.body, "API requests too frequent endpoint threshold=%.1f", thresholds[rt].Seconds())
+			} else {
+				w.header.Set("Content-Type", "application/json")
+				fmt.Fprintf(&w.body, `{"detail": "API requests too frequent endpoint threshold=%.1f"}`, thresholds[rt].Seconds())
+			}
+			return
+		}
+		s.lastCall[id] = now
+	}
+	if !slices.Contains(caller.Scopes(), scope[rt]) {
+		w.json(http.StatusForbidden, errBody("forbidden", fmt.Sprintf("API key lacks the %s permission required for this endpoint.", scope[rt])))
+		return
+	}
+	switch rt {
+	case "list":
+		s.list(w, caller)
+	case "create":
+		s.create(w, caller, body)
+	case "show":
+		s.show(w, caller, reKeyPath.FindStringSubmatch(r.URL.Path)[1])
+	case "delete":
+		s.delete(w, caller, reKeyPath.FindStringSubmatch(r.URL.Path)[1])
+	case "reset":
+		s.reset(w, caller, body)
+	case "user":
+		s.user(w, caller)
+	}
+}
+
+func (s *Server) item(k *Key) map[string]any {
+	it := map[string]any{
+		"id":         k.ID,
+		"user_id":    k.UserID,
+		"name":       k.Name,
+		"rights":     nil,
+		"team_id":    nil,
+		"team_name":  nil,
+		"created_at": float64(k.CreatedAt.UnixNano()) / 1e9,
+		"deleted_at": nil,
+	}
+	if k.Permissions == "" {
+		it["permissions"] = false
+	} else {
+		it["permissions"] = json.RawMessage(k.Permissions)
+	}
+	if k.Deleted {
+		it["deleted_at"] = float64(s.now().Unix())
+	}
+	return it
+}
+
+func (s *Server) list(w *recorder, caller *Key) {
+	items := []map[string]any{}
+	ids := make([]int64, 0, len(s.keys))
+	for id := range s.keys {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		k := s.keys[id]
+		if k.UserID != caller.UserID || (k.Deleted && !s.listDeleted) {
+			continue
+		}
+		items = append(items, s.item(k))
+	}
+	w.json(http.StatusOK, map[string]any{"apikeys": items})
+}
+
+func (s *Server) create(w *recorder, caller *Key, body []byte) {
+	var req map[string]json.RawMessage
+	if err := json.Unmarshal(body, &req); err != nil {
+		w.json(http.StatusBadRequest, errBody("invalid_args", "Invalid JSON body"))
+		return
+	}
+	var name string
+	if err := json.Unmarshal(req["name"], &name); err != nil || name == "" {
+		w.json(http.StatusBadRequest, errBody("invalid_args", "name is required"))
+		return
+	}
+	if len(name) > 255 {
+		w.json(http.StatusBadRequest, errBody("invalid_args", "name must be at most 255 characters"))
+		return
+	}
+	perms := ""
+	if raw, ok := req["permissions"]; ok && string(bytes.TrimSpace(raw)) != "null" {
+		canon, ok := validPermissions(raw)
+		if !ok {
+			w.json(http.StatusBadRequest, errBody("invalid_permissions", "Invalid permission format"))
+			return
+		}
+		perms = canon
+	}
+	k := s.addKeyLocked(caller.UserID, name, perms)
+	resp := map[string]any{"id": k.ID, "key": k.Value}
+	if perms == "" {
+		resp["permissions"] = false
+	} else {
+		resp["permissions"] = json.RawMessage(perms)
+	}
+	w.json(http.StatusOK, resp)
+}
+
+func (s *Server) show(w *recorder, caller *Key, idStr string) {
+	id, err := strconv.ParseInt(idStr, 10, 64)
+	if err != nil {
+		w.json(http.StatusBadRequest, map[string]any{"msg": "API Key ID not provided."})
+		return
+	}
+	k, ok := s.keys[id]
+	if !ok || k.Deleted {
+		w.json(http.StatusNotFound, map[string]any{"msg": "API Key not found."})
+		return
+	}
+	if k.UserID != caller.UserID {
+		w.json(http.StatusForbidden, map[string]any{"msg": "You do not have permission to access this key."})
+		return
+	}
+	w.json(http.StatusOK, s.item(k))
+}
+
+func (s *Server) delete(w *recorder, caller *Key, idStr string) {
+	id, err := strconv.ParseInt(idStr, 10, 64)
+	if err != nil {
+		w.json(http.StatusBadRequest, map[string]any{"msg": "API Key ID not provided."})
+		return
+	}
+	k, ok := s.keys[id]
+	if !ok || k.Deleted {
+		w.json(http.StatusNotFound, map[string]any{"msg": "API Key not found."})
+		return
+	}
+	if k.UserID != caller.UserID {
+		w.json(http.StatusForbidden, map[string]any{"msg": "You do not have permission to delete this API Key."})
+		return
+	}
+	k.Deleted = true
+	w.json(http.StatusOK, "Successfully Deleted API Key")
+}
+
+func (s *Server) reset(w *recorder, caller *Key, body []byte) {
+	var req struct {
+		ClientID string `json:"client_id"`
+	}
+	if json.Unmarshal(body, &req) != nil || req.ClientID != "me" {
+		w.json(http.StatusBadRequest, errBody("invalid_args", "client_id must be \"me\""))
+		return
+	}
+	delete(s.byValue, caller.Value)
+	caller.Value = newKeyValue()
+	s.byValue[caller.Value] = caller
+	if s.resetShape == "old-doc" {
+		w.json(http.StatusOK, map[string]any{"sent": true, "key": caller.Value})
+		return
+	}
+	w.json(http.StatusOK, map[string]any{"success": true, "new_api_key": caller.Value})
+}
+
+func (s *Server) user(w *recorder, caller *Key) {
+	w.json(http.StatusOK, map[string]any{
+		"id":                caller.UserID,
+		"key_id":            caller.ID,
+		"email":             s.users[caller.UserID],
+		"username":          strings.SplitN(s.users[caller.UserID], "@", 2)[0],
+		"balance":           12.5,
+		"credit":            0,
+		"ssh_key":           "",
+		"sid":               "s-" + strconv.FormatInt(caller.UserID, 10),
+		"api_key":           caller.Value, // the real API returns it; clients must drop it
+		"email_verified":    true,
+		"has_billing":       true,
+		"balance_threshold": 0,
+	})
+}
+
+// validPermissions checks the API's permission format: {"api": {<known
+// category>: {...}}}, and returns it re-encoded.
+func validPermissions(raw json.RawMessage) (string, bool) {
+	var top map[string]map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &top); err != nil {
+		return "", false
+	}
+	api, ok := top["api"]
+	if !ok || len(top) != 1 {
+		return "", false
+	}
+	for c, v := range api {
+		if !slices.Contains(Categories, c) {
+			return "", false
+		}
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(v, &obj) != nil || obj == nil {
+			return "", false
+		}
+	}
+	b, _ := json.Marshal(top)
+	return string(b), true
+}
+
+func scopesOf(perms string) []string {
+	var top map[string]map[string]json.RawMessage
+	if json.Unmarshal([]byte(perms), &top) != nil {
+		return nil
+	}
+	var out []string
+	for c := range top["api"] {
+		out = append(out, c)
+	}
+	sort.Strings(out)
+	return out
+}
