@@ -66,10 +66,11 @@ func (c *Client) CreateKey(ctx context.Context, name string, perms Permissions) 
 		if r.err == nil {
 			break
 		}
-		if r.ambiguous() {
-			// The key may exist. Settle that before anything else, even if
-			// the caller is going away: a detached context with a short
-			// budget of its own.
+		if r.ambiguous() || (r.status == 0 && ctx.Err() != nil) {
+			// The key may exist: the answer was lost, or the caller gave
+			// up while the request was in flight. Settle that before
+			// anything else, even if the caller is going away
+			// (removeStray runs on a detached context with its own budget).
 			if err := c.removeStray(ctx, name); err != nil {
 				return Key{}, &CreateUncertainError{Name: name, Err: errors.Join(finalError(r.err, ctx), err)}
 			}

@@ -1,0 +1,369 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/vastguard/vastguard/vast/vasttest"
+)
+
+// result is what one run of the program wrote.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// all is everything the run wrote, for leak checks.
+func (r result) all() string { return r.stdout + r.stderr }
+
+// runCLI runs the program in-process with the given environment.
+func runCLI(t *testing.T, vars map[string]string, args ...string) result {
+	t.Helper()
+	return runCLIStdin(t, vars, "", args...)
+}
+
+func runCLIStdin(t *testing.T, vars map[string]string, stdin string, args ...string) result {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	e := &env{
+		args:   append([]string{"vastguard"}, args...),
+		getenv: func(k string) string { return vars[k] },
+		stdin:  strings.NewReader(stdin),
+		stdout: &stdout,
+		stderr: &stderr,
+		now:    time.Now,
+		sleep:  func(ctx context.Context, d time.Duration) error { return ctx.Err() },
+	}
+	err := run(t.Context(), e)
+	code := exitCode(err, &stderr)
+	return result{stdout.String(), stderr.String(), code}
+}
+
+// fakeAPI starts vasttest with one account and returns the environment a
+// user would set: VAST_API_KEY and VAST_URL, HOME pointing at an empty dir.
+func fakeAPI(t *testing.T, opts ...vasttest.Option) (*vasttest.Server, map[string]string) {
+	t.Helper()
+	srv := vasttest.NewServer(t, opts...)
+	_, key := srv.AddAccount("cli@example.com")
+	return srv, map[string]string{"VAST_API_KEY": key, "VAST_URL": srv.URL, "HOME": t.TempDir()}
+}
+
+// assertNoSecret fails if any of the secrets appears in out.
+func assertNoSecret(t *testing.T, where, out string, secrets ...string) {
+	t.Helper()
+	for _, s := range secrets {
+		if s != "" && strings.Contains(out, s) {
+			t.Errorf("%s contains a secret ...%s", where, s[len(s)-4:])
+		}
+	}
+}
+
+func TestKeysCreateListDelete(t *testing.T) {
+	t.Parallel()
+	srv, vars := fakeAPI(t)
+	r := runCLI(t, vars, "keys", "create", "--name", "ci-x", "--permissions", "read-only")
+	if r.code != 0 {
+		t.Fatalf("create: %d %s", r.code, r.stderr)
+	}
+	value := strings.TrimSpace(r.stdout)
+	keys := srv.LiveKeys()
+	if len(keys) != 2 || keys[1].Value != value || keys[1].Name != "ci-x" {
+		t.Fatalf("stdout is not the new key's value")
+	}
+	assertNoSecret(t, "create stderr", r.stderr, value, vars["VAST_API_KEY"])
+	if !strings.Contains(r.stderr, "only time") {
+		t.Errorf("stderr = %q", r.stderr)
+	}
+
+	r = runCLI(t, vars, "keys", "list", "--json")
+	var got []keyJSON
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil || r.code != 0 {
+		t.Fatalf("list --json: %v %s", err, r.stdout)
+	}
+	if len(got) != 2 || got[1].Name != "ci-x" || got[1].ID != keys[1].ID || got[0].FullAccess != true {
+		t.Errorf("list --json = %+v", got)
+	}
+	assertNoSecret(t, "list", r.all(), value, vars["VAST_API_KEY"])
+
+	r = runCLI(t, vars, "keys", "list")
+	if !strings.Contains(r.stdout, "ci-x") || !strings.Contains(r.stdout, "FULL ACCESS") || !strings.HasPrefix(r.stdout, "ID") {
+		t.Errorf("list table = %q", r.stdout)
+	}
+
+	id := strings.TrimSpace(strings.Fields(strings.Split(r.stdout, "\n")[2])[0])
+	r = runCLI(t, vars, "keys", "delete", id, "--api-url", srv.URL) // flags after the argument
+	if r.code != 0 || r.stdout != "deleted key "+id+"\n" {
+		t.Errorf("delete = %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	r = runCLI(t, vars, "keys", "delete", id)
+	if r.code != 0 || !strings.Contains(r.stdout, "already gone") {
+		t.Errorf("second delete = %d %q", r.code, r.stdout)
+	}
+	if len(srv.LiveKeys()) != 1 {
+		t.Error("key not deleted")
+	}
+}
+
+func TestKeysCreateOutputFile(t *testing.T) {
+	t.Parallel()
+	srv, vars := fakeAPI(t)
+	path := filepath.Join(t.TempDir(), "ci.key")
+	r := runCLI(t, vars, "keys", "create", "--name", "to-file", "--permissions", "autoscaler", "--output", path)
+	if r.code != 0 {
+		t.Fatalf("%d %s", r.code, r.stderr)
+	}
+	k := srv.LiveKeys()[1]
+	if strings.TrimSpace(r.stdout) != itoa(k.ID) {
+		t.Errorf("stdout = %q, want the id only", r.stdout)
+	}
+	assertNoSecret(t, "output", r.all(), k.Value)
+	b, err := os.ReadFile(path)
+	if err != nil || string(b) != k.Value {
+		t.Fatalf("file holds %d bytes, want the key", len(b))
+	}
+	fi, _ := os.Stat(path)
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode = %v, want 0600", fi.Mode().Perm())
+	}
+	if ents, _ := os.ReadDir(filepath.Dir(path)); len(ents) != 1 {
+		t.Errorf("temporary files left: %v", ents)
+	}
+}
+
+func TestKeysCreateUnwritableOutputMakesNoKey(t *testing.T) {
+	t.Parallel()
+	srv, vars := fakeAPI(t)
+	r := runCLI(t, vars, "keys", "create", "--name", "x", "--permissions", "read-only", "--output", filepath.Join(t.TempDir(), "missing-dir", "k"))
+	if r.code != 1 || !strings.Contains(r.stderr, "--output") {
+		t.Errorf("= %d %q", r.code, r.stderr)
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("%d API calls before the output path was checked", n)
+	}
+}
+
+func TestKeysReset(t *testing.T) {
+	t.Parallel()
+	srv, vars := fakeAPI(t)
+	old := vars["VAST_API_KEY"]
+	r := runCLI(t, vars, "keys", "reset")
+	if r.code != 0 {
+		t.Fatalf("%d %s", r.code, r.stderr)
+	}
+	if nv := strings.TrimSpace(r.stdout); nv == old || nv != srv.LiveKeys()[0].Value {
+		t.Error("stdout is not the new key")
+	}
+	assertNoSecret(t, "stderr", r.stderr, old, strings.TrimSpace(r.stdout))
+	r = runCLI(t, vars, "keys", "list")
+	if r.code != 1 || !strings.Contains(r.stderr, "rejected the key (401 Invalid user key): check VAST_API_KEY") {
+		t.Errorf("old key after reset = %d %q", r.code, r.stderr)
+	}
+}
+
+func TestKeySources(t *testing.T) {
+	t.Parallel()
+	srv, vars := fakeAPI(t)
+	key := vars["VAST_API_KEY"]
+	home := t.TempDir()
+	cfg := filepath.Join(home, "cfg")
+	if err := os.MkdirAll(filepath.Join(cfg, "vastai"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(cfg, "vastai", "vast_api_key"), []byte(key+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dead := vasttest.NewKeyValue()
+	tests := []struct {
+		name     string
+		vars     map[string]string
+		args     []string
+		wantCode int
+		wantErr  string
+	}{
+		{"key file under XDG_CONFIG_HOME", map[string]string{"VAST_URL": srv.URL, "HOME": home, "XDG_CONFIG_HOME": cfg}, nil, 0, ""},
+		{"flag wins over env", map[string]string{"VAST_URL": srv.URL, "VAST_API_KEY": dead}, []string{"--api-key", key}, 0, ""},
+		{"env wins over file", map[string]string{"VAST_URL": srv.URL, "VAST_API_KEY": dead, "XDG_CONFIG_HOME": cfg}, nil, 1, "vastguard: the Vast API rejected the key (401 Invalid user key): check VAST_API_KEY\n"},
+		{"dead key in the file", map[string]string{"VAST_URL": srv.URL, "HOME": t.TempDir()}, []string{"--api-key", dead}, 1, "vastguard: the Vast API rejected the key (401 Invalid user key): check --api-key\n"},
+		{"no key anywhere", map[string]string{"VAST_URL": srv.URL, "HOME": t.TempDir()}, nil, 1, "vastguard: no Vast API key: set VAST_API_KEY"},
+		{"bad URL", map[string]string{"VAST_URL": "ftp://x", "VAST_API_KEY": key}, nil, 1, "vastguard: VAST_URL: API URL \"ftp://x\" must start with https://"},
+		{"unreachable API", map[string]string{"VAST_URL": "http://127.0.0.1:1", "VAST_API_KEY": key}, nil, 1, "vastguard: list keys: cannot reach the Vast API at http://127.0.0.1:1 (check VAST_URL and the network)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := runCLI(t, tt.vars, append([]string{"keys", "list"}, tt.args...)...)
+			if r.code != tt.wantCode {
+				t.Errorf("code = %d, want %d (stderr %q)", r.code, tt.wantCode, r.stderr)
+			}
+			if !strings.HasPrefix(r.stderr, tt.wantErr) {
+				t.Errorf("stderr = %q\nwant prefix %q", r.stderr, tt.wantErr)
+			}
+			if strings.Count(r.stderr, "\n") > 1 {
+				t.Errorf("error is not one line: %q", r.stderr)
+			}
+			assertNoSecret(t, "output", r.all(), key, dead)
+		})
+	}
+}
+
+func TestBadInputIsOneLineAndMakesNoCall(t *testing.T) {
+	t.Parallel()
+	srv, vars := fakeAPI(t)
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{}, "vastguard: no command given"},
+		{[]string{"frobnicate"}, `vastguard: unknown command "frobnicate"`},
+		{[]string{"keys"}, "vastguard: keys: missing subcommand"},
+		{[]string{"keys", "rotate"}, `vastguard: keys: unknown subcommand "rotate"`},
+		{[]string{"keys", "create", "--permissions", "read-only"}, "vastguard: keys create: --name is required"},
+		{[]string{"keys", "create", "--name", "x"}, "vastguard: keys create: --permissions is required"},
+		{[]string{"keys", "create", "--name", "x", "--permissions", "read-write"}, `vastguard: --permissions: unknown preset "read-write"`},
+		{[]string{"keys", "create", "--name", "x", "--permissions", `{"api": {"misc": {"api.x": {"constraints": {"id": {"ne": 1}}}}}}`}, `vastguard: --permissions: api.misc."api.x".constraints.id.ne: unknown operator`},
+		{[]string{"keys", "create", "--name", "x", "--permissions", "full"}, "vastguard: --permissions: this grants full access"},
+		{[]string{"keys", "create", "--name", strings.Repeat("n", 256), "--permissions", "read-only"}, "vastguard: keys create: --name is required, 1 to 255 characters"},
+		{[]string{"keys", "delete"}, "vastguard: keys delete takes one key id"},
+		{[]string{"keys", "delete", "abc"}, `vastguard: keys delete: "abc" is not a key id`},
+		{[]string{"keys", "list", "--bogus"}, "vastguard: keys list: flag provided but not defined: -bogus"},
+		{[]string{"keys", "list", "extra"}, `vastguard: keys list takes no arguments`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			t.Parallel()
+			r := runCLI(t, vars, tt.args...)
+			if r.code != 1 {
+				t.Errorf("code = %d, want 1", r.code)
+			}
+			if !strings.HasPrefix(r.stderr, tt.want) {
+				t.Errorf("stderr = %q\nwant prefix %q", r.stderr, tt.want)
+			}
+		})
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("bad input made %d API calls", n)
+	}
+}
+
+func TestAPIFailuresAreExplained(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		fault vasttest.Fault
+		want  string
+	}{
+		{"rate limited throughout", vasttest.Fault{Route: "list", Status: 429, Times: -1}, "vastguard: list keys: the Vast API kept rate limiting this key (429 API requests too frequent endpoint threshold=1.0) through every retry"},
+		{"outage page", vasttest.Fault{Route: "list", Status: 503, Body: "<html><title>Maintenance</title></html>", Times: -1}, `vastguard: list keys: the Vast API failed (503 (an HTML page titled "Maintenance"`},
+		{"forbidden", vasttest.Fault{Route: "list", Status: 403, Times: -1}, "vastguard: list keys: the Vast API refused (403 Forbidden): the key in VAST_API_KEY needs user_read"},
+		{"garbage", vasttest.Fault{Route: "list", Status: 200, Body: "hello", Times: -1}, "vastguard: list keys: list keys: GET /api/v0/auth/apikeys/: the API answered 2xx with a body that is not JSON: is http://"},
+		{"dropped", vasttest.Fault{Route: "list", Drop: true, Times: -1}, "vastguard: list keys: cannot reach the Vast API"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv, vars := fakeAPI(t)
+			srv.Inject(tt.fault)
+			r := runCLI(t, vars, "keys", "list")
+			if r.code != 1 || !strings.HasPrefix(r.stderr, tt.want) || strings.Count(r.stderr, "\n") != 1 {
+				t.Errorf("= %d %q\nwant prefix %q", r.code, r.stderr, tt.want)
+			}
+		})
+	}
+}
+
+func TestDemoRunsAndShowsNoKey(t *testing.T) {
+	t.Parallel()
+	r := runCLI(t, map[string]string{}, "demo")
+	if r.code != 0 {
+		t.Fatalf("demo = %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"keys create --name demo-ci", "403", "401 Invalid user key", "Demo finished"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	if m := keyShaped.FindString(r.all()); m != "" {
+		t.Errorf("demo printed a key-shaped value")
+	}
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"help"}, {"version"}, {"keys", "create", "-h"}} {
+		r := runCLI(t, nil, args...)
+		if r.code != 0 || r.stdout == "" {
+			t.Errorf("%v = %d %q %q", args, r.code, r.stdout, r.stderr)
+		}
+	}
+}
+
+// buildBinary builds the program once per test run, with the Dockerfile's
+// flags, and returns its path.
+var buildBinary = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "vastguard-bin-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "vastguard")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", &buildError{string(out), err}
+	}
+	return bin, nil
+})
+
+type buildError struct {
+	out string
+	err error
+}
+
+func (e *buildError) Error() string { return e.err.Error() + ": " + e.out }
+
+func binary(t *testing.T) string {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip("the binary tests run on Linux, where the Action runs")
+	}
+	bin, err := buildBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+func TestBinaryWithOnlyKeyAndURL(t *testing.T) {
+	t.Parallel()
+	srv, vars := fakeAPI(t)
+	cmd := exec.CommandContext(t.Context(), binary(t), "keys", "list", "--json")
+	cmd.Env = []string{"VAST_API_KEY=" + vars["VAST_API_KEY"], "VAST_URL=" + srv.URL}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%v: %s", err, stderr.String())
+	}
+	var got []keyJSON
+	if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := []keyJSON{{ID: srv.LiveKeys()[0].ID, Name: "default", CreatedAt: got[0].CreatedAt, FullAccess: true, Scopes: got[0].Scopes}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	reqs := srv.Requests()
+	if len(reqs) != 1 || reqs[0].Query != "" || reqs[0].Token != vars["VAST_API_KEY"] {
+		t.Errorf("requests = %+v", reqs)
+	}
+}
+
+func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+)
+
+// env is everything one run of the program touches, so tests can run it in
+// parallel with no globals.
+type env struct {
+	args   []string // as os.Args: the program name first
+	getenv func(string) string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	http   *http.Client
+	now    func() time.Time
+	// sleep, when set, replaces the API client's real sleep between retries.
+	sleep func(context.Context, time.Duration) error
+}
+
+// Exit codes, the same for every command and the Action.
+const (
+	exitOK       = 0
+	exitFailure  = 1
+	exitFindings = 2
+	exitLive     = 3
+)
+
+// exitError carries an exit code. With a nil err nothing more is printed:
+// the command already said what happened (findings, for instance).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// exitCode prints err as one line and returns the process exit code.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintln(stderr, "vastguard: "+oneLine(ee.err.Error()))
+		}
+		return ee.code
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	fmt.Fprintln(stderr, "vastguard: "+oneLine(err.Error()))
+	return exitFailure
+}
+
+// oneLine keeps an error on a single line whatever wrapped it.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\r", " ")), " ")
+}
+
+// usageError is a mistake in the command line.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Sprintf(format, args...)}
+}
+
+const usage = `vastguard: mint short-lived Vast.ai API keys for CI, and find leaked ones.
+
+Usage:
+  vastguard keys list [--json]              list the account's API keys
+  vastguard keys create --name N --permissions P [--allow-full-access] [--output FILE]
+  vastguard keys delete ID                  delete a key by id
+  vastguard keys reset [--output FILE]      replace the key in use with a new one
+  vastguard demo                            the whole story on an embedded fake API
+  vastguard version
+
+Key: --api-key, else VAST_API_KEY, else ~/.config/vastai/vast_api_key.
+API: --api-url, else VAST_URL, else https://console.vast.ai.
+Exit codes: 0 ok, 1 the tool failed, 2 findings, 3 a live key was found.
+`
+
+// run is the whole program. It never exits; main picks the exit code.
+func run(ctx context.Context, e *env) error {
+	args := e.args[1:]
+	if len(args) == 0 {
+		return usagef("no command given (see vastguard help)")
+	}
+	cmd, rest := args[0], args[1:]
+	var err error
+	switch cmd {
+	case "keys":
+		err = runKeys(ctx, e, rest)
+	case "demo":
+		err = runDemo(ctx, e, rest)
+	case "version", "--version", "-version":
+		fmt.Fprintln(e.stdout, "vastguard", version())
+	case "help", "-h", "--help":
+		fmt.Fprint(e.stdout, usage)
+	default:
+		err = usagef("unknown command %q (commands: keys, demo, version; see vastguard help)", cmd)
+	}
+	return err
+}
+
+// newFlagSet returns a flag set that reports errors instead of printing
+// usage, and prints -h help to stdout.
+func newFlagSet(e *env, name, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stdout, "Usage: %s\n\nFlags:\n", synopsis)
+		fs.SetOutput(e.stdout)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	return fs
+}
+
+// parseFlags parses args allowing flags after positional arguments, as
+// people type them ("keys delete 12 --api-url ..."), and returns the
+// positional ones.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fs.Usage()
+				return nil, err
+			}
+			return nil, usagef("%s: %v (see vastguard %s -h)", fs.Name(), err, fs.Name())
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
