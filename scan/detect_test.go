@@ -1,0 +1,246 @@
+package scan
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// newKey returns a random key-shaped value, made at test time so no
+// key-shaped string is committed to the repository.
+func newKey(t testing.TB) string {
+	t.Helper()
+	for {
+		var b [32]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			t.Fatal(err)
+		}
+		k := hex.EncodeToString(b[:])
+		if !Placeholder(k) {
+			return k
+		}
+	}
+}
+
+func TestDetectLeakShapes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, text string // @K@ stands for a fresh key
+		rule       string
+		conf       Confidence
+		line       int
+	}{
+		{"env file", "FOO=1\nVAST_API_KEY=@K@\n", "vast-env-assignment", High, 2},
+		{"env file quoted", `VAST_API_KEY="@K@"`, "vast-env-assignment", High, 1},
+		{"env export", "export VASTAI_API_KEY='@K@'", "vast-env-assignment", High, 1},
+		{"dockerfile ENV", "ENV VAST_API_KEY @K@", "vast-env-assignment", High, 1},
+		{"crlf", "A=b\r\nVAST_API_KEY=@K@\r\nC=d\r\n", "vast-env-assignment", High, 2},
+		{"yaml", "env:\n  VAST_API_KEY: @K@\n", "vast-env-assignment", High, 2},
+		{"json", `{"vast_api_key": "@K@"}`, "vast-env-assignment", High, 1},
+		{"toml", "[vast]\nvast_api_key = \"@K@\"", "vast-env-assignment", High, 2},
+		{"properties", "vast.api.key=@K@", "vast-env-assignment", High, 1},
+		{"hcl", "variable \"x\" {}\nvastai_token = \"@K@\"", "vast-env-assignment", High, 2},
+		{"js camel case", "const vastApiKey = '@K@';", "vast-env-assignment", High, 1},
+		{"python environ", `os.environ["VAST_API_KEY"] = "@K@"`, "vast-env-assignment", High, 1},
+		{"python setdefault", `os.environ.setdefault("VAST_API_KEY", "@K@")`, "vast-env-assignment", High, 1},
+		{"go map", `"VAST_API_KEY": "@K@",`, "vast-env-assignment", High, 1},
+		{"vastai set api-key", "pip install vastai\nvastai set api-key @K@\n", "vast-cli-set-api-key", High, 2},
+		{"vastai set api_key", "!vastai set api_key @K@", "vast-cli-set-api-key", High, 1},
+		{"vastai --api-key", "vastai search offers --api-key @K@ 'gpu_name=RTX_4090'", "vast-cli-flag", High, 1},
+		{"vast.py --api-key=", "./vast.py show instances --api-key=@K@", "vast-cli-flag", High, 1},
+		{"sdk", `vast = VastAI(api_key="@K@")`, "vast-sdk-constructor", High, 1},
+		{"sdk positional", `VastAI('@K@')`, "vast-sdk-constructor", High, 1},
+		{"url", "curl 'https://console.vast.ai/api/v0/instances/?owner=me&api_key=@K@'", "vast-url-api-key", High, 1},
+		{"url encoded", "https://console.vast.ai/api/v0/users/current/?api_key%3D@K@", "vast-url-api-key", High, 1},
+		{"log line with url", "DEBUG GET https://console.vast.ai/api/v0/bundles?q=x&api_key=@K@ HTTP/1.1 200", "vast-url-api-key", High, 1},
+		{"bearer curl", "curl -H 'Authorization: Bearer @K@' https://console.vast.ai/api/v0/users/current/", "vast-bearer", High, 1},
+		{"bearer nearby url", "URL = 'https://console.vast.ai/api/v0/instances/'\nheaders = {'Authorization': 'Bearer @K@'}", "vast-bearer", High, 2},
+		{"notebook escaped", `{"source": ["import os\n", "os.environ[\"VAST_API_KEY\"] = \"@K@\"\n"]}`, "vast-env-assignment", High, 1},
+		{"notebook unicode escape", `"VAST_API_KEY=\u0022@K@\u0022"`, "vast-env-assignment", High, 1},
+		{"minified bundle", `var a=1;const cfg={vastKey:"@K@",b:2};function x(){}`, "vast-env-assignment", High, 1},
+		{"generic api_key in vast file", "from vastai import VastAI\nAPI_KEY = \"@K@\"\n", "generic-key-in-vast-file", Medium, 2},
+		{"generic bearer in vast file", "# talks to vast\nh = {'Authorization': 'Bearer @K@'}", "generic-key-in-vast-file", Medium, 2},
+		{"generic token in vast file", "provider: vast.ai\ntoken: @K@", "generic-key-in-vast-file", Medium, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			key := newKey(t)
+			text := strings.ReplaceAll(tt.text, "@K@", key)
+			ms := Detect([]byte(text), Detectors)
+			if len(ms) != 1 {
+				t.Fatalf("%d matches, want 1 in %q", len(ms), tt.text)
+			}
+			m := ms[0]
+			if m.Key != key || m.Detector.ID != tt.rule || m.Detector.Confidence != tt.conf || m.Line != tt.line {
+				t.Errorf("match = rule %s conf %s line %d key ok %v; want %s %s %d", m.Detector.ID, m.Detector.Confidence, m.Line, m.Key == key, tt.rule, tt.conf, tt.line)
+			}
+			if text[m.Offset:m.Offset+KeyLength] != key {
+				t.Error("offset does not point at the key")
+			}
+		})
+	}
+}
+
+func TestDetectLookAlikes(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, text string }{
+		{"image digest", "image: vastai/pytorch@sha256:@K@"},
+		{"docker FROM digest", "FROM vastai/base-image@sha256:@K@ # vast"},
+		{"requirements hash pin", "vastai==0.2.6 --hash=sha256:@K@"},
+		{"poetry lock", "name = \"vastai\"\nfiles = [\n    {file = \"vastai-0.2.6.tar.gz\", hash = \"sha256:@K@\"},\n]"},
+		{"cargo checksum", "name = \"vast\"\nchecksum = \"@K@\""},
+		{"lfs pointer", "version https://git-lfs.github.com/spec/v1\noid sha256:@K@\nsize 123 # vast"},
+		{"sha256sum output", "@K@  vastai-linux-amd64.tar.gz"},
+		{"vast key sha256 field", "vast_api_key_sha256: @K@"},
+		{"vast hash key", "VAST_HASH_KEY=@K@"},
+		{"sha512 hex is one run", "VAST_API_KEY=KEYKEY"},
+		{"longer run", "VAST_API_KEY=KEYab"},
+		{"0x prefixed", "VAST_API_KEY=0xKEY"},
+		{"glued to a word", "VAST_API_KEY=keyKEY"},
+		{"underscore suffix", "VAST_API_KEY=KEY_old"},
+		{"uppercase hex", "VAST_API_KEY=@U@"},
+		{"no context", "x = \"@K@\""},
+		{"generic key without vast", "API_KEY = \"@K@\""},
+		{"bearer without vast", "Authorization: Bearer @K@"},
+		{"git commit id context", "vast commit: @K@"},
+		{"integrity", "\"vast\": {\"integrity\": \"@K@\"}"},
+		{"all zeros", "VAST_API_KEY=" + strings.Repeat("0", 64)},
+		{"all f", "VAST_API_KEY=" + strings.Repeat("f", 64)},
+		{"deadbeef", "VAST_API_KEY=" + strings.Repeat("deadbeef", 8)},
+		{"alphabet repeated", "VAST_API_KEY=" + strings.Repeat("0123456789abcdef", 4)},
+		{"two halves", "VAST_API_KEY=@H@@H@"},
+		{"mostly zeros", "VAST_API_KEY=" + strings.Repeat("0", 40) + "1234567890abcdef12345678"},
+		{"no digits", "VAST_API_KEY=" + strings.Repeat("abcdefedcbafeadcbe", 4)[:64]},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			key := newKey(t)
+			text := strings.ReplaceAll(tt.text, "@K@", key)
+			text = strings.ReplaceAll(text, "@U@", strings.ToUpper(key))
+			text = strings.ReplaceAll(text, "@H@", key[:32])
+			if ms := Detect([]byte(text), Detectors); len(ms) != 0 {
+				t.Errorf("%q: matched %s", tt.text, ms[0].Detector.ID)
+			}
+		})
+	}
+}
+
+func TestPlaceholderNeverRejectsRandomKeys(t *testing.T) {
+	t.Parallel()
+	n := 200000
+	if testing.Short() {
+		n = 20000
+	}
+	rejected := 0
+	var b [32]byte
+	for range n {
+		rand.Read(b[:])
+		if Placeholder(hex.EncodeToString(b[:])) {
+			rejected++
+		}
+	}
+	// A random key has ~40 digits, ~3.8 bits of entropy per character and
+	// no structure; the thresholds sit far below that.
+	if rejected > n/10000 {
+		t.Errorf("%d of %d random keys taken for placeholders", rejected, n)
+	}
+}
+
+func TestAllowMarker(t *testing.T) {
+	t.Parallel()
+	key := newKey(t)
+	ms := Detect([]byte("VAST_API_KEY="+key+" # vastguard:allow (test fixture)\nVAST_API_KEY="+newKey(t)), Detectors)
+	if len(ms) != 2 || !ms[0].Allowed || ms[1].Allowed {
+		t.Fatalf("matches = %+v", ms)
+	}
+}
+
+func TestCandidates(t *testing.T) {
+	t.Parallel()
+	key := newKey(t)
+	tests := []struct {
+		text string
+		want []int
+	}{
+		{key, []int{0}},
+		{"=" + key + "\n", []int{1}},
+		{key + key, nil},
+		{"a" + key, nil},
+		{key + "_", nil},
+		{"-" + key + "-", []int{1}},
+		{`\u003d` + key, []int{6}},
+		{"%3d" + key, []int{3}},
+		{"%3D" + key, []int{3}},
+		{strings.Repeat(" ", 63) + key + strings.Repeat(" ", 100) + key, []int{63, 63 + 64 + 100}},
+		{key[:63], nil},
+	}
+	for i, tt := range tests {
+		got := Candidates([]byte(tt.text))
+		if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Errorf("case %d: Candidates = %v, want %v", i, got, tt.want)
+		}
+	}
+}
+
+func TestBareKey(t *testing.T) {
+	t.Parallel()
+	key := newKey(t)
+	for _, text := range []string{key, key + "\n", "  " + key + "\r\n", "\xef\xbb\xbf" + key} {
+		if BareKey([]byte(text)) != key {
+			t.Errorf("BareKey(%q...) missed the key", text[:4])
+		}
+	}
+	for _, text := range []string{"x" + key, key + key, strings.Repeat("0", 64), key[:63]} {
+		if BareKey([]byte(text)) != "" {
+			t.Errorf("BareKey accepted %q...", text[:4])
+		}
+	}
+	for path, want := range map[string]string{
+		".vast_api_key":                    "vast-key-file",
+		"home/.config/vastai/vast_api_key": "vast-key-file",
+		"secrets/vastapikey.txt":           "vast-key-file",
+		"deploy/vast-token":                "vast-named-key-file",
+		"notes/key.txt":                    "",
+	} {
+		d := WholeFileDetector(path, Detectors)
+		got := ""
+		if d != nil {
+			got = d.ID
+		}
+		if got != want {
+			t.Errorf("WholeFileDetector(%q) = %q, want %q", path, got, want)
+		}
+	}
+}
+
+func FuzzDetect(f *testing.F) {
+	f.Add([]byte("VAST_API_KEY=0123456789abcdef0123456789abcdef"))
+	f.Add([]byte("vastai set api-key 9f86d081884c7d659a2feaa0c55ad015\r\n"))
+	f.Add([]byte(`{"source": ["VastAI(api_key=\"9f86d081884c7d659a2feaa0c55ad015\")"]}`))
+	f.Add([]byte("%3d\\u003d" + strings.Repeat("a1", 40)))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, m := range Detect(data, Detectors) {
+			if m.Offset < 0 || m.Offset+KeyLength > len(data) || string(data[m.Offset:m.Offset+KeyLength]) != m.Key {
+				t.Fatalf("match %+v does not cover its key", m)
+			}
+			for i := 0; i < KeyLength; i++ {
+				if !isHex(m.Key[i]) {
+					t.Fatalf("match %q is not 64 lowercase hex", m.Key)
+				}
+			}
+			if m.Line < 1 || m.Column < 1 {
+				t.Fatalf("bad position %d:%d", m.Line, m.Column)
+			}
+		}
+		for _, off := range Candidates(data) {
+			if off+KeyLength > len(data) {
+				t.Fatalf("candidate %d out of range", off)
+			}
+		}
+		BareKey(data)
+	})
+}

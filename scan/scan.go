@@ -1,0 +1,545 @@
+package scan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+)
+
+// Options controls a scan. The zero value scans the whole history for
+// every Detector.
+type Options struct {
+	// Range scans only what the commits in "A..B" introduced (reachable
+	// from B, not from A), as a pull request check does.
+	Range string
+	// Since scans only what the commits after REV introduced: "REV..HEAD".
+	Since string
+	// Staged scans the blobs staged in the index that differ from HEAD
+	// (a pre-commit hook).
+	Staged bool
+	// AllowPartial scans a partial clone's objects that are present instead
+	// of refusing it.
+	AllowPartial bool
+	// Detectors replaces the default Detectors.
+	Detectors []Detector
+	// Workers is the number of objects inflated and scanned in parallel;
+	// 0 means GOMAXPROCS.
+	Workers int
+	// Now is the clock for timing; nil means time.Now.
+	Now func() time.Time
+}
+
+// Scan scans the repository at path (a work tree, a directory inside one,
+// or a bare repository) and returns what it found. Errors name what to fix;
+// ErrNotRepository, ErrShallow, ErrPartial, ErrMissingRevision and
+// ErrBadRange can be matched with errors.Is.
+func Scan(ctx context.Context, path string, opts Options) (*Report, error) {
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	start := now()
+	if opts.Detectors == nil {
+		opts.Detectors = Detectors
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	modes := 0
+	for _, on := range []bool{opts.Range != "", opts.Since != "", opts.Staged} {
+		if on {
+			modes++
+		}
+	}
+	if modes > 1 {
+		return nil, fmt.Errorf("choose one of a range, --since and --staged: %w", ErrBadRange)
+	}
+	r, err := openRepo(path)
+	if err != nil {
+		return nil, err
+	}
+	s := &scanner{repo: r, opts: opts}
+	var rep *Report
+	switch {
+	case opts.Staged:
+		rep, err = s.staged(ctx)
+	default:
+		if n, err := r.shallowCount(); err != nil {
+			return nil, fmt.Errorf("reading the shallow list: %w", err)
+		} else if n > 0 {
+			return nil, fmt.Errorf("%s is a shallow clone (history cut at %d commits), so keys in the missing history would pass unseen; %s: %w", path, n, fetchHint, ErrShallow)
+		}
+		partial := r.partial()
+		if partial && !opts.AllowPartial {
+			return nil, fmt.Errorf("%s is a partial clone (objects were left on the server and cannot be scanned); clone without --filter, or pass --allow-partial to scan what is present: %w", path, ErrPartial)
+		}
+		if opts.Range != "" || opts.Since != "" {
+			rep, err = s.rangeScan(ctx)
+		} else {
+			rep, err = s.history(ctx)
+		}
+		if rep != nil {
+			rep.Stats.Partial = partial
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	rep.Version = 1
+	if rep.Findings == nil {
+		rep.Findings = []Finding{}
+	}
+	rep.Stats.Seconds = now().Sub(start).Seconds()
+	return rep, nil
+}
+
+type scanner struct {
+	repo *repo
+	opts Options
+}
+
+// blobHit is a blob with at least one key in it.
+type blobHit struct {
+	hash    plumbing.Hash
+	matches []Match
+	bare    string         // the key, when the blob is nothing but a key
+	first   map[string]int // path -> order of the first commit holding the blob there
+}
+
+// pass is one worker's results from the parallel pass.
+type pass struct {
+	blobs, binaries int
+	bytes           int64
+	hits            []*blobHit
+	commits         []*commitInfo
+	tags            []*tagInfo
+}
+
+// history scans every object, then attributes what it found.
+func (s *scanner) history(ctx context.Context) (*Report, error) {
+	db, err := openODB(s.repo.objDir, s.repo.readObject)
+	if err != nil {
+		return nil, fmt.Errorf("reading the object database: %w", err)
+	}
+	defer db.close()
+	passes := make([]pass, s.opts.Workers)
+	det := s.opts.Detectors
+	v := visitor{
+		want: func(t byte) bool { return t != objTree },
+		object: func(w int, h plumbing.Hash, t byte, data []byte) error {
+			ps := &passes[w]
+			switch t {
+			case objBlob:
+				if isBinary(data) {
+					ps.binaries++
+					return nil
+				}
+				ps.blobs++
+				ps.bytes += int64(len(data))
+				ms := Detect(data, det)
+				bare := BareKey(data)
+				if len(ms) > 0 || bare != "" {
+					ps.hits = append(ps.hits, &blobHit{hash: h, matches: ms, bare: bare})
+				}
+			case objCommit:
+				c, err := parseCommit(h, data)
+				if err != nil {
+					return fmt.Errorf("commit %s: %w", h, err)
+				}
+				c.matches = Detect(c.message, det)
+				c.message = nil
+				ps.commits = append(ps.commits, &c)
+			case objTag:
+				tg, err := parseTag(h, data)
+				if err != nil {
+					return fmt.Errorf("tag %s: %w", h, err)
+				}
+				tg.matches = Detect(tg.message, det)
+				tg.message = nil
+				ps.tags = append(ps.tags, &tg)
+			}
+			return nil
+		},
+		stream: func(w int, h plumbing.Hash, t byte, size int64, r io.Reader) error {
+			ps := &passes[w]
+			if t != objBlob {
+				data, err := io.ReadAll(r)
+				if err != nil {
+					return err
+				}
+				return fmt.Errorf("object %s: a %d-byte %s is too large to be real (%d bytes read)", h, size, typeName(t), len(data))
+			}
+			ms, binary, err := detectStream(r, det)
+			if err != nil {
+				return fmt.Errorf("blob %s: %w", h, err)
+			}
+			if binary {
+				ps.binaries++
+				return nil
+			}
+			ps.blobs++
+			ps.bytes += size
+			if len(ms) > 0 {
+				ps.hits = append(ps.hits, &blobHit{hash: h, matches: ms})
+			}
+			return nil
+		},
+	}
+	if err := db.forEach(ctx, s.opts.Workers, v); err != nil {
+		return nil, err
+	}
+	rep := &Report{Stats: Stats{Mode: "history"}}
+	commits := map[plumbing.Hash]*commitInfo{}
+	tags := map[plumbing.Hash]*tagInfo{}
+	hits := map[plumbing.Hash]*blobHit{}
+	for i := range passes {
+		ps := &passes[i]
+		rep.Stats.Blobs += ps.blobs
+		rep.Stats.Bytes += ps.bytes
+		rep.Stats.SkippedBinaries += ps.binaries
+		for _, c := range ps.commits {
+			commits[c.hash] = c
+		}
+		for _, t := range ps.tags {
+			tags[t.hash] = t
+		}
+		for _, h := range ps.hits {
+			hits[h.hash] = h
+		}
+	}
+	refs, err := s.repo.refs()
+	if err != nil {
+		return nil, err
+	}
+	rep.Stats.Refs = len(refs)
+	g := buildGraph(commits, tags, refs)
+	rep.Stats.Commits = len(g.order)
+	rep.Stats.Missing = g.missing
+	if len(hits) > 0 {
+		trees, missing, err := g.attribute(ctx, db, hits)
+		if err != nil {
+			return nil, err
+		}
+		rep.Stats.Trees = trees
+		rep.Stats.Missing += missing
+	}
+	b := newBuilder(det, &rep.Stats)
+	for _, h := range hits {
+		for path, order := range h.first {
+			b.blob(h, path, g.order[order], order, g.refName(order))
+		}
+		for _, tb := range g.taggedBlobs[h.hash] {
+			b.blob(h, tb.name, nil, len(g.order), tb.name)
+		}
+		if len(h.first) == 0 && len(g.taggedBlobs[h.hash]) == 0 {
+			for _, m := range h.matches {
+				if !m.Allowed {
+					rep.Stats.Unreachable++
+				}
+			}
+		}
+	}
+	for order, c := range g.order {
+		for _, m := range c.matches {
+			b.message(m, c, order, g.refName(order))
+		}
+	}
+	for _, c := range commits {
+		if _, ok := g.index[c.hash]; !ok {
+			for _, m := range c.matches {
+				if !m.Allowed {
+					rep.Stats.Unreachable++
+				}
+			}
+		}
+	}
+	for _, t := range g.reachableTags {
+		for _, m := range t.matches {
+			b.tag(m, t)
+		}
+	}
+	rep.Findings = b.findings()
+	return rep, nil
+}
+
+func typeName(t byte) string {
+	switch t {
+	case objCommit:
+		return "commit"
+	case objTree:
+		return "tree"
+	case objBlob:
+		return "blob"
+	case objTag:
+		return "tag"
+	}
+	return "object"
+}
+
+// builder turns matches into findings, one per distinct (key, source, path)
+// at its earliest commit.
+type builder struct {
+	det   []Detector
+	stats *Stats
+	by    map[string]*Finding
+}
+
+func newBuilder(det []Detector, st *Stats) *builder {
+	return &builder{det: det, stats: st, by: map[string]*Finding{}}
+}
+
+func (b *builder) add(f Finding) {
+	k := f.KeySHA256 + "\x00" + f.Source + "\x00" + f.Path
+	if old, ok := b.by[k]; ok {
+		if f.order > old.order || (f.order == old.order && f.Line >= old.Line) {
+			return
+		}
+	}
+	b.by[k] = &f
+}
+
+func (b *builder) base(key string, d *Detector, m *Match) Finding {
+	f := Finding{
+		Rule:         d.ID,
+		KeySHA256:    KeyHash(key),
+		Redacted:     Redact(key),
+		Confidence:   d.Confidence,
+		Verification: Unchecked,
+		secret:       key,
+	}
+	if m != nil {
+		f.Line, f.Column = m.Line, m.Column
+	} else {
+		f.Line, f.Column = 1, 1
+	}
+	return f
+}
+
+// blob records a blob's keys at path, in commit c (nil for a blob that a
+// tag names directly).
+func (b *builder) blob(h *blobHit, path string, c *commitInfo, order int, refName string) {
+	fill := func(f *Finding) {
+		f.Source = SourceFile
+		f.Path = path
+		f.Blob = h.hash.String()
+		f.Ref = refName
+		f.order = order
+		if c != nil {
+			f.Commit = c.hash.String()
+			f.Author = c.author
+			f.Date = c.when
+		}
+	}
+	for i := range h.matches {
+		m := &h.matches[i]
+		if m.Allowed {
+			b.stats.Allowed++
+			continue
+		}
+		if m.Detector.Confidence == Medium && IsLockFile(path) {
+			continue
+		}
+		f := b.base(m.Key, m.Detector, m)
+		fill(&f)
+		b.add(f)
+	}
+	if h.bare != "" {
+		if d := WholeFileDetector(path, b.det); d != nil {
+			f := b.base(h.bare, d, nil)
+			fill(&f)
+			b.add(f)
+		}
+	}
+}
+
+func (b *builder) message(m Match, c *commitInfo, order int, refName string) {
+	if m.Allowed {
+		b.stats.Allowed++
+		return
+	}
+	f := b.base(m.Key, m.Detector, &m)
+	f.Source = SourceCommitMessage
+	f.Commit = c.hash.String()
+	f.Author = c.author
+	f.Date = c.when
+	f.Ref = refName
+	f.order = order
+	b.add(f)
+}
+
+func (b *builder) tag(m Match, t *tagInfo) {
+	if m.Allowed {
+		b.stats.Allowed++
+		return
+	}
+	f := b.base(m.Key, m.Detector, &m)
+	f.Source = SourceTagMessage
+	f.Commit = t.target.String()
+	f.Author = t.tagger
+	f.Date = t.when
+	f.Tag = t.name
+	f.Ref = "refs/tags/" + t.name
+	f.order = 1 << 30
+	b.add(f)
+}
+
+// findings returns the findings oldest first, then by path and line.
+func (b *builder) findings() []Finding {
+	out := make([]Finding, 0, len(b.by))
+	for _, f := range b.by {
+		out = append(out, *f)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, c := out[i], out[j]
+		if a.order != c.order {
+			return a.order < c.order
+		}
+		if a.Source != c.Source {
+			return a.Source < c.Source
+		}
+		if a.Path != c.Path {
+			return a.Path < c.Path
+		}
+		if a.Line != c.Line {
+			return a.Line < c.Line
+		}
+		return a.KeySHA256 < c.KeySHA256
+	})
+	return out
+}
+
+// detectStream runs the detectors over a reader in overlapping chunks, for
+// blobs too large to hold. Medium-confidence matches that need the file to
+// mention Vast are kept only if some chunk does.
+func detectStream(r io.Reader, det []Detector) ([]Match, bool, error) {
+	const chunk = 4 << 20
+	const overlap = 4096
+	buf := make([]byte, 0, chunk+overlap)
+	var out, pendingMedium []Match
+	base := 0  // absolute offset of buf[0]
+	lines := 0 // newlines before buf[0]
+	vast := false
+	first := true
+	assumeVast := make([]Detector, len(det))
+	copy(assumeVast, det)
+	for {
+		n, err := io.ReadFull(r, buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		last := err == io.EOF || err == io.ErrUnexpectedEOF
+		if err != nil && !last {
+			return nil, false, err
+		}
+		if first {
+			if isBinary(buf) {
+				_, err := io.Copy(io.Discard, r)
+				return nil, true, err
+			}
+			first = false
+		}
+		if !vast && mentionsVast(buf) {
+			vast = true
+		}
+		carried := 0
+		if base > 0 {
+			carried = overlap
+		}
+		for _, m := range detectAssumingVast(buf, det) {
+			if m.Offset+KeyLength <= carried {
+				continue // found in the previous chunk
+			}
+			m.Offset += base
+			m.Line += lines
+			if m.Detector.MentionsVast {
+				pendingMedium = append(pendingMedium, m)
+			} else {
+				out = append(out, m)
+			}
+		}
+		if last {
+			break
+		}
+		// Keep the last overlap bytes for context and keys across the cut.
+		keep := buf[len(buf)-overlap:]
+		lines += strings.Count(string(buf[:len(buf)-overlap]), "\n")
+		base += len(buf) - overlap
+		buf = append(buf[:0], keep...)
+	}
+	if vast {
+		out = append(out, pendingMedium...)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Offset < out[j].Offset })
+	return out, false, nil
+}
+
+// detectAssumingVast is Detect with the "mentions Vast" condition taken as
+// met; the caller checks it over the whole stream.
+func detectAssumingVast(text []byte, det []Detector) []Match {
+	return detect(text, det, 1)
+}
+
+// staged scans the blobs staged in the index that differ from HEAD.
+func (s *scanner) staged(ctx context.Context) (*Report, error) {
+	idx, err := s.repo.git.Storer.Index()
+	if err != nil {
+		return nil, fmt.Errorf("reading the index: %w", err)
+	}
+	head := map[string]plumbing.Hash{}
+	if h, err := s.repo.git.Head(); err == nil {
+		c, err := s.repo.git.CommitObject(h.Hash())
+		if err != nil {
+			return nil, fmt.Errorf("reading HEAD: %w", err)
+		}
+		t, err := c.Tree()
+		if err != nil {
+			return nil, fmt.Errorf("reading HEAD's tree: %w", err)
+		}
+		err = t.Files().ForEach(func(f *object.File) error {
+			head[f.Name] = f.Hash
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("reading HEAD's tree: %w", err)
+		}
+	} else if !errors.Is(err, plumbing.ErrReferenceNotFound) {
+		return nil, fmt.Errorf("reading HEAD: %w", err)
+	}
+	rep := &Report{Stats: Stats{Mode: "staged"}}
+	b := newBuilder(s.opts.Detectors, &rep.Stats)
+	for _, e := range idx.Entries {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if e.Mode == filemode.Submodule || head[e.Name] == e.Hash {
+			continue
+		}
+		t, data, err := s.repo.readObject(e.Hash)
+		if err != nil {
+			return nil, fmt.Errorf("reading staged %s: %w", e.Name, err)
+		}
+		if t != objBlob {
+			continue
+		}
+		if isBinary(data) {
+			rep.Stats.SkippedBinaries++
+			continue
+		}
+		rep.Stats.Blobs++
+		rep.Stats.Bytes += int64(len(data))
+		h := &blobHit{hash: e.Hash, matches: Detect(data, s.opts.Detectors), bare: BareKey(data)}
+		b.blob(h, e.Name, nil, 0, "")
+	}
+	rep.Findings = b.findings()
+	for i := range rep.Findings {
+		rep.Findings[i].Source = SourceStaged
+	}
+	return rep, nil
+}
