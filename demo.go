@@ -21,8 +21,9 @@ type demo struct {
 	out      io.Writer // the user's stdout
 	outer    *env
 	srv      *vasttest.Server
-	adminKey string // the fake account's full-access key
-	dir      string // scratch directory, removed at the end
+	adminKey string   // the fake account's full-access key
+	dir      string   // scratch directory, removed at the end
+	repoKeys []string // keys committed to the demo's repositories
 }
 
 // chapter is one part of the demo.
@@ -37,6 +38,7 @@ type chapter struct {
 func demoChapters() []chapter {
 	return []chapter{
 		{"API keys: create a scoped key, list, delete", demoKeys},
+		{"Leaked keys: scan a repository's whole history", demoScan},
 	}
 }
 
@@ -47,9 +49,12 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	} else if len(pos) > 0 {
 		return usagef("demo takes no arguments")
 	}
-	srv := vasttest.New()
-	srv.Start()
-	defer srv.Close()
+	srv := e.fake
+	if srv == nil {
+		srv = vasttest.New()
+		srv.Start()
+		defer srv.Close()
+	}
 	_, admin := srv.AddAccount("demo@example.com")
 	dir, err := os.MkdirTemp("", "vastguard-demo-")
 	if err != nil {
@@ -79,8 +84,25 @@ func (d *demo) say(format string, args ...any) {
 func (d *demo) vastguard(ctx context.Context, extraEnv map[string]string, args ...string) (string, error) {
 	fmt.Fprintf(d.out, "$ vastguard %s\n", strings.ReplaceAll(strings.Join(args, " "), d.dir, "$DEMO"))
 	var stdout, stderr bytes.Buffer
-	getenv := func(k string) string {
-		if v, ok := extraEnv[k]; ok {
+	e := &env{args: append([]string{"vastguard"}, args...), getenv: d.getenv(extraEnv), stdin: strings.NewReader(""),
+		stdout: &stdout, stderr: &stderr, http: d.srv.Client(), now: d.outer.now}
+	err := run(ctx, e)
+	var msg bytes.Buffer
+	code := exitCode(err, &msg)
+	out := d.redact(stdout.String())
+	io.WriteString(d.out, indent(strings.ReplaceAll(out, d.dir, "$DEMO")))
+	io.WriteString(d.out, indent(strings.ReplaceAll(d.redact(stderr.String()+msg.String()), d.dir, "$DEMO")))
+	if code != exitOK {
+		fmt.Fprintf(d.out, "  (exit code %d)\n", code)
+	}
+	return out, err
+}
+
+// getenv is the demo's environment: VAST_API_KEY and VAST_URL point at the
+// fake, HOME at the scratch directory, plus extra.
+func (d *demo) getenv(extra map[string]string) func(string) string {
+	return func(k string) string {
+		if v, ok := extra[k]; ok {
 			return v
 		}
 		switch k {
@@ -93,25 +115,27 @@ func (d *demo) vastguard(ctx context.Context, extraEnv map[string]string, args .
 		}
 		return ""
 	}
-	e := &env{args: append([]string{"vastguard"}, args...), getenv: getenv, stdin: strings.NewReader(""),
-		stdout: &stdout, stderr: &stderr, http: d.srv.Client(), now: d.outer.now}
-	err := run(ctx, e)
-	var msg bytes.Buffer
-	code := exitCode(err, &msg)
-	out := redactKeys(stdout.String())
-	io.WriteString(d.out, indent(strings.ReplaceAll(out, d.dir, "$DEMO")))
-	io.WriteString(d.out, indent(strings.ReplaceAll(redactKeys(stderr.String()+msg.String()), d.dir, "$DEMO")))
-	if code != exitOK {
-		fmt.Fprintf(d.out, "  (exit code %d)\n", code)
-	}
-	return out, err
 }
 
 var keyShaped = regexp.MustCompile(`[0-9a-f]{64}`)
 
-// redactKeys replaces every key-shaped value with its redacted form.
-func redactKeys(s string) string {
-	return keyShaped.ReplaceAllStringFunc(s, func(k string) string { return vast.Secret(k).Redacted() })
+// redact replaces every key the demo knows (the fake's keys, the demo
+// repositories' keys) with its redacted form. Other 64-hex values, such as
+// a key's SHA-256, are left alone.
+func (d *demo) redact(s string) string {
+	known := map[string]bool{}
+	for _, k := range d.srv.Keys() {
+		known[k.Value] = true
+	}
+	for _, k := range d.repoKeys {
+		known[k] = true
+	}
+	return keyShaped.ReplaceAllStringFunc(s, func(k string) string {
+		if known[k] {
+			return vast.Secret(k).Redacted()
+		}
+		return k
+	})
 }
 
 func indent(s string) string {
@@ -119,6 +143,17 @@ func indent(s string) string {
 		return ""
 	}
 	return "  " + strings.ReplaceAll(strings.TrimSuffix(s, "\n"), "\n", "\n  ") + "\n"
+}
+
+// quiet runs the program like vastguard but returns its stdout (keys
+// redacted) without printing it.
+func (d *demo) quiet(ctx context.Context, args ...string) (string, error) {
+	fmt.Fprintf(d.out, "$ vastguard %s\n", strings.ReplaceAll(strings.Join(args, " "), d.dir, "$DEMO"))
+	var stdout, stderr bytes.Buffer
+	e := &env{args: append([]string{"vastguard"}, args...), getenv: d.getenv(nil), stdin: strings.NewReader(""),
+		stdout: &stdout, stderr: &stderr, http: d.srv.Client(), now: d.outer.now}
+	err := run(ctx, e)
+	return strings.ReplaceAll(d.redact(stdout.String()), d.dir, "$DEMO"), err
 }
 
 func (d *demo) client(key string) (*vast.Client, error) {

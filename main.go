@@ -3,6 +3,7 @@
 //
 // Usage:
 //
+//	vastguard scan [PATH] [--since REV | --range A..B | --staged] [--format text|json|sarif] [--output FILE] [--baseline FILE]
 //	vastguard keys list [--json]
 //	vastguard keys create --name NAME --permissions PRESET|JSON [--allow-full-access] [--output FILE]
 //	vastguard keys delete ID

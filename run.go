@@ -10,6 +10,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+
+	"github.com/vastguard/vastguard/vast/vasttest"
 )
 
 // env is everything one run of the program touches, so tests can run it in
@@ -24,6 +26,9 @@ type env struct {
 	now    func() time.Time
 	// sleep, when set, replaces the API client's real sleep between retries.
 	sleep func(context.Context, time.Duration) error
+	// fake, when set, is the Vast API fake the demo uses (tests inspect it);
+	// otherwise the demo starts its own.
+	fake *vasttest.Server
 }
 
 // Exit codes, the same for every command and the Action.
@@ -86,6 +91,9 @@ func usagef(format string, args ...any) error {
 const usage = `vastguard: mint short-lived Vast.ai API keys for CI, and find leaked ones.
 
 Usage:
+  vastguard scan [PATH] [--since REV | --range A..B | --staged] [--format text|json|sarif]
+                 [--output FILE] [--baseline FILE]
+                                            find Vast.ai keys in a repository's whole history
   vastguard keys list [--json]              list the account's API keys
   vastguard keys create --name N --permissions P [--allow-full-access] [--output FILE]
   vastguard keys delete ID                  delete a key by id
@@ -109,6 +117,8 @@ func run(ctx context.Context, e *env) error {
 	switch cmd {
 	case "keys":
 		err = runKeys(ctx, e, rest)
+	case "scan":
+		err = runScan(ctx, e, rest)
 	case "demo":
 		err = runDemo(ctx, e, rest)
 	case "version", "--version", "-version":
@@ -116,7 +126,7 @@ func run(ctx context.Context, e *env) error {
 	case "help", "-h", "--help":
 		fmt.Fprint(e.stdout, usage)
 	default:
-		err = usagef("unknown command %q (commands: keys, demo, version; see vastguard help)", cmd)
+		err = usagef("unknown command %q (commands: scan, keys, demo, version; see vastguard help)", cmd)
 	}
 	return err
 }

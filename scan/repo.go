@@ -11,9 +11,14 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/go-git/go-billy/v5"
+	"github.com/go-git/go-billy/v5/osfs"
 	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/storage/filesystem"
+	"github.com/go-git/go-git/v5/storage/filesystem/dotgit"
 )
 
 // Errors callers branch on. Each is wrapped with a message that says what
@@ -31,9 +36,10 @@ const fetchHint = "check out with fetch-depth: 0 (actions/checkout) or run `git 
 
 // repo is an opened repository.
 type repo struct {
-	git    *git.Repository
-	gitDir string
-	objDir string
+	git        *git.Repository
+	gitDir     string
+	objDir     string
+	extensions map[string]string // [extensions] of the config, lower-cased
 }
 
 func openRepo(path string) (*repo, error) {
@@ -47,36 +53,109 @@ func openRepo(path string) (*repo, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("%s is a file, not a git repository: %w", path, ErrNotRepository)
 	}
-	// A work tree root or a bare repository opens as it is; a directory
-	// inside a work tree opens the repository around it.
-	detect := !isGitDir(path) && !exists(filepath.Join(path, ".git"))
-	g, err := git.PlainOpenWithOptions(path, &git.PlainOpenOptions{DetectDotGit: detect, EnableDotGitCommonDir: true})
+	gitDir, workTree, err := locate(path)
+	if err != nil {
+		return nil, err
+	}
+	common := gitDir
+	if b, err := os.ReadFile(filepath.Join(gitDir, "commondir")); err == nil {
+		c := strings.TrimSpace(string(b))
+		if !filepath.IsAbs(c) {
+			c = filepath.Join(gitDir, c)
+		}
+		common = filepath.Clean(c)
+	}
+	var fs billy.Filesystem = osfs.New(gitDir)
+	if common != gitDir {
+		fs = dotgit.NewRepositoryFilesystem(fs, osfs.New(common))
+	}
+	st := filesystem.NewStorage(fs, cache.NewObjectLRUDefault())
+	cfg, err := st.Config()
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading the git config: %w", path, err)
+	}
+	r := &repo{gitDir: gitDir, objDir: filepath.Join(common, "objects"), extensions: map[string]string{}}
+	if cfg.Raw != nil && cfg.Raw.HasSection("extensions") {
+		for _, o := range cfg.Raw.Section("extensions").Options {
+			r.extensions[strings.ToLower(o.Key)] = strings.ToLower(o.Value)
+		}
+	}
+	if f := r.extensions["objectformat"]; f != "" && f != "sha1" {
+		return nil, fmt.Errorf("%s uses %s object ids, which vastguard cannot read yet", path, f)
+	}
+	var wt billy.Filesystem
+	if workTree != "" {
+		wt = osfs.New(workTree)
+	}
+	// go-git refuses repositories with extensions it does not implement
+	// (worktreeConfig from sparse checkouts, partialClone); reading history
+	// needs none of them, so it sees the config without them.
+	g, err := git.Open(extensionBlind{st}, wt)
 	if errors.Is(err, git.ErrRepositoryNotExists) {
-		return nil, fmt.Errorf("%s is not a git repository (no .git in it or its parents): %w", path, ErrNotRepository)
+		return nil, fmt.Errorf("%s is not a git repository (it has no HEAD): %w", path, ErrNotRepository)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
-	st, ok := g.Storer.(*filesystem.Storage)
-	if !ok {
-		return nil, fmt.Errorf("%s: unsupported repository storage", path)
-	}
-	r := &repo{git: g, gitDir: st.Filesystem().Root()}
-	common := r.gitDir
-	if b, err := os.ReadFile(filepath.Join(r.gitDir, "commondir")); err == nil {
-		c := strings.TrimSpace(string(b))
-		if !filepath.IsAbs(c) {
-			c = filepath.Join(r.gitDir, c)
-		}
-		common = filepath.Clean(c)
-	}
-	r.objDir = filepath.Join(common, "objects")
-	if cfg, err := g.Config(); err == nil && cfg.Raw != nil {
-		if f := cfg.Raw.Section("extensions").Option("objectformat"); f != "" && f != "sha1" {
-			return nil, fmt.Errorf("%s uses %s object ids, which vastguard does not read yet", path, f)
-		}
-	}
+	r.git = g
 	return r, nil
+}
+
+// extensionBlind is a storage whose config has no [extensions] section.
+type extensionBlind struct{ *filesystem.Storage }
+
+func (e extensionBlind) Config() (*config.Config, error) {
+	cfg, err := e.Storage.Config()
+	if err != nil || cfg.Raw == nil || !cfg.Raw.HasSection("extensions") {
+		return cfg, err
+	}
+	c := *cfg
+	raw := *cfg.Raw
+	raw.Sections = nil
+	for _, s := range cfg.Raw.Sections {
+		if !strings.EqualFold(s.Name, "extensions") {
+			raw.Sections = append(raw.Sections, s)
+		}
+	}
+	c.Raw = &raw
+	return &c, nil
+}
+
+// locate finds the git directory for path: path itself if it is a bare
+// repository, path/.git (a directory, or a file naming one, as in linked
+// work trees and submodules), or the same in a parent directory.
+func locate(path string) (gitDir, workTree string, err error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", "", err
+	}
+	for dir := abs; ; dir = filepath.Dir(dir) {
+		dotGit := filepath.Join(dir, ".git")
+		if fi, err := os.Stat(dotGit); err == nil {
+			if fi.IsDir() {
+				return dotGit, dir, nil
+			}
+			b, err := os.ReadFile(dotGit)
+			if err != nil {
+				return "", "", err
+			}
+			target, ok := strings.CutPrefix(strings.TrimSpace(string(b)), "gitdir:")
+			if !ok {
+				return "", "", fmt.Errorf("%s: not a gitdir file: %w", dotGit, ErrNotRepository)
+			}
+			target = strings.TrimSpace(target)
+			if !filepath.IsAbs(target) {
+				target = filepath.Join(dir, target)
+			}
+			return filepath.Clean(target), dir, nil
+		}
+		if isGitDir(dir) {
+			return dir, "", nil
+		}
+		if filepath.Dir(dir) == dir {
+			return "", "", fmt.Errorf("%s is not a git repository (no .git in it or its parents): %w", path, ErrNotRepository)
+		}
+	}
 }
 
 func exists(p string) bool {
@@ -108,12 +187,7 @@ func (r *repo) partial() bool {
 	if m, _ := filepath.Glob(filepath.Join(r.objDir, "pack", "*.promisor")); len(m) > 0 {
 		return true
 	}
-	if cfg, err := r.git.Config(); err == nil && cfg.Raw != nil {
-		if cfg.Raw.Section("extensions").Option("partialclone") != "" {
-			return true
-		}
-	}
-	return false
+	return r.extensions["partialclone"] != ""
 }
 
 // readObject reads one object through go-git, for random access outside
