@@ -28,7 +28,7 @@ type actionInput struct {
 
 var actionInputs = []actionInput{
 	{"command", "mint", "What to do: mint (a scoped key for this job, deleted in the post step), sweep (delete expired keys this action minted), audit (flag risky keys), or scan (not available yet)."},
-	{"api-key", "", "Vast.ai management key (user_read and user_write), from a secret: ${{ secrets.VAST_API_KEY }}. Secrets are not passed to pull requests from forks or to Dependabot runs."},
+	{"api-key", "", "Vast.ai management key (user_read and user_write), from a secret such as secrets.VAST_API_KEY. Secrets are not passed to pull requests from forks or to Dependabot runs."},
 	{"api-url", vast.DefaultBaseURL, "Vast API URL. https only (http is allowed for 127.0.0.1, ::1 and localhost, for a local fake)."},
 	{"permissions", "read-only", "Permissions of the minted key: read-only, instance-management, autoscaler, full (needs allow-full-access), or a JSON object {\"api\": {...}}."},
 	{"allow-full-access", "false", "Allow minting a key with every permission (the full preset). true or false."},

@@ -7,9 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -305,41 +303,6 @@ func TestHelpAndVersion(t *testing.T) {
 			t.Errorf("%v = %d %q %q", args, r.code, r.stdout, r.stderr)
 		}
 	}
-}
-
-// buildBinary builds the program once per test run, with the Dockerfile's
-// flags, and returns its path.
-var buildBinary = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "vastguard-bin-")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "vastguard")
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", &buildError{string(out), err}
-	}
-	return bin, nil
-})
-
-type buildError struct {
-	out string
-	err error
-}
-
-func (e *buildError) Error() string { return e.err.Error() + ": " + e.out }
-
-func binary(t *testing.T) string {
-	t.Helper()
-	if runtime.GOOS != "linux" {
-		t.Skip("the binary tests run on Linux, where the Action runs")
-	}
-	bin, err := buildBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bin
 }
 
 func TestBinaryWithOnlyKeyAndURL(t *testing.T) {

@@ -216,12 +216,17 @@ func actionSweep(ctx context.Context, e *env, wf *workflow, cfg actionConfig) er
 		return fmt.Errorf("setting the output swept: %w", err)
 	}
 	var msgs []string
+	skipped := 0
 	for _, k := range r.Expired {
-		if k.Result == sweepFailed {
+		switch k.Result {
+		case sweepFailed:
 			msgs = append(msgs, fmt.Sprintf("could not delete expired key %d %s: %s", k.ID, printable(k.Name, ""), oneLine(k.Err.Error())))
-		} else if k.Result == sweepNotTried || k.Result == sweepCancelled {
-			msgs = append(msgs, fmt.Sprintf("expired key %d %s was %s", k.ID, printable(k.Name, ""), k.Result))
+		case sweepNotTried, sweepCancelled:
+			skipped++
 		}
+	}
+	if skipped > 0 {
+		msgs = append(msgs, fmt.Sprintf("%d more expired %s not tried after that; the job summary lists them", skipped, plural(skipped, "key was", "keys were")))
 	}
 	if len(msgs) > 0 {
 		wf.annotateAll("error", "vastguard sweep", msgs)
