@@ -565,7 +565,8 @@ func TestActionInvalidInputs(t *testing.T) {
 	}{
 		{"unknown command", map[string]string{"command": "rotate"}, `input command: "rotate" is not a command; use mint, sweep, audit or scan`},
 		{"scan is not built yet", map[string]string{"command": "scan"}, "input command: scan is not available yet"},
-		{"empty api-key", map[string]string{"api-key": ""}, "input api-key is empty: pass a Vast management key"},
+		{"empty api-key", map[string]string{"api-key": ""}, "input api-key is empty: the secret holding the Vast management key (user_read and user_write) is missing"},
+		{"scan needs no api-key but is not built yet", map[string]string{"command": "scan", "api-key": ""}, "input command: scan is not available yet"},
 		{"api-key with a space", map[string]string{"api-key": "abc def"}, "input api-key: the API key contains a space"},
 		{"api-url not http(s)", map[string]string{"api-url": "ftp://vast"}, `input api-url: API URL "ftp://vast" must start with https://`},
 		{"api-url in clear to a remote host", map[string]string{"api-url": "http://console.vast.ai"}, `input api-url: "http://console.vast.ai": http:// is only for a local fake`},
@@ -667,7 +668,7 @@ func TestActionCancelledRightAfterCreate(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			x := newE2E(t, mode)
-			x.srv.Inject(vasttest.Fault{Route: "create", Hold: 2 * time.Second})
+			x.srv.Inject(vasttest.Fault{Route: "create", Hold: 3 * time.Second})
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
 			done := make(chan *stepSim, 1)
