@@ -74,7 +74,6 @@ type actionConfig struct {
 	apiKey         string
 	apiURL         string
 	perms          vast.Permissions
-	permsSpec      string
 	label          string // the key-name input; "" means the step id
 	ttl            time.Duration
 	exportEnv      bool
@@ -179,8 +178,7 @@ func parseActionInputs(getenv func(string) string) (actionConfig, error) {
 	if err != nil {
 		return c, err
 	}
-	c.permsSpec = input(getenv, "permissions")
-	if c.perms, err = vast.ParsePermissions(c.permsSpec, allowFull); err != nil {
+	if c.perms, err = vast.ParsePermissions(input(getenv, "permissions"), allowFull); err != nil {
 		return c, fmt.Errorf("input %w", err)
 	}
 	c.label = input(getenv, "key-name")

@@ -23,7 +23,7 @@ type auditFixture struct {
 func newAuditFixture(t *testing.T) *auditFixture {
 	t.Helper()
 	srv := vasttest.NewServer(t)
-	user, admin := srv.AddAccount("audit@example.com")
+	user, _ := srv.AddAccount("audit@example.com")
 	f := &auditFixture{srv: srv, ids: map[string]int64{"default": srv.LiveKeys()[0].ID}}
 	mgmtID, mgmt := srv.AddKey(user, "vastguard-management", `{"api":{"user_read":{},"user_write":{}}}`)
 	f.ids["vastguard-management"] = mgmtID
@@ -41,7 +41,6 @@ func newAuditFixture(t *testing.T) *auditFixture {
 		f.ids[name] = id
 	}
 	srv.SetCreatedAt(f.ids["old-reader"], now.Add(-91*24*time.Hour))
-	_ = admin
 	return f
 }
 

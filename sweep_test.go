@@ -16,16 +16,15 @@ import (
 // still valid, and keys it must never touch (hand-made names, names that
 // only look like the Action's).
 type sweepFixture struct {
-	srv            *vasttest.Server
-	vars           map[string]string
-	expired        []int64 // oldest first
-	live, untouchd []int64
+	srv     *vasttest.Server
+	vars    map[string]string
+	expired []int64 // oldest first
 }
 
 func newSweepFixture(t *testing.T) *sweepFixture {
 	t.Helper()
 	srv, vars := fakeAPI(t)
-	f := &sweepFixture{srv: srv, vars: vars, untouchd: []int64{srv.LiveKeys()[0].ID}}
+	f := &sweepFixture{srv: srv, vars: vars}
 	user := srv.LiveKeys()[0].UserID
 	now := time.Now().UTC().Truncate(time.Second)
 	ro := `{"api":{"user_read":{}}}`
@@ -35,8 +34,7 @@ func newSweepFixture(t *testing.T) *sweepFixture {
 	id, _ := srv.AddKey(user, name(now.Add(-time.Hour)), ro)
 	old, _ := srv.AddKey(user, name(now.Add(-48*time.Hour)), ro)
 	f.expired = []int64{old, id}
-	id, _ = srv.AddKey(user, name(now.Add(time.Hour)), ro)
-	f.live = []int64{id}
+	srv.AddKey(user, name(now.Add(time.Hour)), ro) // not expired yet
 	for _, n := range []string{
 		"laptop",
 		"vastguard",
@@ -44,8 +42,7 @@ func newSweepFixture(t *testing.T) *sweepFixture {
 		"vastguard:acme/gpu-tests:run-42-1:train:vast:exp-2020-01-01:abcdef",       // not our time format
 		"ci-vastguard:acme/gpu-tests:run-42-1:train:vast:exp-20200101T000000Z:abc", // another prefix
 	} {
-		id, _ := srv.AddKey(user, n, ro)
-		f.untouchd = append(f.untouchd, id)
+		srv.AddKey(user, n, ro)
 	}
 	return f
 }
