@@ -38,6 +38,8 @@ type chapter struct {
 func demoChapters() []chapter {
 	return []chapter{
 		{"API keys: create a scoped key, list, delete", demoKeys},
+		{"The GitHub Action: mint a key for a job, hand it on, delete it in the post step", demoAction},
+		{"Backstop and hygiene: sweep expired keys, audit the account", demoSweepAudit},
 		{"Leaked keys: scan a repository's whole history", demoScan},
 	}
 }

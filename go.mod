@@ -7,6 +7,8 @@ require (
 	github.com/go-git/go-git/v5 v5.19.3
 	github.com/google/go-cmp v0.7.0
 	github.com/klauspost/compress v1.20.4
+	github.com/sethvargo/go-githubactions v1.3.1
+	gopkg.in/yaml.v3 v3.0.1
 )
 
 require (

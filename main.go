@@ -8,6 +8,9 @@
 //	vastguard keys create --name NAME --permissions PRESET|JSON [--allow-full-access] [--output FILE]
 //	vastguard keys delete ID
 //	vastguard keys reset [--output FILE]
+//	vastguard sweep [--dry-run]
+//	vastguard audit [--json]
+//	vastguard action
 //	vastguard demo
 //	vastguard version
 //
@@ -15,6 +18,10 @@
 // key file ($XDG_CONFIG_HOME/vastai/vast_api_key, default
 // ~/.config/vastai/vast_api_key); the API from --api-url, else VAST_URL, else
 // https://console.vast.ai.
+//
+// As a GitHub Action (action.yml), the image runs "/vastguard action" as the
+// main step, which mints a scoped key, and the same binary as
+// /vastguard-post as the post step, which deletes it.
 //
 // Exit codes everywhere: 0 success or clean, 1 the tool failed, 2 findings,
 // 3 a finding is a live key.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -98,16 +99,27 @@ Usage:
   vastguard keys create --name N --permissions P [--allow-full-access] [--output FILE]
   vastguard keys delete ID                  delete a key by id
   vastguard keys reset [--output FILE]      replace the key in use with a new one
+  vastguard sweep [--dry-run]               delete expired keys the Action minted
+  vastguard audit [--json]                  flag full-access, user_write, old and expired keys
+  vastguard action                          the GitHub Action's main step (reads INPUT_*)
   vastguard demo                            the whole story on an embedded fake API
   vastguard version
 
 Key: --api-key, else VAST_API_KEY, else ~/.config/vastai/vast_api_key.
 API: --api-url, else VAST_URL, else https://console.vast.ai.
 Exit codes: 0 ok, 1 the tool failed, 2 findings, 3 a live key was found.
+Run as vastguard-post (the Action's post step), it deletes the key the main
+step minted, whatever its arguments.
 `
 
 // run is the whole program. It never exits; main picks the exit code.
+// Started as vastguard-post (the Action's post-entrypoint) it is the post
+// step, whatever the arguments: the runner gives the post step the main
+// step's arguments.
 func run(ctx context.Context, e *env) error {
+	if len(e.args) > 0 && filepath.Base(e.args[0]) == postProgram {
+		return runPost(ctx, e)
+	}
 	args := e.args[1:]
 	if len(args) == 0 {
 		return usagef("no command given (see vastguard help)")
@@ -119,6 +131,12 @@ func run(ctx context.Context, e *env) error {
 		err = runKeys(ctx, e, rest)
 	case "scan":
 		err = runScan(ctx, e, rest)
+	case "sweep":
+		err = runSweep(ctx, e, rest)
+	case "audit":
+		err = runAudit(ctx, e, rest)
+	case "action":
+		err = runAction(ctx, e, rest)
 	case "demo":
 		err = runDemo(ctx, e, rest)
 	case "version", "--version", "-version":
@@ -126,7 +144,7 @@ func run(ctx context.Context, e *env) error {
 	case "help", "-h", "--help":
 		fmt.Fprint(e.stdout, usage)
 	default:
-		err = usagef("unknown command %q (commands: scan, keys, demo, version; see vastguard help)", cmd)
+		err = usagef("unknown command %q (commands: scan, keys, sweep, audit, action, demo, version; see vastguard help)", cmd)
 	}
 	return err
 }

@@ -43,6 +43,11 @@ type RetryPolicy struct {
 	MaxDelay    time.Duration
 	MaxAttempts int           // 0 means as many as Budget allows (at most 100)
 	Timeout     time.Duration // per attempt; 0 means no per-attempt timeout beyond ctx
+	// AllServerErrors also retries 500, 501 and every other 5xx (not only
+	// 502, 503 and 504) for requests that are safe to repeat: ListKeys,
+	// DeleteKey and CurrentUser. CreateKey and ResetKey ignore it. Cleanup
+	// code sets it: a DELETE is idempotent, and giving up leaves a live key.
+	AllServerErrors bool
 }
 
 // hardAttemptLimit bounds attempts when a policy sets none.
@@ -425,7 +430,8 @@ func (c *Client) do(ctx context.Context, method, path string, body any, out any)
 	var r attemptResult
 	for n := 1; ; n++ {
 		r = c.once(ctx, method, path, payload)
-		if r.err == nil || !r.retryable() || ctx.Err() != nil {
+		retry := r.retryable() || (c.retry.AllServerErrors && r.status >= 500 && r.status <= 599)
+		if r.err == nil || !retry || ctx.Err() != nil {
 			break
 		}
 		if !c.waitBeforeRetry(ctx, start, n) {

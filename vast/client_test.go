@@ -752,3 +752,62 @@ func TestBaseURLAcceptsAPIPrefix(t *testing.T) {
 		}
 	}
 }
+
+func TestAllServerErrorsRetriesOnlySafeRequests(t *testing.T) {
+	t.Parallel()
+	policy := vast.RetryPolicy{Budget: time.Minute, BaseDelay: time.Second, MaxDelay: time.Second, AllServerErrors: true}
+	tests := []struct {
+		name       string
+		opts       []vast.Option
+		wantErr    error // nil: the delete succeeds
+		wantDelete int   // DELETE requests made
+	}{
+		{"default policy gives up on 500", nil, vast.ErrServer, 1},
+		{"AllServerErrors retries 500 until it passes", []vast.Option{vast.WithRetry(policy)}, nil, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv, c, _, ft := setup(t, tt.opts...)
+			k, err := c.CreateKey(t.Context(), "doomed", vast.MustPermissions("read-only", false))
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv.Inject(vasttest.Fault{Route: "delete", Status: 500, Times: 2})
+			err = c.DeleteKey(t.Context(), k.ID)
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+				t.Fatalf("DeleteKey = %v, want %v", err, tt.wantErr)
+			}
+			deletes := 0
+			for _, r := range srv.Requests() {
+				if r.Method == "DELETE" {
+					deletes++
+				}
+			}
+			if deletes != tt.wantDelete {
+				t.Errorf("%d DELETE requests, want %d", deletes, tt.wantDelete)
+			}
+			if got := len(ft.Sleeps()); got != tt.wantDelete-1 {
+				t.Errorf("%d backoff sleeps, want %d", got, tt.wantDelete-1)
+			}
+		})
+	}
+
+	t.Run("create is still never repeated after a 500", func(t *testing.T) {
+		t.Parallel()
+		srv, c, _, _ := setup(t, vast.WithRetry(policy))
+		srv.Inject(vasttest.Fault{Route: "create", Status: 500, Times: -1})
+		if _, err := c.CreateKey(t.Context(), "once", vast.MustPermissions("read-only", false)); !errors.Is(err, vast.ErrServer) {
+			t.Fatalf("CreateKey = %v, want ErrServer", err)
+		}
+		posts := 0
+		for _, r := range srv.Requests() {
+			if r.Method == "POST" {
+				posts++
+			}
+		}
+		if posts != 1 {
+			t.Errorf("%d POST requests, want 1", posts)
+		}
+	})
+}

@@ -104,14 +104,19 @@ type Fault struct {
 
 	// What happens. After means the real handler runs first and its effect
 	// (a created or deleted key) stands, and only the answer is replaced.
-	Status      int    // answer with this status (and Body); 0 keeps the real answer
-	Body        string // body for Status; default: a JSON error envelope
-	ContentType string // default: guessed from Body
-	EmptyBody   bool   // answer Status with no body at all
-	Delay       time.Duration
-	Drop        bool // close the connection without an answer
-	After       bool
-	Name        string // shown in the request log
+	Status      int           // answer with this status (and Body); 0 keeps the real answer
+	Body        string        // body for Status; default: a JSON error envelope
+	ContentType string        // default: guessed from Body
+	EmptyBody   bool          // answer Status with no body at all
+	Delay       time.Duration // wait before handling
+	// Hold waits this long after the real handler ran (its effect, such as
+	// a created key, already stands) and before answering or dropping, so a
+	// test can act in the window between the effect and the answer. It ends
+	// early if the client goes away.
+	Hold  time.Duration
+	Drop  bool // close the connection without an answer
+	After bool
+	Name  string // shown in the request log
 }
 
 // Server is a running or startable fake. Use New or NewServer.
@@ -392,8 +397,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-		if f.After {
+		// The real handler runs first with After, or when the fault changes
+		// nothing but timing (a Hold with no Status and no Drop).
+		handled := f.After || (f.Hold > 0 && f.Status == 0 && !f.Drop)
+		if handled {
 			s.handle(rec, r, rt, token, body)
+		}
+		if f.Hold > 0 && handled {
+			select {
+			case <-time.After(f.Hold):
+			case <-r.Context().Done():
+			}
 		}
 		if f.Drop {
 			s.logEntry(entry)
@@ -403,7 +417,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if f.Status != 0 {
 			rec = &recorder{header: http.Header{}}
 			faultAnswer(rec, f.Fault, rt)
-		} else if !f.After {
+		} else if !handled {
 			s.handle(rec, r, rt, token, body)
 		}
 	} else {
@@ -426,6 +440,8 @@ func describe(f Fault) string {
 		return strconv.Itoa(f.Status)
 	case f.Delay > 0:
 		return "delay " + f.Delay.String()
+	case f.Hold > 0:
+		return "hold " + f.Hold.String()
 	}
 	return "fault"
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -215,3 +216,46 @@ func keysOf(m map[string]any) []string {
 }
 
 func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+func TestHoldAnswersAfterTheEffect(t *testing.T) {
+	t.Parallel()
+	srv := vasttest.NewServer(t)
+	_, admin := srv.AddAccount("h@example.com")
+	srv.Inject(vasttest.Fault{Route: "create", Hold: 2 * time.Second})
+	type answer struct {
+		status int
+		body   string
+	}
+	done := make(chan answer, 1)
+	go func() { // no t.Fatal off the test goroutine: a failure is status 0
+		req, _ := http.NewRequestWithContext(t.Context(), "POST", srv.URL+"/api/v0/auth/apikeys/", strings.NewReader(`{"name":"held","permissions":{"api":{"misc":{}}}}`))
+		req.Header.Set("Authorization", "Bearer "+admin)
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			done <- answer{0, err.Error()}
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		done <- answer{resp.StatusCode, string(b)}
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for !slices.ContainsFunc(srv.LiveKeys(), func(k vasttest.Key) bool { return k.Name == "held" }) {
+		if time.Now().After(deadline) {
+			t.Fatal("the held create never took effect")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	select {
+	case a := <-done:
+		t.Fatalf("answered %d before the hold ended", a.status)
+	default:
+	}
+	a := <-done
+	if a.status != 200 || !strings.Contains(a.body, `"key"`) {
+		t.Errorf("held answer = %d %q", a.status, a.body)
+	}
+	if n := len(srv.LiveKeys()); n != 2 {
+		t.Errorf("%d live keys, want 2 (one create)", n)
+	}
+}

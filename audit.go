@@ -1,0 +1,220 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/vastguard/vastguard/vast"
+)
+
+// audit lists the account's keys and flags the risky ones.
+
+// Audit flags, as they appear in the JSON and the tables.
+const (
+	flagFullAccess = "full-access"           // every permission
+	flagUserWrite  = "user-write"            // may create and delete keys (not counted for the key in use: it needs it)
+	flagOld        = "older-than-90-days"    // rotation baseline, where the API reports a creation time
+	flagExpired    = "expired-vastguard-key" // minted by the Action, past its expiry: sweep deletes it
+)
+
+// rotationAge is the age past which a key should have been rotated.
+const rotationAge = 90 * 24 * time.Hour
+
+// auditMinted is what a key's name says about the job that minted it.
+type auditMinted struct {
+	Repository string    `json:"repository"`
+	RunID      int64     `json:"run_id"`
+	RunAttempt int64     `json:"run_attempt"`
+	Job        string    `json:"job"`
+	Label      string    `json:"label"`
+	ExpiresAt  time.Time `json:"expires_at"`
+}
+
+// auditKey is one key in the audit. Scopes is absent when the API did not
+// report the key's permissions.
+type auditKey struct {
+	ID         int64        `json:"id"`
+	Name       string       `json:"name"`
+	CreatedAt  time.Time    `json:"created_at,omitzero"`
+	Scopes     []string     `json:"scopes,omitempty"`
+	FullAccess bool         `json:"full_access"`
+	InUse      bool         `json:"in_use,omitempty"` // the key this audit ran with
+	Minted     *auditMinted `json:"minted,omitempty"`
+	Flags      []string     `json:"flags"`
+}
+
+// auditReport is `vastguard audit --json`.
+type auditReport struct {
+	Version   int        `json:"version"`
+	CheckedAt time.Time  `json:"checked_at"`
+	Keys      []auditKey `json:"keys"`
+	Flagged   int        `json:"flagged"` // keys with at least one flag
+}
+
+// auditKeys lists the keys and flags them as of now.
+func auditKeys(ctx context.Context, a *api, now time.Time) (auditReport, error) {
+	keys, err := a.ListKeys(ctx)
+	if err != nil {
+		return auditReport{}, a.explain("list keys", err)
+	}
+	// Which key is ours, so its (necessary) user_write is not a finding.
+	// Best effort: without it every key is judged alike.
+	var inUse int64
+	if u, err := a.CurrentUser(ctx); err == nil {
+		inUse = u.KeyID
+	}
+	r := auditReport{Version: 1, CheckedAt: now.UTC().Truncate(time.Second), Keys: make([]auditKey, 0, len(keys))}
+	for _, k := range keys {
+		ak := auditKey{ID: k.ID, Name: k.Name, CreatedAt: k.CreatedAt, FullAccess: k.FullAccess, InUse: k.ID == inUse, Flags: []string{}}
+		if k.PermissionsKnown {
+			ak.Scopes = k.Permissions.Categories()
+		}
+		if kn, ok := parseKeyName(k.Name); ok {
+			ak.Minted = &auditMinted{Repository: kn.Repository, RunID: kn.RunID, RunAttempt: kn.Attempt, Job: kn.Job, Label: kn.Label, ExpiresAt: kn.Expires}
+		}
+		ak.Flags = auditFlags(k, ak, now)
+		if len(ak.Flags) > 0 {
+			r.Flagged++
+		}
+		r.Keys = append(r.Keys, ak)
+	}
+	return r, nil
+}
+
+func auditFlags(k vast.Key, ak auditKey, now time.Time) []string {
+	flags := []string{}
+	if k.FullAccess {
+		flags = append(flags, flagFullAccess)
+	} else if k.PermissionsKnown && k.Permissions.Has("user_write") && !ak.InUse {
+		flags = append(flags, flagUserWrite)
+	}
+	if !k.CreatedAt.IsZero() && now.Sub(k.CreatedAt) > rotationAge {
+		flags = append(flags, flagOld)
+	}
+	if ak.Minted != nil && ak.Minted.ExpiresAt.Before(now) {
+		flags = append(flags, flagExpired)
+	}
+	return flags
+}
+
+// auditScopes is the scopes column.
+func auditScopes(k auditKey) string {
+	switch {
+	case k.FullAccess:
+		return "FULL ACCESS"
+	case k.Scopes == nil:
+		return "(not reported)"
+	}
+	return strings.Join(k.Scopes, ", ")
+}
+
+func auditFlagsText(k auditKey) string {
+	s := strings.Join(k.Flags, ", ")
+	if k.InUse {
+		if s != "" {
+			s += " "
+		}
+		s += "(key in use)"
+	}
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func writeAuditTable(w io.Writer, r auditReport) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tCREATED\tSCOPES\tFLAGS")
+	for _, k := range r.Keys {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", k.ID, printable(k.Name, "-"), dateOrDash(k.CreatedAt), auditScopes(k), auditFlagsText(k))
+	}
+	tw.Flush()
+	fmt.Fprintln(w, auditSentence(r))
+}
+
+func auditSentence(r auditReport) string {
+	return fmt.Sprintf("%d of %d %s flagged.", r.Flagged, len(r.Keys), plural(len(r.Keys), "key", "keys"))
+}
+
+// runAudit is `vastguard audit [--json]`. It exits 2 when a key is flagged.
+func runAudit(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "audit", "vastguard audit [--json] [--api-key K] [--api-url U]")
+	var af apiFlags
+	af.register(fs)
+	asJSON := fs.Bool("json", false, `print JSON: {"version":1,"checked_at":...,"keys":[{id,name,created_at,scopes,full_access,in_use,minted,flags}],"flagged":N}`)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("audit takes no arguments (got %q)", pos[0])
+	}
+	a, err := newAPI(e, af)
+	if err != nil {
+		return err
+	}
+	r, err := auditKeys(ctx, a, e.now())
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(r); err != nil {
+			return err
+		}
+	} else {
+		writeAuditTable(e.stdout, r)
+	}
+	if r.Flagged > 0 {
+		return &exitError{code: exitFindings}
+	}
+	return nil
+}
+
+// actionAudit is the Action's audit command: the table in the log and the
+// job summary, a warning annotation per flagged key, the output flagged,
+// and exit code 2 when a key is flagged.
+func actionAudit(ctx context.Context, e *env, wf *workflow, cfg actionConfig) error {
+	a, err := actionAPI(e, ctx, cfg, vast.DefaultRetry)
+	if err != nil {
+		return err
+	}
+	r, err := auditKeys(ctx, a, e.now())
+	if err != nil {
+		return err
+	}
+	var log strings.Builder
+	writeAuditTable(&log, r)
+	wf.untrusted(log.String())
+
+	var md strings.Builder
+	md.WriteString("### vastguard audit\n\n| Id | Name | Created | Scopes | Flags |\n|---|---|---|---|---|\n")
+	for _, k := range r.Keys {
+		fmt.Fprintf(&md, "| %d | %s | %s | %s | %s |\n", k.ID, mdCell(k.Name), dateOrDash(k.CreatedAt), mdCell(auditScopes(k)), mdCell(auditFlagsText(k)))
+	}
+	md.WriteString("\n" + auditSentence(r) + " Flags: `full-access` (every permission), `user-write` (may create and delete keys), `older-than-90-days` (rotate it), `expired-vastguard-key` (`vastguard sweep` deletes it).")
+	if err := wf.summary(md.String()); err != nil {
+		wf.annotate("warning", "vastguard", oneLine(err.Error()))
+	}
+	if err := wf.files.write("GITHUB_OUTPUT", "flagged", strconv.Itoa(r.Flagged)); err != nil {
+		return fmt.Errorf("setting the output flagged: %w", err)
+	}
+	var msgs []string
+	for _, k := range r.Keys {
+		if len(k.Flags) > 0 {
+			msgs = append(msgs, fmt.Sprintf("key %d %s: %s", k.ID, printable(k.Name, "(unnamed)"), strings.Join(k.Flags, ", ")))
+		}
+	}
+	wf.annotateAll("warning", "vastguard audit", msgs)
+	if r.Flagged > 0 {
+		return &exitError{code: exitFindings}
+	}
+	return nil
+}

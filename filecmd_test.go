@@ -1,0 +1,147 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestParseFileCommandsLikeTheRunner(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		in      string
+		want    []fileCommandRecord
+		wantErr string
+	}{
+		{"empty file", "", nil, ""},
+		{"name=value", "a=1\nb=two words\n", []fileCommandRecord{{"a", "1"}, {"b", "two words"}}, ""},
+		{"value with = and <<", "a=x=y<<z\n", []fileCommandRecord{{"a", "x=y<<z"}}, ""},
+		{"heredoc", "key<<EOF\nline 1\nline 2\nEOF\n", []fileCommandRecord{{"key", "line 1\nline 2"}}, ""},
+		{"heredoc with empty value", "key<<EOF\nEOF\n", []fileCommandRecord{{"key", ""}}, ""},
+		{"heredoc with an empty line", "key<<EOF\n\nEOF\n", []fileCommandRecord{{"key", ""}}, ""},
+		{"CRLF", "a=1\r\nk<<D\r\nv\r\nD\r\n", []fileCommandRecord{{"a", "1"}, {"k", "v"}}, ""},
+		{"blank lines between records", "\na=1\n\n\nb=2\n", []fileCommandRecord{{"a", "1"}, {"b", "2"}}, ""},
+		{"no trailing newline", "k<<D\nv\nD", []fileCommandRecord{{"k", "v"}}, ""},
+		{"repeats kept in order", "a=1\na=2\n", []fileCommandRecord{{"a", "1"}, {"a", "2"}}, ""},
+		{"unclosed heredoc", "k<<D\nv\n", nil, "line 1: heredoc k is not closed by D"},
+		{"garbage", "hello\n", nil, "line 1: neither NAME=VALUE nor NAME<<DELIMITER"},
+		{"empty name", "=v\n", nil, "line 1: empty name"},
+		{"empty delimiter", "k<<\nv\n", nil, "line 1: invalid heredoc header"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := parseFileCommands([]byte(tt.in))
+			if tt.wantErr != "" {
+				if err == nil || err.Error() != tt.wantErr {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestFileCommandWriterRoundTripsAndUsesFreshDelimiters(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "out")
+	w := fileCommandWriter{getenv: func(k string) string {
+		if k == "GITHUB_OUTPUT" {
+			return path
+		}
+		return ""
+	}}
+	values := []string{
+		"plain",
+		"",
+		"multi\nline\nvalue",
+		"_GitHubActionsFileCommandDelimeter_\ninjected=1", // go-githubactions' fixed delimiter is just text here
+		"ends with newline\n",
+		"EOF",
+	}
+	for i, v := range values {
+		if err := w.write("GITHUB_OUTPUT", "v"+string(rune('a'+i)), v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.write("GITHUB_OUTPUT", "x", "1", "y", "2"); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := parseFileCommands(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []fileCommandRecord
+	for i, v := range values {
+		want = append(want, fileCommandRecord{"v" + string(rune('a'+i)), v})
+	}
+	want = append(want, fileCommandRecord{"x", "1"}, fileCommandRecord{"y", "2"})
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	delims := regexp.MustCompile(`<<(ghadelimiter_[0-9a-f]{32})\n`).FindAllStringSubmatch(string(data), -1)
+	if len(delims) != len(want) {
+		t.Fatalf("%d random delimiters for %d records:\n%s", len(delims), len(want), data)
+	}
+	seen := map[string]bool{}
+	for _, d := range delims {
+		if seen[d[1]] {
+			t.Errorf("delimiter %s used twice", d[1])
+		}
+		seen[d[1]] = true
+	}
+}
+
+func TestFileCommandWriterRefusesInjection(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "env")
+	fixed := "ghadelimiter_00000000000000000000000000000000"
+	w := fileCommandWriter{
+		getenv: func(k string) string { return map[string]string{"GITHUB_ENV": path}[k] },
+		delim:  func() string { return fixed },
+	}
+	tests := []struct {
+		name, key, value, wantErr string
+	}{
+		{"value holding the delimiter line", "A", "x\n" + fixed + "\nEVIL=1", "the value contains the delimiter"},
+		{"value holding the delimiter inline", "A", "x" + fixed, "the value contains the delimiter"},
+		{"name with a newline", "A\nEVIL", "v", "is not a valid name"},
+		{"name with =", "A=B", "v", "is not a valid name"},
+		{"name with <<", "A<<B", "v", "is not a valid name"},
+		{"empty name", "", "v", "is not a valid name"},
+	}
+	for _, tt := range tests {
+		if err := w.write("GITHUB_ENV", tt.key, tt.value); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+			t.Errorf("%s: err = %v, want %q", tt.name, err, tt.wantErr)
+		}
+	}
+	if b, _ := os.ReadFile(path); len(b) != 0 {
+		t.Errorf("refused records were written: %q", b)
+	}
+	// A refused pair refuses the whole call: no half-written batch.
+	if err := w.write("GITHUB_ENV", "OK", "1", "BAD\n", "2"); err == nil {
+		t.Error("batch with a bad name accepted")
+	}
+	if b, _ := os.ReadFile(path); len(b) != 0 {
+		t.Errorf("part of a refused batch was written: %q", b)
+	}
+	if err := (&fileCommandWriter{getenv: func(string) string { return "" }}).write("GITHUB_OUTPUT", "a", "b"); err == nil || !strings.Contains(err.Error(), "GITHUB_OUTPUT is not set") {
+		t.Errorf("unset file variable: %v", err)
+	}
+}

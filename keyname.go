@@ -1,0 +1,176 @@
+package main
+
+import (
+	"crypto/rand"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vastguard/vastguard/vast"
+)
+
+// Vast keys never expire, so a key the Action mints carries its expiry in
+// its name, with where it came from, and `vastguard sweep` acts on the name
+// alone. The format is seven fields joined by ":":
+//
+//	vastguard:OWNER/REPO:run-RUNID-ATTEMPT:JOB:LABEL:exp-20261126T180000Z:NONCE
+//
+// e.g. vastguard:acme/gpu-tests:run-9876543210-1:train:mint:exp-20261126T180000Z:q7k2mx
+//
+// LABEL is the key-name input, else the step's id (GITHUB_ACTION), and
+// NONCE is 6 random base32 characters: jobs of a matrix share a job id, so
+// only the nonce tells their keys apart. The fields other than the prefix,
+// the run and the expiry hold only [A-Za-z0-9._-] (anything else becomes
+// "_"), so ":" can never appear inside one. A name longer than the API's 255
+// characters is shortened by cutting the longest of job, label and
+// repository name, ending each cut field with "~".
+
+// keyNamePrefix starts every name the Action mints. Sweep touches nothing
+// else.
+const keyNamePrefix = "vastguard"
+
+// expiryLayout is the expiry's form in a name: UTC, to the second.
+const expiryLayout = "20060102T150405Z"
+
+// keyName is the parsed form of a minted key's name.
+type keyName struct {
+	Repository string // OWNER/REPO
+	RunID      int64
+	Attempt    int64
+	Job        string
+	Label      string
+	Expires    time.Time // UTC, whole seconds
+	Nonce      string
+}
+
+var (
+	nameField  = regexp.MustCompile(`^[A-Za-z0-9._-]+~?$`)
+	nonceField = regexp.MustCompile(`^[a-z2-7]{6}$`)
+	runField   = regexp.MustCompile(`^run-(0|[1-9][0-9]{0,18})-(0|[1-9][0-9]{0,18})$`)
+	notSafe    = regexp.MustCompile(`[^A-Za-z0-9._-]`)
+)
+
+// safeField makes s usable as a name field: characters outside
+// [A-Za-z0-9._-] become "_", except one "~" at the end (the mark of a cut
+// field), and an empty value becomes "_". It leaves a parsed field as it is.
+func safeField(s string) string {
+	cut := strings.HasSuffix(s, "~")
+	if cut {
+		s = s[:len(s)-1]
+	}
+	s = notSafe.ReplaceAllString(s, "_")
+	if s == "" {
+		s = "_"
+	}
+	if cut {
+		s += "~"
+	}
+	return s
+}
+
+// newNonce returns 6 random characters of lowercase base32.
+func newNonce() string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyz234567"
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	for i := range b {
+		b[i] = alphabet[b[i]&31]
+	}
+	return string(b[:])
+}
+
+// String formats k as a key name of at most vast.MaxNameLength characters.
+// Fields are made safe first (see safeField), so any keyName formats to a
+// name that parseKeyName accepts; parsing the result gives k back, up to
+// that cleaning and shortening.
+func (k keyName) String() string {
+	owner, repo, ok := strings.Cut(k.Repository, "/")
+	if !ok {
+		owner, repo = "_", k.Repository
+	}
+	owner, repo = safeField(owner), safeField(repo)
+	job, label := safeField(k.Job), safeField(k.Label)
+	nonce := k.Nonce
+	if !nonceField.MatchString(nonce) {
+		nonce = newNonce()
+	}
+	run := fmt.Sprintf("run-%d-%d", max(k.RunID, 0), max(k.Attempt, 0))
+	exp := "exp-" + k.Expires.UTC().Format(expiryLayout)
+	build := func() string {
+		return strings.Join([]string{keyNamePrefix, owner + "/" + repo, run, job, label, exp, nonce}, ":")
+	}
+	// Shorten the longest of job, label and repository name one character at
+	// a time until the name fits; the owner only if those are down to two.
+	// With GitHub's limits (owner 39, repository 100 characters) the name
+	// fits with job and label cut to about 30 characters each.
+	for len(build()) > vast.MaxNameLength {
+		p := &job
+		if len(label) > len(*p) {
+			p = &label
+		}
+		if len(repo) > len(*p) {
+			p = &repo
+		}
+		if len(*p) <= 2 {
+			p = &owner
+		}
+		if len(*p) <= 2 {
+			break // unreachable: the fixed fields take 85 characters
+		}
+		cut := strings.TrimSuffix(*p, "~")
+		*p = cut[:len(cut)-1] + "~"
+	}
+	return build()
+}
+
+// parseKeyName parses a name made by keyName.String. ok is false for any
+// other name: sweep never touches a key whose name does not parse.
+func parseKeyName(s string) (keyName, bool) {
+	if len(s) > vast.MaxNameLength {
+		return keyName{}, false
+	}
+	f := strings.Split(s, ":")
+	if len(f) != 7 || f[0] != keyNamePrefix {
+		return keyName{}, false
+	}
+	owner, repo, ok := strings.Cut(f[1], "/")
+	if !ok || !nameField.MatchString(owner) || !nameField.MatchString(repo) {
+		return keyName{}, false
+	}
+	m := runField.FindStringSubmatch(f[2])
+	if m == nil {
+		return keyName{}, false
+	}
+	run, err1 := strconv.ParseInt(m[1], 10, 64)
+	attempt, err2 := strconv.ParseInt(m[2], 10, 64)
+	if err1 != nil || err2 != nil {
+		return keyName{}, false
+	}
+	if !nameField.MatchString(f[3]) || !nameField.MatchString(f[4]) {
+		return keyName{}, false
+	}
+	expStr, ok := strings.CutPrefix(f[5], "exp-")
+	if !ok {
+		return keyName{}, false
+	}
+	exp, err := time.Parse(expiryLayout, expStr)
+	if err != nil || exp.Format(expiryLayout) != expStr {
+		return keyName{}, false
+	}
+	if !nonceField.MatchString(f[6]) {
+		return keyName{}, false
+	}
+	return keyName{
+		Repository: owner + "/" + repo,
+		RunID:      run,
+		Attempt:    attempt,
+		Job:        f[3],
+		Label:      f[4],
+		Expires:    exp.UTC(),
+		Nonce:      f[6],
+	}, true
+}
