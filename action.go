@@ -27,7 +27,7 @@ type actionInput struct {
 }
 
 var actionInputs = []actionInput{
-	{"command", "mint", "What to do: mint (a scoped key for this job, deleted in the post step), sweep (delete expired keys this action minted), audit (flag risky keys), or scan (not available yet)."},
+	{"command", "mint", "What to do: mint (a scoped key for this job, deleted in the post step), scan (find Vast.ai keys committed to the repository's history), sweep (delete expired keys this action minted), or audit (flag risky keys)."},
 	{"api-key", "", "Vast.ai management key (user_read and user_write), from a secret such as secrets.VAST_API_KEY. Secrets are not passed to pull requests from forks or to Dependabot runs."},
 	{"api-url", vast.DefaultBaseURL, "Vast API URL. https only (http is allowed for 127.0.0.1, ::1 and localhost, for a local fake)."},
 	{"permissions", "read-only", "Permissions of the minted key: read-only, instance-management, autoscaler, full (needs allow-full-access), or a JSON object {\"api\": {...}}."},
@@ -37,6 +37,10 @@ var actionInputs = []actionInput{
 	{"export-env", "true", "Also set VAST_API_KEY for the later steps of the job. true or false."},
 	{"cleanup-timeout", "2m", "How long the post step keeps retrying the delete (rate limits, outages), as a Go duration (1s to 30m)."},
 	{"dry-run", "false", "For sweep: list the expired keys without deleting them. true or false."},
+	{"path", ".", "For scan: the repository to scan, relative to the workspace. Check it out with fetch-depth: 0: a shallow clone is refused."},
+	{"range", "", "For scan: scan only what the commits in BASE..HEAD introduced. Default: the pull request's commits for pull_request events, else the whole history."},
+	{"baseline", "", "For scan: a file (in the workspace) of accepted keys' key_sha256 values, or an earlier JSON report; those findings are suppressed."},
+	{"sarif-file", "", "For scan: write a SARIF 2.1.0 report to this path in the workspace (for github/codeql-action/upload-sarif)."},
 }
 
 // actionOutputs are the outputs of action.yml, checked against it by a test.
@@ -47,6 +51,8 @@ var actionOutputs = []struct{ name, desc string }{
 	{"expires-at", "When sweep may delete the minted key (RFC 3339, UTC). mint only."},
 	{"swept", "How many expired keys sweep deleted (or would delete, with dry-run)."},
 	{"flagged", "How many keys audit flagged."},
+	{"findings", "How many findings scan reported (after the baseline)."},
+	{"sarif-file", "The SARIF report's path, when sarif-file was given."},
 }
 
 // State saved by the main step for the post step (STATE_<name>).
@@ -158,7 +164,7 @@ func parseActionInputs(getenv func(string) string) (actionConfig, error) {
 	c.apiKey = input(getenv, "api-key")
 	switch {
 	case c.apiKey == "" && c.command == "scan":
-		// A scan needs no Vast key (only to check found keys' liveness).
+		// A scan needs no Vast key.
 	case c.apiKey == "":
 		return c, errors.New("input api-key is empty: the secret holding the Vast management key (user_read and user_write) is missing; store it as a repository or organization secret and pass it as api-key: ${{ secrets.VAST_API_KEY }}. If it is set, note that secrets are not passed to workflows run for pull requests from forks or by Dependabot")
 	default:
@@ -253,12 +259,6 @@ func actionMain(ctx context.Context, e *env, wf *workflow) error {
 		return runActionScan(ctx, e, wf, cfg)
 	}
 	return inputError("command", "%q is not a command", cfg.command)
-}
-
-// runActionScan is the Action's scan command. It is the one part of the
-// Action not built yet: the history scanner (package scan) wires in here.
-func runActionScan(ctx context.Context, e *env, wf *workflow, cfg actionConfig) error {
-	return errors.New("input command: scan is not available yet in this version of vastguard; use mint, sweep or audit")
 }
 
 // actionAPI is a Vast client for the Action: the key and URL from the

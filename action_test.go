@@ -564,9 +564,12 @@ func TestActionInvalidInputs(t *testing.T) {
 		want string
 	}{
 		{"unknown command", map[string]string{"command": "rotate"}, `input command: "rotate" is not a command; use mint, sweep, audit or scan`},
-		{"scan is not built yet", map[string]string{"command": "scan"}, "input command: scan is not available yet"},
+		{"scan of a workspace that is no repository", map[string]string{"command": "scan"}, "scan: "},
 		{"empty api-key", map[string]string{"api-key": ""}, "input api-key is empty: the secret holding the Vast management key (user_read and user_write) is missing"},
-		{"scan needs no api-key but is not built yet", map[string]string{"command": "scan", "api-key": ""}, "input command: scan is not available yet"},
+		{"scan needs no api-key", map[string]string{"command": "scan", "api-key": ""}, "scan: "},
+		{"scan path outside the workspace", map[string]string{"command": "scan", "path": "../elsewhere"}, `input path: "../elsewhere" leaves the workspace`},
+		{"scan range without dots", map[string]string{"command": "scan", "range": "main"}, `input range: "main": write it as BASE..HEAD`},
+		{"scan baseline missing", map[string]string{"command": "scan", "baseline": "nope.txt"}, "input baseline: nope.txt cannot be read"},
 		{"api-key with a space", map[string]string{"api-key": "abc def"}, "input api-key: the API key contains a space"},
 		{"api-url not http(s)", map[string]string{"api-url": "ftp://vast"}, `input api-url: API URL "ftp://vast" must start with https://`},
 		{"api-url in clear to a remote host", map[string]string{"api-url": "http://console.vast.ai"}, `input api-url: "http://console.vast.ai": http:// is only for a local fake`},

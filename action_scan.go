@@ -1,0 +1,245 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/vastguard/vastguard/scan"
+)
+
+// actionScanConfig is the scan inputs, validated.
+type actionScanConfig struct {
+	path      string // repository, absolute
+	workspace string
+	rng       string // explicit range input
+	baseline  string // absolute, "" for none
+	sarifFile string // absolute, "" for none
+}
+
+func parseScanInputs(getenv func(string) string) (actionScanConfig, error) {
+	var c actionScanConfig
+	c.workspace = getenv("GITHUB_WORKSPACE")
+	if c.workspace == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return c, err
+		}
+		c.workspace = wd
+	}
+	inWorkspace := func(name, p string) (string, error) {
+		if p == "" {
+			return "", nil
+		}
+		if filepath.IsAbs(p) {
+			return filepath.Clean(p), nil
+		}
+		clean := filepath.Clean(filepath.Join(c.workspace, p))
+		if clean != c.workspace && !strings.HasPrefix(clean, c.workspace+string(filepath.Separator)) {
+			return "", inputError(name, "%q leaves the workspace; give a path inside it", p)
+		}
+		return clean, nil
+	}
+	var err error
+	if c.path, err = inWorkspace("path", input(getenv, "path")); err != nil {
+		return c, err
+	}
+	c.rng = input(getenv, "range")
+	if c.rng != "" && !strings.Contains(c.rng, "..") {
+		return c, inputError("range", "%q: write it as BASE..HEAD, e.g. origin/main..HEAD", c.rng)
+	}
+	if c.baseline, err = inWorkspace("baseline", input(getenv, "baseline")); err != nil {
+		return c, err
+	}
+	if c.baseline != "" {
+		if _, err := os.Stat(c.baseline); err != nil {
+			return c, inputError("baseline", "%s cannot be read: %v", input(getenv, "baseline"), errors.Unwrap(err))
+		}
+	}
+	if c.sarifFile, err = inWorkspace("sarif-file", input(getenv, "sarif-file")); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// runActionScan is the Action's scan command: the checkout's whole history,
+// or only what a pull request adds; findings as error annotations (the first
+// ten: the runner shows no more) and a job summary table of all of them; a
+// SARIF file if asked; exit code 2 for findings.
+func runActionScan(ctx context.Context, e *env, wf *workflow, cfg actionConfig) error {
+	sc, err := parseScanInputs(e.getenv)
+	if err != nil {
+		return err
+	}
+	f := scanFlags{baseline: sc.baseline, format: "text"}
+	what := "the whole history"
+	switch ev, isPR, err := readPREvent(e.getenv); {
+	case sc.rng != "":
+		f.rng = sc.rng
+		what = "the commits in " + sc.rng
+	case err != nil:
+		return err
+	case isPR:
+		f.rng = ev.Base + ".." + ev.Head
+		what = "the commits of the pull request"
+		if ev.Number > 0 {
+			what += fmt.Sprintf(" #%d", ev.Number)
+		}
+	}
+	rep, err := scanRepo(ctx, sc.path, f)
+	if err != nil {
+		if errors.Is(err, scan.ErrShallow) || errors.Is(err, scan.ErrMissingRevision) {
+			return fmt.Errorf("%w. In the workflow: uses: actions/checkout@v4 with fetch-depth: 0", err)
+		}
+		return err
+	}
+	if sc.sarifFile != "" {
+		if err := writeWorkspaceFile(sc.sarifFile, sc.workspace, func(w *os.File) error {
+			return scan.WriteSARIF(w, rep, sarifTool(), nil)
+		}); err != nil {
+			return inputError("sarif-file", "%v", err)
+		}
+	}
+	reportScan(wf, rep, what, sc)
+	if err := wf.files.write("GITHUB_OUTPUT", "findings", strconv.Itoa(len(rep.Findings)), "sarif-file", sc.sarifFile); err != nil {
+		return fmt.Errorf("setting the outputs: %w", err)
+	}
+	if err := findingsExit(rep); err != nil {
+		return err
+	}
+	return nil
+}
+
+// reportScan writes the step's log, annotations and job summary for rep.
+func reportScan(wf *workflow, rep *scan.Report, what string, sc actionScanConfig) {
+	var text strings.Builder
+	scan.WriteText(&text, rep)
+	wf.untrusted(text.String())
+	var msgs []string
+	for _, f := range rep.Findings {
+		msgs = append(msgs, scan.Message(f))
+	}
+	room := maxAnnotations - wf.shown["error"]
+	for i, f := range rep.Findings {
+		if i >= room {
+			break
+		}
+		props := map[string]string{"title": "Vast.ai API key (" + f.Rule + ")"}
+		if f.Path != "" && f.Source != scan.SourceCommitMessage && f.Source != scan.SourceTagMessage {
+			props["file"] = f.Path
+			props["line"] = strconv.Itoa(max(f.Line, 1))
+		}
+		msg := msgs[i]
+		if i == room-1 && len(rep.Findings) > room {
+			msg += fmt.Sprintf(" (and %d more: see the job summary)", len(rep.Findings)-room)
+		}
+		wf.shown["error"]++
+		wf.command("error", msg, props)
+	}
+	wf.summary(scanSummary(rep, what, sc))
+}
+
+// maxSummaryRows keeps the job summary well under the runner's 1 MiB.
+const maxSummaryRows = 1000
+
+func scanSummary(rep *scan.Report, what string, sc actionScanConfig) string {
+	var b strings.Builder
+	st := rep.Stats
+	if len(rep.Findings) == 0 {
+		fmt.Fprintf(&b, "### vastguard: no Vast.ai API keys\n\nScanned %s: %d commits, %d blobs.", what, st.Commits, st.Blobs)
+	} else {
+		keys := map[string]bool{}
+		for _, f := range rep.Findings {
+			keys[f.KeySHA256] = true
+		}
+		fmt.Fprintf(&b, "### vastguard: %d Vast.ai API %s in %d %s\n\nScanned %s: %d commits, %d blobs. "+
+			"A key in git history stays leaked after the file is deleted: revoke each one (`vastguard revoke`, or the Vast console), "+
+			"then accept it with a baseline of its sha256.\n\n", len(keys), plural(len(keys), "key", "keys"), len(rep.Findings), plural(len(rep.Findings), "place", "places"), what, st.Commits, st.Blobs)
+		b.WriteString("| Key | sha256 | Where | Commit | Author | Date | Rule | Confidence | Verification |\n|---|---|---|---|---|---|---|---|---|\n")
+		for i, f := range rep.Findings {
+			if i == maxSummaryRows {
+				fmt.Fprintf(&b, "\n%d more findings are in the JSON or SARIF report.\n", len(rep.Findings)-i)
+				break
+			}
+			where := f.Path
+			switch f.Source {
+			case scan.SourceCommitMessage:
+				where = "(commit message)"
+			case scan.SourceTagMessage:
+				where = "(tag " + f.Tag + " message)"
+			}
+			date := ""
+			if !f.Date.IsZero() {
+				date = f.Date.UTC().Format("2006-01-02")
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s:%d | %s | %s | %s | %s | %s | %s |\n",
+				mdCode(f.Redacted), mdCode(f.KeySHA256[:16]), mdCell(where), f.Line, mdCode(shortID(f.Commit)), mdCell(f.Author), date, mdCode(f.Rule), f.Confidence, mdCell(verificationText(f)))
+		}
+	}
+	var notes []string
+	if st.SkippedBinaries > 0 {
+		notes = append(notes, fmt.Sprintf("%d binary blobs skipped", st.SkippedBinaries))
+	}
+	if st.Allowed > 0 {
+		notes = append(notes, fmt.Sprintf("%d keys allowed inline with `vastguard:allow`", st.Allowed))
+	}
+	if rep.Baseline != nil {
+		notes = append(notes, fmt.Sprintf("baseline: %d suppressed, %d stale entries", rep.Baseline.Suppressed, len(rep.Baseline.Stale)))
+	}
+	if sc.sarifFile != "" {
+		rel, _ := filepath.Rel(sc.workspace, sc.sarifFile)
+		notes = append(notes, "SARIF written to "+mdCode(rel))
+	}
+	if len(notes) > 0 {
+		b.WriteString("\n\n" + strings.Join(notes, "; ") + ".")
+	}
+	return b.String()
+}
+
+func verificationText(f scan.Finding) string {
+	if f.VerificationDetail != "" {
+		return f.Verification + ": " + f.VerificationDetail
+	}
+	return f.Verification
+}
+
+func shortID(h string) string {
+	if len(h) > 10 {
+		return h[:10]
+	}
+	if h == "" {
+		return "staged"
+	}
+	return h
+}
+
+// writeWorkspaceFile writes a file in the workspace and gives it the
+// workspace's owner: the container runs as root, and a root-owned file
+// breaks the next checkout on a self-hosted runner.
+func writeWorkspaceFile(path, workspace string, write func(*os.File) error) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	err = write(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if fi, err := os.Stat(workspace); err == nil {
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok && os.Geteuid() == 0 {
+			os.Chown(path, int(st.Uid), int(st.Gid))
+		}
+	}
+	return nil
+}

@@ -1,0 +1,206 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vastguard/vastguard/scan/scantest"
+)
+
+// workspaceTB builds a scantest repository in the job's workspace.
+type workspaceTB struct {
+	*testing.T
+	dir string
+}
+
+func (w workspaceTB) TempDir() string { return w.dir }
+
+func workspaceRepo(x *e2e) *scantest.Repo {
+	return scantest.New(workspaceTB{x.t, x.job.jobEnv["GITHUB_WORKSPACE"]})
+}
+
+// assertNoScanLeak checks that no key of the repository appears in
+// anything the step wrote, the SARIF file included.
+func assertNoScanLeak(t *testing.T, s *stepSim, extra ...string) {
+	t.Helper()
+	texts := map[string]string{"stdout": s.Stdout, "stderr": s.Stderr}
+	for k, v := range s.Files {
+		texts[k] = string(v)
+	}
+	for _, p := range extra {
+		if b, err := os.ReadFile(p); err == nil {
+			texts[p] = string(b)
+		}
+	}
+	for n := 0; n < 50; n++ {
+		for name, text := range texts {
+			if strings.Contains(text, scantest.Key(n)) {
+				t.Errorf("%s contains test key %d", name, n)
+			}
+		}
+	}
+}
+
+func TestActionScanHistory(t *testing.T) {
+	t.Parallel()
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			x := newE2E(t, mode)
+			r := workspaceRepo(x)
+			files := scantest.Files{"README.md": "vast.ai jobs\n"}
+			for i := 1; i <= 12; i++ {
+				files[fmt.Sprintf("env/%02d.env", i)] = "VAST_API_KEY=" + scantest.Key(i) + "\n"
+			}
+			r.Commit("twelve keys", files)
+			r.Commit("remove one", scantest.Files{"env/01.env": scantest.Delete})
+			r.CheckoutWorktree()
+			s := x.step("scan", map[string]string{"command": "scan", "api-key": "", "sarif-file": "reports/vastguard.sarif"})
+			if s.Code != 2 {
+				t.Fatalf("exit %d, want 2\n%s", s.Code, s.Stdout)
+			}
+			if n := strings.Count(s.Stdout, "::error "); n != 10 {
+				t.Errorf("%d error annotations, want 10 (the runner shows no more)", n)
+			}
+			if !strings.Contains(s.Stdout, "file=env/01.env,line=1,title=Vast.ai API key (vast-env-assignment)::Vast.ai API key ...") {
+				t.Errorf("no annotation on env/01.env:\n%s", s.Stdout)
+			}
+			if !strings.Contains(s.Stdout, "(and 2 more: see the job summary)") {
+				t.Error("the last annotation does not point at the summary")
+			}
+			if got := strings.Count(s.Summary, "| `..."); got != 12 {
+				t.Errorf("summary lists %d findings, want 12:\n%s", got, s.Summary)
+			}
+			if s.Outputs["findings"] != "12" || !strings.HasSuffix(s.Outputs["sarif-file"], "reports/vastguard.sarif") {
+				t.Errorf("outputs = %v", s.Outputs)
+			}
+			sarif := filepath.Join(x.job.jobEnv["GITHUB_WORKSPACE"], "reports", "vastguard.sarif")
+			var log struct {
+				Runs []struct{ Results []any } `json:"runs"`
+			}
+			if b, err := os.ReadFile(sarif); err != nil || json.Unmarshal(b, &log) != nil || len(log.Runs[0].Results) != 12 {
+				t.Errorf("SARIF file: %v", err)
+			}
+			assertNoScanLeak(t, s, sarif)
+			// Nothing was minted: the post step has nothing to do.
+			for _, p := range x.posts() {
+				if p.Code != 0 || len(x.srv.Requests()) != 0 {
+					t.Errorf("post = %d, %d API calls", p.Code, len(x.srv.Requests()))
+				}
+			}
+		})
+	}
+}
+
+func TestActionScanPullRequest(t *testing.T) {
+	t.Parallel()
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			x := newE2E(t, mode)
+			r := workspaceRepo(x)
+			r.Commit("old leak", scantest.Files{"old.env": "VAST_API_KEY=" + scantest.Key(1) + "\n"})
+			base := r.Head()
+			r.Branch("pr")
+			r.Commit("pr adds a key", scantest.Files{"new.py": "VastAI(api_key='" + scantest.Key(2) + "')\n"})
+			head := r.Head()
+			r.CheckoutWorktree()
+			event := fmt.Sprintf(`{"number": 7, "pull_request": {"number": 7, "base": {"sha": %q}, "head": {"sha": %q}}}`, base, head)
+			if err := os.WriteFile(x.job.jobEnv["GITHUB_EVENT_PATH"], []byte(event), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			x.job.jobEnv["GITHUB_EVENT_NAME"] = "pull_request"
+			s := x.step("scan", map[string]string{"command": "scan", "api-key": ""})
+			if s.Code != 2 || s.Outputs["findings"] != "1" {
+				t.Fatalf("exit %d, outputs %v\n%s", s.Code, s.Outputs, s.Stdout)
+			}
+			if !strings.Contains(s.Stdout, "file=new.py,line=1") || strings.Contains(s.Stdout, "old.env") {
+				t.Errorf("annotations are not the pull request's:\n%s", s.Stdout)
+			}
+			if !strings.Contains(s.Summary, "the commits of the pull request #7") {
+				t.Errorf("summary = %s", s.Summary)
+			}
+			assertNoScanLeak(t, s)
+
+			// The base commit is missing from the clone (a shallow or
+			// single-branch checkout): a clear error, never a pass.
+			event = fmt.Sprintf(`{"pull_request": {"base": {"sha": %q}, "head": {"sha": %q}}}`, strings.Repeat("1", 40), head)
+			os.WriteFile(x.job.jobEnv["GITHUB_EVENT_PATH"], []byte(event), 0o644)
+			s = x.step("scan2", map[string]string{"command": "scan", "api-key": ""})
+			if s.Code != 1 || !strings.Contains(s.Stdout, "is not in the clone") || !strings.Contains(s.Stdout, "fetch-depth: 0") {
+				t.Errorf("missing base: exit %d\n%s", s.Code, s.Stdout)
+			}
+			// A payload that names no commits.
+			os.WriteFile(x.job.jobEnv["GITHUB_EVENT_PATH"], []byte(`{"pull_request": {}}`), 0o644)
+			s = x.step("scan3", map[string]string{"command": "scan", "api-key": ""})
+			if s.Code != 1 || !strings.Contains(s.Stdout, "does not name the base and head commits") {
+				t.Errorf("bad payload: exit %d\n%s", s.Code, s.Stdout)
+			}
+		})
+	}
+}
+
+func TestActionScanCleanAndShallow(t *testing.T) {
+	t.Parallel()
+	x := newE2E(t, "in-process")
+	r := workspaceRepo(x)
+	r.Commit("one", scantest.Files{"a.txt": "hello vast\n"})
+	c := r.Commit("two", scantest.Files{"a.txt": "hello again\n"})
+	r.CheckoutWorktree()
+	s := x.step("scan", map[string]string{"command": "scan", "api-key": ""})
+	if s.Code != 0 || s.Outputs["findings"] != "0" || !strings.Contains(s.Summary, "no Vast.ai API keys") || strings.Contains(s.Stdout, "::error") {
+		t.Errorf("clean: exit %d, outputs %v\n%s\n%s", s.Code, s.Outputs, s.Stdout, s.Summary)
+	}
+	r.MakeShallow(c)
+	s = x.step("scan2", map[string]string{"command": "scan", "api-key": ""})
+	if s.Code != 1 || !strings.Contains(s.Stdout, "is a shallow clone") || !strings.Contains(s.Stdout, "fetch-depth: 0") || strings.Count(s.Stdout, "\n") != 1 {
+		t.Errorf("shallow: exit %d\n%s", s.Code, s.Stdout)
+	}
+}
+
+func TestParsePREvent(t *testing.T) {
+	t.Parallel()
+	a, b := strings.Repeat("a", 40), strings.Repeat("b", 40)
+	tests := []struct {
+		name, event, payload string
+		want                 prEvent
+		wantErr              string
+	}{
+		{"pull_request", "pull_request", fmt.Sprintf(`{"number": 3, "pull_request": {"base": {"sha": %q}, "head": {"sha": %q}}, "extra": [1]}`, a, b), prEvent{3, a, b}, ""},
+		{"merge_group", "merge_group", fmt.Sprintf(`{"merge_group": {"base_sha": %q, "head_sha": %q}}`, a, b), prEvent{0, a, b}, ""},
+		{"not JSON", "pull_request", `{"pull_request": `, prEvent{}, "is not JSON"},
+		{"no pull_request", "pull_request", `{"action": "opened"}`, prEvent{}, "has no pull_request"},
+		{"short sha", "pull_request", `{"pull_request": {"base": {"sha": "abc"}, "head": {"sha": "def"}}}`, prEvent{}, "40-character ids"},
+		{"wrong type", "pull_request", `{"pull_request": {"base": {"sha": 5}}}`, prEvent{}, "is not JSON"},
+	}
+	for _, tt := range tests {
+		got, err := parsePREvent(tt.event, []byte(tt.payload))
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("%s: err = %v, want %q", tt.name, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("%s: = %+v, %v", tt.name, got, err)
+		}
+	}
+}
+
+func FuzzParsePREvent(f *testing.F) {
+	f.Add("pull_request", []byte(`{"pull_request": {"base": {"sha": "`+strings.Repeat("a", 40)+`"}, "head": {"sha": "`+strings.Repeat("b", 40)+`"}}}`))
+	f.Add("merge_group", []byte(`{"merge_group": {"base_sha": "x"}}`))
+	f.Fuzz(func(t *testing.T, event string, payload []byte) {
+		ev, err := parsePREvent(event, payload)
+		if err == nil && (!commitID.MatchString(ev.Base) || !commitID.MatchString(ev.Head)) {
+			t.Fatalf("accepted %+v", ev)
+		}
+		if err != nil && strings.ContainsAny(err.Error(), "\n") {
+			t.Fatalf("multi-line error %q", err)
+		}
+	})
+}
