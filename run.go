@@ -131,6 +131,8 @@ func run(ctx context.Context, e *env) error {
 		err = runKeys(ctx, e, rest)
 	case "scan":
 		err = runScan(ctx, e, rest)
+	case "revoke":
+		err = runRevoke(ctx, e, rest)
 	case "sweep":
 		err = runSweep(ctx, e, rest)
 	case "audit":
@@ -144,7 +146,7 @@ func run(ctx context.Context, e *env) error {
 	case "help", "-h", "--help":
 		fmt.Fprint(e.stdout, usage)
 	default:
-		err = usagef("unknown command %q (commands: scan, keys, sweep, audit, action, demo, version; see vastguard help)", cmd)
+		err = usagef("unknown command %q (commands: scan, revoke, keys, sweep, audit, action, demo, version; see vastguard help)", cmd)
 	}
 	return err
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/vastguard/vastguard/scan"
+	"github.com/vastguard/vastguard/vast"
 )
 
 // scanFlags are the options of `vastguard scan`.
@@ -21,6 +22,8 @@ type scanFlags struct {
 	baseline     string
 	allowPartial bool
 	workers      int
+	verify       bool
+	apiURL       string
 }
 
 func (f *scanFlags) register(fs interface {
@@ -36,6 +39,8 @@ func (f *scanFlags) register(fs interface {
 	fs.StringVar(&f.baseline, "baseline", "", "accept the keys listed in FILE (key_sha256 values, or an earlier JSON report)")
 	fs.BoolVar(&f.allowPartial, "allow-partial", false, "scan a partial clone's present objects instead of refusing it")
 	fs.IntVar(&f.workers, "workers", 0, "objects scanned in parallel (default: the number of CPUs)")
+	fs.BoolVar(&f.verify, "verify", false, "ask the Vast API whether each found key is live (exit code 3 if one is)")
+	fs.StringVar(&f.apiURL, "api-url", "", "Vast API URL for --verify (default $VAST_URL, then "+vast.DefaultBaseURL+")")
 }
 
 func runScan(ctx context.Context, e *env, args []string) error {
@@ -57,6 +62,13 @@ func runScan(ctx context.Context, e *env, args []string) error {
 	rep, err := scanRepo(ctx, path, f)
 	if err != nil {
 		return err
+	}
+	if f.verify {
+		u, _ := apiURL(e, f.apiURL)
+		if _, err := vast.ParseBaseURL(u); err != nil {
+			return err
+		}
+		newVerifier(e, u).verifyReport(ctx, rep)
 	}
 	if err := writeReport(e, rep, f); err != nil {
 		return err

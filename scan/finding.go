@@ -51,6 +51,12 @@ type Finding struct {
 	order  int // position of Commit in the oldest-first walk
 }
 
+// KeyFinding is a Finding for a key given by hand (to check or revoke it,
+// not found in a repository): only its hash, redacted form and key are set.
+func KeyFinding(key string) Finding {
+	return Finding{KeySHA256: KeyHash(key), Redacted: Redact(key), Verification: Unchecked, secret: key}
+}
+
 // Secret returns the key itself, for verification and revocation only.
 // Never print it.
 func (f Finding) Secret() string { return f.secret }
@@ -97,4 +103,23 @@ type Report struct {
 	Findings []Finding     `json:"findings"`
 	Stats    Stats         `json:"stats"`
 	Baseline *BaselineInfo `json:"baseline,omitempty"`
+	// Responses records what was done about live keys (revocation,
+	// replacement), one entry per key, when a caller acted on the findings.
+	Responses []Response `json:"responses,omitempty"`
+}
+
+// Response is what was done about one found key. It never holds a key:
+// the replacement's value goes only where the responder was told to put it.
+type Response struct {
+	KeySHA256 string `json:"key_sha256"`
+	Redacted  string `json:"redacted"`
+	KeyID     int64  `json:"key_id,omitempty"`
+	Action    string `json:"action"`  // "revoke" or "reset"
+	Outcome   string `json:"outcome"` // e.g. "revoked", "not revoked", "would revoke (dry run)"
+	Detail    string `json:"detail,omitempty"`
+	// Replacement is the new key's id, after a reset.
+	Replacement int64 `json:"replacement_key_id,omitempty"`
+	// Done is true when the leaked key is known to be dead (and, for a
+	// reset, the replacement stored).
+	Done bool `json:"done"`
 }

@@ -390,10 +390,30 @@ func WriteText(w io.Writer, r *Report) error {
 	fmt.Fprintln(w, "  2. Replace it with a scoped key held as a CI secret, or mint per-job keys with the vastguard action.")
 	fmt.Fprintln(w, "  3. Accept a finding you have dealt with by adding its sha256 to a --baseline file.")
 	if live > 0 {
-		fmt.Fprintf(w, "%d of these keys are LIVE right now.\n", live)
+		fmt.Fprintf(w, "%d of these keys %s LIVE right now.\n", live, map[bool]string{true: "is", false: "are"}[live == 1])
 	}
+	writeResponses(w, r)
 	writeTextNotes(w, r)
 	return nil
+}
+
+// writeResponses lists what was done about each key.
+func writeResponses(w io.Writer, r *Report) {
+	if len(r.Responses) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nResponse:")
+	for _, x := range r.Responses {
+		id := ""
+		if x.KeyID != 0 {
+			id = fmt.Sprintf(" (key %d)", x.KeyID)
+		}
+		fmt.Fprintf(w, "  %s%s sha256 %s: %s %s", x.Redacted, id, x.KeySHA256[:16], x.Action, x.Outcome)
+		if x.Detail != "" {
+			fmt.Fprintf(w, ": %s", x.Detail)
+		}
+		fmt.Fprintln(w)
+	}
 }
 
 func writeTextNotes(w io.Writer, r *Report) {

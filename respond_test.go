@@ -1,0 +1,269 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/vastguard/vastguard/scan"
+	"github.com/vastguard/vastguard/scan/scantest"
+	"github.com/vastguard/vastguard/vast/vasttest"
+)
+
+// leakRepo commits each key into its own file of a fresh repository.
+func leakRepo(t *testing.T, keys ...string) string {
+	r := scantest.New(t)
+	files := scantest.Files{}
+	for i, k := range keys {
+		files[filepath.Join("env", string(rune('a'+i))+".env")] = "VAST_API_KEY=" + k + "\n"
+	}
+	r.Commit("leak", files)
+	r.CheckoutWorktree()
+	return r.Dir
+}
+
+func TestScanVerify(t *testing.T) {
+	t.Parallel()
+	srv, vars := fakeAPI(t)
+	uid, _ := srv.AddAccount("victim@example.com")
+	_, live := srv.AddKey(uid, "prod", `{"api":{"instance_read":{},"user_read":{}}}`)
+	_, scoped := srv.AddKey(uid, "scoped", `{"api":{"instance_read":{}}}`)
+	deadID, dead := srv.AddKey(uid, "old", `{"api":{"user_read":{}}}`)
+	srv.AddKey(uid, "x", "")
+	if err := deleteOnFake(srv, deadID); err != nil {
+		t.Fatal(err)
+	}
+	never := vasttest.NewKeyValue()
+	dir := leakRepo(t, live, scoped, dead, never)
+	srv.ResetLog()
+
+	res := runCLI(t, vars, "scan", dir, "--verify", "--format", "json")
+	if res.code != 3 {
+		t.Fatalf("exit %d, want 3 (a live key)\n%s", res.code, res.stderr)
+	}
+	var rep scan.Report
+	if err := json.Unmarshal([]byte(res.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, f := range rep.Findings {
+		got[f.KeySHA256] = f.Verification + ": " + f.VerificationDetail
+	}
+	want := map[string]string{
+		scan.KeyHash(live):   "live: key " + itoa(keyID(srv, live)) + " of account " + itoa(uid),
+		scan.KeyHash(scoped): "unknown: 403: the key may be live without user_read (a scoped key); revoke it in the Vast console to be sure",
+		scan.KeyHash(dead):   "invalid: the API answers 401 Invalid user key",
+		scan.KeyHash(never):  "invalid: the API answers 401 Invalid user key",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("verification (-want +got):\n%s", diff)
+	}
+	for _, r := range srv.Requests() {
+		if r.Method != "GET" || r.Path != "/api/v0/users/current/" || r.Query != "" {
+			t.Errorf("verification sent %s %s?%s; only GET /users/current/ with the key in the header", r.Method, r.Path, r.Query)
+		}
+	}
+	if n := len(srv.Requests()); n != 4 {
+		t.Errorf("%d checks for 4 distinct keys", n)
+	}
+	assertNoSecret(t, "output", res.all(), live, scoped, dead, never, vars["VAST_API_KEY"])
+	if srv.LiveKeys() == nil {
+		t.Fatal("verification deleted something")
+	}
+}
+
+func TestVerifyUnknowns(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		fault vasttest.Fault
+		url   string
+		want  string
+	}{
+		{"rate limited throughout", vasttest.Fault{Route: "user", Status: 429, Times: -1}, "", "unknown: still rate limited (429) after retries"},
+		{"server error", vasttest.Fault{Route: "user", Status: 500, Times: -1}, "", "unknown: the API answered 500"},
+		{"html page", vasttest.Fault{Route: "user", Status: 200, Body: "<html><title>Login</title></html>", Times: -1}, "", "unknown: the API answered something that is not its JSON"},
+		{"unreachable", vasttest.Fault{}, "http://127.0.0.1:1", "unknown: the API could not be reached"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv, vars := fakeAPI(t)
+			_, key := srv.AddAccount("v@example.com")
+			if tt.fault.Route != "" {
+				srv.Inject(tt.fault)
+			}
+			if tt.url != "" {
+				vars["VAST_URL"] = tt.url
+			}
+			res := runCLI(t, vars, "scan", leakRepo(t, key), "--verify", "--format", "json")
+			var rep scan.Report
+			json.Unmarshal([]byte(res.stdout), &rep)
+			if res.code != 2 || len(rep.Findings) != 1 {
+				t.Fatalf("exit %d (want 2: not verified live), %s", res.code, res.stderr)
+			}
+			if got := rep.Findings[0].Verification + ": " + rep.Findings[0].VerificationDetail; !strings.HasPrefix(got, tt.want) {
+				t.Errorf("= %q, want prefix %q", got, tt.want)
+			}
+			assertNoSecret(t, "output", res.all(), key)
+		})
+	}
+}
+
+func TestRevoke(t *testing.T) {
+	t.Parallel()
+	type setup struct {
+		srv     *vasttest.Server
+		vars    map[string]string
+		leaked  string
+		leakID  int64
+		account int64
+	}
+	tests := []struct {
+		name     string
+		prepare  func(s *setup)
+		args     []string
+		code     int
+		wantOut  string
+		wantDead bool
+	}{
+		{"with the management key", nil, nil, 0, "revoked: deleted with the management key; confirmed dead", true},
+		{"dry run deletes nothing", nil, []string{"--dry-run"}, 0, "would revoke (dry run): with the management key", false},
+		{"with the leaked key itself, no management key", func(s *setup) { delete(s.vars, "VAST_API_KEY") }, nil, 0, "revoked: deleted with the leaked key itself; confirmed dead", true},
+		{"management key lacks user_write, the key revokes itself", func(s *setup) {
+			_, ro := s.srv.AddKey(s.account, "ro", `{"api":{"user_read":{}}}`)
+			s.vars["VAST_API_KEY"] = ro
+		}, nil, 0, "revoked: 403: the management key lacks user_write; deleted with the leaked key itself", true},
+		{"key of another account, without user_write", func(s *setup) {
+			other, _ := s.srv.AddAccount("other@example.com")
+			s.leakID, s.leaked = s.srv.AddKey(other, "theirs", `{"api":{"user_read":{}}}`)
+		}, nil, 1, "not revoked: the key belongs to another account", false},
+		{"already dead", func(s *setup) { deleteOnFake(s.srv, s.leakID) }, nil, 0, "invalid: the API answers 401", true},
+		{"scoped key without user_read cannot be identified", func(s *setup) {
+			s.leakID, s.leaked = s.srv.AddKey(s.account, "ci", `{"api":{"instance_read":{}}}`)
+		}, nil, 1, "not revoked: could not tell whether it is live (403", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv, vars := fakeAPI(t)
+			uid, _ := srv.AddAccount("team@example.com")
+			_, mgmt := srv.AddKey(uid, "mgmt", `{"api":{"user_read":{},"user_write":{}}}`)
+			vars["VAST_API_KEY"] = mgmt
+			id, leaked := srv.AddKey(uid, "leaked", `{"api":{"user_read":{},"user_write":{},"instance_read":{}}}`)
+			s := &setup{srv, vars, leaked, id, uid}
+			if tt.prepare != nil {
+				tt.prepare(s)
+			}
+			res := runCLIStdin(t, s.vars, "# incident 42\n"+s.leaked+"\n", append([]string{"revoke"}, tt.args...)...)
+			if res.code != tt.code || !strings.Contains(res.stdout, tt.wantOut) {
+				t.Errorf("exit %d, want %d; stdout:\n%s\nstderr: %s\nwant %q", res.code, tt.code, res.stdout, res.stderr, tt.wantOut)
+			}
+			k, _ := srv.Key(s.leakID)
+			if k.Deleted != tt.wantDead {
+				t.Errorf("key deleted = %v, want %v", k.Deleted, tt.wantDead)
+			}
+			assertNoSecret(t, "output", res.all(), s.leaked, mgmt)
+		})
+	}
+}
+
+func TestRevokeReplace(t *testing.T) {
+	t.Parallel()
+	srv, vars := fakeAPI(t)
+	uid, _ := srv.AddAccount("team@example.com")
+	_, mgmt := srv.AddKey(uid, "mgmt", `{"api":{"user_read":{},"user_write":{}}}`)
+	vars["VAST_API_KEY"] = mgmt
+	id, leaked := srv.AddKey(uid, "scaler", `{"api":{"instance_read":{},"instance_write":{},"misc":{},"user_read":{}}}`)
+	out := filepath.Join(t.TempDir(), "new.key")
+	keyFile := filepath.Join(t.TempDir(), "leaked.txt")
+	os.WriteFile(keyFile, []byte(leaked), 0o600)
+	res := runCLI(t, vars, "revoke", "--key-file", keyFile, "--replace", "--output", out)
+	if res.code != 0 || !strings.Contains(res.stdout, "revoked and replaced") {
+		t.Fatalf("exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	if k, _ := srv.Key(id); !k.Deleted {
+		t.Error("the leaked key is alive")
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var repl vasttest.Key
+	for _, k := range srv.LiveKeys() {
+		if k.Value == string(b) {
+			repl = k
+		}
+	}
+	if repl.ID == 0 || strings.Join(repl.Scopes(), ",") != "instance_read,instance_write,misc,user_read" || !strings.HasPrefix(repl.Name, "vastguard-replacement-of-") {
+		t.Errorf("replacement = %+v", repl)
+	}
+	assertNoSecret(t, "output", res.all(), leaked, mgmt, string(b))
+}
+
+func TestRevokeBadInput(t *testing.T) {
+	t.Parallel()
+	srv, vars := fakeAPI(t)
+	tests := []struct {
+		args  []string
+		stdin string
+		want  string
+	}{
+		{[]string{"revoke", vasttest.NewKeyValue()}, "", "vastguard: revoke takes no key on the command line"},
+		{[]string{"revoke"}, "", "vastguard: no key in stdin"},
+		{[]string{"revoke"}, "two words\n", "vastguard: reading keys from stdin: line 1 is not a single key"},
+		{[]string{"revoke", "--replace"}, "k\n", "vastguard: revoke --replace needs --output FILE"},
+		{[]string{"revoke", "--output", "x"}, "k\n", "vastguard: --output and --replacement-permissions go with --replace"},
+		{[]string{"revoke", "--replace", "--output", "x", "--replacement-permissions", "nope"}, "k\n", `vastguard: --replacement-permissions: unknown preset "nope"`},
+		{[]string{"revoke", "--key-file", "/nonexistent"}, "", "vastguard: --key-file: open /nonexistent"},
+	}
+	for _, tt := range tests {
+		res := runCLIStdin(t, vars, tt.stdin, tt.args...)
+		if res.code != 1 || !strings.HasPrefix(res.stderr, tt.want) {
+			t.Errorf("%v: exit %d, stderr %q, want %q", tt.args, res.code, res.stderr, tt.want)
+		}
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("%d API calls for bad input", n)
+	}
+}
+
+func keyID(srv *vasttest.Server, value string) int64 {
+	for _, k := range srv.Keys() {
+		if k.Value == value {
+			return k.ID
+		}
+	}
+	return 0
+}
+
+// deleteOnFake deletes a key on the fake through its own API, as its
+// owner would.
+func deleteOnFake(srv *vasttest.Server, id int64) error {
+	k, ok := srv.Key(id)
+	if !ok {
+		return os.ErrNotExist
+	}
+	var owner string
+	for _, o := range srv.Keys() {
+		if o.UserID == k.UserID && o.Name == "default" {
+			owner = o.Value
+		}
+	}
+	req, _ := http.NewRequest("DELETE", srv.URL+"/api/v0/auth/apikeys/"+itoa(id)+"/", nil)
+	req.Header.Set("Authorization", "Bearer "+owner)
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return errors.New(resp.Status)
+	}
+	return nil
+}

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/vastguard/vastguard/scan"
+	"github.com/vastguard/vastguard/vast"
+)
+
+// `vastguard revoke` is incident response at a terminal: read leaked keys
+// (from a file or stdin, never argv, where ps would show them), check each,
+// and delete the live ones; with --replace, create a replacement with the
+// same permissions and write it to a 0600 file.
+func runRevoke(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "revoke", "vastguard revoke [--key-file FILE] [--dry-run] [--replace --output FILE] < leaked-keys")
+	var af apiFlags
+	af.register(fs)
+	keyFile := fs.String("key-file", "", "read the leaked keys from FILE, one per line (default: stdin)")
+	dryRun := fs.Bool("dry-run", false, "check the keys and say what would be done, without deleting anything")
+	replace := fs.Bool("replace", false, "after revoking a key, create a replacement with its permissions (needs --output)")
+	output := fs.String("output", "", "with --replace: write the replacement key to this file (mode 0600)")
+	permSpec := fs.String("replacement-permissions", "", "with --replace: the replacement's permissions (default: the leaked key's own)")
+	allowFull := fs.Bool("allow-full-access", false, "with --replace: allow a full-access replacement")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("revoke takes no key on the command line (ps would show it): pipe it in, or use --key-file")
+	}
+	if *replace && *output == "" {
+		return usagef("revoke --replace needs --output FILE: the replacement is shown nowhere else")
+	}
+	if !*replace && (*output != "" || *permSpec != "") {
+		return usagef("--output and --replacement-permissions go with --replace")
+	}
+	var perms *vast.Permissions
+	if *permSpec != "" {
+		p, err := vast.ParsePermissions(*permSpec, *allowFull)
+		if err != nil {
+			return fmt.Errorf("--replacement-%w", err)
+		}
+		perms = &p
+	}
+	in := e.stdin
+	src := "stdin"
+	if *keyFile != "" {
+		f, err := os.Open(*keyFile)
+		if err != nil {
+			return fmt.Errorf("--key-file: %w", err)
+		}
+		defer f.Close()
+		in, src = f, *keyFile
+	}
+	keys, err := readKeys(in)
+	if err != nil {
+		return fmt.Errorf("reading keys from %s: %w", src, err)
+	}
+	if len(keys) == 0 {
+		return fmt.Errorf("no key in %s: pipe the leaked key in (vastguard revoke < key.txt) or use --key-file", src)
+	}
+	if *output != "" && !*dryRun {
+		f, err := openSecretFile(*output)
+		if err != nil {
+			return err
+		}
+		f.abort()
+	}
+	apiURL, _ := apiURL(e, af.url)
+	if _, err := vast.ParseBaseURL(apiURL); err != nil {
+		return err
+	}
+	v := newVerifier(e, apiURL)
+	r := &responder{v: v, dryRun: *dryRun, action: onLeakRevoke, perms: perms, allowFull: *allowFull,
+		sink: replacementSink{file: *output}, name: func(id int64) string { return replacementName(e.now(), id) }}
+	if *replace {
+		r.action = onLeakReset
+	}
+	if cred, err := resolveKey(e, af.key); err == nil {
+		if r.mgmt, err = newAPIWithKey(e, cred, af.url); err != nil {
+			return err
+		}
+	}
+	if note := r.prepare(ctx); note != "" {
+		fmt.Fprintln(e.stderr, "vastguard: "+note)
+	}
+	if r.mgmt == nil && *replace {
+		return fmt.Errorf("--replace needs a management key (VAST_API_KEY, --api-key or the vastai key file) to create the replacement")
+	}
+
+	rep := &scan.Report{Version: 1}
+	for _, k := range keys {
+		rep.Findings = append(rep.Findings, scan.KeyFinding(k))
+	}
+	checks := v.verifyReport(ctx, rep)
+	for _, f := range rep.Findings {
+		c := checks[f.KeySHA256]
+		fmt.Fprintf(e.stdout, "%s  sha256 %s  %s: %s\n", f.Redacted, f.KeySHA256[:16], c.Status, c.Detail)
+	}
+	r.respond(ctx, rep, checks)
+	failed := 0
+	for _, x := range rep.Responses {
+		fmt.Fprintf(e.stdout, "%s  sha256 %s  %s", x.Redacted, x.KeySHA256[:16], x.Outcome)
+		if x.Detail != "" {
+			fmt.Fprintf(e.stdout, ": %s", x.Detail)
+		}
+		fmt.Fprintln(e.stdout)
+		if !x.Done && !*dryRun {
+			failed++
+		}
+	}
+	if failed > 0 {
+		return &exitError{code: exitFailure, err: fmt.Errorf("%d of %d keys may still be live: see above", failed, len(keys))}
+	}
+	return nil
+}
+
+// readKeys reads one key per line; blank lines and # comments are skipped.
+// A key must be one printable token.
+func readKeys(r io.Reader) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	sc := bufio.NewScanner(io.LimitReader(r, 1<<20))
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if strings.ContainsAny(line, " \t") || !isPrintableASCII(line) {
+			return nil, fmt.Errorf("line %d is not a single key", n)
+		}
+		if !seen[line] {
+			seen[line] = true
+			out = append(out, line)
+		}
+	}
+	return out, sc.Err()
+}
+
+func isPrintableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
