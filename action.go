@@ -41,6 +41,9 @@ var actionInputs = []actionInput{
 	{"range", "", "For scan: scan only what the commits in BASE..HEAD introduced. Default: the pull request's commits for pull_request events, else the whole history."},
 	{"baseline", "", "For scan: a file (in the workspace) of accepted keys' key_sha256 values, or an earlier JSON report; those findings are suppressed."},
 	{"sarif-file", "", "For scan: write a SARIF 2.1.0 report to this path in the workspace (for github/codeql-action/upload-sarif)."},
+	{"verify", "false", "For scan: ask the Vast API whether each found key is live (GET /users/current/ with the key as Bearer token); a live key fails the step with exit code 3. true or false."},
+	{"on-leak", "report", "For scan: what to do about a live key: report (nothing more), revoke (delete it, with api-key or the key itself), or reset (revoke it and store a replacement with the same permissions in the secret rotate-secret). revoke and reset imply verify."},
+	{"replacement-permissions", "", "For on-leak: reset: the replacement's permissions, when the leaked key's cannot be read from the key list."},
 }
 
 // actionOutputs are the outputs of action.yml, checked against it by a test.
@@ -85,6 +88,10 @@ type actionConfig struct {
 	exportEnv      bool
 	cleanupTimeout time.Duration
 	dryRun         bool
+	verify         bool
+	onLeak         string
+	replPerms      *vast.Permissions
+	allowFull      bool
 }
 
 // inputEnvName is the variable the runner sets for an input: INPUT_ and the
@@ -199,6 +206,24 @@ func parseActionInputs(getenv func(string) string) (actionConfig, error) {
 	}
 	if c.dryRun, err = parseBoolInput(getenv, "dry-run"); err != nil {
 		return c, err
+	}
+	c.allowFull = allowFull
+	if c.verify, err = parseBoolInput(getenv, "verify"); err != nil {
+		return c, err
+	}
+	switch c.onLeak = input(getenv, "on-leak"); c.onLeak {
+	case onLeakReport:
+	case onLeakRevoke, onLeakReset:
+		c.verify = true
+	default:
+		return c, inputError("on-leak", "%q: use report, revoke or reset", c.onLeak)
+	}
+	if v := input(getenv, "replacement-permissions"); v != "" {
+		p, err := vast.ParsePermissions(v, allowFull)
+		if err != nil {
+			return c, inputError("replacement-permissions", "%v", strings.TrimPrefix(err.Error(), "permissions: "))
+		}
+		c.replPerms = &p
 	}
 	return c, nil
 }

@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/vastguard/vastguard/scan"
+	"github.com/vastguard/vastguard/vast"
 )
 
 // actionScanConfig is the scan inputs, validated.
@@ -98,6 +99,11 @@ func runActionScan(ctx context.Context, e *env, wf *workflow, cfg actionConfig) 
 		}
 		return err
 	}
+	if cfg.verify && len(rep.Findings) > 0 {
+		if err := actionRespond(ctx, e, wf, cfg, rep); err != nil {
+			return err
+		}
+	}
 	if sc.sarifFile != "" {
 		if err := writeWorkspaceFile(sc.sarifFile, sc.workspace, func(w *os.File) error {
 			return scan.WriteSARIF(w, rep, sarifTool(), nil)
@@ -112,6 +118,30 @@ func runActionScan(ctx context.Context, e *env, wf *workflow, cfg actionConfig) 
 	if err := findingsExit(rep); err != nil {
 		return err
 	}
+	return nil
+}
+
+// actionRespond verifies the found keys and, with on-leak revoke or reset,
+// acts on the live ones.
+func actionRespond(ctx context.Context, e *env, wf *workflow, cfg actionConfig, rep *scan.Report) error {
+	v := newVerifier(e, cfg.apiURL)
+	checks := v.verifyReport(ctx, rep)
+	if cfg.onLeak == onLeakReport {
+		return nil
+	}
+	r := &responder{v: v, action: cfg.onLeak, perms: cfg.replPerms, allowFull: cfg.allowFull,
+		name: func(id int64) string { return replacementName(e.now(), id) }}
+	if cfg.apiKey != "" {
+		a, err := actionAPI(e, ctx, cfg, vast.DefaultRetry)
+		if err != nil {
+			return err
+		}
+		r.mgmt = a
+	}
+	if note := r.prepare(ctx); note != "" {
+		wf.annotate("warning", "vastguard", note)
+	}
+	r.respond(ctx, rep, checks)
 	return nil
 }
 
@@ -140,6 +170,17 @@ func reportScan(wf *workflow, rep *scan.Report, what string, sc actionScanConfig
 		}
 		wf.shown["error"]++
 		wf.command("error", msg, props)
+	}
+	for _, x := range rep.Responses {
+		id := ""
+		if x.KeyID != 0 {
+			id = fmt.Sprintf(" (key %d)", x.KeyID)
+		}
+		if x.Done {
+			wf.annotate("warning", "vastguard response", fmt.Sprintf("leaked key %s%s: %s: %s", x.Redacted, id, x.Outcome, x.Detail))
+		} else {
+			wf.annotate("error", "vastguard response", fmt.Sprintf("leaked key %s%s may still be live: %s: %s", x.Redacted, id, x.Outcome, x.Detail))
+		}
 	}
 	wf.summary(scanSummary(rep, what, sc))
 }
@@ -179,6 +220,16 @@ func scanSummary(rep *scan.Report, what string, sc actionScanConfig) string {
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s:%d | %s | %s | %s | %s | %s | %s |\n",
 				mdCode(f.Redacted), mdCode(f.KeySHA256[:16]), mdCell(where), f.Line, mdCode(shortID(f.Commit)), mdCell(f.Author), date, mdCode(f.Rule), f.Confidence, mdCell(verificationText(f)))
+		}
+	}
+	if len(rep.Responses) > 0 {
+		b.WriteString("\n\n#### Response to the leaked keys\n\n| Key | sha256 | Key id | Action | Outcome | Detail |\n|---|---|---|---|---|---|\n")
+		for _, x := range rep.Responses {
+			id := "-"
+			if x.KeyID != 0 {
+				id = strconv.FormatInt(x.KeyID, 10)
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", mdCode(x.Redacted), mdCode(x.KeySHA256[:16]), id, x.Action, mdCell(x.Outcome), mdCell(x.Detail))
 		}
 	}
 	var notes []string

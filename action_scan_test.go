@@ -204,3 +204,38 @@ func FuzzParsePREvent(f *testing.F) {
 		}
 	})
 }
+
+func TestActionScanRevoke(t *testing.T) {
+	t.Parallel()
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			x := newE2E(t, mode)
+			uid := x.srv.Keys()[0].UserID
+			leakID, leaked := x.srv.AddKey(uid, "prod-scaler", `{"api":{"user_read":{},"instance_read":{},"instance_write":{}}}`)
+			r := workspaceRepo(x)
+			r.Commit("oops", scantest.Files{"deploy/.env": "VAST_API_KEY=" + leaked + "\n", "notes.md": "old: VAST_API_KEY=" + scantest.Key(7) + "\n"})
+			r.CheckoutWorktree()
+			s := x.step("scan", map[string]string{"command": "scan", "on-leak": "revoke"})
+			if s.Code != 3 {
+				t.Fatalf("exit %d, want 3 (a live key)\n%s", s.Code, s.Stdout)
+			}
+			if k, _ := x.srv.Key(leakID); !k.Deleted {
+				t.Error("the live key was not revoked")
+			}
+			for _, want := range []string{"#### Response to the leaked keys", "| revoke | revoked | deleted with the management key; confirmed dead |", "live: key " + fmt.Sprint(leakID)} {
+				if !strings.Contains(s.Summary, want) {
+					t.Errorf("summary lacks %q:\n%s", want, s.Summary)
+				}
+			}
+			if !strings.Contains(s.Stdout, "::warning title=vastguard response::leaked key ...") {
+				t.Errorf("no response annotation:\n%s", s.Stdout)
+			}
+			texts := s.Stdout + s.Stderr
+			for _, f := range s.Files {
+				texts += string(f)
+			}
+			assertNoSecret(t, "step", texts, leaked, x.admin, scantest.Key(7))
+		})
+	}
+}
