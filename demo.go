@@ -41,6 +41,7 @@ func demoChapters() []chapter {
 		{"The GitHub Action: mint a key for a job, hand it on, delete it in the post step", demoAction},
 		{"Backstop and hygiene: sweep expired keys, audit the account", demoSweepAudit},
 		{"Leaked keys: scan a repository's whole history", demoScan},
+		{"Incident response: verify a leaked key, revoke it, see it dead", demoRespond},
 	}
 }
 

@@ -319,12 +319,12 @@ func short(h string) string {
 // where it appears and what to do about it.
 func WriteText(w io.Writer, r *Report) error {
 	st := r.Stats
-	scope := fmt.Sprintf("%d commits, %d blobs (%s) in %.2fs", st.Commits, st.Blobs, humanBytes(st.Bytes), st.Seconds)
+	scope := fmt.Sprintf("%s, %s (%s) in %.2fs", count(st.Commits, "commit"), count(st.Blobs, "blob"), humanBytes(st.Bytes), st.Seconds)
 	switch st.Mode {
 	case "staged":
-		scope = fmt.Sprintf("%d staged blobs", st.Blobs)
+		scope = count(st.Blobs, "staged blob")
 	case "range":
-		scope = fmt.Sprintf("%d commits in the range, %d new blobs", st.Commits, st.Blobs)
+		scope = fmt.Sprintf("%s in the range, %s", count(st.Commits, "commit"), count(st.Blobs, "new blob"))
 	}
 	if len(r.Findings) == 0 {
 		fmt.Fprintf(w, "vastguard: no Vast.ai API keys found (%s).\n", scope)
@@ -384,11 +384,22 @@ func WriteText(w io.Writer, r *Report) error {
 			fmt.Fprintln(w)
 		}
 	}
-	fmt.Fprintln(w, "\nWhat to do: a key in git history is leaked for good, even if a later commit deletes it;")
-	fmt.Fprintln(w, "every clone keeps it. For each key above:")
-	fmt.Fprintln(w, "  1. Revoke it: vastguard revoke --key-file FILE (or Vast console > Keys > Delete).")
-	fmt.Fprintln(w, "  2. Replace it with a scoped key held as a CI secret, or mint per-job keys with the vastguard action.")
-	fmt.Fprintln(w, "  3. Accept a finding you have dealt with by adding its sha256 to a --baseline file.")
+	dead := 0
+	for _, g := range groups {
+		if g.findings[0].Verification == Invalid {
+			dead++
+		}
+	}
+	if dead == len(groups) {
+		fmt.Fprintln(w, "\nEvery key above is no longer valid (revoked, or never real). Accept the findings by adding")
+		fmt.Fprintln(w, "their sha256 to a --baseline file.")
+	} else {
+		fmt.Fprintln(w, "\nWhat to do: a key in git history is leaked for good, even if a later commit deletes it;")
+		fmt.Fprintln(w, "every clone keeps it. For each key above:")
+		fmt.Fprintln(w, "  1. Revoke it: vastguard revoke --key-file FILE (or Vast console > Keys > Delete).")
+		fmt.Fprintln(w, "  2. Replace it with a scoped key held as a CI secret, or mint per-job keys with the vastguard action.")
+		fmt.Fprintln(w, "  3. Accept a finding you have dealt with by adding its sha256 to a --baseline file.")
+	}
 	if live > 0 {
 		fmt.Fprintf(w, "%d of these keys %s LIVE right now.\n", live, map[bool]string{true: "is", false: "are"}[live == 1])
 	}
@@ -452,6 +463,11 @@ func bestConfidence(fs []Finding) Confidence {
 		}
 	}
 	return Medium
+}
+
+// count is "1 commit" or "3 commits".
+func count(n int, noun string) string {
+	return fmt.Sprintf("%d %s%s", n, noun, plural(n))
 }
 
 func plural(n int) string {
