@@ -44,7 +44,7 @@ func TestScanCommand(t *testing.T) {
 		{"json", []string{"scan", r.Dir, "--format", "json"}, 2, `"key_sha256": "` + scan.KeyHash(scantest.Key(1)), "", ""},
 		{"sarif", []string{"scan", "--format", "sarif", r.Dir}, 2, `"version": "2.1.0"`, "", ""},
 		{"json to a file, text to stdout", []string{"scan", r.Dir, "--format", "json", "--output", filepath.Join(dir, "out.json")}, 2, "JSON report written to", "", filepath.Join(dir, "out.json")},
-		{"baseline accepts the key", []string{"scan", r.Dir, "--baseline", baseline}, 0, "baseline: 1 findings suppressed", "", ""},
+		{"baseline accepts the key", []string{"scan", r.Dir, "--baseline", baseline}, 0, "baseline: 1 finding suppressed", "", ""},
 		{"not a repository", []string{"scan", dir}, 1, "", "vastguard: scan: " + dir + " is not a git repository", ""},
 		{"missing path", []string{"scan", filepath.Join(dir, "nope")}, 1, "", "vastguard: scan: " + filepath.Join(dir, "nope") + " does not exist", ""},
 		{"bad format", []string{"scan", r.Dir, "--format", "xml"}, 1, "", `vastguard: scan: --format "xml": use text, json or sarif`, ""},

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/vastguard/vastguard/scan/scantest"
 )
 
 // newKey returns a random key-shaped value, made at test time so no
@@ -218,9 +220,12 @@ func TestBareKey(t *testing.T) {
 }
 
 func FuzzDetect(f *testing.F) {
-	f.Add([]byte("VAST_API_KEY=0123456789abcdef0123456789abcdef"))
-	f.Add([]byte("vastai set api-key 9f86d081884c7d659a2feaa0c55ad015\r\n"))
-	f.Add([]byte(`{"source": ["VastAI(api_key=\"9f86d081884c7d659a2feaa0c55ad015\")"]}`))
+	// Seeds are made at run time: no key-shaped value is committed.
+	key := scantest.Key(1)
+	f.Add([]byte("VAST_API_KEY=" + strings.Repeat("0123456789abcdef", 4)))
+	f.Add([]byte("vastai set api-key " + key + "\r\n"))
+	f.Add([]byte(`{"source": ["VastAI(api_key=\"` + key + `\")"]}`))
+	f.Add([]byte("https://console.vast.ai/api/v0/?api_key%3D" + key + "&x=1"))
 	f.Add([]byte("%3d\\u003d" + strings.Repeat("a1", 40)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, m := range Detect(data, Detectors) {

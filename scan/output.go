@@ -446,7 +446,7 @@ func writeTextNotes(w io.Writer, r *Report) {
 		notes = append(notes, "partial clone: objects left on the server were not scanned")
 	}
 	if b := r.Baseline; b != nil {
-		notes = append(notes, fmt.Sprintf("baseline: %d findings suppressed, %d stale entries", b.Suppressed, len(b.Stale)))
+		notes = append(notes, fmt.Sprintf("baseline: %s suppressed, %s", count(b.Suppressed, "finding"), count(len(b.Stale), "stale entry")))
 		if b.RawKeys > 0 {
 			notes = append(notes, fmt.Sprintf("WARNING: the baseline holds %d keys themselves instead of their sha256; replace them with the sha256 shown above", b.RawKeys))
 		}
@@ -465,8 +465,11 @@ func bestConfidence(fs []Finding) Confidence {
 	return Medium
 }
 
-// count is "1 commit" or "3 commits".
+// count is "1 commit" or "3 commits" ("1 entry", "2 entries").
 func count(n int, noun string) string {
+	if n != 1 && strings.HasSuffix(noun, "y") {
+		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(noun, "y"))
+	}
 	return fmt.Sprintf("%d %s%s", n, noun, plural(n))
 }
 
