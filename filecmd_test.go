@@ -145,3 +145,31 @@ func TestFileCommandWriterRefusesInjection(t *testing.T) {
 		t.Errorf("unset file variable: %v", err)
 	}
 }
+
+// FuzzFileCommand: whatever the name and value, a record either is refused
+// or reads back, the way the runner reads it, as exactly that one record:
+// no value can inject another output or environment variable.
+func FuzzFileCommand(f *testing.F) {
+	const delim = "ghadelimiter_0123456789abcdef0123456789abcdef"
+	f.Add("api-key", "value")
+	f.Add("VAST_API_KEY", "line1\nline2")
+	f.Add("x", "a\n"+delim+"\nINJECTED=1")
+	f.Add("key", "v\r\nEVIL<<EOF\nx\nEOF")
+	f.Add("a=b", "c")
+	f.Fuzz(func(t *testing.T, name, value string) {
+		rec, err := formatFileCommand(name, value, delim)
+		if err != nil {
+			return
+		}
+		got, err := parseFileCommands([]byte(rec))
+		if err != nil {
+			t.Fatalf("record %q does not parse: %v", rec, err)
+		}
+		// The runner drops a CR before each line feed.
+		want := strings.ReplaceAll(value+"\n", "\r\n", "\n")
+		want = strings.TrimSuffix(want, "\n")
+		if len(got) != 1 || got[0].Name != name || got[0].Value != want {
+			t.Fatalf("%q=%q reads back as %+v", name, value, got)
+		}
+	})
+}

@@ -90,7 +90,9 @@ type CreateUncertainError struct {
 }
 
 func (e *CreateUncertainError) Error() string {
-	return fmt.Sprintf("create key %q: the outcome is unknown and a key with that name may exist (delete it if so): %v", e.Name, e.Err)
+	// Err joins two errors; keep the message on one line.
+	why := strings.ReplaceAll(e.Err.Error(), "\n", "; ")
+	return fmt.Sprintf("create key %q: the outcome is unknown and a key with that name may exist (delete it if so): %s", e.Name, why)
 }
 
 func (e *CreateUncertainError) Unwrap() error { return e.Err }
