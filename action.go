@@ -239,7 +239,7 @@ func checkAPIURL(raw string) error {
 		host := u.Hostname()
 		ip := net.ParseIP(host)
 		if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-			return fmt.Errorf("%q: http:// is only for a local fake (127.0.0.1, ::1, localhost); use https://", raw)
+			return fmt.Errorf("%q: http:// is only for a local fake (127.0.0.1, ::1, localhost); use https://", vast.Redact(raw))
 		}
 	}
 	return nil

@@ -8,10 +8,12 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"regexp"
 	"runtime/debug"
 	"strings"
 	"time"
 
+	"github.com/vastguard/vastguard/vast"
 	"github.com/vastguard/vastguard/vast/vasttest"
 )
 
@@ -75,10 +77,16 @@ func exitCode(err error, stderr io.Writer) int {
 	return exitFailure
 }
 
-// oneLine keeps an error on a single line whatever wrapped it.
+// oneLine keeps an error on a single line whatever wrapped it, and
+// redacts anything shaped like a Vast key (64 lowercase hex characters
+// standing alone): a last guard, should an input or an answer carry a key
+// into a message. Commit ids (40) and hash prefixes are left alone.
 func oneLine(s string) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\r", " ")), " ")
+	s = strings.Join(strings.Fields(strings.ReplaceAll(s, "\r", " ")), " ")
+	return keyInText.ReplaceAllStringFunc(s, func(k string) string { return vast.Secret(k).Redacted() })
 }
+
+var keyInText = regexp.MustCompile(`\b[0-9a-f]{64}\b`)
 
 // usageError is a mistake in the command line.
 type usageError struct{ msg string }

@@ -97,14 +97,15 @@ func WithBaseURL(raw string) Option {
 // a host, no query, fragment or credentials.
 func ParseBaseURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
+	shown := Redact(raw) // a key pasted into the URL must not reach a log
 	if err != nil {
-		return nil, fmt.Errorf("API URL %q is not a URL", raw)
+		return nil, fmt.Errorf("API URL %q is not a URL", shown)
 	}
 	if u.Scheme != "https" && u.Scheme != "http" {
-		return nil, fmt.Errorf("API URL %q must start with https:// (or http:// for a local fake)", raw)
+		return nil, fmt.Errorf("API URL %q must start with https:// (or http:// for a local fake)", shown)
 	}
 	if u.Host == "" {
-		return nil, fmt.Errorf("API URL %q has no host", raw)
+		return nil, fmt.Errorf("API URL %q has no host", shown)
 	}
 	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return nil, errors.New("API URL must not carry a query, fragment or credentials")

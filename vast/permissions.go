@@ -52,7 +52,9 @@ func (e *PermissionsError) Error() string {
 	if e.Part == "" {
 		return "permissions: " + e.Problem
 	}
-	return fmt.Sprintf("permissions: %s: %s", e.Part, e.Problem)
+	// The part comes from the input; a key pasted there by mistake must not
+	// reach a log.
+	return fmt.Sprintf("permissions: %s: %s", Redact(e.Part), e.Problem)
 }
 
 func (e *PermissionsError) Unwrap() error { return e.err }
