@@ -554,69 +554,6 @@ func TestActionEndToEnd(t *testing.T) {
 	}
 }
 
-// TestActionInvalidInputs: each bad input is one error line naming it, exit
-// code 1, no API call, and a post step with nothing to do.
-func TestActionInvalidInputs(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name string
-		with map[string]string
-		want string
-	}{
-		{"unknown command", map[string]string{"command": "rotate"}, `input command: "rotate" is not a command; use mint, sweep, audit or scan`},
-		{"scan of a workspace that is no repository", map[string]string{"command": "scan"}, "scan: "},
-		{"empty api-key", map[string]string{"api-key": ""}, "input api-key is empty: the secret holding the Vast management key (user_read and user_write) is missing"},
-		{"scan needs no api-key", map[string]string{"command": "scan", "api-key": ""}, "scan: "},
-		{"scan path outside the workspace", map[string]string{"command": "scan", "path": "../elsewhere"}, `input path: "../elsewhere" leaves the workspace`},
-		{"scan range without dots", map[string]string{"command": "scan", "range": "main"}, `input range: "main": write it as BASE..HEAD`},
-		{"scan baseline missing", map[string]string{"command": "scan", "baseline": "nope.txt"}, "input baseline: nope.txt cannot be read"},
-		{"api-key with a space", map[string]string{"api-key": "abc def"}, "input api-key: the API key contains a space"},
-		{"api-url not http(s)", map[string]string{"api-url": "ftp://vast"}, `input api-url: API URL "ftp://vast" must start with https://`},
-		{"api-url in clear to a remote host", map[string]string{"api-url": "http://console.vast.ai"}, `input api-url: "http://console.vast.ai": http:// is only for a local fake`},
-		{"api-url with a query", map[string]string{"api-url": "https://x.test/?api_key=1"}, "input api-url: API URL must not carry a query"},
-		{"unknown preset", map[string]string{"permissions": "read-write"}, `input permissions: unknown preset "read-write"`},
-		{"unknown category", map[string]string{"permissions": `{"api": {"gpu_write": {}}}`}, "input permissions: api.gpu_write: unknown category"},
-		{"malformed JSON", map[string]string{"permissions": `{"api": `}, "input permissions: not valid JSON"},
-		{"full access not allowed", map[string]string{"permissions": "full"}, "input permissions: this grants full access"},
-		{"allow-full-access not a boolean", map[string]string{"allow-full-access": "yes"}, `input allow-full-access: "yes" is not a boolean; use true or false`},
-		{"key-name with a colon", map[string]string{"key-name": "gpu:1"}, "input key-name: use 1 to 64 letters"},
-		{"key-name too long", map[string]string{"key-name": strings.Repeat("k", 65)}, "input key-name: use 1 to 64 letters"},
-		{"ttl in words", map[string]string{"ttl": "6 hours"}, `input ttl: "6 hours" is not a duration`},
-		{"ttl in days", map[string]string{"ttl": "2d"}, `input ttl: "2d" is not a duration`},
-		{"ttl too short", map[string]string{"ttl": "1m"}, "input ttl: 1m is out of range; use 5m to 168h"},
-		{"ttl too long", map[string]string{"ttl": "169h"}, "input ttl: 169h is out of range; use 5m to 168h"},
-		{"ttl negative", map[string]string{"ttl": "-6h"}, "input ttl: -6h is out of range"},
-		{"export-env not a boolean", map[string]string{"export-env": "1"}, `input export-env: "1" is not a boolean`},
-		{"cleanup-timeout zero", map[string]string{"cleanup-timeout": "0s"}, "input cleanup-timeout: 0s is out of range; use 1s to 30m"},
-		{"cleanup-timeout bare number", map[string]string{"cleanup-timeout": "120"}, `input cleanup-timeout: "120" is not a duration`},
-		{"dry-run not a boolean", map[string]string{"dry-run": "maybe"}, `input dry-run: "maybe" is not a boolean`},
-	}
-	for _, tt := range tests {
-		for _, mode := range modes {
-			t.Run(tt.name+"/"+mode, func(t *testing.T) {
-				t.Parallel()
-				x := newE2E(t, mode)
-				main := x.step("vast", tt.with)
-				want := "::error title=vastguard::" + tt.want
-				if main.Code != 1 || !strings.HasPrefix(main.Stdout, want) || strings.Count(main.Stdout, "\n") != 1 || main.Stderr != "" {
-					t.Errorf("= exit %d, stdout %q, stderr %q\nwant exit 1 and one line starting %q", main.Code, main.Stdout, main.Stderr, want)
-				}
-				if len(main.State) != 0 || len(main.Outputs) != 0 || len(main.Exported) != 0 || main.Summary != "" {
-					t.Errorf("a refused step wrote file commands: state %v outputs %v env %v summary %q", main.State, main.Outputs, main.Exported, main.Summary)
-				}
-				post := x.posts()[0]
-				if post.Code != 0 || !strings.Contains(post.Stdout, "nothing was minted") {
-					t.Errorf("post = %d %q", post.Code, post.Stdout)
-				}
-				if n := len(x.srv.Requests()); n != 0 {
-					t.Errorf("%d API calls, want none", n)
-				}
-				x.assertNoLeak(main, post)
-			})
-		}
-	}
-}
-
 // TestActionTwoMintsInOneJob: two uses of the action in one job each mint
 // their own key, and each post step (last first) deletes its own.
 func TestActionTwoMintsInOneJob(t *testing.T) {

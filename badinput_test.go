@@ -1,0 +1,200 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vastguard/vastguard/scan/scantest"
+)
+
+var updateCatalogue = flag.Bool("update", false, "rewrite testdata/bad-input.md and the README's copy of it")
+
+// badInput is one entry of the bad-input catalogue: a flag or an Action
+// input given a malformed value, and the start of the one-line error that
+// must name what to fix. The catalogue drives TestBadInputCatalogue and is
+// the README's "Bad input" table (testdata/bad-input.md, rewritten with
+// -update).
+type badInput struct {
+	where string            // "vastguard keys create --name", "input ttl"
+	value string            // what was given, as shown in the README
+	args  []string          // CLI: the arguments; nil for an Action input
+	stdin string            // CLI: standard input
+	with  map[string]string // Action: the step's with:
+	want  string            // the error line starts with "vastguard: "+want (CLI) or "::error title=vastguard::"+want (Action)
+	doc   string            // want as the README shows it, where want holds a temporary path
+}
+
+func catalogue(t *testing.T) []badInput {
+	notRepo := t.TempDir()
+	r := scantest.New(t)
+	r.Commit("c", scantest.Files{"a": "a"})
+	r.CheckoutWorktree()
+	badBaseline := filepath.Join(t.TempDir(), "bad-baseline.txt")
+	os.WriteFile(badBaseline, []byte("not a hash\n"), 0o644)
+	return []badInput{
+		// The CLI.
+		{where: "vastguard (no command)", value: "", args: []string{}, want: "no command given (see vastguard help)"},
+		{where: "vastguard COMMAND", value: "frobnicate", args: []string{"frobnicate"}, want: `unknown command "frobnicate"`},
+		{where: "vastguard keys list --api-url", value: "ftp://x", args: []string{"keys", "list", "--api-url", "ftp://x"}, want: `--api-url: API URL "ftp://x" must start with https://`},
+		{where: "vastguard keys", value: "rotate", args: []string{"keys", "rotate"}, want: `keys: unknown subcommand "rotate"`},
+		{where: "vastguard keys list", value: "--bogus", args: []string{"keys", "list", "--bogus"}, want: "keys list: flag provided but not defined: -bogus"},
+		{where: "vastguard keys create --name", value: "(missing)", args: []string{"keys", "create", "--permissions", "read-only"}, want: "keys create: --name is required, 1 to 255 characters"},
+		{where: "vastguard keys create --name", value: "256 characters", args: []string{"keys", "create", "--name", strings.Repeat("n", 256), "--permissions", "read-only"}, want: "keys create: --name is required, 1 to 255 characters"},
+		{where: "vastguard keys create --permissions", value: "(missing)", args: []string{"keys", "create", "--name", "x"}, want: "keys create: --permissions is required"},
+		{where: "vastguard keys create --permissions", value: "read-write", args: []string{"keys", "create", "--name", "x", "--permissions", "read-write"}, want: `--permissions: unknown preset "read-write"; use one of read-only, instance-management, autoscaler, full`},
+		{where: "vastguard keys create --permissions", value: `{"api": {`, args: []string{"keys", "create", "--name", "x", "--permissions", `{"api": {`}, want: "--permissions: not valid JSON"},
+		{where: "vastguard keys create --permissions", value: `{"api": {"gpu_write": {}}}`, args: []string{"keys", "create", "--name", "x", "--permissions", `{"api": {"gpu_write": {}}}`}, want: "--permissions: api.gpu_write: unknown category"},
+		{where: "vastguard keys create --permissions", value: `{"api": {"misc": {"api.x": {"constraints": {"id": {"ne": 1}}}}}}`, args: []string{"keys", "create", "--name", "x", "--permissions", `{"api": {"misc": {"api.x": {"constraints": {"id": {"ne": 1}}}}}}`}, want: `--permissions: api.misc."api.x".constraints.id.ne: unknown operator; use eq, lte or gte`},
+		{where: "vastguard keys create --permissions", value: "full", args: []string{"keys", "create", "--name", "x", "--permissions", "full"}, want: "--permissions: this grants full access"},
+		{where: "vastguard keys create --output", value: "a missing directory", args: []string{"keys", "create", "--name", "x", "--permissions", "read-only", "--output", filepath.Join(notRepo, "no", "k")}, want: "--output: cannot write in"},
+		{where: "vastguard keys delete ID", value: "abc", args: []string{"keys", "delete", "abc"}, want: `keys delete: "abc" is not a key id`},
+		{where: "vastguard keys delete ID", value: "(missing)", args: []string{"keys", "delete"}, want: "keys delete takes one key id"},
+		{where: "vastguard scan PATH", value: "not a repository", args: []string{"scan", notRepo}, want: "scan: " + notRepo + " is not a git repository", doc: "scan: DIR is not a git repository"},
+		{where: "vastguard scan PATH", value: "missing", args: []string{"scan", filepath.Join(notRepo, "x")}, want: "scan: " + filepath.Join(notRepo, "x") + " does not exist", doc: "scan: DIR/x does not exist"},
+		{where: "vastguard scan --format", value: "xml", args: []string{"scan", r.Dir, "--format", "xml"}, want: `scan: --format "xml": use text, json or sarif`},
+		{where: "vastguard scan --range", value: "main", args: []string{"scan", r.Dir, "--range", "main"}, want: `scan: --range "main": write it as BASE..HEAD`},
+		{where: "vastguard scan --range", value: "origin/main..HEAD (base not fetched)", args: []string{"scan", r.Dir, "--range", "origin/main..HEAD"}, want: `scan: revision "origin/main" is not in the clone; check out with fetch-depth: 0`},
+		{where: "vastguard scan --since", value: "v9 (missing)", args: []string{"scan", r.Dir, "--since", "v9"}, want: `scan: revision "v9" is not in the clone`},
+		{where: "vastguard scan --staged --range", value: "both", args: []string{"scan", r.Dir, "--staged", "--range", "a..b"}, want: "scan: choose one of a range, --since and --staged"},
+		{where: "vastguard scan --baseline", value: "a line that is not a hash", args: []string{"scan", r.Dir, "--baseline", badBaseline}, want: "--baseline " + badBaseline + ": baseline: line 1 is not a 64-character hex key_sha256", doc: "--baseline FILE: baseline: line 1 is not a 64-character hex key_sha256"},
+		{where: "vastguard scan --workers", value: "-1", args: []string{"scan", r.Dir, "--workers", "-1"}, want: "scan: --workers must be positive"},
+		{where: "vastguard scan --verify --api-url", value: "ftp://x", args: []string{"scan", r.Dir, "--verify", "--api-url", "ftp://x"}, want: `API URL "ftp://x" must start with https://`},
+		{where: "vastguard revoke KEY", value: "a key on the command line", args: []string{"revoke", "deadbeef"}, want: "revoke takes no key on the command line (ps would show it)"},
+		{where: "vastguard revoke (stdin)", value: "empty", args: []string{"revoke"}, want: "no key in stdin"},
+		{where: "vastguard revoke (stdin)", value: "two words", args: []string{"revoke"}, stdin: "two words\n", want: "reading keys from stdin: line 1 is not a single key"},
+		{where: "vastguard revoke --replace", value: "without --output", args: []string{"revoke", "--replace"}, stdin: "k\n", want: "revoke --replace needs --output FILE"},
+		{where: "vastguard revoke --replacement-permissions", value: "nope", args: []string{"revoke", "--replace", "--output", "x", "--replacement-permissions", "nope"}, stdin: "k\n", want: `--replacement-permissions: unknown preset "nope"`},
+		{where: "vastguard revoke --key-file", value: "/nonexistent", args: []string{"revoke", "--key-file", "/nonexistent"}, want: "--key-file: open /nonexistent"},
+		{where: "vastguard sweep", value: "an argument", args: []string{"sweep", "now"}, want: `sweep takes no arguments (got "now")`},
+		{where: "vastguard audit", value: "an argument", args: []string{"audit", "all"}, want: `audit takes no arguments (got "all")`},
+
+		// The Action's inputs.
+		{where: "input command", value: "rotate", with: map[string]string{"command": "rotate"}, want: `input command: "rotate" is not a command; use mint, sweep, audit or scan`},
+		{where: "input api-key", value: "(empty)", with: map[string]string{"api-key": ""}, want: "input api-key is empty: the secret holding the Vast management key (user_read and user_write) is missing"},
+		{where: "input api-key", value: "abc def", with: map[string]string{"api-key": "abc def"}, want: "input api-key: the API key contains a space"},
+		{where: "input api-url", value: "ftp://vast", with: map[string]string{"api-url": "ftp://vast"}, want: `input api-url: API URL "ftp://vast" must start with https://`},
+		{where: "input api-url", value: "http://console.vast.ai", with: map[string]string{"api-url": "http://console.vast.ai"}, want: `input api-url: "http://console.vast.ai": http:// is only for a local fake`},
+		{where: "input api-url", value: "https://x.test/?api_key=1", with: map[string]string{"api-url": "https://x.test/?api_key=1"}, want: "input api-url: API URL must not carry a query"},
+		{where: "input permissions", value: "read-write", with: map[string]string{"permissions": "read-write"}, want: `input permissions: unknown preset "read-write"`},
+		{where: "input permissions", value: `{"api": {"gpu_write": {}}}`, with: map[string]string{"permissions": `{"api": {"gpu_write": {}}}`}, want: "input permissions: api.gpu_write: unknown category"},
+		{where: "input permissions", value: `{"api": `, with: map[string]string{"permissions": `{"api": `}, want: "input permissions: not valid JSON"},
+		{where: "input permissions", value: "full", with: map[string]string{"permissions": "full"}, want: "input permissions: this grants full access"},
+		{where: "input allow-full-access", value: "yes", with: map[string]string{"allow-full-access": "yes"}, want: `input allow-full-access: "yes" is not a boolean; use true or false`},
+		{where: "input key-name", value: "gpu:1", with: map[string]string{"key-name": "gpu:1"}, want: "input key-name: use 1 to 64 letters"},
+		{where: "input key-name", value: "65 characters", with: map[string]string{"key-name": strings.Repeat("k", 65)}, want: "input key-name: use 1 to 64 letters"},
+		{where: "input ttl", value: "6 hours", with: map[string]string{"ttl": "6 hours"}, want: `input ttl: "6 hours" is not a duration`},
+		{where: "input ttl", value: "2d", with: map[string]string{"ttl": "2d"}, want: `input ttl: "2d" is not a duration`},
+		{where: "input ttl", value: "1m", with: map[string]string{"ttl": "1m"}, want: "input ttl: 1m is out of range; use 5m to 168h"},
+		{where: "input ttl", value: "169h", with: map[string]string{"ttl": "169h"}, want: "input ttl: 169h is out of range; use 5m to 168h"},
+		{where: "input ttl", value: "-6h", with: map[string]string{"ttl": "-6h"}, want: "input ttl: -6h is out of range"},
+		{where: "input export-env", value: "1", with: map[string]string{"export-env": "1"}, want: `input export-env: "1" is not a boolean`},
+		{where: "input cleanup-timeout", value: "0s", with: map[string]string{"cleanup-timeout": "0s"}, want: "input cleanup-timeout: 0s is out of range; use 1s to 30m"},
+		{where: "input cleanup-timeout", value: "120", with: map[string]string{"cleanup-timeout": "120"}, want: `input cleanup-timeout: "120" is not a duration`},
+		{where: "input dry-run", value: "maybe", with: map[string]string{"dry-run": "maybe"}, want: `input dry-run: "maybe" is not a boolean`},
+		{where: "input path", value: "../elsewhere", with: map[string]string{"command": "scan", "path": "../elsewhere"}, want: `input path: "../elsewhere" leaves the workspace`},
+		{where: "input path", value: "a workspace with no repository", with: map[string]string{"command": "scan"}, want: "scan: "},
+		{where: "input range", value: "main", with: map[string]string{"command": "scan", "range": "main"}, want: `input range: "main": write it as BASE..HEAD`},
+		{where: "input baseline", value: "nope.txt (missing)", with: map[string]string{"command": "scan", "baseline": "nope.txt"}, want: "input baseline: nope.txt cannot be read"},
+		{where: "input sarif-file", value: "../out.sarif", with: map[string]string{"command": "scan", "sarif-file": "../out.sarif"}, want: `input sarif-file: "../out.sarif" leaves the workspace`},
+		{where: "input verify", value: "on", with: map[string]string{"command": "scan", "verify": "on"}, want: `input verify: "on" is not a boolean`},
+		{where: "input on-leak", value: "delete", with: map[string]string{"command": "scan", "on-leak": "delete"}, want: `input on-leak: "delete": use report, revoke or reset`},
+		{where: "input replacement-permissions", value: "admin", with: map[string]string{"command": "scan", "replacement-permissions": "admin"}, want: `input replacement-permissions: unknown preset "admin"`},
+	}
+}
+
+// TestBadInputCatalogue: each entry fails with exit code 1 and one line
+// that starts as the catalogue says, makes no API call, and (for the
+// Action) writes no file command and leaves the post step nothing to do.
+func TestBadInputCatalogue(t *testing.T) {
+	t.Parallel()
+	cat := catalogue(t)
+	for _, tt := range cat {
+		t.Run(tt.where+" "+tt.value, func(t *testing.T) {
+			t.Parallel()
+			if tt.with == nil {
+				srv, vars := fakeAPI(t)
+				res := runCLIStdin(t, vars, tt.stdin, tt.args...)
+				want := "vastguard: " + tt.want
+				if res.code != 1 || !strings.HasPrefix(res.stderr, want) || strings.Count(res.stderr, "\n") != 1 {
+					t.Errorf("exit %d, stderr %q\nwant exit 1 and one line starting %q", res.code, res.stderr, want)
+				}
+				if n := len(srv.Requests()); n != 0 {
+					t.Errorf("%d API calls for bad input", n)
+				}
+				return
+			}
+			x := newE2E(t, "in-process")
+			main := x.step("vast", tt.with)
+			want := "::error title=vastguard::" + tt.want
+			if main.Code != 1 || !strings.HasPrefix(main.Stdout, want) || strings.Count(main.Stdout, "\n") != 1 || main.Stderr != "" {
+				t.Errorf("exit %d, stdout %q, stderr %q\nwant exit 1 and one line starting %q", main.Code, main.Stdout, main.Stderr, want)
+			}
+			if len(main.State) != 0 || len(main.Outputs) != 0 || len(main.Exported) != 0 || main.Summary != "" {
+				t.Errorf("a refused step wrote file commands: state %v outputs %v env %v summary %q", main.State, main.Outputs, main.Exported, main.Summary)
+			}
+			post := x.posts()[0]
+			if post.Code != 0 || !strings.Contains(post.Stdout, "nothing was minted") {
+				t.Errorf("post = %d %q", post.Code, post.Stdout)
+			}
+			if n := len(x.srv.Requests()); n != 0 {
+				t.Errorf("%d API calls, want none", n)
+			}
+			x.assertNoLeak(main, post)
+		})
+	}
+	// The README's table is generated from the catalogue.
+	var md bytes.Buffer
+	md.WriteString("| where | given | the one-line error starts |\n| --- | --- | --- |\n")
+	for _, b := range cat {
+		want := b.want
+		if b.doc != "" {
+			want = b.doc
+		}
+		if strings.Contains(want, os.TempDir()) {
+			t.Errorf("catalogue entry %q shows a temporary path; give it a doc", b.where)
+		}
+		fmt.Fprintf(&md, "| %s | %s | %s |\n", mdTable(b.where), mdTable(b.value), mdTable(want))
+	}
+	checkDoc(t, "bad-input.md", md.Bytes())
+}
+
+func mdTable(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "`" + strings.ReplaceAll(s, "|", `\|`) + "`"
+}
+
+// checkDoc compares a generated Markdown table with testdata/NAME and the
+// README's copy between <!-- NAME --> markers, or rewrites both with
+// -update.
+func checkDoc(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	begin, end := "<!-- "+name+" -->\n", "<!-- end "+name+" -->"
+	i, j := bytes.Index(readme, []byte(begin)), bytes.Index(readme, []byte(end))
+	if *updateCatalogue {
+		os.WriteFile(path, got, 0o644)
+		if i >= 0 && j > i {
+			out := append(append(append([]byte{}, readme[:i+len(begin)]...), got...), readme[j:]...)
+			os.WriteFile("README.md", out, 0o644)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil || !bytes.Equal(want, got) {
+		t.Errorf("%s is out of date: run go test -run TestBadInputCatalogue -update", path)
+	}
+	if i < 0 || j < i || !bytes.Equal(readme[i+len(begin):j], got) {
+		t.Errorf("README.md's copy of %s (between %q and %q) is out of date: run go test -run TestBadInputCatalogue -update", name, strings.TrimSpace(begin), end)
+	}
+}
