@@ -8,15 +8,26 @@ import (
 )
 
 // mapFile maps f read-only. The mapping is released by the returned
-// function. Pages of a mapped pack are file-backed: the kernel can drop them
-// under memory pressure, so a large pack does not pin memory.
-func mapFile(f *os.File, size int64) ([]byte, func() error, error) {
+// function. Pages of a mapped pack are file-backed, so release can drop
+// them from the process at any time (see pack.release).
+func mapFile(f *os.File, size int64) (b []byte, unmap func() error, mapped bool, err error) {
 	if size == 0 {
-		return nil, func() error { return nil }, nil
+		return nil, func() error { return nil }, false, nil
 	}
-	b, err := syscall.Mmap(int(f.Fd()), 0, int(size), syscall.PROT_READ, syscall.MAP_SHARED)
+	b, err = syscall.Mmap(int(f.Fd()), 0, int(size), syscall.PROT_READ, syscall.MAP_SHARED)
 	if err != nil {
-		return readWhole(f, size)
+		b, unmap, err = readWhole(f, size)
+		return b, unmap, false, err
 	}
-	return b, func() error { return syscall.Munmap(b) }, nil
+	return b, func() error { return syscall.Munmap(b) }, true, nil
+}
+
+// dropPages tells the kernel the process no longer needs the mapped pages
+// of b: they leave its resident set (they stay in the page cache, and a
+// later read faults them back in cheaply). Safe on a read-only file mapping
+// while other goroutines read it.
+func dropPages(b []byte) {
+	if len(b) > 0 {
+		syscall.Madvise(b, syscall.MADV_DONTNEED)
+	}
 }

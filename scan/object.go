@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -109,10 +110,21 @@ func parseSignature(b []byte) (string, time.Time) {
 			if z[0] == '-' {
 				off = -off
 			}
-			t = t.In(time.FixedZone(string(z), off))
+			t = t.In(zone(string(z), off))
 		}
 	}
 	return who, t
+}
+
+// zones shares one *time.Location per UTC offset: a history has few.
+var zones sync.Map // "+0100" -> *time.Location
+
+func zone(name string, off int) *time.Location {
+	if l, ok := zones.Load(name); ok {
+		return l.(*time.Location)
+	}
+	l, _ := zones.LoadOrStore(name, time.FixedZone(name, off))
+	return l.(*time.Location)
 }
 
 // tagInfo is what the scanner keeps of an annotated tag.

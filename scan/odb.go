@@ -436,7 +436,7 @@ func (wk *worker) inflate(p *pack, i int32) ([]byte, error) {
 	if size < 0 || size > 1<<40 {
 		return nil, fmt.Errorf("%s: object %s: bad size %d", p.path, p.hash(i), size)
 	}
-	wk.br.Reset(p.data[p.dataOff[i]:p.end[i]])
+	wk.br.Reset(p.read(i))
 	if err := wk.reset(&wk.br); err != nil {
 		return nil, fmt.Errorf("%s: object %s: %w", p.path, p.hash(i), err)
 	}
@@ -448,7 +448,7 @@ func (wk *worker) inflate(p *pack, i int32) ([]byte, error) {
 }
 
 func (wk *worker) streamPacked(p *pack, i int32, typ byte) error {
-	wk.br.Reset(p.data[p.dataOff[i]:p.end[i]])
+	wk.br.Reset(p.read(i))
 	if err := wk.reset(&wk.br); err != nil {
 		return fmt.Errorf("%s: object %s: %w", p.path, p.hash(i), err)
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"sync/atomic"
 
 	"github.com/go-git/go-git/v5/plumbing"
 )
@@ -40,6 +41,34 @@ type pack struct {
 	extBase  []plumbing.Hash
 	hasExt   []bool
 	children [][]int32
+	mapped   bool         // data is a file mapping (not a heap copy)
+	touched  atomic.Int64 // compressed bytes read since the pages were last dropped
+}
+
+// residentBudget bounds how much of a mapped pack the process keeps
+// resident: after this many compressed bytes are read, the mapping's pages
+// are dropped (they stay in the page cache). Peak memory then does not grow
+// with the size of the pack.
+const residentBudget = 256 << 20
+
+// read returns object i's compressed bytes and, now and then, drops the
+// pack's pages from the process.
+func (p *pack) read(i int32) []byte {
+	b := p.data[p.dataOff[i]:p.end[i]]
+	p.touch(len(b))
+	return b
+}
+
+// touch accounts for n bytes read from the mapping (at least a page: a
+// small object still faults one in) and drops the pages past the budget.
+func (p *pack) touch(n int) {
+	if !p.mapped {
+		return
+	}
+	if p.touched.Add(int64(max(n, 4096))) > residentBudget {
+		p.touched.Store(0)
+		dropPages(p.data)
+	}
 }
 
 func readWhole(f *os.File, size int64) ([]byte, func() error, error) {
@@ -72,7 +101,7 @@ func openPack(idxPath string) (*pack, error) {
 	if fi.Size() < 32 {
 		return nil, fmt.Errorf("%s: too short to be a pack", p.path)
 	}
-	p.data, p.unmap, err = mapFile(f, fi.Size())
+	p.data, p.unmap, p.mapped, err = mapFile(f, fi.Size())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", p.path, err)
 	}
@@ -201,6 +230,7 @@ func (p *pack) parseHeaders() error {
 	}
 	for _, i := range p.order {
 		off := p.offs[i]
+		p.touch(int(min(p.end[i]-off, 64)))
 		if off < 12 || off >= p.end[i] || p.end[i] > packEnd {
 			return fmt.Errorf("%s: object at offset %d: %w", p.path, off, errIndex)
 		}

@@ -30,6 +30,7 @@ func main() {
 	seed := flag.Uint64("seed", 1, "random seed")
 	plantEvery := flag.Int("plant-every", 250, "plant a key every N commits")
 	planted := flag.String("planted", "", "write the planted keys' sha256, one per line, to this file")
+	bigMB := flag.Int("big-blob", 0, "end with a commit adding one file of this many MiB of source text, with a key planted in its middle")
 	flag.Parse()
 
 	src := sources(*files)
@@ -150,6 +151,36 @@ func main() {
 			}
 			topic = nil
 		}
+	}
+	if *bigMB > 0 {
+		// One large text file, streamed into the stream in pieces, with a
+		// key halfway through.
+		size := *bigMB << 20
+		k := newKey()
+		line := "VAST_API_KEY=" + k + "\n"
+		when += 3600
+		mark++
+		msg := fmt.Sprintf("add a %d MiB data file", *bigMB)
+		fmt.Fprintf(w, "commit refs/heads/main\nmark :%d\ncommitter Dev 0 <dev0@example.com> %d +0000\ndata %d\n%s\n", mark, when, len(msg), msg)
+		if main.head != 0 {
+			fmt.Fprintf(w, "from :%d\n", main.head)
+		}
+		fmt.Fprintf(w, "M 100644 inline data/big.txt\ndata %d\n", size)
+		written := 0
+		plantedAt := size / 2
+		for i := 0; written < size; i++ {
+			chunk := src[i%len(src)].text
+			if written < plantedAt && written+len(chunk) >= plantedAt {
+				chunk = line + chunk
+			}
+			if written+len(chunk) > size {
+				chunk = chunk[:size-written]
+			}
+			w.WriteString(chunk)
+			written += len(chunk)
+		}
+		fmt.Fprint(w, "\n\n")
+		main.head = mark
 	}
 	fmt.Fprintf(w, "done\n")
 	if *planted != "" {
