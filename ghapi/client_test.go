@@ -102,7 +102,9 @@ func TestTokenStaysOnTheAPIHost(t *testing.T) {
 	t.Cleanup(other.Close)
 	var apiAuth string
 	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
 		apiAuth = r.Header.Get("Authorization")
+		mu.Unlock()
 		http.Redirect(w, r, other.URL+r.URL.Path, http.StatusMovedPermanently)
 	}))
 	t.Cleanup(api.Close)
@@ -115,11 +117,11 @@ func TestTokenStaysOnTheAPIHost(t *testing.T) {
 	if _, err := c.OrgRepos(t.Context(), "acme", ghapi.RepoFilter{}); err != nil {
 		t.Fatalf("OrgRepos: %v", err)
 	}
+	mu.Lock()
+	defer mu.Unlock()
 	if apiAuth != "Bearer "+token {
 		t.Errorf("the API host got no token")
 	}
-	mu.Lock()
-	defer mu.Unlock()
 	if len(elsewhere) != 1 || elsewhere[0] != "" {
 		t.Errorf("the other host got Authorization %q", elsewhere)
 	}
