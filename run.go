@@ -109,6 +109,8 @@ Usage:
   vastguard keys reset [--output FILE]      replace the key in use with a new one
   vastguard sweep [--dry-run]               delete expired keys the Action minted
   vastguard audit [--json]                  flag full-access, user_write, old and expired keys
+  vastguard repos --org NAME [--include-archived] [--include-forks]
+                                            an organisation's repositories as a JSON matrix
   vastguard action                          the GitHub Action's main step (reads INPUT_*)
   vastguard demo                            the whole story on an embedded fake API
   vastguard version
@@ -145,6 +147,8 @@ func run(ctx context.Context, e *env) error {
 		err = runSweep(ctx, e, rest)
 	case "audit":
 		err = runAudit(ctx, e, rest)
+	case "repos":
+		err = runRepos(ctx, e, rest)
 	case "action":
 		err = runAction(ctx, e, rest)
 	case "demo":
