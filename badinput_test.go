@@ -123,6 +123,9 @@ func TestBadInputCatalogue(t *testing.T) {
 				if res.code != 1 || !strings.HasPrefix(res.stderr, want) || strings.Count(res.stderr, "\n") != 1 {
 					t.Errorf("exit %d, stderr %q\nwant exit 1 and one line starting %q", res.code, res.stderr, want)
 				}
+				if res.stdout != "" {
+					t.Errorf("stdout = %q, want nothing (it may be a report or $GITHUB_OUTPUT)", res.stdout)
+				}
 				if n := len(srv.Requests()); n != 0 {
 					t.Errorf("%d API calls for bad input", n)
 				}

@@ -164,17 +164,39 @@ func run(ctx context.Context, e *env) error {
 }
 
 // newFlagSet returns a flag set that reports errors instead of printing
-// usage, and prints -h help to stdout.
+// usage (a bad flag is one line on stderr, and stdout, perhaps a report or
+// $GITHUB_OUTPUT, stays clean), and prints help to stdout for -h or -help.
 func newFlagSet(e *env, name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
+		if !wantsHelp(fs) {
+			return // a parse error: the caller reports it on stderr
+		}
 		fmt.Fprintf(e.stdout, "Usage: %s\n\nFlags:\n", synopsis)
 		fs.SetOutput(e.stdout)
-		fs.PrintDefaults()
+		fs.VisitAll(func(f *flag.Flag) {
+			if f.Name != "h" && f.Name != "help" {
+				fmt.Fprintf(e.stdout, "  -%s\n    \t%s\n", f.Name, f.Usage)
+			}
+		})
 		fs.SetOutput(io.Discard)
 	}
+	// Defined here, -h and -help are ordinary flags, so the flag package
+	// does not print usage on every parse error.
+	fs.Bool("h", false, "show this help")
+	fs.Bool("help", false, "show this help")
 	return fs
+}
+
+// wantsHelp reports whether -h or -help was given.
+func wantsHelp(fs *flag.FlagSet) bool {
+	for _, n := range []string{"h", "help"} {
+		if f := fs.Lookup(n); f != nil && f.Value.String() == "true" {
+			return true
+		}
+	}
+	return false
 }
 
 // parseFlags parses args allowing flags after positional arguments, as
@@ -184,11 +206,11 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				fs.Usage()
-				return nil, err
-			}
 			return nil, usagef("%s: %v (see vastguard %s -h)", fs.Name(), err, fs.Name())
+		}
+		if wantsHelp(fs) {
+			fs.Usage()
+			return nil, flag.ErrHelp
 		}
 		args = fs.Args()
 		if len(args) == 0 {
