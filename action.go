@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vastguard/vastguard/ghapi"
 	"github.com/vastguard/vastguard/vast"
 )
 
@@ -27,8 +28,8 @@ type actionInput struct {
 }
 
 var actionInputs = []actionInput{
-	{"command", "mint", "What to do: mint (a scoped key for this job, deleted in the post step), scan (find Vast.ai keys committed to the repository's history), sweep (delete expired keys this action minted), or audit (flag risky keys)."},
-	{"api-key", "", "Vast.ai management key (user_read and user_write), from a secret such as secrets.VAST_API_KEY. Secrets are not passed to pull requests from forks or to Dependabot runs."},
+	{"command", "mint", "What to do: mint (a scoped key for this job, deleted in the post step), scan (find Vast.ai keys committed to the repository's history), sweep (delete expired keys this action minted), audit (flag risky keys), or repos (list an organisation's repositories as a matrix)."},
+	{"api-key", "", "Vast.ai management key (user_read and user_write), from a secret such as secrets.VAST_API_KEY. Secrets are not passed to pull requests from forks or to Dependabot runs. Not needed to scan (only to revoke or reset) or for repos."},
 	{"api-url", vast.DefaultBaseURL, "Vast API URL. https only (http is allowed for 127.0.0.1, ::1 and localhost, for a local fake)."},
 	{"permissions", "read-only", "Permissions of the minted key: read-only, instance-management, autoscaler, full (needs allow-full-access), or a JSON object {\"api\": {...}}."},
 	{"allow-full-access", "false", "Allow minting a key with every permission (the full preset). true or false."},
@@ -44,6 +45,10 @@ var actionInputs = []actionInput{
 	{"verify", "false", "For scan: ask the Vast API whether each found key is live (GET /users/current/ with the key as Bearer token); a live key fails the step with exit code 3. true or false."},
 	{"on-leak", "report", "For scan: what to do about a live key: report (nothing more), revoke (delete it, with api-key or the key itself), or reset (revoke it and store a replacement with the same permissions in the secret rotate-secret). revoke and reset imply verify."},
 	{"replacement-permissions", "", "For on-leak: reset: the replacement's permissions, when the leaked key's cannot be read from the key list."},
+	{"rotate-secret", "", "For on-leak: reset: the repository secret (e.g. VAST_API_KEY) that receives the replacement key. Writing secrets needs github-token to be a PAT or GitHub App token with Secrets: write; the built-in GITHUB_TOKEN cannot."},
+	{"upload-sarif", "false", "For scan: upload the findings to GitHub code scanning (needs github-token with security-events: write). true or false."},
+	{"github-token", "${{ github.token }}", "GitHub token: for upload-sarif (security-events: write), for on-leak: reset (Secrets: write: a PAT or App token), and for repos (Metadata: read on the organisation's repositories)."},
+	{"org", "", "For repos: the organisation whose repositories to list as a matrix (output matrix)."},
 }
 
 // actionOutputs are the outputs of action.yml, checked against it by a test.
@@ -56,6 +61,8 @@ var actionOutputs = []struct{ name, desc string }{
 	{"flagged", "How many keys audit flagged."},
 	{"findings", "How many findings scan reported (after the baseline)."},
 	{"sarif-file", "The SARIF report's path, when sarif-file was given."},
+	{"sarif-id", "The code scanning upload's id, with upload-sarif."},
+	{"matrix", "For repos: the organisation's repositories as {\"repository\": [...]}, for strategy.matrix with fromJSON."},
 }
 
 // State saved by the main step for the post step (STATE_<name>).
@@ -92,6 +99,10 @@ type actionConfig struct {
 	onLeak         string
 	replPerms      *vast.Permissions
 	allowFull      bool
+	rotateSecret   string
+	uploadSARIF    bool
+	githubToken    string
+	org            string
 }
 
 // inputEnvName is the variable the runner sets for an input: INPUT_ and the
@@ -164,14 +175,14 @@ func parseActionInputs(getenv func(string) string) (actionConfig, error) {
 	var c actionConfig
 	c.command = input(getenv, "command")
 	switch c.command {
-	case "mint", "scan", "sweep", "audit":
+	case "mint", "scan", "sweep", "audit", "repos":
 	default:
-		return c, inputError("command", "%q is not a command; use mint, sweep, audit or scan", c.command)
+		return c, inputError("command", "%q is not a command; use mint, scan, sweep, audit or repos", c.command)
 	}
 	c.apiKey = input(getenv, "api-key")
 	switch {
-	case c.apiKey == "" && c.command == "scan":
-		// A scan needs no Vast key.
+	case c.apiKey == "" && (c.command == "scan" || c.command == "repos"):
+		// A scan needs no Vast key (only to revoke or reset), repos none.
 	case c.apiKey == "":
 		return c, errors.New("input api-key is empty: the secret holding the Vast management key (user_read and user_write) is missing; store it as a repository or organization secret and pass it as api-key: ${{ secrets.VAST_API_KEY }}. If it is set, note that secrets are not passed to workflows run for pull requests from forks or by Dependabot")
 	default:
@@ -224,6 +235,32 @@ func parseActionInputs(getenv func(string) string) (actionConfig, error) {
 			return c, inputError("replacement-permissions", "%v", strings.TrimPrefix(err.Error(), "permissions: "))
 		}
 		c.replPerms = &p
+	}
+	if c.uploadSARIF, err = parseBoolInput(getenv, "upload-sarif"); err != nil {
+		return c, err
+	}
+	c.githubToken = input(getenv, "github-token")
+	if strings.HasPrefix(c.githubToken, "${{") {
+		c.githubToken = "" // not evaluated: no runner filled it in
+	}
+	c.rotateSecret = input(getenv, "rotate-secret")
+	if c.rotateSecret != "" {
+		if err := ghapi.ValidateSecretName(c.rotateSecret); err != nil {
+			return c, inputError("rotate-secret", "%v", err)
+		}
+	}
+	c.org = input(getenv, "org")
+	switch {
+	case c.command == "scan" && c.onLeak == onLeakReset && c.rotateSecret == "":
+		return c, inputError("rotate-secret", "on-leak: reset needs the name of the repository secret to store the replacement in (e.g. VAST_API_KEY)")
+	case c.command == "scan" && c.onLeak == onLeakReset && c.apiKey == "":
+		return c, errors.New("input api-key is empty: on-leak: reset creates the replacement with the management key (user_read and user_write)")
+	case c.command == "scan" && (c.onLeak == onLeakReset || c.uploadSARIF) && c.githubToken == "":
+		return c, inputError("github-token", "is empty: upload-sarif needs a token with security-events: write, and on-leak: reset one that may write secrets (a PAT or GitHub App token with Secrets: write)")
+	case c.command == "repos" && c.org == "":
+		return c, inputError("org", "is empty: name the organisation whose repositories to list")
+	case c.command == "repos" && c.githubToken == "":
+		return c, inputError("github-token", "is empty: listing an organisation's repositories needs a token with Metadata: read on them")
 	}
 	return c, nil
 }
@@ -282,6 +319,8 @@ func actionMain(ctx context.Context, e *env, wf *workflow) error {
 		return actionAudit(ctx, e, wf, cfg)
 	case "scan":
 		return runActionScan(ctx, e, wf, cfg)
+	case "repos":
+		return actionRepos(ctx, e, wf, cfg)
 	}
 	return inputError("command", "%q is not a command", cfg.command)
 }

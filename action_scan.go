@@ -21,6 +21,7 @@ type actionScanConfig struct {
 	rng       string // explicit range input
 	baseline  string // absolute, "" for none
 	sarifFile string // absolute, "" for none
+	uploaded  string // code scanning upload id, once uploaded
 }
 
 func parseScanInputs(getenv func(string) string) (actionScanConfig, error) {
@@ -111,14 +112,59 @@ func runActionScan(ctx context.Context, e *env, wf *workflow, cfg actionConfig) 
 			return inputError("sarif-file", "%v", err)
 		}
 	}
+	var uploadErr error
+	sarifID := ""
+	if cfg.uploadSARIF {
+		sarifID, uploadErr = uploadSARIF(ctx, e, cfg, rep)
+		if uploadErr == nil {
+			sc.uploaded = sarifID
+		}
+	}
 	reportScan(wf, rep, what, sc)
-	if err := wf.files.write("GITHUB_OUTPUT", "findings", strconv.Itoa(len(rep.Findings)), "sarif-file", sc.sarifFile); err != nil {
+	if err := wf.files.write("GITHUB_OUTPUT", "findings", strconv.Itoa(len(rep.Findings)), "sarif-file", sc.sarifFile, "sarif-id", sarifID); err != nil {
 		return fmt.Errorf("setting the outputs: %w", err)
 	}
-	if err := findingsExit(rep); err != nil {
-		return err
+	exit := findingsExit(rep)
+	if uploadErr != nil {
+		if exit == nil {
+			return uploadErr
+		}
+		// The findings' exit code says more; the failed upload is still
+		// an error annotation.
+		wf.annotate("error", "vastguard", oneLine(uploadErr.Error()))
 	}
-	return nil
+	return exit
+}
+
+// uploadSARIF sends the report to GitHub code scanning for the commit and
+// ref the workflow runs on (for a pull request, its merge commit and
+// refs/pull/N/merge, as GitHub expects).
+func uploadSARIF(ctx context.Context, e *env, cfg actionConfig, rep *scan.Report) (string, error) {
+	owner, repo, ok := strings.Cut(e.getenv("GITHUB_REPOSITORY"), "/")
+	sha, ref := e.getenv("GITHUB_SHA"), e.getenv("GITHUB_REF")
+	if !ok || sha == "" || ref == "" {
+		return "", errors.New("upload-sarif: GITHUB_REPOSITORY, GITHUB_SHA and GITHUB_REF must be set (they are in a workflow run)")
+	}
+	sarif, err := scan.SARIF(rep, sarifTool(), nil)
+	if err != nil {
+		return "", err
+	}
+	g, err := newGitHub(e, cfg.githubToken, githubTokenInput, "")
+	if err != nil {
+		return "", inputError("github-token", "%v", err)
+	}
+	up, err := g.UploadSARIF(ctx, owner, repo, sarif, sha, ref)
+	if err != nil {
+		return "", fmt.Errorf("upload-sarif: %w", g.explain(err))
+	}
+	return up.ID, nil
+}
+
+// githubSecrets stores a replacement key in a repository secret.
+type githubSecrets struct{ g *githubAPI }
+
+func (s githubSecrets) SetRepoSecret(ctx context.Context, owner, repo, name, value string) error {
+	return s.g.explain(s.g.SetRepoSecret(ctx, owner, repo, name, value))
 }
 
 // actionRespond verifies the found keys and, with on-leak revoke or reset,
@@ -131,6 +177,19 @@ func actionRespond(ctx context.Context, e *env, wf *workflow, cfg actionConfig, 
 	}
 	r := &responder{v: v, action: cfg.onLeak, perms: cfg.replPerms, allowFull: cfg.allowFull,
 		name: func(id int64) string { return replacementName(e.now(), id) }}
+	if cfg.onLeak == onLeakReset {
+		owner, repo, ok := strings.Cut(e.getenv("GITHUB_REPOSITORY"), "/")
+		if !ok {
+			return fmt.Errorf("GITHUB_REPOSITORY is not OWNER/NAME, so the secret %s cannot be written", cfg.rotateSecret)
+		}
+		g, err := newGitHub(e, cfg.githubToken, githubTokenInput, "")
+		if err != nil {
+			return inputError("github-token", "%v", err)
+		}
+		r.sink = replacementSink{store: githubSecrets{g}, owner: owner, repo: repo, secret: cfg.rotateSecret}
+		// The replacement is masked before anything else can show it.
+		r.reveal = wf.mask
+	}
 	if cfg.apiKey != "" {
 		a, err := actionAPI(e, ctx, cfg, vast.DefaultRetry)
 		if err != nil {
@@ -245,6 +304,9 @@ func scanSummary(rep *scan.Report, what string, sc actionScanConfig) string {
 	if sc.sarifFile != "" {
 		rel, _ := filepath.Rel(sc.workspace, sc.sarifFile)
 		notes = append(notes, "SARIF written to "+mdCode(rel))
+	}
+	if sc.uploaded != "" {
+		notes = append(notes, "uploaded to code scanning (upload "+mdCode(sc.uploaded)+"); closing an alert there does not make its key safe: revoke the key")
 	}
 	if len(notes) > 0 {
 		b.WriteString("\n\n" + strings.Join(notes, "; ") + ".")

@@ -114,8 +114,8 @@ func TestActionManifest(t *testing.T) {
 			continue
 		}
 		gotIn[name] = [2]string{*in.Default, in.Description}
-		if strings.Contains(*in.Default, "${{") {
-			t.Errorf("input %s: an expression default is not evaluated by the tests' runner", name)
+		if strings.Contains(*in.Default, "${{") && *in.Default != "${{ github.token }}" {
+			t.Errorf("input %s: the tests' runner evaluates no expression default but ${{ github.token }}", name)
 		}
 	}
 	if diff := cmp.Diff(wantIn, gotIn); diff != "" {

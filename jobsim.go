@@ -34,6 +34,8 @@ type jobSim struct {
 	exec     execFunc
 	posts    []*stepSim // registered post steps, in main-step order
 	n        int
+	// githubToken is the job's token, which ${{ github.token }} gives.
+	githubToken string
 }
 
 // execFunc runs the program as argv[0] program with args and exactly the
@@ -87,11 +89,12 @@ func newJobSim(dir string, defaults map[string]string, args []string, mainProgra
 			"RUNNER_TEMP":        filepath.Join(dir, "temp"),
 			"RUNNER_OS":          "Linux",
 		},
-		defaults: defaults,
-		args:     args,
-		main:     mainProgram,
-		post:     postProgram,
-		exec:     exec,
+		defaults:    defaults,
+		githubToken: "ghs_jobtoken0123456789abcdefghijklmnopq",
+		args:        args,
+		main:        mainProgram,
+		post:        postProgram,
+		exec:        exec,
 	}, nil
 }
 
@@ -141,6 +144,11 @@ func (j *jobSim) stepEnv(s *stepSim) map[string]string {
 	env["GITHUB_ACTION"] = s.ID
 	for name, def := range j.defaults {
 		v := def
+		if def == "${{ github.token }}" {
+			// The one expression action.yml uses as a default: the runner
+			// puts the job's token there.
+			v = j.githubToken
+		}
 		if w, ok := s.with[name]; ok {
 			v = w
 		}

@@ -25,9 +25,9 @@ func (f *githubFlags) register(fs *flag.FlagSet) {
 
 // githubToken finds the GitHub token: the flag, then GITHUB_TOKEN (as a
 // workflow step's env sets it), then GH_TOKEN (as the gh CLI reads it).
-func githubToken(e *env, flagToken string) (credential, error) {
+func githubToken(e *env, flagToken, source string) (credential, error) {
 	if t := strings.TrimSpace(flagToken); t != "" {
-		return credential{t, "--token"}, nil
+		return credential{t, source}, nil
 	}
 	for _, name := range []string{"GITHUB_TOKEN", "GH_TOKEN"} {
 		if t := strings.TrimSpace(e.getenv(name)); t != "" {
@@ -59,9 +59,10 @@ type githubAPI struct {
 }
 
 // newGitHub builds a client from a token and an API URL, each taken from
-// the environment when empty.
-func newGitHub(e *env, token, apiURL string) (*githubAPI, error) {
-	cred, err := githubToken(e, token)
+// the environment when empty. source names where a given token came from
+// ("--token", "the github-token input"), for messages.
+func newGitHub(e *env, token, source, apiURL string) (*githubAPI, error) {
+	cred, err := githubToken(e, token, source)
 	if err != nil {
 		return nil, err
 	}
@@ -119,8 +120,8 @@ const maxMatrixJobs = 256
 // token that may not see private repositories). An empty token or apiURL is
 // taken from the environment as the repos command does (GITHUB_TOKEN, then
 // GH_TOKEN; GITHUB_API_URL). Errors are one line and never hold the token.
-func orgMatrix(ctx context.Context, e *env, org string, f ghapi.RepoFilter, token, apiURL string) (matrix string, notes []string, err error) {
-	g, err := newGitHub(e, token, apiURL)
+func orgMatrix(ctx context.Context, e *env, org string, f ghapi.RepoFilter, token, source, apiURL string) (matrix string, notes []string, err error) {
+	g, err := newGitHub(e, token, source, apiURL)
 	if err != nil {
 		return "", nil, err
 	}
@@ -178,7 +179,7 @@ func runRepos(ctx context.Context, e *env, args []string) error {
 	if strings.TrimSpace(*org) == "" {
 		return usagef("repos: --org is required: the organisation whose repositories to list")
 	}
-	matrix, notes, err := orgMatrix(ctx, e, strings.TrimSpace(*org), ghapi.RepoFilter{Archived: *archived, Forks: *forks}, gf.token, gf.url)
+	matrix, notes, err := orgMatrix(ctx, e, strings.TrimSpace(*org), ghapi.RepoFilter{Archived: *archived, Forks: *forks}, gf.token, "--token", gf.url)
 	if err != nil {
 		return err
 	}

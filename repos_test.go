@@ -235,7 +235,7 @@ func TestOrgMatrix(t *testing.T) {
 	t.Parallel()
 	srv, _ := fakeGitHub(t)
 	e := &env{getenv: func(string) string { return "" }, now: time.Now}
-	got, notes, err := orgMatrix(t.Context(), e, "acme", ghapi.RepoFilter{Forks: true}, srv.Token, srv.URL)
+	got, notes, err := orgMatrix(t.Context(), e, "acme", ghapi.RepoFilter{Forks: true}, srv.Token, "--token", srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +245,7 @@ func TestOrgMatrix(t *testing.T) {
 	if len(notes) != 0 {
 		t.Errorf("notes = %q", notes)
 	}
-	if _, _, err := orgMatrix(t.Context(), e, "acme", ghapi.RepoFilter{}, "", srv.URL); err == nil || !strings.Contains(err.Error(), "no GitHub token") {
+	if _, _, err := orgMatrix(t.Context(), e, "acme", ghapi.RepoFilter{}, "", "--token", srv.URL); err == nil || !strings.Contains(err.Error(), "no GitHub token") {
 		t.Errorf("no token: %v", err)
 	}
 }

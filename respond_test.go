@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/vastguard/vastguard/ghapi/ghtest"
 	"github.com/vastguard/vastguard/scan"
 	"github.com/vastguard/vastguard/scan/scantest"
 	"github.com/vastguard/vastguard/vast/vasttest"
@@ -218,7 +220,8 @@ func TestRevokeBadInput(t *testing.T) {
 		{[]string{"revoke"}, "", "vastguard: no key in stdin"},
 		{[]string{"revoke"}, "two words\n", "vastguard: reading keys from stdin: line 1 is not a single key"},
 		{[]string{"revoke", "--replace"}, "k\n", "vastguard: revoke --replace needs --output FILE"},
-		{[]string{"revoke", "--output", "x"}, "k\n", "vastguard: --output and --replacement-permissions go with --replace"},
+		{[]string{"revoke", "--output", "x"}, "k\n", "vastguard: --output, --rotate-secret and --replacement-permissions go with --replace"},
+		{[]string{"revoke", "--replace", "--output", "x", "--rotate-secret", "A", "--repo", "a/b"}, "k\n", "vastguard: revoke --replace takes --output or --rotate-secret, not both"},
 		{[]string{"revoke", "--replace", "--output", "x", "--replacement-permissions", "nope"}, "k\n", `vastguard: --replacement-permissions: unknown preset "nope"`},
 		{[]string{"revoke", "--key-file", "/nonexistent"}, "", "vastguard: --key-file: open /nonexistent"},
 	}
@@ -266,4 +269,47 @@ func deleteOnFake(srv *vasttest.Server, id int64) error {
 		return errors.New(resp.Status)
 	}
 	return nil
+}
+
+func TestRevokeRotateSecret(t *testing.T) {
+	t.Parallel()
+	for _, ok := range []bool{true, false} {
+		t.Run(fmt.Sprintf("secret writable=%v", ok), func(t *testing.T) {
+			t.Parallel()
+			srv, vars := fakeAPI(t)
+			uid, _ := srv.AddAccount("team@example.com")
+			_, mgmt := srv.AddKey(uid, "mgmt", `{"api":{"user_read":{},"user_write":{}}}`)
+			id, leaked := srv.AddKey(uid, "ci", `{"api":{"user_read":{},"misc":{}}}`)
+			gh := ghtest.NewServer(t)
+			gh.AddRepo(ghtest.Repo{Owner: "acme", Name: "infra"})
+			token := gh.Token
+			if !ok {
+				token = gh.AddActionsToken()
+			}
+			vars["VAST_API_KEY"] = mgmt
+			vars["GITHUB_TOKEN"] = token
+			vars["GITHUB_API_URL"] = gh.URL
+			res := runCLIStdin(t, vars, leaked+"\n", "revoke", "--replace", "--rotate-secret", "VAST_API_KEY", "--repo", "acme/infra")
+			if k, _ := srv.Key(id); !k.Deleted {
+				t.Error("the leaked key is alive")
+			}
+			var repl vasttest.Key
+			for _, k := range srv.Keys() {
+				if strings.HasPrefix(k.Name, "vastguard-replacement-of-") {
+					repl = k
+				}
+			}
+			sec, stored := gh.Secret("acme", "infra", "VAST_API_KEY")
+			if ok {
+				if res.code != 0 || !stored || sec.Value != repl.Value || repl.Deleted {
+					t.Errorf("exit %d, stored %v, replacement deleted %v\n%s%s", res.code, stored, repl.Deleted, res.stdout, res.stderr)
+				}
+			} else {
+				if res.code != 1 || stored || !repl.Deleted || !strings.Contains(res.stdout, "was deleted again") || !strings.Contains(res.stdout, "GITHUB_TOKEN cannot write secrets") {
+					t.Errorf("exit %d, stored %v, replacement deleted %v\n%s%s", res.code, stored, repl.Deleted, res.stdout, res.stderr)
+				}
+			}
+			assertNoSecret(t, "output", res.all(), leaked, mgmt, repl.Value, token)
+		})
+	}
 }

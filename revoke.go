@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/vastguard/vastguard/ghapi"
 	"github.com/vastguard/vastguard/scan"
 	"github.com/vastguard/vastguard/vast"
 )
@@ -17,12 +18,16 @@ import (
 // and delete the live ones; with --replace, create a replacement with the
 // same permissions and write it to a 0600 file.
 func runRevoke(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "revoke", "vastguard revoke [--key-file FILE] [--dry-run] [--replace --output FILE] < leaked-keys")
+	fs := newFlagSet(e, "revoke", "vastguard revoke [--key-file FILE] [--dry-run] [--replace (--output FILE | --rotate-secret NAME --repo OWNER/NAME)] < leaked-keys")
 	var af apiFlags
 	af.register(fs)
+	var gf githubFlags
+	gf.register(fs)
+	rotate := fs.String("rotate-secret", "", "with --replace: store the replacement in this GitHub Actions secret of --repo (needs a token with Secrets: write)")
+	repoFlag := fs.String("repo", "", "with --rotate-secret: the repository, OWNER/NAME")
 	keyFile := fs.String("key-file", "", "read the leaked keys from FILE, one per line (default: stdin)")
 	dryRun := fs.Bool("dry-run", false, "check the keys and say what would be done, without deleting anything")
-	replace := fs.Bool("replace", false, "after revoking a key, create a replacement with its permissions (needs --output)")
+	replace := fs.Bool("replace", false, "after revoking a key, create a replacement with its permissions (needs --output or --rotate-secret)")
 	output := fs.String("output", "", "with --replace: write the replacement key to this file (mode 0600)")
 	permSpec := fs.String("replacement-permissions", "", "with --replace: the replacement's permissions (default: the leaked key's own)")
 	allowFull := fs.Bool("allow-full-access", false, "with --replace: allow a full-access replacement")
@@ -33,11 +38,24 @@ func runRevoke(ctx context.Context, e *env, args []string) error {
 	if len(pos) > 0 {
 		return usagef("revoke takes no key on the command line (ps would show it): pipe it in, or use --key-file")
 	}
-	if *replace && *output == "" {
-		return usagef("revoke --replace needs --output FILE: the replacement is shown nowhere else")
+	switch {
+	case *replace && *output == "" && *rotate == "":
+		return usagef("revoke --replace needs --output FILE or --rotate-secret NAME --repo OWNER/NAME: the replacement is shown nowhere else")
+	case *replace && *output != "" && *rotate != "":
+		return usagef("revoke --replace takes --output or --rotate-secret, not both")
+	case !*replace && (*output != "" || *permSpec != "" || *rotate != ""):
+		return usagef("--output, --rotate-secret and --replacement-permissions go with --replace")
 	}
-	if !*replace && (*output != "" || *permSpec != "") {
-		return usagef("--output and --replacement-permissions go with --replace")
+	var owner, name string
+	if *rotate != "" {
+		if err := ghapi.ValidateSecretName(*rotate); err != nil {
+			return usagef("--rotate-secret: %v", err)
+		}
+		var ok bool
+		owner, name, ok = strings.Cut(*repoFlag, "/")
+		if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
+			return usagef("--rotate-secret needs --repo OWNER/NAME (got %q)", *repoFlag)
+		}
 	}
 	var perms *vast.Permissions
 	if *permSpec != "" {
@@ -78,6 +96,13 @@ func runRevoke(ctx context.Context, e *env, args []string) error {
 	v := newVerifier(e, apiURL)
 	r := &responder{v: v, dryRun: *dryRun, action: onLeakRevoke, perms: perms, allowFull: *allowFull,
 		sink: replacementSink{file: *output}, name: func(id int64) string { return replacementName(e.now(), id) }}
+	if *rotate != "" {
+		g, err := newGitHub(e, gf.token, "--token", gf.url)
+		if err != nil {
+			return err
+		}
+		r.sink = replacementSink{store: githubSecrets{g}, owner: owner, repo: name, secret: *rotate}
+	}
 	if *replace {
 		r.action = onLeakReset
 	}
