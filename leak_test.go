@@ -120,8 +120,10 @@ func TestLeakAudit(t *testing.T) {
 func TestLeakAuditAction(t *testing.T) {
 	t.Parallel()
 	x := newE2E(t, "in-process")
+	gh := withGitHub(t, x)
 	uid := x.srv.Keys()[0].UserID
 	_, leaked := x.srv.AddKey(uid, "leaked", `{"api":{"user_read":{},"user_write":{}}}`)
+	_, leaked2 := x.srv.AddKey(uid, "leaked2", `{"api":{"user_read":{},"misc":{}}}`)
 	r := workspaceRepo(x)
 	// Committed, not checked out: the harness also checks that no key is
 	// written into the workspace.
@@ -131,18 +133,34 @@ func TestLeakAuditAction(t *testing.T) {
 		x.step("mint2", map[string]string{"export-env": "false", "permissions": "instance-management"}),
 		x.step("sweep", map[string]string{"command": "sweep"}),
 		x.step("audit", map[string]string{"command": "audit"}),
-		x.step("scan", map[string]string{"command": "scan", "sarif-file": "out.sarif", "on-leak": "revoke"}),
+		x.step("scan", map[string]string{"command": "scan", "sarif-file": "out.sarif", "on-leak": "revoke", "upload-sarif": "true", "github-token": gh.Token}),
+		x.step("repos", map[string]string{"command": "repos", "org": "acme", "github-token": gh.Token}),
 		x.step("bad", map[string]string{"permissions": `{"api": {"` + leaked + `": {}}}`}),
 	}
+	r.Commit("another", scantest.Files{"y.env": "VAST_API_KEY=" + leaked2 + "\n"})
+	reset := x.step("reset", map[string]string{"command": "scan", "on-leak": "reset", "rotate-secret": "VAST_API_KEY", "github-token": gh.Token, "range": "HEAD~1..HEAD"})
 	steps = append(steps, x.posts()...)
 	x.assertNoLeak(steps...)
-	for _, s := range steps {
+	for _, s := range append(steps, reset) {
 		text := s.Stdout + s.Stderr
 		for _, f := range s.Files {
 			text += string(f)
 		}
-		if strings.Contains(text, leaked) {
-			t.Errorf("step %s shows the leaked key", s.ID)
+		for _, k := range []string{leaked, leaked2, gh.Token} {
+			if strings.Contains(text, k) {
+				t.Errorf("step %s shows a leaked key or the GitHub token", s.ID)
+			}
+		}
+	}
+	// The reset's replacement appears once, as the step's first line, a
+	// mask, and is in the secret.
+	sec, ok := gh.Secret("acme", "gpu-tests", "VAST_API_KEY")
+	if !ok || !strings.HasPrefix(reset.Stdout, "::add-mask::"+sec.Value+"\n") || strings.Count(reset.Stdout+reset.Stderr+string(reset.Files["GITHUB_STEP_SUMMARY"])+string(reset.Files["GITHUB_OUTPUT"])+string(reset.Files["GITHUB_ENV"])+string(reset.Files["GITHUB_STATE"]), sec.Value) != 1 {
+		t.Errorf("reset: the replacement is not exactly one mask line (stored %v)", ok)
+	}
+	for _, u := range gh.Uploads() {
+		if strings.Contains(string(u.SARIF), leaked) {
+			t.Error("the uploaded SARIF holds the key")
 		}
 	}
 	b, _ := os.ReadFile(filepath.Join(x.job.jobEnv["GITHUB_WORKSPACE"], "out.sarif"))
