@@ -14,7 +14,7 @@ import (
 func demoRespond(ctx context.Context, d *demo) error {
 	uid := d.srv.Keys()[0].UserID
 	id, leaked := d.srv.AddKey(uid, "prod-autoscaler", `{"api":{"user_read":{},"instance_read":{},"instance_write":{},"misc":{}}}`)
-	r, err := buildRepoWith(d.dir, func(r *scantest.Repo) {
+	r, err := buildRepoWith(filepath.Join(d.dir, "incident"), func(r *scantest.Repo) {
 		r.Commit("autoscaler", scantest.Files{"autoscaler/config.yaml": "provider: vast.ai\nvast_api_key: " + leaked + "\nmax_gpus: 16\n"})
 		r.CheckoutWorktree()
 	})
@@ -46,7 +46,8 @@ func demoRespond(ctx context.Context, d *demo) error {
 	return nil
 }
 
-// buildRepoWith builds a repository in the demo's scratch directory.
+// buildRepoWith builds a repository under dir with scantest, outside a
+// test: scantest's failures become an error.
 func buildRepoWith(dir string, build func(*scantest.Repo)) (r *scantest.Repo, err error) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -57,7 +58,7 @@ func buildRepoWith(dir string, build func(*scantest.Repo)) (r *scantest.Repo, er
 			err = f.err
 		}
 	}()
-	r = scantest.New(&demoTB{dir: filepath.Join(dir, "incident")})
+	r = scantest.New(&demoTB{dir: dir})
 	build(r)
 	return r, nil
 }

@@ -35,33 +35,24 @@ type demoFailure struct{ err error }
 // buildDemoRepo makes the leaky repository of the scan chapter: a key
 // committed and deleted the next day, one on a feature branch nobody
 // merged, and one in a notebook's JSON.
-func buildDemoRepo(dir string) (r *scantest.Repo, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			f, ok := p.(demoFailure)
-			if !ok {
-				panic(p)
-			}
-			err = f.err
-		}
-	}()
-	r = scantest.New(&demoTB{dir: dir})
-	r.Commit("train on vast.ai", scantest.Files{
-		"README.md": "# gpu-train\nTrains on Vast.ai GPUs.\n",
-		"train.py":  "from vastai import VastAI\n\nvast = VastAI(api_key=\"" + scantest.Key(101) + "\")\nvast.launch_instance(gpu_name=\"RTX_4090\")\n",
+func buildDemoRepo(dir string) (*scantest.Repo, error) {
+	return buildRepoWith(filepath.Join(dir, "leaky"), func(r *scantest.Repo) {
+		r.Commit("train on vast.ai", scantest.Files{
+			"README.md": "# gpu-train\nTrains on Vast.ai GPUs.\n",
+			"train.py":  "from vastai import VastAI\n\nvast = VastAI(api_key=\"" + scantest.Key(101) + "\")\nvast.launch_instance(gpu_name=\"RTX_4090\")\n",
+		})
+		r.Commit("read the key from the environment", scantest.Files{
+			"train.py": "import os\nfrom vastai import VastAI\n\nvast = VastAI(api_key=os.environ[\"VAST_API_KEY\"])\nvast.launch_instance(gpu_name=\"RTX_4090\")\n",
+		})
+		r.Commit("add a notebook", scantest.Files{
+			"explore.ipynb": `{"cells": [{"cell_type": "code", "source": ["!pip install vastai\n", "!vastai set api-key ` + scantest.Key(102) + `\n"]}]}`,
+		})
+		r.Branch("try-autoscaler")
+		r.Commit("autoscaler config", scantest.Files{"deploy/.env": "VAST_API_KEY=" + scantest.Key(103) + "\nMAX_GPUS=8\n"})
+		r.Checkout("main")
+		r.Pack()
+		r.CheckoutWorktree()
 	})
-	r.Commit("read the key from the environment", scantest.Files{
-		"train.py": "import os\nfrom vastai import VastAI\n\nvast = VastAI(api_key=os.environ[\"VAST_API_KEY\"])\nvast.launch_instance(gpu_name=\"RTX_4090\")\n",
-	})
-	r.Commit("add a notebook", scantest.Files{
-		"explore.ipynb": `{"cells": [{"cell_type": "code", "source": ["!pip install vastai\n", "!vastai set api-key ` + scantest.Key(102) + `\n"]}]}`,
-	})
-	r.Branch("try-autoscaler")
-	r.Commit("autoscaler config", scantest.Files{"deploy/.env": "VAST_API_KEY=" + scantest.Key(103) + "\nMAX_GPUS=8\n"})
-	r.Checkout("main")
-	r.Pack()
-	r.CheckoutWorktree()
-	return r, nil
 }
 
 func demoScan(ctx context.Context, d *demo) error {

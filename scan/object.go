@@ -24,12 +24,11 @@ type commitInfo struct {
 
 var errObject = errors.New("malformed object")
 
-// parseCommit reads a raw commit object. Unknown headers (gpgsig,
-// mergetag, encoding) and their continuation lines are skipped.
-func parseCommit(h plumbing.Hash, data []byte) (commitInfo, error) {
-	c := commitInfo{hash: h}
+// headers calls fn for each "key value" header line of a commit or tag,
+// skipping continuation lines (gpgsig, mergetag), and returns the message
+// after the blank line.
+func headers(data []byte, fn func(key, val []byte) error) ([]byte, error) {
 	rest := data
-	haveTree := false
 	for len(rest) > 0 {
 		nl := bytes.IndexByte(rest, '\n')
 		if nl < 0 {
@@ -42,23 +41,35 @@ func parseCommit(h plumbing.Hash, data []byte) (commitInfo, error) {
 			rest = nil
 		}
 		if len(line) == 0 {
-			c.message = rest
-			break
+			return rest, nil
 		}
 		if line[0] == ' ' {
 			continue // continuation of a multi-line header
 		}
 		key, val, _ := bytes.Cut(line, []byte{' '})
+		if err := fn(key, val); err != nil {
+			return nil, err
+		}
+	}
+	return nil, nil
+}
+
+// parseCommit reads a raw commit object. Unknown headers (gpgsig,
+// mergetag, encoding) and their continuation lines are skipped.
+func parseCommit(h plumbing.Hash, data []byte) (commitInfo, error) {
+	c := commitInfo{hash: h}
+	haveTree := false
+	msg, err := headers(data, func(key, val []byte) error {
 		switch string(key) {
 		case "tree":
 			if !parseHash(val, &c.tree) {
-				return c, errObject
+				return errObject
 			}
 			haveTree = true
 		case "parent":
 			var p plumbing.Hash
 			if !parseHash(val, &p) {
-				return c, errObject
+				return errObject
 			}
 			c.parents = append(c.parents, p)
 		case "author":
@@ -67,7 +78,12 @@ func parseCommit(h plumbing.Hash, data []byte) (commitInfo, error) {
 			_, t := parseSignature(val)
 			c.committed = t.Unix()
 		}
+		return nil
+	})
+	if err != nil {
+		return c, err
 	}
+	c.message = msg
 	if !haveTree {
 		return c, errObject
 	}
@@ -141,28 +157,12 @@ type tagInfo struct {
 
 func parseTag(h plumbing.Hash, data []byte) (tagInfo, error) {
 	t := tagInfo{hash: h}
-	rest := data
 	haveObj := false
-	for len(rest) > 0 {
-		nl := bytes.IndexByte(rest, '\n')
-		if nl < 0 {
-			nl = len(rest)
-		}
-		line := rest[:nl]
-		if nl < len(rest) {
-			rest = rest[nl+1:]
-		} else {
-			rest = nil
-		}
-		if len(line) == 0 {
-			t.message = rest
-			break
-		}
-		key, val, _ := bytes.Cut(line, []byte{' '})
+	msg, err := headers(data, func(key, val []byte) error {
 		switch string(key) {
 		case "object":
 			if !parseHash(val, &t.target) {
-				return t, errObject
+				return errObject
 			}
 			haveObj = true
 		case "type":
@@ -181,7 +181,12 @@ func parseTag(h plumbing.Hash, data []byte) (tagInfo, error) {
 		case "tagger":
 			t.tagger, t.when = parseSignature(val)
 		}
+		return nil
+	})
+	if err != nil {
+		return t, err
 	}
+	t.message = msg
 	if !haveObj {
 		return t, errObject
 	}

@@ -242,6 +242,7 @@ type cacheKey struct {
 
 type cacheEntry struct {
 	key  cacheKey
+	typ  byte
 	data []byte
 }
 
@@ -249,22 +250,23 @@ func newObjectCache(budget int) *objectCache {
 	return &objectCache{budget: budget, ll: list.New(), items: map[cacheKey]*list.Element{}}
 }
 
-func (c *objectCache) get(k cacheKey) ([]byte, bool) {
+func (c *objectCache) get(k cacheKey) (byte, []byte, bool) {
 	if e, ok := c.items[k]; ok {
 		c.ll.MoveToFront(e)
-		return e.Value.(*cacheEntry).data, true
+		ce := e.Value.(*cacheEntry)
+		return ce.typ, ce.data, true
 	}
-	return nil, false
+	return 0, nil, false
 }
 
-func (c *objectCache) put(k cacheKey, data []byte) {
+func (c *objectCache) put(k cacheKey, typ byte, data []byte) {
 	if len(data) > c.budget/4 {
 		return
 	}
 	if _, ok := c.items[k]; ok {
 		return
 	}
-	c.items[k] = c.ll.PushFront(&cacheEntry{k, data})
+	c.items[k] = c.ll.PushFront(&cacheEntry{k, typ, data})
 	c.used += len(data)
 	for c.used > c.budget {
 		e := c.ll.Back()
@@ -293,45 +295,33 @@ func (db *odb) getPacked(p *pack, i int32) (byte, []byte, error) {
 		db.reader = &worker{db: db}
 	}
 	k := cacheKey{p, i}
-	if data, ok := db.cache.get(k); ok {
-		return p.typ[i], data, nil
+	if typ, data, ok := db.cache.get(k); ok {
+		return typ, data, nil
 	}
+	// The object's type and its delta base, if it is a delta.
 	var typ byte
-	var data []byte
+	var base []byte
+	var err error
 	switch {
 	case p.hasExt != nil && p.hasExt[i]:
-		bt, base, err := db.external(p.extBase[i])
-		if err != nil {
-			return 0, nil, err
-		}
-		delta, err := db.reader.inflate(p, i)
-		if err != nil {
-			return 0, nil, err
-		}
-		if data, err = applyDelta(base, delta); err != nil {
-			return 0, nil, err
-		}
-		typ = bt
+		typ, base, err = db.external(p.extBase[i])
 	case p.base[i] >= 0:
-		bt, base, err := db.getPacked(p, p.base[i])
-		if err != nil {
-			return 0, nil, err
-		}
-		delta, err := db.reader.inflate(p, i)
-		if err != nil {
-			return 0, nil, err
-		}
-		if data, err = applyDelta(base, delta); err != nil {
-			return 0, nil, err
-		}
-		typ = bt
+		typ, base, err = db.getPacked(p, p.base[i])
 	default:
-		var err error
-		if data, err = db.reader.inflate(p, i); err != nil {
-			return 0, nil, err
-		}
 		typ = p.typ[i]
 	}
-	db.cache.put(k, data)
+	if err != nil {
+		return 0, nil, err
+	}
+	data, err := db.reader.inflate(p, i)
+	if err != nil {
+		return 0, nil, err
+	}
+	if base != nil {
+		if data, err = applyDelta(base, data); err != nil {
+			return 0, nil, fmt.Errorf("%s: object %s: %w", p.path, p.hash(i), err)
+		}
+	}
+	db.cache.put(k, typ, data)
 	return typ, data, nil
 }
