@@ -17,7 +17,8 @@ func deltaSizes(delta []byte) (src, dst int, rest []byte, err error) {
 	if m <= 0 {
 		return 0, 0, nil, errDelta
 	}
-	const maxSize = 1 << 40
+	// git objects stay far below 4 GiB; a larger size is corruption.
+	const maxSize = 1 << 32
 	if s > maxSize || d > maxSize {
 		return 0, 0, nil, errDelta
 	}
@@ -49,7 +50,9 @@ func applyDelta(base, delta []byte) ([]byte, error) {
 	if srcSize != len(base) {
 		return nil, fmt.Errorf("%w: base is %d bytes, delta expects %d", errDelta, len(base), srcSize)
 	}
-	out := make([]byte, 0, dstSize)
+	// The declared size bounds the output below; memory is only taken as
+	// the output really grows, so a corrupt header cannot reserve gigabytes.
+	out := make([]byte, 0, min(dstSize, 64<<20))
 	for len(ops) > 0 {
 		cmd := ops[0]
 		ops = ops[1:]

@@ -433,7 +433,7 @@ func (wk *worker) reset(r io.Reader) error {
 // inflate returns object i's inflated bytes (the delta, for a delta).
 func (wk *worker) inflate(p *pack, i int32) ([]byte, error) {
 	size := p.size[i]
-	if size < 0 || size > 1<<40 {
+	if size < 0 || size > 1<<32 {
 		return nil, fmt.Errorf("%s: object %s: bad size %d", p.path, p.hash(i), size)
 	}
 	wk.br.Reset(p.read(i))
