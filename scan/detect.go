@@ -417,13 +417,3 @@ var lockFile = regexp.MustCompile(`(?i)(?:^|/)(?:[^/]*\.lock|package-lock\.json|
 
 // IsLockFile reports whether path is a dependency lock file.
 func IsLockFile(path string) bool { return lockFile.MatchString(path) }
-
-// detectorByID returns the detector with id, or nil.
-func detectorByID(detectors []Detector, id string) *Detector {
-	for i := range detectors {
-		if detectors[i].ID == id {
-			return &detectors[i]
-		}
-	}
-	return nil
-}

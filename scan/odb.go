@@ -193,21 +193,6 @@ func (db *odb) packed(h plumbing.Hash) bool {
 	return false
 }
 
-// objectCounts returns how many distinct objects of each type the database
-// holds, from headers alone (no inflation). Loose objects are counted as
-// unknown.
-func (db *odb) objectCount() int {
-	n := len(db.loose)
-	for j, p := range db.packs {
-		for i := 0; i < p.count(); i++ {
-			if db.dup[j] == nil || !db.dup[j][i] {
-				n++
-			}
-		}
-	}
-	return n
-}
-
 // visitor receives objects. Calls run concurrently, one goroutine per
 // worker index w; data is only valid during the call.
 type visitor struct {
