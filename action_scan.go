@@ -219,7 +219,7 @@ func reportScan(wf *workflow, rep *scan.Report, what string, sc actionScanConfig
 			break
 		}
 		props := map[string]string{"title": "Vast.ai API key (" + f.Rule + ")"}
-		if f.Path != "" && f.Source != scan.SourceCommitMessage && f.Source != scan.SourceTagMessage {
+		if f.Path != "" && (f.Source == scan.SourceFile || f.Source == scan.SourceStaged) {
 			props["file"] = f.Path
 			props["line"] = strconv.Itoa(max(f.Line, 1))
 		}
@@ -272,6 +272,8 @@ func scanSummary(rep *scan.Report, what string, sc actionScanConfig) string {
 				where = "(commit message)"
 			case scan.SourceTagMessage:
 				where = "(tag " + f.Tag + " message)"
+			case scan.SourceUnreachable:
+				where = "(unreachable blob " + shortID(f.Blob) + ")"
 			}
 			date := ""
 			if !f.Date.IsZero() {
@@ -297,6 +299,15 @@ func scanSummary(rep *scan.Report, what string, sc actionScanConfig) string {
 	}
 	if st.Allowed > 0 {
 		notes = append(notes, fmt.Sprintf("%d keys allowed inline with `vastguard:allow`", st.Allowed))
+	}
+	if st.Unreachable > 0 {
+		notes = append(notes, fmt.Sprintf("%d keys only in objects no branch or tag reaches (listed above as unreachable)", st.Unreachable))
+	}
+	if st.Missing > 0 {
+		notes = append(notes, fmt.Sprintf("%d objects the history names are missing from the clone and were not scanned", st.Missing))
+	}
+	if st.Partial {
+		notes = append(notes, "partial clone: objects left on the server were not scanned")
 	}
 	if rep.Baseline != nil {
 		notes = append(notes, fmt.Sprintf("baseline: %d suppressed, %d stale entries", rep.Baseline.Suppressed, len(rep.Baseline.Stale)))

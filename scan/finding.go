@@ -12,6 +12,12 @@ const (
 	SourceCommitMessage = "commit-message" // a commit's message
 	SourceTagMessage    = "tag-message"    // an annotated tag's message
 	SourceStaged        = "staged"         // a blob staged in the index
+	// SourceUnreachable is a blob no ref reaches (left by a rebase, a reset
+	// or a deleted branch, until git gc prunes it), or one the history names
+	// but the attribution could not place: no commit or path is known, only
+	// the blob's id. Such a key was committed at some point; treat it as
+	// leaked.
+	SourceUnreachable = "unreachable"
 )
 
 // Verification values. Scans leave findings Unchecked; a liveness check
@@ -89,8 +95,8 @@ type Stats struct {
 	Seconds         float64 `json:"seconds"`
 	// Allowed counts keys suppressed by an inline vastguard:allow.
 	Allowed int `json:"allowed"`
-	// Unreachable counts keys found only in objects no ref reaches (they
-	// are not in any clone of the repository and are not reported).
+	// Unreachable counts keys found only in objects no ref reaches; they
+	// are reported with source "unreachable".
 	Unreachable int `json:"unreachable"`
 	// Missing counts objects the history names but the clone lacks.
 	Missing int  `json:"missing"`

@@ -31,8 +31,9 @@ type odb struct {
 	// whole: the base of a REF_DELTA from another pack.
 	external func(plumbing.Hash) (byte, []byte, error)
 	// For random access (get): a cache of inflated objects and a reader.
-	cache  *objectCache
-	reader *worker
+	cache       *objectCache
+	reader      *worker
+	looseByHash map[plumbing.Hash]string
 }
 
 type looseObject struct {
@@ -469,6 +470,46 @@ func (e *exactReader) Read(b []byte) (int, error) {
 		err = nil
 	}
 	return k, err
+}
+
+// readLoose reads a whole loose object, for random access.
+func readLoose(path string, h plumbing.Hash) (byte, []byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer f.Close()
+	zr, err := zlib.NewReader(bufio.NewReader(f))
+	if err != nil {
+		return 0, nil, fmt.Errorf("loose object %s: %w", h, err)
+	}
+	defer zr.Close()
+	raw, err := io.ReadAll(io.LimitReader(zr, 1<<32))
+	if err != nil {
+		return 0, nil, fmt.Errorf("loose object %s: %w", h, err)
+	}
+	hdr, data, ok := bytes.Cut(raw, []byte{0})
+	if !ok {
+		return 0, nil, fmt.Errorf("loose object %s: bad header", h)
+	}
+	name, sizeText, _ := bytes.Cut(hdr, []byte(" "))
+	if size, err := strconv.Atoi(string(sizeText)); err != nil || size != len(data) {
+		return 0, nil, fmt.Errorf("loose object %s: bad size", h)
+	}
+	var typ byte
+	switch string(name) {
+	case "commit":
+		typ = objCommit
+	case "tree":
+		typ = objTree
+	case "blob":
+		typ = objBlob
+	case "tag":
+		typ = objTag
+	default:
+		return 0, nil, fmt.Errorf("loose object %s: unknown type %q", h, name)
+	}
+	return typ, data, nil
 }
 
 // runLoose reads one loose object: zlib("<type> <size>\x00<content>").

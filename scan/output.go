@@ -166,7 +166,10 @@ func SARIF(r *Report, tool Tool, detectors []Detector) ([]byte, error) {
 			level = "warning"
 		}
 		uri := MessageURI
-		if f.Path != "" {
+		switch {
+		case f.Source == SourceUnreachable && len(f.Blob) > 2:
+			uri = ".git/objects/" + f.Blob[:2] + "/" + f.Blob[2:]
+		case f.Path != "":
 			uri = sarifURI(f.Path)
 		}
 		line := max(f.Line, 1)
@@ -280,6 +283,11 @@ func findingMessage(f Finding) string {
 		where = "in the message of tag " + f.Tag
 	case SourceStaged:
 		where = "staged in " + f.Path
+	case SourceUnreachable:
+		where = "in blob " + short(f.Blob) + ", which no branch or tag reaches (it is still in this clone's objects)"
+		if f.Commit != "" {
+			where = "in the message of commit " + short(f.Commit) + ", which no branch or tag reaches"
+		}
 	}
 	msg := fmt.Sprintf("Vast.ai API key %s (sha256 %s) %s", f.Redacted, f.KeySHA256[:12], where)
 	if f.Source == SourceFile && f.Commit != "" {
@@ -365,6 +373,8 @@ func WriteText(w io.Writer, r *Report) error {
 				loc = "(commit message)"
 			case SourceTagMessage:
 				loc = "(tag " + f.Tag + " message)"
+			case SourceUnreachable:
+				loc = "(unreachable blob " + short(f.Blob) + ")"
 			}
 			if f.Line > 0 {
 				loc += fmt.Sprintf(":%d", f.Line)
@@ -437,7 +447,7 @@ func writeTextNotes(w io.Writer, r *Report) {
 		notes = append(notes, fmt.Sprintf("%d keys allowed inline (vastguard:allow)", st.Allowed))
 	}
 	if st.Unreachable > 0 {
-		notes = append(notes, fmt.Sprintf("%d keys only in objects no ref reaches (not in any clone; run git gc --prune=now to drop them)", st.Unreachable))
+		notes = append(notes, fmt.Sprintf("%s only in objects no branch or tag reaches (listed as unreachable; after revoking, git gc --prune=now drops them from this clone)", count(st.Unreachable, "key")))
 	}
 	if st.Missing > 0 {
 		notes = append(notes, fmt.Sprintf("%d objects missing from the clone were not scanned", st.Missing))

@@ -83,6 +83,9 @@ func openRepo(path string) (*repo, error) {
 	if f := r.extensions["objectformat"]; f != "" && f != "sha1" {
 		return nil, fmt.Errorf("%s uses %s object ids, which vastguard cannot read yet", path, f)
 	}
+	if f := r.extensions["refstorage"]; f != "" && f != "files" {
+		return nil, fmt.Errorf("%s keeps its refs in %s storage, which vastguard cannot read yet (so it would see no history); convert it with `git refs migrate --ref-format=files`", path, f)
+	}
 	var wt billy.Filesystem
 	if workTree != "" {
 		wt = osfs.New(workTree)

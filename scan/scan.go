@@ -235,17 +235,19 @@ func (s *scanner) history(ctx context.Context) (*Report, error) {
 	b := newBuilder(det, &rep.Stats)
 	for _, h := range hits {
 		for path, order := range h.first {
-			b.blob(h, path, g.order[order], order, g.refName(order))
+			if order < len(g.order) {
+				b.blob(h, path, g.order[order], order, g.refName(order))
+			} else {
+				t := g.taggedTrees[order-len(g.order)]
+				b.blob(h, path, nil, order, t.name)
+			}
 		}
 		for _, tb := range g.taggedBlobs[h.hash] {
-			b.blob(h, tb.name, nil, len(g.order), tb.name)
+			b.blob(h, tb.name, nil, len(g.order)+len(g.taggedTrees), tb.name)
 		}
 		if len(h.first) == 0 && len(g.taggedBlobs[h.hash]) == 0 {
-			for _, m := range h.matches {
-				if !m.Allowed {
-					rep.Stats.Unreachable++
-				}
-			}
+			// No commit or tag holds it: still a committed key.
+			rep.Stats.Unreachable += b.unreachable(h, 1<<29)
 		}
 	}
 	for order, c := range g.order {
@@ -258,6 +260,7 @@ func (s *scanner) history(ctx context.Context) (*Report, error) {
 			for _, m := range c.matches {
 				if !m.Allowed {
 					rep.Stats.Unreachable++
+					b.message(m, c, 1<<29, "")
 				}
 			}
 		}
@@ -359,6 +362,28 @@ func (b *builder) blob(h *blobHit, path string, c *commitInfo, order int, refNam
 			b.add(f)
 		}
 	}
+}
+
+// unreachable records the keys of a blob that no commit or tag holds, and
+// returns how many it recorded. A bare key file cannot be told from other
+// content without its path, so only in-text matches count.
+func (b *builder) unreachable(h *blobHit, order int) int {
+	n := 0
+	for i := range h.matches {
+		m := &h.matches[i]
+		if m.Allowed {
+			b.stats.Allowed++
+			continue
+		}
+		f := b.base(m.Key, m.Detector, m)
+		f.Source = SourceUnreachable
+		f.Blob = h.hash.String()
+		f.Path = ""
+		f.order = order
+		b.add(f)
+		n++
+	}
+	return n
 }
 
 func (b *builder) message(m Match, c *commitInfo, order int, refName string) {

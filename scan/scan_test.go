@@ -466,3 +466,70 @@ func runGit(t *testing.T, dir string, args ...string) {
 		t.Fatalf("git %v: %v\n%s", args, err, out)
 	}
 }
+
+func TestNothingEscapesAttribution(t *testing.T) {
+	t.Parallel()
+	k := scantest.Key
+	r := scantest.New(t)
+	r.Commit("base", scantest.Files{"README": "vast jobs\n"})
+	// A key on a branch that was deleted: its objects stay until git gc.
+	r.Branch("gone")
+	r.Commit("oops", scantest.Files{"gone.env": "VAST_API_KEY=" + k(1) + "\n"})
+	r.Checkout("main")
+	r.DeleteBranch("gone")
+	// A key in a tree a tag names directly.
+	r.TagTree("config-snapshot", scantest.Files{"snap/.env": "VAST_API_KEY=" + k(2) + "\n"})
+	r.CheckoutWorktree()
+	rep, err := scan.Scan(t.Context(), r.Dir, scan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, f := range rep.Findings {
+		got[f.Secret()] = f.Source + " " + f.Path + " " + f.Ref
+	}
+	want := map[string]string{
+		k(1): "unreachable  ",
+		k(2): "file snap/.env refs/tags/config-snapshot",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if rep.Stats.Unreachable != 1 {
+		t.Errorf("unreachable = %d", rep.Stats.Unreachable)
+	}
+	b, _ := scan.SARIF(rep, scan.Tool{Name: "vastguard"}, nil)
+	if problems := validateSARIF(b); len(problems) > 0 {
+		t.Errorf("SARIF: %v", problems)
+	}
+}
+
+func TestAlternatesWithLooseObjects(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	origin := scantest.New(t)
+	origin.Commit("key", scantest.Files{"a.env": "VAST_API_KEY=" + scantest.Key(1) + "\n"})
+	clone := filepath.Join(t.TempDir(), "clone")
+	runGit(t, "", "clone", "--quiet", "--shared", origin.Dir, clone)
+	// The clone holds nothing itself: every object, loose, is the origin's.
+	rep, err := scan.Scan(t.Context(), clone, scan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Findings) != 1 || rep.Findings[0].Source != scan.SourceFile || rep.Findings[0].Commit == "" {
+		t.Errorf("findings = %+v", rep.Findings)
+	}
+}
+
+func TestRefusesReftable(t *testing.T) {
+	t.Parallel()
+	r := scantest.New(t)
+	r.Commit("one", scantest.Files{"a": "a"})
+	r.SetConfig("extensions", "refstorage", "reftable")
+	_, err := scan.Scan(t.Context(), r.Dir, scan.Options{})
+	if err == nil || !strings.Contains(err.Error(), "keeps its refs in reftable storage") {
+		t.Errorf("err = %v", err)
+	}
+}

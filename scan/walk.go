@@ -16,8 +16,10 @@ type graph struct {
 	index map[plumbing.Hash]int // commit -> position in order
 	refs  []ref
 	refOf []int32 // per position: index in refs of a ref that reaches it
-	// taggedBlobs are blobs a tag names directly (git.git's junio-gpg-pub).
+	// taggedBlobs are blobs a tag names directly (git.git's junio-gpg-pub),
+	// taggedTrees trees (both rare, and both in every clone).
 	taggedBlobs   map[plumbing.Hash][]ref
+	taggedTrees   []ref
 	reachableTags []*tagInfo
 	missing       int // commits named as parents or ref targets but absent
 }
@@ -59,6 +61,10 @@ func buildGraph(commits map[plumbing.Hash]*commitInfo, tags map[plumbing.Hash]*t
 		})
 		if typ == objBlob {
 			g.taggedBlobs[h] = append(g.taggedBlobs[h], r)
+			continue
+		}
+		if typ == objTree {
+			g.taggedTrees = append(g.taggedTrees, ref{name: r.name, hash: h, rank: r.rank})
 			continue
 		}
 		if _, ok := commits[h]; !ok {
@@ -224,6 +230,13 @@ func (g *graph) attribute(ctx context.Context, db *odb, hits map[plumbing.Hash]*
 			return trees, missing, fmt.Errorf("commit %s: %w", c.hash, err)
 		}
 	}
+	// Trees a tag names directly come after every commit: their positions
+	// are len(g.order)+k for the k-th tagged tree.
+	for k, t := range g.taggedTrees {
+		if err := walk(t.hash, "", len(g.order)+k); err != nil {
+			return trees, missing, fmt.Errorf("%s: %w", t.name, err)
+		}
+	}
 	return trees, missing, nil
 }
 
@@ -285,6 +298,17 @@ func (db *odb) get(h plumbing.Hash) (byte, []byte, error) {
 		if i := p.find(h); i >= 0 {
 			return db.getPacked(p, i)
 		}
+	}
+	// Loose objects, in this repository or an alternate (go-git does not
+	// read an alternate's loose objects).
+	if db.looseByHash == nil {
+		db.looseByHash = make(map[plumbing.Hash]string, len(db.loose))
+		for _, l := range db.loose {
+			db.looseByHash[l.hash] = l.path
+		}
+	}
+	if path, ok := db.looseByHash[h]; ok {
+		return readLoose(path, h)
 	}
 	return db.external(h)
 }

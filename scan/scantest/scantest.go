@@ -186,6 +186,20 @@ func (r *Repo) Tag(name string, target plumbing.Hash, msg string) {
 	r.setRef(plumbing.NewTagReferenceName(name), r.store(tg))
 }
 
+// TagTree makes an annotated tag that names a tree holding files directly,
+// not a commit (git allows it; such a tree is in every clone).
+func (r *Repo) TagTree(name string, files Files) {
+	r.tb.Helper()
+	m := map[string]string{}
+	for k, v := range files {
+		m[k] = v
+	}
+	tree := r.writeTree(m)
+	r.clock = r.clock.Add(time.Hour)
+	tg := &object.Tag{Name: name, Tagger: object.Signature{Name: Author.Name, Email: Author.Email, When: r.clock}, Message: "a tree\n", TargetType: plumbing.TreeObject, Target: tree}
+	r.setRef(plumbing.NewTagReferenceName(name), r.store(tg))
+}
+
 // Note attaches a git note to target under refs/notes/commits.
 func (r *Repo) Note(target plumbing.Hash, text string) {
 	r.tb.Helper()
