@@ -2,8 +2,11 @@ package scan
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/binary"
 	"math"
 	"regexp"
+	"unicode/utf16"
 )
 
 // Confidence says how sure a detector is that a 64-hex value is a Vast key.
@@ -33,6 +36,16 @@ type Detector struct {
 	// Before must match the text just before the key on its line (at most
 	// contextWindow bytes), so patterns end in `$`.
 	Before *regexp.Regexp
+	// Above, if set, must match the end of the (up to three) lines above
+	// the key's line: a name on one line and its value on the next, as
+	// YAML, HCL and Kubernetes write them. Patterns end in `$`.
+	Above *regexp.Regexp
+	// After, if set, must match the text just after the key on its line
+	// (patterns start with `^`).
+	After *regexp.Regexp
+	// Base64 detectors look at base64 tokens that decode to a key, instead
+	// of at hex runs.
+	Base64 bool
 	// Near, if set, must match within nearWindow bytes on either side.
 	Near *regexp.Regexp
 	// MentionsVast requires the blob to mention "vast" somewhere (any case).
@@ -57,6 +70,12 @@ var Detectors = []Detector{
 		Before:      regexp.MustCompile(`(?i)\bvastai\s+set\s+api[-_]key\s+["']?$`),
 	},
 	{
+		ID: "vast-cli-set-api-key-stdin", Name: "piped to vastai set api-key", Confidence: High,
+		Description: "A Vast API key piped into `vastai set api-key -`.",
+		Before:      regexp.MustCompile(`(?i)(?:echo|printf)\s+(?:-[a-z]+\s+)?(?:'[^']*'\s+|"[^"]*"\s+)?["']?$`),
+		After:       regexp.MustCompile(`(?i)^["']?\s*\|\s*vastai\s+set\s+api[-_]key`),
+	},
+	{
 		ID: "vast-cli-flag", Name: "vastai --api-key", Confidence: High,
 		Description: "A Vast API key passed to the vastai CLI with --api-key.",
 		Before:      regexp.MustCompile(`(?i)\bvast(?:ai|\.py)?\b[^\n]*?\s--api[-_]key(?:\s+|=)["']?$`),
@@ -69,12 +88,58 @@ var Detectors = []Detector{
 	{
 		ID: "vast-url-api-key", Name: "Vast API URL with api_key", Confidence: High,
 		Description: "A Vast API key in a vast.ai URL's api_key parameter, as vastai CLIs before 2026-08 put it in every request URL.",
-		Before:      regexp.MustCompile(`(?i)vast\.ai[^\s"'<>]*[?&](?:api_?key|key)(?:=|%3d)$`),
+		Before:      regexp.MustCompile(`(?i)vast\.ai[^\s"'<>]*(?:[?&]|%3f|%26)(?:api_?key|key)(?:=|%3d)$`),
 	},
 	{
 		ID: "vast-env-assignment", Name: "VAST_API_KEY assignment", Confidence: High,
-		Description: "A Vast API key assigned to a variable or setting named for Vast (VAST_API_KEY=, vast_api_key:, vastApiKey =, in env, shell, YAML, JSON, TOML, HCL, properties or code).",
-		Before:      regexp.MustCompile(`(?i)(?:^|[^a-z0-9])vast(?:ai)?[a-z0-9_.\-]{0,40}?(?:key|token|secret)[\]"'\\)]*\s*(?::=|=>|[:=,]|\s)\s*[("'\\]*$`),
+		Description: "A Vast API key assigned to a variable or setting named for Vast (VAST_API_KEY=, vast_api_key:, vastApiKey =, ${VAST_API_KEY:-...}, in env, shell, YAML, JSON, TOML, HCL, properties or code).",
+		Before:      regexp.MustCompile(`(?i)(?:^|[^a-z0-9])vast(?:ai)?[a-z0-9_.\-]{0,40}?(?:key|token|secret)[\]"'\\)]*\s*(?::=|=>|:-|[:=,]|\s)\s*[("'\\]*$`),
+	},
+	{
+		ID: "vast-name-value", Name: "name/value pair named for Vast", Confidence: High,
+		Description: "A Vast API key as the value of a name/value pair whose name is Vast's key: Kubernetes and ECS env entries, .NET appSettings, Terraform variable defaults, on one line or the next.",
+		Before:      regexp.MustCompile(`(?i)vast(?:ai)?[a-z0-9_.\-]{0,40}?(?:key|token|secret)["'\\]*\s*(?:[,}]|\s)\s*(?:\{\s*)?["'\\]*(?:value|default)["'\\]*\s*[:=]\s*["'\\]*$`),
+	},
+	{
+		ID: "vast-name-value-next-line", Name: "name, then value on the next line", Confidence: High,
+		Description: "A Vast API key as the value of a name/value pair whose name is Vast's key: Kubernetes and ECS env entries, .NET appSettings, Terraform variable defaults, on one line or the next.",
+		Above:       regexp.MustCompile(`(?i)(?:name["']?\s*[:=]\s*["']?vast(?:ai)?[a-z0-9_.\-]{0,40}?(?:key|token|secret)["']?|variable\s+"vast(?:ai)?[a-z0-9_.\-]{0,40}?(?:key|token|secret)"\s*\{)[^\n]*(?:\n[^\n]*){0,2}\n$`),
+		Before:      regexp.MustCompile(`(?i)^\s*-?\s*["']?(?:value|default)["']?\s*[:=]\s*["'\\]*$`),
+	},
+	{
+		ID: "vast-assignment-next-line", Name: "Vast key name, value on the next line", Confidence: High,
+		Description: "A Vast API key on the line after an assignment to a name for Vast's key (VAST_API_KEY = (\\n 'KEY' \\n), a heredoc into the vastai key file).",
+		Above:       regexp.MustCompile(`(?i)(?:vast(?:ai)?[a-z0-9_.\-]{0,40}?(?:key|token|secret)["'\]]*\s*(?::=|=|:)\s*[(\[{]?|>\s*\S*vast_?api_?key\s*<<-?\s*['"]?\w+['"]?)\s*\n$`),
+		Before:      regexp.MustCompile(`^\s*["']?$`),
+	},
+	{
+		ID: "vast-block-scalar", Name: "YAML block under a Vast key name", Confidence: High,
+		Description: "A Vast API key on its own line under a YAML block scalar (vast_api_key: |) or HCL heredoc named for Vast.",
+		Above:       regexp.MustCompile(`(?i)vast(?:ai)?[a-z0-9_.\-]{0,40}?(?:key|token|secret)["']?\s*(?:[:=]\s*[|>][-+]?[0-9]?|=\s*<<-?[A-Z_]+)\s*\n$`),
+		Before:      regexp.MustCompile(`^\s*$`),
+	},
+	{
+		ID: "vast-secret-cli", Name: "secret stored under a Vast name", Confidence: High,
+		Description: "A Vast API key handed to a secrets tool under a Vast name (gh secret set VAST_API_KEY --body ..., vault kv put ... vast_api_key=...).",
+		Before:      regexp.MustCompile(`(?i)\bvast(?:ai)?[a-z0-9_]{0,40}?(?:key|token|secret)\b[^\n]*?--(?:body|value|data|secret-string)(?:\s+|=)["']?$`),
+	},
+	{
+		ID: "vast-key-file-write", Name: "written to the vastai key file", Confidence: High,
+		Description: "A Vast API key written into the vastai CLI's key file (echo KEY > ~/.vast_api_key).",
+		Before:      regexp.MustCompile(`(?i)(?:echo|printf)\s+(?:-[a-z]+\s+)?["']?$`),
+		After:       regexp.MustCompile(`(?i)^["']?\s*(?:\|\s*tee\s+(?:-a\s+)?|>>?\s*)\S*vast_?api_?key`),
+	},
+	{
+		ID: "vast-cli-flag-continued", Name: "vastai --api-key on a continued line", Confidence: High,
+		Description: "A Vast API key passed to the vastai CLI with --api-key.",
+		Above:       regexp.MustCompile(`(?i)\bvast(?:ai|\.py)?\b[^\n]*\\\s*\n(?:[^\n]*\\\s*\n){0,2}$`),
+		Before:      regexp.MustCompile(`(?i)^[^\n]*?--api[-_]key(?:\s+|=)["']?$`),
+	},
+	{
+		ID: "vast-base64-secret", Name: "base64 under a Vast key name", Confidence: High,
+		Description: "A Vast API key base64-encoded under a Vast name, as Kubernetes Secret data holds it (VAST_API_KEY: <base64>).",
+		Before:      base64Assignment, // unused: detectBase64 matches from the name on
+		Base64:      true,
 	},
 	{
 		ID: "vast-bearer", Name: "Bearer token to the Vast API", Confidence: High,
@@ -90,14 +155,21 @@ var Detectors = []Detector{
 	},
 	{
 		ID: "vast-named-key-file", Name: "key file named for Vast", Confidence: Medium,
-		Description: "A file whose whole content is a 64-hex key and whose path mentions Vast.",
+		Description: "A file whose whole content is a 64-hex key, whose path mentions Vast and whose name says key, token, secret or credential.",
 		WholeFile:   true,
-		Path:        regexp.MustCompile(`(?i)vast`),
+		Path:        regexp.MustCompile(`(?i)vast[^/]*/(?:[^/]*/)*[^/]*(?:key|token|secret|cred)[^/]*$|/?[^/]*vast[^/]*(?:key|token|secret|cred)[^/]*$|/?[^/]*(?:key|token|secret|cred)[^/]*vast[^/]*$`),
 	},
 	{
 		ID: "generic-key-in-vast-file", Name: "generic key in a Vast file", Confidence: Medium,
 		Description:  "A 64-hex value assigned to an api key, token, secret or Bearer header in a file that mentions Vast.",
-		Before:       regexp.MustCompile(`(?i)(?:(?:key|token|secret|password|passwd|auth|credential)s?[\]"'\\)]*\s*(?::=|=>|[:=,])\s*[("'\\]*|\bbearer\s+|[?&](?:api_?key|key|token)=)$`),
+		Before:       regexp.MustCompile(`(?i)(?:(?:key|token|secret|password|passwd|auth|credential)s?[\]"'\\)]*\s*(?::=|=>|[:=,])\s*[("'\\]*|\bbearer\s+|[?&](?:api_?key|key|token)=|--api[-_]key(?:\s+|=)["']?|<(?:api_?key|apikey|token|secret)>\s*|"key"\s*:\s*"(?:token|api_?key|apikey)"\s*,\s*"value"\s*:\s*")$`),
+		MentionsVast: true,
+	},
+	{
+		ID: "generic-key-block-in-vast-file", Name: "generic key block in a Vast file", Confidence: Medium,
+		Description:  "A 64-hex value on its own line under a YAML block for an api key, token or secret, in a file that mentions Vast.",
+		Above:        regexp.MustCompile(`(?i)(?:key|token|secret)s?["']?\s*:\s*[|>][-+]?[0-9]?\s*\n$`),
+		Before:       regexp.MustCompile(`^\s*$`),
 		MentionsVast: true,
 	},
 }
@@ -110,6 +182,11 @@ var notAKey = regexp.MustCompile(`(?i)(?:sha-?(?:1|224|256|384|512)|blake2[bs]?|
 // hashIdent matches an assignment whose variable names a hash, even if it
 // also says key (vast_key_sha256: ..., hash_key = ...).
 var hashIdent = regexp.MustCompile(`(?i)[a-z0-9_.\-]*(?:sha-?(?:1|256|512)|hash|digest|checksum|fingerprint|salt|nonce)[a-z0-9_.\-]*[\]"'\\)]*\s*(?::=|=>|[:=,]|\s)\s*[("'\\]*$`)
+
+// otherSecret matches assignments to secrets that belong to something
+// else (a webhook, a JWT, another provider): in a file that mentions Vast,
+// the generic rules must not take them for Vast keys.
+var otherSecret = regexp.MustCompile(`(?i)(?:webhook|jwt|session|signing|hmac|encrypt|cookie|csrf|aws|stripe|github|gitlab|openai|anthropic|slack|twilio|sendgrid|google|gcp|azure|database|db_|postgres|mysql|redis|mongo|smtp|mail|oauth|client_secret|private_key|ssh|gpg|pgp|hf_|huggingface|wandb|docker|npm|pypi)[a-z0-9_.\-]*["'\]]*\s*(?::=|=>|[:=,])\s*[("'\\]*$`)
 
 // Match is one key found in a piece of text.
 type Match struct {
@@ -276,19 +353,8 @@ func hexValue(c byte) int {
 	return int(c-'a') + 10
 }
 
-// mentionsVast reports whether text contains "vast" in any case.
-func mentionsVast(text []byte) bool {
-	for i := 0; i+4 <= len(text); i++ {
-		c := text[i] | 0x20
-		if c != 'v' {
-			continue
-		}
-		if text[i+1]|0x20 == 'a' && text[i+2]|0x20 == 's' && text[i+3]|0x20 == 't' {
-			return true
-		}
-	}
-	return false
-}
+// mentionsVast reports whether text says "vast", "Vast" or "VAST".
+func mentionsVast(text []byte) bool { return indexVast(text) >= 0 }
 
 // Detect finds the keys in text (a blob or a message). WholeFile detectors
 // are not consulted: whether a bare key file counts depends on its path,
@@ -301,10 +367,10 @@ func Detect(text []byte, detectors []Detector) []Match {
 // unknown (look when a detector needs it), 0 no, 1 yes.
 func detect(text []byte, detectors []Detector, vast int) []Match {
 	cands := Candidates(text)
+	out := detectBase64(text, detectors, vast)
 	if len(cands) == 0 {
-		return nil
+		return out
 	}
-	var out []Match
 	for _, off := range cands {
 		key := string(text[off : off+KeyLength])
 		if Placeholder(key) {
@@ -316,12 +382,37 @@ func detect(text []byte, detectors []Detector, vast int) []Match {
 		if notAKey.Match(before) || hashIdent.Match(before) {
 			continue
 		}
+		var above, after []byte
 		for i := range detectors {
 			d := &detectors[i]
-			if d.WholeFile || d.Before == nil || !d.Before.Match(before) {
+			if d.WholeFile || d.Base64 || d.Before == nil || !d.Before.Match(before) {
 				continue
 			}
+			if d.Above != nil {
+				if above == nil {
+					above = linesAbove(text, lineStart, 3)
+				}
+				if !d.Above.Match(above) {
+					continue
+				}
+			}
+			if d.After != nil {
+				if after == nil {
+					end := off + KeyLength
+					nl := bytes.IndexByte(text[end:min(len(text), end+contextWindow)], '\n')
+					if nl < 0 {
+						nl = min(len(text), end+contextWindow) - end
+					}
+					after = text[end : end+nl]
+				}
+				if !d.After.Match(after) {
+					continue
+				}
+			}
 			if d.Near != nil && !d.Near.Match(text[max(0, off-nearWindow):min(len(text), off+KeyLength+nearWindow)]) {
+				continue
+			}
+			if d.Confidence == Medium && otherSecret.Match(before) {
 				continue
 			}
 			if d.MentionsVast {
@@ -353,6 +444,119 @@ func detect(text []byte, detectors []Detector, vast int) []Match {
 		}
 	}
 	return out
+}
+
+// base64Assignment matches a Vast key name assigned a base64 token long
+// enough to hold a key (64 bytes, or 65 with a newline), from the name on.
+var base64Assignment = regexp.MustCompile(`^(?i:vast(?:ai)?[a-z0-9_.\-]{0,40}?(?:key|token|secret)["']?\s*[:=]\s*["']?)([A-Za-z0-9+/]{86,88}={0,2})`)
+
+// detectBase64 finds keys that are base64-encoded right after a Vast name,
+// as Kubernetes Secret data holds them. It looks only where "vast" occurs,
+// so it costs nothing on text without it.
+func detectBase64(text []byte, detectors []Detector, vast int) []Match {
+	var d *Detector
+	for i := range detectors {
+		if detectors[i].Base64 {
+			d = &detectors[i]
+			break
+		}
+	}
+	if d == nil || vast == 0 {
+		return nil
+	}
+	var out []Match
+	for from := 0; ; {
+		i := indexVast(text[from:])
+		if i < 0 {
+			break
+		}
+		start := from + i
+		from = start + 4
+		if start > 0 && isWord(text[start-1]) && text[start-1] != '_' {
+			continue // inside another word
+		}
+		m := base64Assignment.FindSubmatchIndex(text[start:min(len(text), start+contextWindow+96)])
+		if m == nil {
+			continue
+		}
+		off, end := start+m[2], start+m[3]
+		if end < len(text) && isBase64Char(text[end]) {
+			continue
+		}
+		raw, err := base64.StdEncoding.DecodeString(string(text[off:end]))
+		if err != nil {
+			continue
+		}
+		key := string(bytes.TrimSpace(raw))
+		if len(key) != KeyLength || !isHexString(key) || Placeholder(key) {
+			continue
+		}
+		lineStart := bytes.LastIndexByte(text[:off], '\n') + 1
+		lineEnd := bytes.IndexByte(text[off:], '\n')
+		if lineEnd < 0 {
+			lineEnd = len(text)
+		} else {
+			lineEnd += off
+		}
+		out = append(out, Match{Detector: d, Key: key, Offset: off, Line: bytes.Count(text[:off], []byte{'\n'}) + 1,
+			Column: off - lineStart + 1, Allowed: bytes.Contains(text[lineStart:lineEnd], []byte(AllowMarker))})
+	}
+	return out
+}
+
+// indexVast returns the index of the first "vast", "Vast" or "VAST", or
+// -1. Three vectorised searches cost far less than a byte loop; other
+// mixes of case ("vAsT") are not looked for.
+func indexVast(text []byte) int {
+	best := -1
+	for _, w := range [][]byte{[]byte("vast"), []byte("Vast"), []byte("VAST")} {
+		hay := text
+		if best >= 0 {
+			hay = text[:best]
+		}
+		if i := bytes.Index(hay, w); i >= 0 {
+			best = i
+		}
+	}
+	return best
+}
+
+func isBase64Char(c byte) bool {
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '='
+}
+
+// Text returns a blob's bytes as text to scan: UTF-16 with a byte-order
+// mark (Windows PowerShell 5 writes files so) is converted to UTF-8;
+// anything else is returned as it is.
+func Text(data []byte) []byte {
+	var order binary.ByteOrder
+	switch {
+	case len(data) >= 2 && data[0] == 0xff && data[1] == 0xfe:
+		order = binary.LittleEndian
+	case len(data) >= 2 && data[0] == 0xfe && data[1] == 0xff:
+		order = binary.BigEndian
+	default:
+		return data
+	}
+	u := make([]uint16, 0, len(data)/2)
+	for i := 2; i+1 < len(data); i += 2 {
+		u = append(u, order.Uint16(data[i:]))
+	}
+	return []byte(string(utf16.Decode(u)))
+}
+
+// linesAbove returns up to n lines before the line starting at lineStart,
+// each cut to contextWindow bytes, ending with a newline; empty at the top.
+func linesAbove(text []byte, lineStart, n int) []byte {
+	start := lineStart
+	for i := 0; i < n && start > 0; i++ {
+		start = bytes.LastIndexByte(text[:start-1], '\n') + 1
+	}
+	if start >= lineStart {
+		return []byte{}
+	}
+	chunk := text[max(start, lineStart-n*contextWindow):lineStart]
+	return bytes.ReplaceAll(chunk, []byte("\r\n"), []byte("\n"))
 }
 
 // escapedQuotes are quote characters as escapes leave them in JSON, HTML
@@ -393,9 +597,16 @@ func BareKey(text []byte) string {
 	return string(t)
 }
 
+// hashFile matches files that hold digests: a lone 64-hex value there is a
+// checksum, whatever the directory is called.
+var hashFile = regexp.MustCompile(`(?i)(?:\.(?:sha256|sha256sum|sha512|sha1|md5|digest|sum|sig|asc|hash)|baseline[^/]*|sums?)$`)
+
 // WholeFileDetector returns the first WholeFile detector whose Path
 // accepts path, or nil.
 func WholeFileDetector(path string, detectors []Detector) *Detector {
+	if hashFile.MatchString(path) {
+		return nil
+	}
 	for i := range detectors {
 		d := &detectors[i]
 		if d.WholeFile && d.Path != nil && d.Path.MatchString(path) {

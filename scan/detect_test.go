@@ -2,10 +2,12 @@ package scan
 
 import (
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf16"
 
 	"github.com/vastguard/vastguard/scan/scantest"
 )
@@ -248,4 +250,96 @@ func FuzzDetect(f *testing.F) {
 		}
 		BareKey(data)
 	})
+}
+
+func TestDetectorIDsAreUnique(t *testing.T) {
+	t.Parallel()
+	seen := map[string]bool{}
+	for _, d := range Detectors {
+		if seen[d.ID] {
+			t.Errorf("two detectors named %s", d.ID)
+		}
+		seen[d.ID] = true
+	}
+}
+
+// TestDetectLayouts covers forms where the name and the key are apart:
+// next lines, after the key, other encodings.
+func TestDetectLayouts(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, text, rule string
+	}{
+		{"kubernetes env", "env:\n  - name: VAST_API_KEY\n    value: \"@K@\"\n", "vast-name-value-next-line"},
+		{"kubernetes env, name then image", "        - name: VAST_API_KEY\n          value: @K@\n", "vast-name-value-next-line"},
+		{"ecs one line", `[{"name":"VAST_API_KEY","value":"@K@"}]`, "vast-name-value"},
+		{"dotnet appSettings", `<add key="VastApiKey" value="@K@" />`, "vast-name-value"},
+		{"terraform one line", `variable "vast_api_key" { default = "@K@" }`, "vast-name-value"},
+		{"terraform block", "variable \"vast_api_key\" {\n  type    = string\n  default = \"@K@\"\n}\n", "vast-name-value-next-line"},
+		{"yaml block scalar", "vast_api_key: |\n  @K@\n", "vast-block-scalar"},
+		{"shell default", "KEY=${VAST_API_KEY:-@K@}", "vast-env-assignment"},
+		{"gh secret set", "gh secret set VAST_API_KEY --body @K@", "vast-secret-cli"},
+		{"echo into the key file", "echo @K@ > ~/.vast_api_key", "vast-key-file-write"},
+		{"tee into the key file", "echo '@K@' | tee ~/.config/vastai/vast_api_key", "vast-key-file-write"},
+		{"continued vastai line", "vastai create instance 123 \\\n  --image pytorch \\\n  --api-key @K@\n", "vast-cli-flag-continued"},
+		{"fully url-encoded", "https%3A%2F%2Fconsole.vast.ai%2Fapi%2Fv0%2Finstances%2F%3Fapi_key%3D@K@", "vast-url-api-key"},
+		{"generic --api-key in a vast file", "# deploy to vast\n./run.sh --api-key @K@\n", "generic-key-in-vast-file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			key := newKey(t)
+			ms := Detect([]byte(strings.ReplaceAll(tt.text, "@K@", key)), Detectors)
+			if len(ms) != 1 || ms[0].Key != key || ms[0].Detector.ID != tt.rule {
+				var got []string
+				for _, m := range ms {
+					got = append(got, m.Detector.ID)
+				}
+				t.Errorf("matches %v, want one %s", got, tt.rule)
+			}
+		})
+	}
+	// Next-line forms still need the name: a value under another name is
+	// not a key.
+	for _, text := range []string{
+		"env:\n  - name: IMAGE_DIGEST\n    value: \"@K@\"\n",
+		"vast_image_sha: |\n  @K@\n",
+		"echo @K@ > checksum.txt # vast",
+		"variable \"vast_region\" {\n  default = \"@K@\"\n}\n",
+	} {
+		if ms := Detect([]byte(strings.ReplaceAll(text, "@K@", newKey(t))), Detectors); len(ms) != 0 {
+			t.Errorf("%q: matched %s", text, ms[0].Detector.ID)
+		}
+	}
+}
+
+func TestDetectEncodings(t *testing.T) {
+	t.Parallel()
+	key := newKey(t)
+	b64 := base64.StdEncoding.EncodeToString([]byte(key))
+	secret := "apiVersion: v1\nkind: Secret\nmetadata:\n  name: vast\ndata:\n  VAST_API_KEY: " + b64 + "\n"
+	ms := Detect([]byte(secret), Detectors)
+	if len(ms) != 1 || ms[0].Key != key || ms[0].Detector.ID != "vast-base64-secret" || ms[0].Line != 6 {
+		t.Errorf("k8s secret: %+v", ms)
+	}
+	withNL := base64.StdEncoding.EncodeToString([]byte(key + "\n"))
+	if ms := Detect([]byte("VAST_API_KEY: "+withNL), Detectors); len(ms) != 1 || ms[0].Key != key {
+		t.Errorf("base64 with a newline: %+v", ms)
+	}
+	if ms := Detect([]byte("image_pull_secret: "+b64), Detectors); len(ms) != 0 {
+		t.Errorf("base64 under another name matched")
+	}
+	// UTF-16 with a byte-order mark, as PowerShell 5 writes .env files.
+	u := utf16.Encode([]rune("VAST_API_KEY=" + key + "\r\n"))
+	le := []byte{0xff, 0xfe}
+	for _, c := range u {
+		le = append(le, byte(c), byte(c>>8))
+	}
+	text := Text(le)
+	if isBinary(text) {
+		t.Fatal("UTF-16 text taken for binary")
+	}
+	if ms := Detect(text, Detectors); len(ms) != 1 || ms[0].Key != key {
+		t.Errorf("UTF-16: %+v", ms)
+	}
 }

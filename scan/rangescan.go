@@ -180,6 +180,7 @@ func (s *scanner) rangeScan(ctx context.Context) (*Report, error) {
 				if t != objBlob {
 					return nil
 				}
+				data = Text(data)
 				if isBinary(data) {
 					rep.Stats.SkippedBinaries++
 					return nil

@@ -139,6 +139,7 @@ func (s *scanner) history(ctx context.Context) (*Report, error) {
 			ps := &passes[w]
 			switch t {
 			case objBlob:
+				data = Text(data)
 				if isBinary(data) {
 					ps.binaries++
 					return nil
@@ -553,6 +554,7 @@ func (s *scanner) staged(ctx context.Context) (*Report, error) {
 		if t != objBlob {
 			continue
 		}
+		data = Text(data)
 		if isBinary(data) {
 			rep.Stats.SkippedBinaries++
 			continue
