@@ -55,6 +55,9 @@ type auditReport struct {
 	CheckedAt time.Time  `json:"checked_at"`
 	Keys      []auditKey `json:"keys"`
 	Flagged   int        `json:"flagged"` // keys with at least one flag
+	// Limits says what the audit could not judge because the API's key
+	// list did not carry the fields for it; an incomplete audit exits 1.
+	Limits []string `json:"limits"`
 }
 
 // auditKeys lists the keys and flags them as of now.
@@ -69,7 +72,17 @@ func auditKeys(ctx context.Context, a *api, now time.Time) (auditReport, error) 
 	if u, err := a.CurrentUser(ctx); err == nil {
 		inUse = u.KeyID
 	}
-	r := auditReport{Version: 1, CheckedAt: now.UTC().Truncate(time.Second), Keys: make([]auditKey, 0, len(keys))}
+	r := auditReport{Version: 1, CheckedAt: now.UTC().Truncate(time.Second), Keys: make([]auditKey, 0, len(keys)), Limits: []string{}}
+	if len(keys) > 0 && !anyNamed(keys) {
+		r.Limits = append(r.Limits, "the key list shows no names, so expired vastguard keys cannot be recognised")
+	}
+	known := false
+	for _, k := range keys {
+		known = known || k.PermissionsKnown
+	}
+	if len(keys) > 0 && !known {
+		r.Limits = append(r.Limits, "the key list shows no permissions, so full-access and user_write keys cannot be recognised")
+	}
 	for _, k := range keys {
 		ak := auditKey{ID: k.ID, Name: k.Name, CreatedAt: k.CreatedAt, FullAccess: k.FullAccess, InUse: k.ID == inUse, Flags: []string{}}
 		if k.PermissionsKnown {
@@ -139,7 +152,20 @@ func writeAuditTable(w io.Writer, r auditReport) {
 }
 
 func auditSentence(r auditReport) string {
-	return fmt.Sprintf("%d of %d %s flagged.", r.Flagged, len(r.Keys), plural(len(r.Keys), "key", "keys"))
+	s := fmt.Sprintf("%d of %d %s flagged.", r.Flagged, len(r.Keys), plural(len(r.Keys), "key", "keys"))
+	for _, l := range r.Limits {
+		s += " Incomplete: " + l + "."
+	}
+	return s
+}
+
+// auditIncomplete is the error for an audit the API's answers limit: it
+// must not pass as clean.
+func auditIncomplete(r auditReport) error {
+	if len(r.Limits) == 0 {
+		return nil
+	}
+	return fmt.Errorf("audit: incomplete: %s", strings.Join(r.Limits, "; "))
 }
 
 // runAudit is `vastguard audit [--json]`. It exits 2 when a key is flagged.
@@ -171,6 +197,9 @@ func runAudit(ctx context.Context, e *env, args []string) error {
 		}
 	} else {
 		writeAuditTable(e.stdout, r)
+	}
+	if err := auditIncomplete(r); err != nil {
+		return err
 	}
 	if r.Flagged > 0 {
 		return &exitError{code: exitFindings}
@@ -213,6 +242,9 @@ func actionAudit(ctx context.Context, e *env, wf *workflow, cfg actionConfig) er
 		}
 	}
 	wf.annotateAll("warning", "vastguard audit", msgs)
+	if err := auditIncomplete(r); err != nil {
+		return err
+	}
 	if r.Flagged > 0 {
 		return &exitError{code: exitFindings}
 	}

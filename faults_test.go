@@ -42,6 +42,8 @@ func TestFaultMatrix(t *testing.T) {
 			outcome{0, 1, "", "cannot reach the Vast API", 1}},
 		{"create answer lost and list broken", []vasttest.Fault{{Route: "create", Status: 502, After: true}, {Route: "list", Status: 500, Times: -1}}, false,
 			outcome{1, 1, "the outcome is unknown and a key with that name may exist", "could not delete the key named vastguard:", 1}},
+		{"create answer lost and the list shows no names", []vasttest.Fault{{Route: "create", Status: 502, After: true}, {Route: "list", Status: 200, Body: `{"apikeys": [{"id": 1001, "user_id": 101}, {"id": 1002, "user_id": 101}]}`, Times: -1}}, false,
+			outcome{1, 1, "the key list carries no names", "shows no key names, so the key cannot be found by its name", 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -95,6 +95,9 @@ func runPost(ctx context.Context, e *env) error {
 	if err != nil {
 		return postFailed(wf, 0, name, expiry, postReason(a, dctx, timeout, "list keys", err))
 	}
+	if len(keys) > 0 && !anyNamed(keys) {
+		return postFailed(wf, 0, name, expiry, errors.New("the Vast API's key list shows no key names, so the key cannot be found by its name"))
+	}
 	var found []int64
 	for _, k := range keys {
 		if k.Name == name {

@@ -57,6 +57,17 @@ func (r sweepReport) failed() int {
 // done counts the expired keys deleted, or to delete in a dry run.
 func (r sweepReport) done() int { return len(r.Expired) - r.failed() }
 
+// anyNamed reports whether the key list carries names at all (the list's
+// fields are not documented; without names nothing can be found by name).
+func anyNamed(keys []vast.Key) bool {
+	for _, k := range keys {
+		if k.Name != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // sweepKeys lists the account's keys and deletes the expired ones the
 // Action minted (or, with dryRun, only reports them). It returns an error
 // only when the keys cannot be listed; a failed delete is recorded in the
@@ -66,6 +77,9 @@ func sweepKeys(ctx context.Context, a *api, now time.Time, dryRun bool) (sweepRe
 	keys, err := a.ListKeys(ctx)
 	if err != nil {
 		return sweepReport{}, a.explain("list keys", err)
+	}
+	if len(keys) > 0 && !anyNamed(keys) {
+		return sweepReport{}, fmt.Errorf("sweep: the Vast API's key list shows no key names, so the keys vastguard minted cannot be told apart from the others; delete expired ones in the Vast console (%d keys listed)", len(keys))
 	}
 	var r sweepReport
 	for _, k := range keys {

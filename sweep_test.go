@@ -222,3 +222,20 @@ func TestActionSweepFailureIsAnnotated(t *testing.T) {
 		}
 	}
 }
+
+// TestSweepAndAuditRefuseANamelessList: the Vast docs list no name field
+// for keys; if the list really has none, sweep and audit must say they
+// cannot do their job, not pass.
+func TestSweepAndAuditRefuseANamelessList(t *testing.T) {
+	t.Parallel()
+	srv, vars := fakeAPI(t)
+	srv.Inject(vasttest.Fault{Route: "list", Status: 200, Body: `{"apikeys": [{"id": 1001, "user_id": 101, "rights": null}]}`, Times: -1})
+	res := runCLI(t, vars, "sweep")
+	if res.code != 1 || !strings.Contains(res.stderr, "shows no key names") {
+		t.Errorf("sweep = %d %q", res.code, res.stderr)
+	}
+	res = runCLI(t, vars, "audit")
+	if res.code != 1 || !strings.Contains(res.stderr, "audit: incomplete: the key list shows no names") || !strings.Contains(res.stderr, "shows no permissions") {
+		t.Errorf("audit = %d %q", res.code, res.stderr)
+	}
+}

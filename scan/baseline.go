@@ -20,8 +20,10 @@ type Baseline struct {
 // BaselineInfo reports what a baseline did to a scan.
 type BaselineInfo struct {
 	Suppressed int `json:"suppressed"`
-	// Stale lists baseline entries that matched nothing: keys since removed
-	// from history, or entries to delete.
+	// Stale lists the first 16 characters of each baseline entry that
+	// matched nothing (keys since removed from history, or entries to
+	// delete): enough to find the line, and never a whole value, since a
+	// baseline may hold a raw key by mistake.
 	Stale []string `json:"stale"`
 	// RawKeys counts entries that were keys themselves rather than their
 	// SHA-256: the baseline file is leaking them.
@@ -124,7 +126,7 @@ func (b *Baseline) Apply(r *Report) {
 	info.RawKeys = len(raw)
 	for h := range b.hashes {
 		if !used[h] {
-			info.Stale = append(info.Stale, h)
+			info.Stale = append(info.Stale, h[:16])
 		}
 	}
 	sort.Strings(info.Stale)
