@@ -42,6 +42,7 @@ var actionInputs = []actionInput{
 	{"range", "", "For scan: scan only what the commits in BASE..HEAD introduced. Default: the pull request's commits for pull_request events, else the whole history."},
 	{"baseline", "", "For scan: a file (in the workspace) of accepted keys' key_sha256 values, or an earlier JSON report; those findings are suppressed."},
 	{"sarif-file", "", "For scan: write a SARIF 2.1.0 report to this path in the workspace (for github/codeql-action/upload-sarif)."},
+	{"allow-partial", "false", "For scan: scan a partial clone's present objects (actions/checkout with filter:) instead of refusing it. true or false."},
 	{"verify", "false", "For scan: ask the Vast API whether each found key is live (GET /users/current/ with the key as Bearer token); a live key fails the step with exit code 3. true or false."},
 	{"on-leak", "report", "For scan: what to do about a live key: report (nothing more), revoke (delete it, with api-key or the key itself), or reset (revoke it and store a replacement with the same permissions in the secret rotate-secret). revoke and reset imply verify."},
 	{"replacement-permissions", "", "For on-leak: reset: the replacement's permissions, when the leaked key's cannot be read from the key list."},
@@ -60,7 +61,7 @@ var actionOutputs = []struct{ name, desc string }{
 	{"swept", "How many expired keys sweep deleted (or would delete, with dry-run)."},
 	{"flagged", "How many keys audit flagged."},
 	{"findings", "How many findings scan reported (after the baseline)."},
-	{"sarif-file", "The SARIF report's path, when sarif-file was given."},
+	{"sarif-file", "The SARIF report's path relative to the workspace, when sarif-file was given."},
 	{"sarif-id", "The code scanning upload's id, with upload-sarif."},
 	{"matrix", "For repos: the organisation's repositories as {\"repository\": [...]}, for strategy.matrix with fromJSON."},
 }
@@ -100,6 +101,7 @@ type actionConfig struct {
 	replPerms      *vast.Permissions
 	allowFull      bool
 	rotateSecret   string
+	allowPartial   bool
 	uploadSARIF    bool
 	githubToken    string
 	org            string
@@ -237,6 +239,9 @@ func parseActionInputs(getenv func(string) string) (actionConfig, error) {
 		c.replPerms = &p
 	}
 	if c.uploadSARIF, err = parseBoolInput(getenv, "upload-sarif"); err != nil {
+		return c, err
+	}
+	if c.allowPartial, err = parseBoolInput(getenv, "allow-partial"); err != nil {
 		return c, err
 	}
 	c.githubToken = input(getenv, "github-token")
@@ -444,6 +449,11 @@ func actionMint(ctx context.Context, e *env, wf *workflow, cfg actionConfig) err
 		var ue *vast.CreateUncertainError
 		if errors.As(err, &ue) {
 			return fmt.Errorf("%v; the post step looks for a key named %s and deletes it", a.explain("create key", err), name)
+		}
+		if ctx.Err() == nil {
+			// The create certainly made no key: the post step has nothing to
+			// look for (the last state record of a name wins).
+			wf.files.write("GITHUB_STATE", stateKeyName, "")
 		}
 		if ctx.Err() != nil {
 			return fmt.Errorf("cancelled while creating the key (%v); the post step deletes any key named %s", a.explain("create key", err), name)

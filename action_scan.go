@@ -78,7 +78,7 @@ func runActionScan(ctx context.Context, e *env, wf *workflow, cfg actionConfig) 
 	if err != nil {
 		return err
 	}
-	f := scanFlags{baseline: sc.baseline, format: "text"}
+	f := scanFlags{baseline: sc.baseline, format: "text", allowPartial: cfg.allowPartial}
 	what := "the whole history"
 	switch ev, isPR, err := readPREvent(e.getenv); {
 	case sc.rng != "":
@@ -97,6 +97,9 @@ func runActionScan(ctx context.Context, e *env, wf *workflow, cfg actionConfig) 
 	if err != nil {
 		if errors.Is(err, scan.ErrShallow) || errors.Is(err, scan.ErrMissingRevision) {
 			return fmt.Errorf("%w. In the workflow: uses: actions/checkout@v4 with fetch-depth: 0", err)
+		}
+		if errors.Is(err, scan.ErrPartial) {
+			return fmt.Errorf("%s (in the Action: drop filter: from actions/checkout, or set allow-partial: true)", strings.Replace(err.Error(), ", or pass --allow-partial to scan what is present", "", 1))
 		}
 		return err
 	}
@@ -121,7 +124,13 @@ func runActionScan(ctx context.Context, e *env, wf *workflow, cfg actionConfig) 
 		}
 	}
 	reportScan(wf, rep, what, sc)
-	if err := wf.files.write("GITHUB_OUTPUT", "findings", strconv.Itoa(len(rep.Findings)), "sarif-file", sc.sarifFile, "sarif-id", sarifID); err != nil {
+	// Outputs are read by steps on the host, where the container's
+	// /github/workspace is the workspace: give the path relative to it.
+	sarifOut := ""
+	if sc.sarifFile != "" {
+		sarifOut, _ = filepath.Rel(sc.workspace, sc.sarifFile)
+	}
+	if err := wf.files.write("GITHUB_OUTPUT", "findings", strconv.Itoa(len(rep.Findings)), "sarif-file", sarifOut, "sarif-id", sarifID); err != nil {
 		return fmt.Errorf("setting the outputs: %w", err)
 	}
 	exit := findingsExit(rep)

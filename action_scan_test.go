@@ -239,3 +239,19 @@ func TestActionScanRevoke(t *testing.T) {
 		})
 	}
 }
+
+func TestActionScanPartialClone(t *testing.T) {
+	t.Parallel()
+	x := newE2E(t, "in-process")
+	r := workspaceRepo(x)
+	r.Commit("k", scantest.Files{"a.env": "VAST_API_KEY=" + scantest.Key(9) + "\n"})
+	r.SetConfig("extensions", "partialclone", "origin")
+	s := x.step("scan", map[string]string{"command": "scan", "api-key": ""})
+	if s.Code != 1 || !strings.Contains(s.Stdout, "is a partial clone") || !strings.Contains(s.Stdout, "set allow-partial: true") || strings.Contains(s.Stdout, "--allow-partial") {
+		t.Errorf("exit %d\n%s", s.Code, s.Stdout)
+	}
+	s = x.step("scan2", map[string]string{"command": "scan", "api-key": "", "allow-partial": "true"})
+	if s.Code != 2 || !strings.Contains(s.Summary, "partial clone: objects left on the server were not scanned") {
+		t.Errorf("allow-partial: exit %d\n%s\n%s", s.Code, s.Stdout, s.Summary)
+	}
+}

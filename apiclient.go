@@ -102,6 +102,12 @@ func newAPI(e *env, f apiFlags, opts ...vast.Option) (*api, error) {
 
 func newAPIWithKey(e *env, cred credential, flagURL string, opts ...vast.Option) (*api, error) {
 	u, src := apiURL(e, flagURL)
+	if err := checkAPIURL(u); err != nil {
+		if src == "" {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%s: %w", src, err)
+	}
 	all := []vast.Option{vast.WithBaseURL(u), vast.WithUserAgent("vastguard/" + version())}
 	if e.http != nil {
 		all = append(all, vast.WithHTTPClient(e.http))

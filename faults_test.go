@@ -134,3 +134,19 @@ func TestPostLatencyIsBounded(t *testing.T) {
 		t.Error("the key should be left for sweep")
 	}
 }
+
+// TestMintAgainstAnUnreachableAPI: nothing was sent, so nothing can exist:
+// the main step says the API is unreachable and the post step, having
+// nothing to look for, passes quietly instead of warning of a live key.
+func TestMintAgainstAnUnreachableAPI(t *testing.T) {
+	t.Parallel()
+	x := newE2E(t, "in-process")
+	main := x.step("vast", map[string]string{"api-url": "http://127.0.0.1:1"})
+	if main.Code != 1 || !strings.Contains(main.Stdout, "cannot reach the Vast API at http://127.0.0.1:1 (check the api-url input") {
+		t.Errorf("main = %d\n%s", main.Code, main.Stdout)
+	}
+	post := x.posts()[0]
+	if post.Code != 0 || !strings.Contains(post.Stdout, "nothing was minted") {
+		t.Errorf("post = %d\n%s", post.Code, post.Stdout)
+	}
+}

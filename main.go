@@ -3,13 +3,15 @@
 //
 // Usage:
 //
-//	vastguard scan [PATH] [--since REV | --range A..B | --staged] [--format text|json|sarif] [--output FILE] [--baseline FILE]
+//	vastguard scan [PATH] [--since REV | --range A..B | --staged] [--format text|json|sarif] [--output FILE] [--baseline FILE] [--verify]
+//	vastguard revoke [--key-file FILE] [--dry-run] [--replace (--output FILE | --rotate-secret NAME --repo OWNER/NAME)]
 //	vastguard keys list [--json]
 //	vastguard keys create --name NAME --permissions PRESET|JSON [--allow-full-access] [--output FILE]
 //	vastguard keys delete ID
 //	vastguard keys reset [--output FILE]
 //	vastguard sweep [--dry-run]
 //	vastguard audit [--json]
+//	vastguard repos --org NAME [--include-archived] [--include-forks]
 //	vastguard action
 //	vastguard demo
 //	vastguard version

@@ -125,11 +125,12 @@ func (r *responder) revoke(ctx context.Context, key, hash, redacted string, c ke
 		x.Detail = "the API did not say which key id this is; delete it in the Vast console"
 		return x
 	}
+	reset := r.action == onLeakReset && replace
 	// A reset needs the leaked key's permissions, which only the key list
 	// shows, and only while the key exists.
 	var perms vast.Permissions
 	permsErr := ""
-	if r.action == onLeakReset && replace {
+	if reset {
 		perms, permsErr = r.replacementPerms(ctx, c)
 	}
 	sameAccount := r.mgmt != nil && (r.mgmtID == 0 || r.mgmtID == c.UserID)
@@ -143,9 +144,29 @@ func (r *responder) revoke(ctx context.Context, key, hash, redacted string, c ke
 		default:
 			x.Detail = "with the leaked key itself (it needs user_write)"
 		}
+		switch {
+		case reset && permsErr != "":
+			x.Detail += "; would not replace it: " + permsErr
+		case reset:
+			x.Detail += fmt.Sprintf("; first a replacement (%s) would be stored in %s", perms, r.sink.describe())
+		}
 		return x
 	}
 	var notes []string
+	// Replace first, then revoke: the management key may be the leaked key
+	// itself, which cannot create anything once it is deleted, and the
+	// service using the secret keeps working across the swap.
+	var replaced int64
+	if reset {
+		if permsErr != "" {
+			notes = append(notes, "not replaced: "+permsErr)
+		} else if id, err := r.replace(ctx, c, perms); err != nil {
+			notes = append(notes, "not replaced: "+err.Error())
+		} else {
+			replaced = id
+			notes = append(notes, fmt.Sprintf("replacement key %d (%s) stored in %s", id, perms, r.sink.describe()))
+		}
+	}
 	deleted := false
 	if sameAccount {
 		err := r.mgmt.DeleteKey(ctx, c.KeyID)
@@ -176,39 +197,38 @@ func (r *responder) revoke(ctx context.Context, key, hash, redacted string, c ke
 			notes = append(notes, "the leaked key could not delete itself: "+oneLine(err.Error()))
 		}
 	}
-	if !deleted {
+	x.Replacement = replaced
+	switch {
+	case !deleted:
 		x.Outcome = "not revoked"
-		x.Detail = strings.Join(notes, "; ")
-		return x
-	}
-	// Confirm: the deleted key must now be refused.
-	if after := classify(r.checkNow(ctx, key)); after.Status != scan.Invalid {
-		x.Outcome = "deleted, not confirmed"
-		x.Detail = strings.Join(append(notes, "but the API still answers it: "+after.Status+" "+after.Detail), "; ")
-		return x
-	}
-	notes = append(notes, "confirmed dead")
-	x.Outcome = "revoked"
-	x.Done = true
-	if r.action == onLeakReset && replace {
-		if permsErr != "" {
-			notes = append(notes, "not replaced: "+permsErr)
-			x.Done = false
-		} else {
-			id, err := r.replace(ctx, c, perms)
-			if err != nil {
-				notes = append(notes, "not replaced: "+err.Error())
-				x.Done = false
-			} else {
-				x.Outcome = "revoked and replaced"
-				x.Replacement = id
-				notes = append(notes, fmt.Sprintf("replacement key %d (%s) stored in %s", id, perms, r.sink.describe()))
-			}
+		if replaced != 0 {
+			x.Outcome = "replaced, not revoked"
+		}
+	default:
+		// Confirm: the deleted key must now be refused.
+		if after := classify(r.checkNow(ctx, key)); after.Status != scan.Invalid {
+			x.Outcome = "deleted, not confirmed"
+			notes = append(notes, "but the API still answers it: "+after.Status+" "+after.Detail)
+			break
+		}
+		notes = append(notes, "confirmed dead")
+		x.Outcome = "revoked"
+		switch {
+		case !reset:
+			x.Done = true
+		case replaced != 0:
+			x.Outcome = "revoked and replaced"
+			x.Done = true
+		default:
+			x.Outcome = "revoked, not replaced"
 		}
 	}
 	x.Detail = strings.Join(notes, "; ")
 	return x
 }
+
+// Revoked reports whether a response left the leaked key dead.
+func revoked(x scan.Response) bool { return strings.HasPrefix(x.Outcome, "revoked") }
 
 // checkNow asks the API about key again, bypassing the cache.
 func (r *responder) checkNow(ctx context.Context, key string) (vast.User, error) {

@@ -313,3 +313,64 @@ func TestRevokeRotateSecret(t *testing.T) {
 		})
 	}
 }
+
+// TestResetOwnManagementKey: the key that leaked is the management key
+// itself. The replacement is made (by it) and stored before it is deleted.
+func TestResetOwnManagementKey(t *testing.T) {
+	t.Parallel()
+	srv, vars := fakeAPI(t)
+	uid, _ := srv.AddAccount("solo@example.com")
+	id, leaked := srv.AddKey(uid, "mgmt", `{"api":{"user_read":{},"user_write":{},"instance_read":{}}}`)
+	vars["VAST_API_KEY"] = leaked
+	out := filepath.Join(t.TempDir(), "new.key")
+	res := runCLIStdin(t, vars, leaked+"\n", "revoke", "--replace", "--output", out)
+	if res.code != 0 || !strings.Contains(res.stdout, "revoked and replaced") {
+		t.Fatalf("exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	if k, _ := srv.Key(id); !k.Deleted {
+		t.Error("the leaked key is alive")
+	}
+	b, _ := os.ReadFile(out)
+	ok := false
+	for _, k := range srv.LiveKeys() {
+		ok = ok || (k.Value == string(b) && k.UserID == uid)
+	}
+	if !ok {
+		t.Error("no live replacement in the account")
+	}
+	assertNoSecret(t, "output", res.all(), leaked, string(b))
+}
+
+// TestResetFullAccessIsNotReplacedInKind: without allow-full-access the
+// key is revoked, the report says it was not replaced, and exit is 1.
+func TestResetFullAccessIsNotReplacedInKind(t *testing.T) {
+	t.Parallel()
+	srv, vars := fakeAPI(t)
+	uid, _ := srv.AddAccount("f@example.com")
+	_, mgmt := srv.AddKey(uid, "mgmt", `{"api":{"user_read":{},"user_write":{}}}`)
+	id, leaked := srv.AddKey(uid, "full", "")
+	vars["VAST_API_KEY"] = mgmt
+	res := runCLIStdin(t, vars, leaked+"\n", "revoke", "--replace", "--output", filepath.Join(t.TempDir(), "k"))
+	if res.code != 1 || !strings.Contains(res.stdout, "revoked, not replaced") || !strings.Contains(res.stderr, "1 revoked key was not replaced") || strings.Contains(res.stderr, "may still be live") {
+		t.Errorf("exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	if k, _ := srv.Key(id); !k.Deleted {
+		t.Error("the leaked key is alive")
+	}
+}
+
+func TestReadKeys(t *testing.T) {
+	t.Parallel()
+	k := strings.Repeat("ab", 32)
+	for _, line := range []string{k, `"` + k + `"`, "'" + k + "'", "VAST_API_KEY=" + k, `export VAST_API_KEY="` + k + `"`, "  " + k + "  "} {
+		got, err := readKeys(strings.NewReader("# c\n" + line + "\n"))
+		if err != nil || len(got) != 1 || got[0] != k {
+			t.Errorf("readKeys(%q) = %v, %v", line, got, err)
+		}
+	}
+	for _, line := range []string{"two words", `"` + k, "A=B=C"} {
+		if _, err := readKeys(strings.NewReader(line + "\n")); err == nil {
+			t.Errorf("readKeys(%q) accepted it", line)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 
 	"github.com/vastguard/vastguard/ghapi"
@@ -90,8 +91,8 @@ func runRevoke(ctx context.Context, e *env, args []string) error {
 		f.abort()
 	}
 	apiURL, _ := apiURL(e, af.url)
-	if _, err := vast.ParseBaseURL(apiURL); err != nil {
-		return err
+	if err := checkAPIURL(apiURL); err != nil {
+		return fmt.Errorf("--api-url or VAST_URL: %w", err)
 	}
 	v := newVerifier(e, apiURL)
 	r := &responder{v: v, dryRun: *dryRun, action: onLeakRevoke, perms: perms, allowFull: *allowFull,
@@ -128,25 +129,41 @@ func runRevoke(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "%s  sha256 %s  %s: %s\n", f.Redacted, f.KeySHA256[:16], c.Status, c.Detail)
 	}
 	r.respond(ctx, rep, checks)
-	failed := 0
+	live, unreplaced := 0, 0
 	for _, x := range rep.Responses {
 		fmt.Fprintf(e.stdout, "%s  sha256 %s  %s", x.Redacted, x.KeySHA256[:16], x.Outcome)
 		if x.Detail != "" {
 			fmt.Fprintf(e.stdout, ": %s", x.Detail)
 		}
 		fmt.Fprintln(e.stdout)
-		if !x.Done && !*dryRun {
-			failed++
+		switch {
+		case *dryRun:
+		case !revoked(x):
+			live++
+		case !x.Done:
+			unreplaced++
 		}
 	}
-	if failed > 0 {
-		return &exitError{code: exitFailure, err: fmt.Errorf("%d of %d keys may still be live: see above", failed, len(keys))}
+	var problems []string
+	if live > 0 {
+		problems = append(problems, fmt.Sprintf("%d of %d keys may still be live", live, len(keys)))
+	}
+	if unreplaced > 0 {
+		problems = append(problems, fmt.Sprintf("%d revoked %s not replaced", unreplaced, plural(unreplaced, "key was", "keys were")))
+	}
+	if len(problems) > 0 {
+		return &exitError{code: exitFailure, err: fmt.Errorf("%s: see above", strings.Join(problems, "; "))}
 	}
 	return nil
 }
 
+// keyLine matches the ways a responder may paste a key: bare, quoted, or
+// as an env line (export VAST_API_KEY="...").
+var keyLine = regexp.MustCompile(`^(?:export\s+)?(?:[A-Za-z_][A-Za-z0-9_]*\s*=\s*)?(["']?)([!-~]+?)(["']?)$`)
+
 // readKeys reads one key per line; blank lines and # comments are skipped.
-// A key must be one printable token.
+// A line may be the key alone, quoted, or NAME=KEY as an env file has it
+// (sending the whole line would make a live key look dead).
 func readKeys(r io.Reader) ([]string, error) {
 	var out []string
 	seen := map[string]bool{}
@@ -156,9 +173,11 @@ func readKeys(r io.Reader) ([]string, error) {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		if strings.ContainsAny(line, " \t") || !isPrintableASCII(line) {
-			return nil, fmt.Errorf("line %d is not a single key", n)
+		m := keyLine.FindStringSubmatch(line)
+		if m == nil || m[1] != m[3] || strings.ContainsAny(m[2], `"'=`) || !isPrintableASCII(m[2]) {
+			return nil, fmt.Errorf("line %d is not a single key (a key alone, quoted, or NAME=KEY)", n)
 		}
+		line = m[2]
 		if !seen[line] {
 			seen[line] = true
 			out = append(out, line)

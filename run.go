@@ -101,8 +101,10 @@ const usage = `vastguard: mint short-lived Vast.ai API keys for CI, and find lea
 
 Usage:
   vastguard scan [PATH] [--since REV | --range A..B | --staged] [--format text|json|sarif]
-                 [--output FILE] [--baseline FILE]
+                 [--output FILE] [--baseline FILE] [--verify]
                                             find Vast.ai keys in a repository's whole history
+  vastguard revoke [--key-file FILE] [--dry-run] [--replace (--output FILE | --rotate-secret NAME --repo O/R)]
+                                            check leaked keys (read from stdin) and delete the live ones
   vastguard keys list [--json]              list the account's API keys
   vastguard keys create --name N --permissions P [--allow-full-access] [--output FILE]
   vastguard keys delete ID                  delete a key by id
@@ -158,7 +160,7 @@ func run(ctx context.Context, e *env) error {
 	case "help", "-h", "--help":
 		fmt.Fprint(e.stdout, usage)
 	default:
-		err = usagef("unknown command %q (commands: scan, revoke, keys, sweep, audit, action, demo, version; see vastguard help)", cmd)
+		err = usagef("unknown command %q (commands: scan, revoke, keys, sweep, audit, repos, action, demo, version; see vastguard help)", cmd)
 	}
 	return err
 }

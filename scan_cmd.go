@@ -65,8 +65,8 @@ func runScan(ctx context.Context, e *env, args []string) error {
 	}
 	if f.verify {
 		u, _ := apiURL(e, f.apiURL)
-		if _, err := vast.ParseBaseURL(u); err != nil {
-			return err
+		if err := checkAPIURL(u); err != nil {
+			return fmt.Errorf("--api-url or VAST_URL: %w", err)
 		}
 		newVerifier(e, u).verifyReport(ctx, rep)
 	}

@@ -230,6 +230,7 @@ func (r attemptResult) retryable() bool {
 
 // ambiguous reports whether a failed POST may have been carried out by the
 // server: any 5xx, or a transport error after the request may have left.
+// A failure to connect (refused, no route, an unknown host) sent nothing.
 func (r attemptResult) ambiguous() bool {
 	if r.err == nil {
 		return false
@@ -237,7 +238,15 @@ func (r attemptResult) ambiguous() bool {
 	if r.status >= 500 {
 		return true
 	}
-	return r.status == 0 && isNetworkError(r.err)
+	return r.status == 0 && isNetworkError(r.err) && !notSent(r.err)
+}
+
+// notSent reports whether a transport error happened before the request
+// could reach the server: while dialing or resolving.
+func notSent(err error) bool {
+	var oe *net.OpError
+	var de *net.DNSError
+	return errors.As(err, &de) || (errors.As(err, &oe) && oe.Op == "dial")
 }
 
 func isNetworkError(err error) bool {
