@@ -99,7 +99,7 @@ func runActionScan(ctx context.Context, e *env, wf *workflow, cfg actionConfig) 
 			return fmt.Errorf("%w. In the workflow: uses: actions/checkout@v4 with fetch-depth: 0", err)
 		}
 		if errors.Is(err, scan.ErrPartial) {
-			return fmt.Errorf("%s (in the Action: drop filter: from actions/checkout, or set allow-partial: true)", strings.Replace(err.Error(), ", or pass --allow-partial to scan what is present", "", 1))
+			return errors.New("scan: the checkout is a partial clone: objects left on the server cannot be scanned; drop filter: from actions/checkout, or set allow-partial: true to scan what is present")
 		}
 		return err
 	}
