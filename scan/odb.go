@@ -496,20 +496,26 @@ func readLoose(path string, h plumbing.Hash) (byte, []byte, error) {
 	if size, err := strconv.Atoi(string(sizeText)); err != nil || size != len(data) {
 		return 0, nil, fmt.Errorf("loose object %s: bad size", h)
 	}
-	var typ byte
-	switch string(name) {
-	case "commit":
-		typ = objCommit
-	case "tree":
-		typ = objTree
-	case "blob":
-		typ = objBlob
-	case "tag":
-		typ = objTag
-	default:
+	typ, ok := typeByName(name)
+	if !ok {
 		return 0, nil, fmt.Errorf("loose object %s: unknown type %q", h, name)
 	}
 	return typ, data, nil
+}
+
+// typeByName maps a loose object header's type name to its number.
+func typeByName(name []byte) (byte, bool) {
+	switch string(name) {
+	case "commit":
+		return objCommit, true
+	case "tree":
+		return objTree, true
+	case "blob":
+		return objBlob, true
+	case "tag":
+		return objTag, true
+	}
+	return 0, false
 }
 
 // runLoose reads one loose object: zlib("<type> <size>\x00<content>").
@@ -541,17 +547,8 @@ func (wk *worker) runLoose(l *looseObject) error {
 	if !ok || err != nil || size < 0 {
 		return fmt.Errorf("loose object %s: bad header", l.hash)
 	}
-	var typ byte
-	switch string(name) {
-	case "commit":
-		typ = objCommit
-	case "tree":
-		typ = objTree
-	case "blob":
-		typ = objBlob
-	case "tag":
-		typ = objTag
-	default:
+	typ, known := typeByName(name)
+	if !known {
 		return fmt.Errorf("loose object %s: unknown type %q", l.hash, name)
 	}
 	if !wk.v.want(typ) {
