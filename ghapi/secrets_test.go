@@ -1,6 +1,8 @@
 package ghapi_test
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"testing"
@@ -10,8 +12,15 @@ import (
 	"github.com/vastguard/vastguard/ghapi/ghtest"
 )
 
-// replacement is a value shaped like a Vast key, as `reset` stores.
-const replacement = "replacement-value-not-a-key"
+// replacement is a value shaped like a Vast key, as `reset` stores, made
+// at run time: no key-shaped value is committed.
+var replacement = func() string {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b[:])
+}()
 
 func TestSetRepoSecretRoundTrip(t *testing.T) {
 	t.Parallel()
