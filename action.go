@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"regexp"
 	"strconv"
 	"strings"
@@ -270,23 +269,6 @@ func parseActionInputs(getenv func(string) string) (actionConfig, error) {
 	return c, nil
 }
 
-// checkAPIURL accepts https URLs, and http only to a loopback address: the
-// management key must not cross a network in clear.
-func checkAPIURL(raw string) error {
-	u, err := vast.ParseBaseURL(raw)
-	if err != nil {
-		return err
-	}
-	if u.Scheme == "http" {
-		host := u.Hostname()
-		ip := net.ParseIP(host)
-		if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-			return fmt.Errorf("%q: http:// is only for a local fake (127.0.0.1, ::1, localhost); use https://", vast.Redact(raw))
-		}
-	}
-	return nil
-}
-
 // runAction is the main step, `vastguard action`. Whatever goes wrong is
 // reported as one error annotation, and the exit code says so.
 func runAction(ctx context.Context, e *env, args []string) error {
@@ -337,7 +319,7 @@ func actionMain(ctx context.Context, e *env, wf *workflow) error {
 func actionAPI(e *env, stepCtx context.Context, cfg actionConfig, retry vast.RetryPolicy) (*api, error) {
 	inner := e.sleep
 	if inner == nil {
-		inner = sleepCtx
+		inner = vast.Sleep
 	}
 	sleep := func(ctx context.Context, d time.Duration) error {
 		if err := stepCtx.Err(); err != nil {
@@ -361,17 +343,6 @@ func actionAPI(e *env, stepCtx context.Context, cfg actionConfig, retry vast.Ret
 		return nil, inputError("api-key", "%v", err)
 	}
 	return &api{Client: c, cred: credential{cfg.apiKey, "the api-key input"}, url: cfg.apiURL, urlSource: "the api-url input"}, nil
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // mintRetry bounds the create: Vast's create endpoint allows one call per

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -72,15 +73,39 @@ func keyFiles(e *env) []string {
 	return out
 }
 
+// setting picks a setting as the commands do: the flag, then the
+// environment variable, then the default; source names where it came from
+// ("" for the default), for messages.
+func setting(e *env, flagValue, flagName, envName, def string) (value, source string) {
+	if v := strings.TrimSpace(flagValue); v != "" {
+		return v, flagName
+	}
+	if v := strings.TrimSpace(e.getenv(envName)); v != "" {
+		return v, envName
+	}
+	return def, ""
+}
+
 // apiURL picks the API URL: the flag, then VAST_URL, then the default.
 func apiURL(e *env, flagURL string) (string, string) {
-	if u := strings.TrimSpace(flagURL); u != "" {
-		return u, "--api-url"
+	return setting(e, flagURL, "--api-url", "VAST_URL", vast.DefaultBaseURL)
+}
+
+// checkAPIURL accepts https URLs, and http only to a loopback address: a
+// key must not cross a network in clear.
+func checkAPIURL(raw string) error {
+	u, err := vast.ParseBaseURL(raw)
+	if err != nil {
+		return err
 	}
-	if u := strings.TrimSpace(e.getenv("VAST_URL")); u != "" {
-		return u, "VAST_URL"
+	if u.Scheme == "http" {
+		host := u.Hostname()
+		ip := net.ParseIP(host)
+		if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return fmt.Errorf("%q: http:// is only for a local fake (127.0.0.1, ::1, localhost); use https://", vast.Redact(raw))
+		}
 	}
-	return vast.DefaultBaseURL, ""
+	return nil
 }
 
 // api is a client plus what the user should be told to check when it fails.

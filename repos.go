@@ -40,13 +40,7 @@ func githubToken(e *env, flagToken, source string) (credential, error) {
 // githubAPIURL picks the API URL: the flag, then GITHUB_API_URL (set on
 // every Actions runner, the Enterprise Server's on GHES), then github.com's.
 func githubAPIURL(e *env, flagURL string) (string, string) {
-	if u := strings.TrimSpace(flagURL); u != "" {
-		return u, "--github-api-url"
-	}
-	if u := strings.TrimSpace(e.getenv("GITHUB_API_URL")); u != "" {
-		return u, "GITHUB_API_URL"
-	}
-	return ghapi.DefaultAPIURL, ""
+	return setting(e, flagURL, "--github-api-url", "GITHUB_API_URL", ghapi.DefaultAPIURL)
 }
 
 // githubAPI is a GitHub client plus what to tell the user to check when it

@@ -227,7 +227,7 @@ func (r *responder) revoke(ctx context.Context, key, hash, redacted string, c ke
 	return x
 }
 
-// Revoked reports whether a response left the leaked key dead.
+// revoked reports whether a response left the leaked key dead.
 func revoked(x scan.Response) bool { return strings.HasPrefix(x.Outcome, "revoked") }
 
 // checkNow asks the API about key again, bypassing the cache.

@@ -43,8 +43,9 @@ type Detector struct {
 	// After, if set, must match the text just after the key on its line
 	// (patterns start with `^`).
 	After *regexp.Regexp
-	// Base64 detectors look at base64 tokens that decode to a key, instead
-	// of at hex runs.
+	// Base64 detectors look at base64 tokens that decode to a key right
+	// after a Vast key name (base64Assignment), instead of at hex runs;
+	// Before is not used.
 	Base64 bool
 	// Near, if set, must match within nearWindow bytes on either side.
 	Near *regexp.Regexp
@@ -138,8 +139,7 @@ var Detectors = []Detector{
 	{
 		ID: "vast-base64-secret", Name: "base64 under a Vast key name", Confidence: High,
 		Description: "A Vast API key base64-encoded under a Vast name, as Kubernetes Secret data holds it (VAST_API_KEY: <base64>).",
-		Before:      base64Assignment, // unused: detectBase64 matches from the name on
-		Base64:      true,
+		Base64:      true, // matched by base64Assignment, from the name on
 	},
 	{
 		ID: "vast-bearer", Name: "Bearer token to the Vast API", Confidence: High,
@@ -364,8 +364,16 @@ func Detect(text []byte, detectors []Detector) []Match {
 }
 
 // detect is Detect with what is known of whether text mentions Vast: -1
-// unknown (look when a detector needs it), 0 no, 1 yes.
+// unknown (look), 0 no, 1 yes.
 func detect(text []byte, detectors []Detector, vast int) []Match {
+	if vast < 0 {
+		// Both the base64 rule and the generic rules need to know; look
+		// once.
+		vast = 0
+		if mentionsVast(text) {
+			vast = 1
+		}
+	}
 	cands := Candidates(text)
 	out := detectBase64(text, detectors, vast)
 	if len(cands) == 0 {
@@ -415,16 +423,8 @@ func detect(text []byte, detectors []Detector, vast int) []Match {
 			if d.Confidence == Medium && otherSecret.Match(before) {
 				continue
 			}
-			if d.MentionsVast {
-				if vast < 0 {
-					vast = 0
-					if mentionsVast(text) {
-						vast = 1
-					}
-				}
-				if vast == 0 {
-					continue
-				}
+			if d.MentionsVast && vast == 0 {
+				continue
 			}
 			lineEnd := bytes.IndexByte(text[off:], '\n')
 			if lineEnd < 0 {

@@ -259,7 +259,7 @@ func (db *odb) forEach(ctx context.Context, workers int, v visitor) error {
 				if p.base[i] >= 0 {
 					continue
 				}
-				ext := p.hasExt != nil && p.hasExt[i]
+				ext := p.hasExternalBase(i)
 				if !ext && !v.want(p.typ[i]) {
 					continue
 				}

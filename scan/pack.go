@@ -33,13 +33,12 @@ type pack struct {
 	// By offset: order[k] is the hash index of the k-th object in the pack.
 	order []int32
 	// Per object (by hash index), filled by parseHeaders.
-	typ      []byte  // resolved type (of the delta chain's root)
-	dataOff  []int64 // start of the zlib stream
-	end      []int64 // end of the object's bytes
-	size     []int64 // inflated size (of the delta, for deltas)
-	base     []int32 // hash index of the base in this pack, -1 if none
-	extBase  []plumbing.Hash
-	hasExt   []bool
+	typ      []byte          // resolved type (of the delta chain's root)
+	dataOff  []int64         // start of the zlib stream
+	end      []int64         // end of the object's bytes
+	size     []int64         // inflated size (of the delta, for deltas)
+	base     []int32         // hash index of the base in this pack, -1 if none
+	extBase  []plumbing.Hash // a REF_DELTA's base held elsewhere; nil if no object has one
 	children [][]int32
 	mapped   bool         // data is a file mapping (not a heap copy)
 	touched  atomic.Int64 // compressed bytes read since the pages were last dropped
@@ -285,9 +284,8 @@ func (p *pack) parseHeaders() error {
 			} else {
 				if p.extBase == nil {
 					p.extBase = make([]plumbing.Hash, n)
-					p.hasExt = make([]bool, n)
 				}
-				p.extBase[i], p.hasExt[i] = h, true
+				p.extBase[i] = h
 			}
 		default:
 			return fmt.Errorf("%s: object at offset %d: unknown type %d", p.path, off, t)
@@ -318,7 +316,7 @@ func (p *pack) parseHeaders() error {
 	}
 	// A chain may never reach a root (a cycle in a corrupt pack).
 	for i := range n {
-		if p.typ[i] == 0 && !(p.hasExt != nil && p.hasExt[i]) && p.base[i] >= 0 {
+		if p.typ[i] == 0 && !p.hasExternalBase(int32(i)) && p.base[i] >= 0 {
 			if !p.reachesExternal(int32(i)) {
 				return fmt.Errorf("%s: object %s: delta chain has no base", p.path, p.hash(int32(i)))
 			}
@@ -327,10 +325,16 @@ func (p *pack) parseHeaders() error {
 	return nil
 }
 
+// hasExternalBase reports whether object i is a delta whose base another
+// pack (or a loose object) holds.
+func (p *pack) hasExternalBase(i int32) bool {
+	return p.extBase != nil && !p.extBase[i].IsZero()
+}
+
 // reachesExternal reports whether i's chain ends at an external base.
 func (p *pack) reachesExternal(i int32) bool {
 	for steps := 0; steps < 100000; steps++ {
-		if p.hasExt != nil && p.hasExt[i] {
+		if p.hasExternalBase(i) {
 			return true
 		}
 		if p.base[i] < 0 {

@@ -345,14 +345,13 @@ func (b *builder) blob(h *blobHit, path string, c *commitInfo, order int, refNam
 	}
 	for i := range h.matches {
 		m := &h.matches[i]
-		if m.Allowed {
-			b.stats.Allowed++
+		if !m.Allowed && m.Detector.Confidence == Medium && IsLockFile(path) {
 			continue
 		}
-		if m.Detector.Confidence == Medium && IsLockFile(path) {
+		f, ok := b.fromMatch(m)
+		if !ok {
 			continue
 		}
-		f := b.base(m.Key, m.Detector, m)
 		fill(&f)
 		b.add(f)
 	}
@@ -371,12 +370,10 @@ func (b *builder) blob(h *blobHit, path string, c *commitInfo, order int, refNam
 func (b *builder) unreachable(h *blobHit, order int) int {
 	n := 0
 	for i := range h.matches {
-		m := &h.matches[i]
-		if m.Allowed {
-			b.stats.Allowed++
+		f, ok := b.fromMatch(&h.matches[i])
+		if !ok {
 			continue
 		}
-		f := b.base(m.Key, m.Detector, m)
 		f.Source = SourceUnreachable
 		f.Blob = h.hash.String()
 		f.Path = ""
@@ -387,12 +384,21 @@ func (b *builder) unreachable(h *blobHit, order int) int {
 	return n
 }
 
-func (b *builder) message(m Match, c *commitInfo, order int, refName string) {
+// fromMatch starts the finding for a match, or counts an allowed one and
+// reports false.
+func (b *builder) fromMatch(m *Match) (Finding, bool) {
 	if m.Allowed {
 		b.stats.Allowed++
+		return Finding{}, false
+	}
+	return b.base(m.Key, m.Detector, m), true
+}
+
+func (b *builder) message(m Match, c *commitInfo, order int, refName string) {
+	f, ok := b.fromMatch(&m)
+	if !ok {
 		return
 	}
-	f := b.base(m.Key, m.Detector, &m)
 	f.Source = SourceCommitMessage
 	f.Commit = c.hash.String()
 	f.Author = c.author
@@ -403,11 +409,10 @@ func (b *builder) message(m Match, c *commitInfo, order int, refName string) {
 }
 
 func (b *builder) tag(m Match, t *tagInfo) {
-	if m.Allowed {
-		b.stats.Allowed++
+	f, ok := b.fromMatch(&m)
+	if !ok {
 		return
 	}
-	f := b.base(m.Key, m.Detector, &m)
 	f.Source = SourceTagMessage
 	f.Commit = t.target.String()
 	f.Author = t.tagger

@@ -327,7 +327,7 @@ func (db *odb) getPacked(p *pack, i int32) (byte, []byte, error) {
 	var base []byte
 	var err error
 	switch {
-	case p.hasExt != nil && p.hasExt[i]:
+	case p.hasExternalBase(i):
 		typ, base, err = db.external(p.extBase[i])
 	case p.base[i] >= 0:
 		typ, base, err = db.getPacked(p, p.base[i])

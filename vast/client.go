@@ -179,7 +179,7 @@ func New(key string, opts ...Option) (*Client, error) {
 		http:  &http.Client{},
 		ua:    DefaultUserAgent,
 		now:   time.Now,
-		sleep: sleepCtx,
+		sleep: Sleep,
 		rand:  rand.Float64,
 		retry: DefaultRetry,
 	}
@@ -194,7 +194,10 @@ func New(key string, opts ...Option) (*Client, error) {
 // BaseURL returns the API host the client talks to.
 func (c *Client) BaseURL() string { return c.base.String() }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
+// Sleep waits for d or until ctx ends, whichever is first, and returns
+// ctx.Err() in the latter case. It is the client's default sleep between
+// retries, for callers that wrap it (WithSleep).
+func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
