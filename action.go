@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/vastguard/vastguard/ghapi"
+	"github.com/vastguard/vastguard/internal/keyname"
+	"github.com/vastguard/vastguard/internal/safetext"
 	"github.com/vastguard/vastguard/vast"
 )
 
@@ -288,7 +290,7 @@ func runAction(ctx context.Context, e *env, args []string) error {
 	if errors.As(err, &ee) {
 		code = ee.code
 	}
-	wf.annotate("error", "vastguard", oneLine(err.Error()))
+	wf.annotate("error", "vastguard", safetext.OneLine(err.Error()))
 	return &exitError{code: code}
 }
 
@@ -400,7 +402,7 @@ func actionMint(ctx context.Context, e *env, wf *workflow, cfg actionConfig) err
 		label = rc.step
 	}
 	now := e.now().UTC().Truncate(time.Second)
-	kn := keyName{Repository: rc.repository, RunID: rc.runID, Attempt: rc.attempt, Job: rc.job, Label: label, Expires: now.Add(cfg.ttl), Nonce: newNonce()}
+	kn := keyname.Name{Repository: rc.repository, RunID: rc.runID, Attempt: rc.attempt, Job: rc.job, Label: label, Expires: now.Add(cfg.ttl), Nonce: keyname.NewNonce()}
 	name := kn.String()
 	expires := kn.Expires.Format(time.RFC3339)
 
@@ -466,8 +468,8 @@ func actionMint(ctx context.Context, e *env, wf *workflow, cfg actionConfig) err
 		"| Name | %s |\n| Id | %d |\n| Permissions | %s |\n| Expires | %s (ttl %s) |\n\n"+
 		"The key is in %s, masked in logs. The post step deletes it when the job ends; "+
 		"if that never runs, `vastguard sweep` deletes it after it expires.",
-		mdCode(name), k.ID, mdCell(scopes), expires, fmtDuration(cfg.ttl), where)); err != nil {
-		wf.annotate("warning", "vastguard", oneLine(err.Error()))
+		safetext.MarkdownCode(name), k.ID, safetext.MarkdownCell(scopes), expires, fmtDuration(cfg.ttl), where)); err != nil {
+		wf.annotate("warning", "vastguard", safetext.OneLine(err.Error()))
 	}
 	wf.logf("minted key %d %s (%s), expires %s; the post step deletes it", k.ID, name, scopes, expires)
 	return nil

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/vastguard/vastguard/ghapi"
+	"github.com/vastguard/vastguard/internal/safetext"
 )
 
 // githubTokenInput names the github-token input in messages.
@@ -30,6 +31,6 @@ func actionRepos(ctx context.Context, e *env, wf *workflow, cfg actionConfig) er
 		n-- // the "repository" key
 	}
 	wf.logf("%d repositories of %s in the matrix", n, cfg.org)
-	wf.summary(fmt.Sprintf("### vastguard repos\n\n%d repositories of %s to scan.", n, mdCell(cfg.org)))
+	wf.summary(fmt.Sprintf("### vastguard repos\n\n%d repositories of %s to scan.", n, safetext.MarkdownCell(cfg.org)))
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/vastguard/vastguard/internal/safetext"
 	"github.com/vastguard/vastguard/scan"
 	"github.com/vastguard/vastguard/vast"
 )
@@ -140,7 +141,7 @@ func runActionScan(ctx context.Context, e *env, wf *workflow, cfg actionConfig) 
 		}
 		// The findings' exit code says more; the failed upload is still
 		// an error annotation.
-		wf.annotate("error", "vastguard", oneLine(uploadErr.Error()))
+		wf.annotate("error", "vastguard", safetext.OneLine(uploadErr.Error()))
 	}
 	return exit
 }
@@ -289,7 +290,7 @@ func scanSummary(rep *scan.Report, what string, sc actionScanConfig) string {
 				date = f.Date.UTC().Format("2006-01-02")
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s:%d | %s | %s | %s | %s | %s | %s |\n",
-				mdCode(f.Redacted), mdCode(f.KeySHA256[:16]), mdCell(where), f.Line, mdCode(shortID(f.Commit)), mdCell(f.Author), date, mdCode(f.Rule), f.Confidence, mdCell(verificationText(f)))
+				safetext.MarkdownCode(f.Redacted), safetext.MarkdownCode(f.KeySHA256[:16]), safetext.MarkdownCell(where), f.Line, safetext.MarkdownCode(shortID(f.Commit)), safetext.MarkdownCell(f.Author), date, safetext.MarkdownCode(f.Rule), f.Confidence, safetext.MarkdownCell(verificationText(f)))
 		}
 	}
 	if len(rep.Responses) > 0 {
@@ -299,7 +300,7 @@ func scanSummary(rep *scan.Report, what string, sc actionScanConfig) string {
 			if x.KeyID != 0 {
 				id = strconv.FormatInt(x.KeyID, 10)
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", mdCode(x.Redacted), mdCode(x.KeySHA256[:16]), id, x.Action, mdCell(x.Outcome), mdCell(x.Detail))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", safetext.MarkdownCode(x.Redacted), safetext.MarkdownCode(x.KeySHA256[:16]), id, x.Action, safetext.MarkdownCell(x.Outcome), safetext.MarkdownCell(x.Detail))
 		}
 	}
 	var notes []string
@@ -323,10 +324,10 @@ func scanSummary(rep *scan.Report, what string, sc actionScanConfig) string {
 	}
 	if sc.sarifFile != "" {
 		rel, _ := filepath.Rel(sc.workspace, sc.sarifFile)
-		notes = append(notes, "SARIF written to "+mdCode(rel))
+		notes = append(notes, "SARIF written to "+safetext.MarkdownCode(rel))
 	}
 	if sc.uploaded != "" {
-		notes = append(notes, "uploaded to code scanning (upload "+mdCode(sc.uploaded)+"); closing an alert there does not make its key safe: revoke the key")
+		notes = append(notes, "uploaded to code scanning (upload "+safetext.MarkdownCode(sc.uploaded)+"); closing an alert there does not make its key safe: revoke the key")
 	}
 	if len(notes) > 0 {
 		b.WriteString("\n\n" + strings.Join(notes, "; ") + ".")

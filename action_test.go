@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/vastguard/vastguard/internal/keyname"
 	"github.com/vastguard/vastguard/vast"
 	"github.com/vastguard/vastguard/vast/vasttest"
 	"gopkg.in/yaml.v3"
@@ -381,11 +382,11 @@ func TestActionEndToEnd(t *testing.T) {
 			name: "calm", wantRequests: map[string]int{"POST": 1, "DELETE": 1},
 			check: func(t *testing.T, x *e2e, main, post *stepSim) {
 				k := x.minted()[0]
-				kn, ok := parseKeyName(k.Name)
+				kn, ok := keyname.Parse(k.Name)
 				if !ok {
 					t.Fatalf("minted name %q does not parse", k.Name)
 				}
-				want := keyName{Repository: "acme/gpu-tests", RunID: 9876543210, Attempt: 1, Job: "train", Label: "vast", Expires: kn.Expires, Nonce: kn.Nonce}
+				want := keyname.Name{Repository: "acme/gpu-tests", RunID: 9876543210, Attempt: 1, Job: "train", Label: "vast", Expires: kn.Expires, Nonce: kn.Nonce}
 				if diff := cmp.Diff(want, kn); diff != "" {
 					t.Errorf("name (-want +got):\n%s", diff)
 				}
@@ -467,7 +468,7 @@ func TestActionEndToEnd(t *testing.T) {
 				if len(lines) != 1 || !strings.HasPrefix(lines[0], wantAnn) {
 					t.Errorf("post stdout = %q\nwant one line starting %q", post.Stdout, wantAnn)
 				}
-				kn, _ := parseKeyName(k.Name)
+				kn, _ := keyname.Parse(k.Name)
 				for _, w := range []string{"The key is still live: `vastguard sweep` deletes it after " + kn.Expires.Format(time.RFC3339), fmt.Sprintf("vastguard keys delete %d", k.ID)} {
 					if !strings.Contains(post.Stdout, w) || !strings.Contains(post.Summary, w) {
 						t.Errorf("annotation and summary should say %q", w)
@@ -572,7 +573,7 @@ func TestActionTwoMintsInOneJob(t *testing.T) {
 				t.Fatalf("minted %+v", keys)
 			}
 			for i, want := range []struct{ label, out string }{{"gpu", gpu.Outputs["key-id"]}, {"reader", ro.Outputs["key-id"]}} {
-				kn, _ := parseKeyName(keys[i].Name)
+				kn, _ := keyname.Parse(keys[i].Name)
 				if kn.Label != want.label || strconv.FormatInt(keys[i].ID, 10) != want.out {
 					t.Errorf("key %d: label %q id output %s", keys[i].ID, kn.Label, want.out)
 				}

@@ -10,6 +10,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/vastguard/vastguard/internal/keyname"
+	"github.com/vastguard/vastguard/internal/safetext"
 	"github.com/vastguard/vastguard/vast"
 )
 
@@ -88,7 +90,7 @@ func auditKeys(ctx context.Context, a *api, now time.Time) (auditReport, error) 
 		if k.PermissionsKnown {
 			ak.Scopes = k.Permissions.Categories()
 		}
-		if kn, ok := parseKeyName(k.Name); ok {
+		if kn, ok := keyname.Parse(k.Name); ok {
 			ak.Minted = &auditMinted{Repository: kn.Repository, RunID: kn.RunID, RunAttempt: kn.Attempt, Job: kn.Job, Label: kn.Label, ExpiresAt: kn.Expires}
 		}
 		ak.Flags = auditFlags(k, ak, now)
@@ -145,7 +147,7 @@ func writeAuditTable(w io.Writer, r auditReport) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNAME\tCREATED\tSCOPES\tFLAGS")
 	for _, k := range r.Keys {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", k.ID, printable(k.Name, "-"), dateOrDash(k.CreatedAt), auditScopes(k), auditFlagsText(k))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", k.ID, safetext.Printable(k.Name, "-"), dateOrDash(k.CreatedAt), auditScopes(k), auditFlagsText(k))
 	}
 	tw.Flush()
 	fmt.Fprintln(w, auditSentence(r))
@@ -226,11 +228,11 @@ func actionAudit(ctx context.Context, e *env, wf *workflow, cfg actionConfig) er
 	var md strings.Builder
 	md.WriteString("### vastguard audit\n\n| Id | Name | Created | Scopes | Flags |\n|---|---|---|---|---|\n")
 	for _, k := range r.Keys {
-		fmt.Fprintf(&md, "| %d | %s | %s | %s | %s |\n", k.ID, mdCell(k.Name), dateOrDash(k.CreatedAt), mdCell(auditScopes(k)), mdCell(auditFlagsText(k)))
+		fmt.Fprintf(&md, "| %d | %s | %s | %s | %s |\n", k.ID, safetext.MarkdownCell(k.Name), dateOrDash(k.CreatedAt), safetext.MarkdownCell(auditScopes(k)), safetext.MarkdownCell(auditFlagsText(k)))
 	}
 	md.WriteString("\n" + auditSentence(r) + " Flags: `full-access` (every permission), `user-write` (may create and delete keys), `older-than-90-days` (rotate it), `expired-vastguard-key` (`vastguard sweep` deletes it).")
 	if err := wf.summary(md.String()); err != nil {
-		wf.annotate("warning", "vastguard", oneLine(err.Error()))
+		wf.annotate("warning", "vastguard", safetext.OneLine(err.Error()))
 	}
 	if err := wf.files.write("GITHUB_OUTPUT", "flagged", strconv.Itoa(r.Flagged)); err != nil {
 		return fmt.Errorf("setting the output flagged: %w", err)
@@ -238,7 +240,7 @@ func actionAudit(ctx context.Context, e *env, wf *workflow, cfg actionConfig) er
 	var msgs []string
 	for _, k := range r.Keys {
 		if len(k.Flags) > 0 {
-			msgs = append(msgs, fmt.Sprintf("key %d %s: %s", k.ID, printable(k.Name, "(unnamed)"), strings.Join(k.Flags, ", ")))
+			msgs = append(msgs, fmt.Sprintf("key %d %s: %s", k.ID, safetext.Printable(k.Name, "(unnamed)"), strings.Join(k.Flags, ", ")))
 		}
 	}
 	wf.annotateAll("warning", "vastguard audit", msgs)

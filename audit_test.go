@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/vastguard/vastguard/internal/keyname"
 	"github.com/vastguard/vastguard/vast/vasttest"
 )
 
@@ -34,8 +35,8 @@ func newAuditFixture(t *testing.T) *auditFixture {
 		"deploy-bot": `{"api":{"user_read":{},"user_write":{}}}`,
 		"old-reader": `{"api":{"instance_read":{}}}`,
 		"fresh":      `{"api":{"instance_read":{}}}`,
-		keyName{Repository: "acme/x", RunID: 5, Attempt: 1, Job: "j", Label: "s", Expires: f.exp, Nonce: "abcdef"}.String():              `{"api":{"misc":{}}}`,
-		keyName{Repository: "acme/x", RunID: 6, Attempt: 1, Job: "j", Label: "s", Expires: now.Add(time.Hour), Nonce: "ghijkl"}.String(): `{"api":{"misc":{}}}`,
+		keyname.Name{Repository: "acme/x", RunID: 5, Attempt: 1, Job: "j", Label: "s", Expires: f.exp, Nonce: "abcdef"}.String():              `{"api":{"misc":{}}}`,
+		keyname.Name{Repository: "acme/x", RunID: 6, Attempt: 1, Job: "j", Label: "s", Expires: now.Add(time.Hour), Nonce: "ghijkl"}.String(): `{"api":{"misc":{}}}`,
 	} {
 		id, _ := srv.AddKey(user, name, perms)
 		f.ids[name] = id

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/vastguard/vastguard/internal/keyname"
 	"github.com/vastguard/vastguard/vast"
 )
 
@@ -102,8 +103,8 @@ func demoSweepAudit(ctx context.Context, d *demo) error {
 	}
 	now := d.outer.now().UTC().Truncate(time.Second)
 	ro := vast.MustPermissions("read-only", false)
-	expired := keyName{Repository: "acme/gpu-tests", RunID: 9876500001, Attempt: 1, Job: "train", Label: "vast", Expires: now.Add(-3 * time.Hour), Nonce: newNonce()}
-	live := keyName{Repository: "acme/gpu-tests", RunID: 9876500002, Attempt: 1, Job: "train", Label: "vast", Expires: now.Add(4 * time.Hour), Nonce: newNonce()}
+	expired := keyname.Name{Repository: "acme/gpu-tests", RunID: 9876500001, Attempt: 1, Job: "train", Label: "vast", Expires: now.Add(-3 * time.Hour), Nonce: keyname.NewNonce()}
+	live := keyname.Name{Repository: "acme/gpu-tests", RunID: 9876500002, Attempt: 1, Job: "train", Label: "vast", Expires: now.Add(4 * time.Hour), Nonce: keyname.NewNonce()}
 	for _, n := range []string{expired.String(), live.String(), "laptop"} {
 		if _, err := admin.CreateKey(ctx, n, ro); err != nil {
 			return err

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+
+	"github.com/vastguard/vastguard/internal/safetext"
 )
 
 // prEvent is what the Action needs from a pull request's event payload
@@ -27,7 +29,7 @@ var prEventNames = map[string]bool{"pull_request": true, "pull_request_target": 
 // fields; it fails, naming what is missing, when the commits are absent or
 // not 40-hex ids.
 func parsePREvent(eventName string, payload []byte) (prEvent, error) {
-	eventName = printable(eventName, "(unnamed)")
+	eventName = safetext.Printable(eventName, "(unnamed)")
 	var ev struct {
 		Number      int `json:"number"`
 		PullRequest *struct {

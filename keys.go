@@ -9,8 +9,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode"
 
+	"github.com/vastguard/vastguard/internal/safetext"
 	"github.com/vastguard/vastguard/vast"
 )
 
@@ -76,7 +76,7 @@ func keysList(ctx context.Context, e *env, args []string) error {
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNAME\tCREATED\tSCOPES")
 	for _, k := range keys {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", k.ID, printable(k.Name, "-"), dateOrDash(k.CreatedAt), scopesText(k))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", k.ID, safetext.Printable(k.Name, "-"), dateOrDash(k.CreatedAt), scopesText(k))
 	}
 	return tw.Flush()
 }
@@ -96,21 +96,6 @@ func dateOrDash(t time.Time) string {
 		return "-"
 	}
 	return t.UTC().Format("2006-01-02 15:04Z")
-}
-
-// printable strips control characters from text that came from the API
-// (a key name), so it cannot move the cursor or inject workflow commands.
-func printable(s, empty string) string {
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return -1
-		}
-		return r
-	}, s)
-	if s == "" {
-		return empty
-	}
-	return s
 }
 
 func keysCreate(ctx context.Context, e *env, args []string) error {
@@ -164,11 +149,11 @@ func keysCreate(ctx context.Context, e *env, args []string) error {
 			return fmt.Errorf("%v (the new key %d was deleted again)", err, k.ID)
 		}
 		fmt.Fprintln(e.stdout, k.ID)
-		fmt.Fprintf(e.stderr, "created key %d %q (%s), written to %s\n", k.ID, printable(k.Name, ""), perms, *output)
+		fmt.Fprintf(e.stderr, "created key %d %q (%s), written to %s\n", k.ID, safetext.Printable(k.Name, ""), perms, *output)
 		return nil
 	}
 	fmt.Fprintln(e.stdout, k.Secret.Reveal())
-	fmt.Fprintf(e.stderr, "created key %d %q (%s); this is the only time its value is shown\n", k.ID, printable(k.Name, ""), perms)
+	fmt.Fprintf(e.stderr, "created key %d %q (%s); this is the only time its value is shown\n", k.ID, safetext.Printable(k.Name, ""), perms)
 	return nil
 }
 

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vastguard/vastguard/internal/keyname"
+	"github.com/vastguard/vastguard/internal/safetext"
 	"github.com/vastguard/vastguard/vast"
 )
 
@@ -47,19 +49,19 @@ func runPost(ctx context.Context, e *env) error {
 	if err != nil || id <= 0 {
 		id = 0
 	}
-	if _, ok := parseKeyName(name); !ok && id == 0 {
-		return postFailed(wf, 0, name, "", fmt.Errorf("the saved state names no key this action minted (%q)", printable(name, "")))
+	if _, ok := keyname.Parse(name); !ok && id == 0 {
+		return postFailed(wf, 0, name, "", fmt.Errorf("the saved state names no key this action minted (%q)", safetext.Printable(name, "")))
 	}
 	what := describeKey(id, name)
 	expiry := ""
-	if kn, ok := parseKeyName(name); ok {
+	if kn, ok := keyname.Parse(name); ok {
 		expiry = kn.Expires.Format(time.RFC3339)
 	}
 
 	timeout, terr := parseDurationInput(e.getenv, "cleanup-timeout", minCleanupTimeout, maxCleanupTimeout)
 	if terr != nil {
 		timeout = 2 * time.Minute
-		wf.annotate("warning", "vastguard cleanup", oneLine(terr.Error())+"; using 2m")
+		wf.annotate("warning", "vastguard cleanup", safetext.OneLine(terr.Error())+"; using 2m")
 	}
 	cfg := actionConfig{apiKey: input(e.getenv, "api-key"), apiURL: input(e.getenv, "api-url")}
 	if cfg.apiKey == "" {
@@ -80,11 +82,11 @@ func runPost(ctx context.Context, e *env) error {
 		switch {
 		case err == nil:
 			wf.logf("deleted %s", what)
-			wf.summary(fmt.Sprintf("vastguard: deleted key %d %s.", id, mdCode(name)))
+			wf.summary(fmt.Sprintf("vastguard: deleted key %d %s.", id, safetext.MarkdownCode(name)))
 			return nil
 		case errors.Is(err, vast.ErrNotFound):
 			wf.logf("%s is already gone (the API answered 404)", what)
-			wf.summary(fmt.Sprintf("vastguard: key %d %s was already gone.", id, mdCode(name)))
+			wf.summary(fmt.Sprintf("vastguard: key %d %s was already gone.", id, safetext.MarkdownCode(name)))
 			return nil
 		}
 		return postFailed(wf, id, name, expiry, postReason(a, dctx, timeout, "delete key", err))
@@ -113,7 +115,7 @@ func runPost(ctx context.Context, e *env) error {
 			return postFailed(wf, kid, name, expiry, postReason(a, dctx, timeout, "delete key", err))
 		}
 		wf.logf("deleted %s (found by its name: its create answer was lost)", describeKey(kid, name))
-		wf.summary(fmt.Sprintf("vastguard: deleted key %d %s (found by name).", kid, mdCode(name)))
+		wf.summary(fmt.Sprintf("vastguard: deleted key %d %s (found by name).", kid, safetext.MarkdownCode(name)))
 	}
 	return nil
 }
@@ -121,9 +123,9 @@ func runPost(ctx context.Context, e *env) error {
 // describeKey is "key 1234 vastguard:..." or "the key named vastguard:...".
 func describeKey(id int64, name string) string {
 	if id > 0 {
-		return fmt.Sprintf("key %d %s", id, printable(name, "(unnamed)"))
+		return fmt.Sprintf("key %d %s", id, safetext.Printable(name, "(unnamed)"))
 	}
-	return "the key named " + printable(name, "(unnamed)")
+	return "the key named " + safetext.Printable(name, "(unnamed)")
 }
 
 // postReason explains a failed cleanup call, saying when the budget ran out.
@@ -146,13 +148,13 @@ func postFailed(wf *workflow, id int64, name, expiry string, reason error) error
 	if id > 0 {
 		fix = fmt.Sprintf("delete it now with `vastguard keys delete %d`", id)
 	}
-	msg := fmt.Sprintf("could not delete %s: %s. The key is still live: %s, or %s", what, oneLine(reason.Error()), later, fix)
+	msg := fmt.Sprintf("could not delete %s: %s. The key is still live: %s, or %s", what, safetext.OneLine(reason.Error()), later, fix)
 	wf.annotate("error", "vastguard cleanup", msg)
 	idCell := "-"
 	if id > 0 {
 		idCell = strconv.FormatInt(id, 10)
 	}
 	wf.summary(fmt.Sprintf("### vastguard: a key was NOT deleted\n\n| Id | Name | Why |\n|---|---|---|\n| %s | %s | %s |\n\nThe key is still live: %s, or %s.",
-		idCell, mdCode(printable(name, "-")), mdCell(oneLine(reason.Error())), later, fix))
+		idCell, safetext.MarkdownCode(safetext.Printable(name, "-")), safetext.MarkdownCell(safetext.OneLine(reason.Error())), later, fix))
 	return &exitError{code: exitFailure}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vastguard/vastguard/internal/keyname"
 	"github.com/vastguard/vastguard/vast/vasttest"
 )
 
@@ -32,7 +33,7 @@ func runPostProcess(t *testing.T, vars map[string]string) result {
 func TestPostStepEdgeCases(t *testing.T) {
 	t.Parallel()
 	exp := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
-	ours := keyName{Repository: "a/b", RunID: 1, Attempt: 1, Job: "j", Label: "s", Expires: exp, Nonce: "abcdef"}.String()
+	ours := keyname.Name{Repository: "a/b", RunID: 1, Attempt: 1, Job: "j", Label: "s", Expires: exp, Nonce: "abcdef"}.String()
 	tests := []struct {
 		name      string
 		state     map[string]string

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vastguard/vastguard/internal/safetext"
 	"github.com/vastguard/vastguard/scan"
 	"github.com/vastguard/vastguard/vast"
 )
@@ -177,7 +178,7 @@ func (r *responder) revoke(ctx context.Context, key, hash, redacted string, c ke
 		case errors.Is(err, vast.ErrForbidden):
 			notes = append(notes, "403: the management key lacks user_write")
 		default:
-			notes = append(notes, "the management key could not delete it: "+oneLine(r.mgmt.explain("delete key", err).Error()))
+			notes = append(notes, "the management key could not delete it: "+safetext.OneLine(r.mgmt.explain("delete key", err).Error()))
 		}
 	} else if r.mgmt != nil {
 		notes = append(notes, fmt.Sprintf("the key belongs to another account (%d, not the management key's %d)", c.UserID, r.mgmtID))
@@ -194,7 +195,7 @@ func (r *responder) revoke(ctx context.Context, key, hash, redacted string, c ke
 		case errors.Is(err, vast.ErrForbidden):
 			notes = append(notes, "the leaked key may not delete keys (no user_write): delete it in the Vast console")
 		default:
-			notes = append(notes, "the leaked key could not delete itself: "+oneLine(err.Error()))
+			notes = append(notes, "the leaked key could not delete itself: "+safetext.OneLine(err.Error()))
 		}
 	}
 	x.Replacement = replaced
@@ -251,7 +252,7 @@ func (r *responder) replacementPerms(ctx context.Context, c keyCheck) (vast.Perm
 	}
 	keys, err := r.mgmt.ListKeys(ctx)
 	if err != nil {
-		return vast.Permissions{}, "listing keys to read the leaked key's permissions: " + oneLine(r.mgmt.explain("list keys", err).Error())
+		return vast.Permissions{}, "listing keys to read the leaked key's permissions: " + safetext.OneLine(r.mgmt.explain("list keys", err).Error())
 	}
 	for _, k := range keys {
 		if k.ID != c.KeyID {
@@ -276,13 +277,13 @@ func (r *responder) replace(ctx context.Context, c keyCheck, perms vast.Permissi
 	}
 	k, err := r.mgmt.CreateKey(ctx, r.name(c.KeyID), perms)
 	if err != nil {
-		return 0, errors.New(oneLine(r.mgmt.explain("create the replacement", err).Error()))
+		return 0, errors.New(safetext.OneLine(r.mgmt.explain("create the replacement", err).Error()))
 	}
 	undo := func(why error) error {
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 		if derr := r.mgmt.DeleteKey(dctx, k.ID); derr != nil && !errors.Is(derr, vast.ErrNotFound) {
-			return fmt.Errorf("%v; and deleting the replacement key %d failed too (delete it yourself): %v", why, k.ID, oneLine(derr.Error()))
+			return fmt.Errorf("%v; and deleting the replacement key %d failed too (delete it yourself): %v", why, k.ID, safetext.OneLine(derr.Error()))
 		}
 		return fmt.Errorf("%v; the replacement key %d was deleted again", why, k.ID)
 	}
@@ -294,7 +295,7 @@ func (r *responder) replace(ctx context.Context, c keyCheck, perms vast.Permissi
 	switch {
 	case r.sink.store != nil:
 		if err := r.sink.store.SetRepoSecret(ctx, r.sink.owner, r.sink.repo, r.sink.secret, k.Secret.Reveal()); err != nil {
-			return 0, undo(fmt.Errorf("storing it in secret %s failed: %s", r.sink.secret, oneLine(err.Error())))
+			return 0, undo(fmt.Errorf("storing it in secret %s failed: %s", r.sink.secret, safetext.OneLine(err.Error())))
 		}
 	case r.sink.file != "":
 		f, err := openSecretFile(r.sink.file)

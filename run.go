@@ -8,12 +8,10 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
-	"regexp"
 	"runtime/debug"
-	"strings"
 	"time"
 
-	"github.com/vastguard/vastguard/vast"
+	"github.com/vastguard/vastguard/internal/safetext"
 	"github.com/vastguard/vastguard/vast/vasttest"
 )
 
@@ -66,27 +64,16 @@ func exitCode(err error, stderr io.Writer) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintln(stderr, "vastguard: "+oneLine(ee.err.Error()))
+			fmt.Fprintln(stderr, "vastguard: "+safetext.OneLine(ee.err.Error()))
 		}
 		return ee.code
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
-	fmt.Fprintln(stderr, "vastguard: "+oneLine(err.Error()))
+	fmt.Fprintln(stderr, "vastguard: "+safetext.OneLine(err.Error()))
 	return exitFailure
 }
-
-// oneLine keeps an error on a single line whatever wrapped it, and
-// redacts anything shaped like a Vast key (64 lowercase hex characters
-// standing alone): a last guard, should an input or an answer carry a key
-// into a message. Commit ids (40) and hash prefixes are left alone.
-func oneLine(s string) string {
-	s = strings.Join(strings.Fields(strings.ReplaceAll(s, "\r", " ")), " ")
-	return keyInText.ReplaceAllStringFunc(s, func(k string) string { return vast.Secret(k).Redacted() })
-}
-
-var keyInText = regexp.MustCompile(`\b[0-9a-f]{64}\b`)
 
 // usageError is a mistake in the command line.
 type usageError struct{ msg string }

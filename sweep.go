@@ -11,6 +11,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/vastguard/vastguard/internal/keyname"
+	"github.com/vastguard/vastguard/internal/safetext"
 	"github.com/vastguard/vastguard/vast"
 )
 
@@ -83,7 +85,7 @@ func sweepKeys(ctx context.Context, a *api, now time.Time, dryRun bool) (sweepRe
 	}
 	var r sweepReport
 	for _, k := range keys {
-		kn, ok := parseKeyName(k.Name)
+		kn, ok := keyname.Parse(k.Name)
 		switch {
 		case !ok:
 			r.Others++
@@ -133,9 +135,9 @@ func writeSweepTable(w io.Writer, r sweepReport) {
 		for _, k := range r.Expired {
 			res := k.Result
 			if k.Err != nil {
-				res += ": " + oneLine(k.Err.Error())
+				res += ": " + safetext.OneLine(k.Err.Error())
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", k.ID, printable(k.Name, "-"), k.Expires.Format("2006-01-02 15:04Z"), res)
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", k.ID, safetext.Printable(k.Name, "-"), k.Expires.Format("2006-01-02 15:04Z"), res)
 		}
 		tw.Flush()
 	}
@@ -216,15 +218,15 @@ func actionSweep(ctx context.Context, e *env, wf *workflow, cfg actionConfig) er
 		for _, k := range r.Expired {
 			res := k.Result
 			if k.Err != nil {
-				res += ": " + oneLine(k.Err.Error())
+				res += ": " + safetext.OneLine(k.Err.Error())
 			}
-			fmt.Fprintf(&md, "| %d | %s | %s | %s |\n", k.ID, mdCode(k.Name), k.Expires.Format(time.RFC3339), mdCell(res))
+			fmt.Fprintf(&md, "| %d | %s | %s | %s |\n", k.ID, safetext.MarkdownCode(k.Name), k.Expires.Format(time.RFC3339), safetext.MarkdownCell(res))
 		}
 		md.WriteString("\n")
 	}
 	md.WriteString(sweepSentence(r))
 	if err := wf.summary(md.String()); err != nil {
-		wf.annotate("warning", "vastguard", oneLine(err.Error()))
+		wf.annotate("warning", "vastguard", safetext.OneLine(err.Error()))
 	}
 	if err := wf.files.write("GITHUB_OUTPUT", "swept", strconv.Itoa(r.done())); err != nil {
 		return fmt.Errorf("setting the output swept: %w", err)
@@ -234,7 +236,7 @@ func actionSweep(ctx context.Context, e *env, wf *workflow, cfg actionConfig) er
 	for _, k := range r.Expired {
 		switch k.Result {
 		case sweepFailed:
-			msgs = append(msgs, fmt.Sprintf("could not delete expired key %d %s: %s", k.ID, printable(k.Name, ""), oneLine(k.Err.Error())))
+			msgs = append(msgs, fmt.Sprintf("could not delete expired key %d %s: %s", k.ID, safetext.Printable(k.Name, ""), safetext.OneLine(k.Err.Error())))
 		case sweepNotTried, sweepCancelled:
 			skipped++
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/vastguard/vastguard/internal/keyname"
 	"github.com/vastguard/vastguard/vast/vasttest"
 )
 
@@ -29,7 +30,7 @@ func newSweepFixture(t *testing.T) *sweepFixture {
 	now := time.Now().UTC().Truncate(time.Second)
 	ro := `{"api":{"user_read":{}}}`
 	name := func(exp time.Time) string {
-		return keyName{Repository: "acme/gpu-tests", RunID: 42, Attempt: 1, Job: "train", Label: "vast", Expires: exp, Nonce: newNonce()}.String()
+		return keyname.Name{Repository: "acme/gpu-tests", RunID: 42, Attempt: 1, Job: "train", Label: "vast", Expires: exp, Nonce: keyname.NewNonce()}.String()
 	}
 	id, _ := srv.AddKey(user, name(now.Add(-time.Hour)), ro)
 	old, _ := srv.AddKey(user, name(now.Add(-48*time.Hour)), ro)
@@ -150,7 +151,7 @@ func TestActionSweep(t *testing.T) {
 			x := newE2E(t, mode)
 			user := x.srv.LiveKeys()[0].UserID
 			exp := time.Now().Add(-time.Minute).UTC().Truncate(time.Second)
-			name := keyName{Repository: "acme/old", RunID: 7, Attempt: 2, Job: "j", Label: "s", Expires: exp, Nonce: "abcdef"}.String()
+			name := keyname.Name{Repository: "acme/old", RunID: 7, Attempt: 2, Job: "j", Label: "s", Expires: exp, Nonce: "abcdef"}.String()
 			expired, _ := x.srv.AddKey(user, name, `{"api":{"misc":{}}}`)
 			x.srv.AddKey(user, "::error::not a command", `{"api":{"misc":{}}}`)
 
@@ -195,7 +196,7 @@ func TestActionSweepFailureIsAnnotated(t *testing.T) {
 	var ids []int64
 	for i := range 12 {
 		exp := time.Now().Add(-time.Duration(i+1) * time.Hour).UTC().Truncate(time.Second)
-		id, _ := x.srv.AddKey(user, keyName{Repository: "a/b", RunID: int64(i), Attempt: 1, Job: "j", Label: "s", Expires: exp, Nonce: "abcdef"}.String(), `{"api":{"misc":{}}}`)
+		id, _ := x.srv.AddKey(user, keyname.Name{Repository: "a/b", RunID: int64(i), Attempt: 1, Job: "j", Label: "s", Expires: exp, Nonce: "abcdef"}.String(), `{"api":{"misc":{}}}`)
 		ids = append(ids, id)
 	}
 	x.srv.Inject(vasttest.Fault{Route: "delete", Status: 403, Times: -1})

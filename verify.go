@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/vastguard/vastguard/internal/safetext"
 	"github.com/vastguard/vastguard/scan"
 	"github.com/vastguard/vastguard/vast"
 )
@@ -128,7 +129,7 @@ func classify(u vast.User, err error) keyCheck {
 	case errors.Is(err, context.DeadlineExceeded):
 		return keyCheck{Status: scan.Unknown, Detail: "no answer in time"}
 	}
-	return keyCheck{Status: scan.Unknown, Detail: "the API could not be reached: " + oneLine(err.Error())}
+	return keyCheck{Status: scan.Unknown, Detail: "the API could not be reached: " + safetext.OneLine(err.Error())}
 }
 
 // verifyReport checks every distinct key of rep, workers at a time, and

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"html"
 	"io"
 	"os"
 	"strings"
@@ -115,27 +114,4 @@ func (w *workflow) summary(markdown string) error {
 		return fmt.Errorf("GITHUB_STEP_SUMMARY: %w", err)
 	}
 	return nil
-}
-
-// mdCell makes text from the API safe inside a Markdown table cell: HTML
-// escaped (the summary renders HTML), pipes and backticks neutralised, no
-// line breaks, control characters dropped.
-func mdCell(s string) string {
-	s = printable(s, "")
-	s = html.EscapeString(s)
-	s = strings.NewReplacer("|", `\|`, "`", "&#96;", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`).Replace(s)
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-// mdCode shows s as inline code in a table cell; s must come from
-// vastguard's own alphabet (key names it minted, ids, dates) or be
-// escaped by mdCell first.
-func mdCode(s string) string {
-	if strings.ContainsAny(s, "`|<>&\n\r") {
-		return mdCell(s)
-	}
-	return "`" + s + "`"
 }

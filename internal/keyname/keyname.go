@@ -1,19 +1,7 @@
-package main
-
-import (
-	"crypto/rand"
-	"fmt"
-	"regexp"
-	"strconv"
-	"strings"
-	"time"
-
-	"github.com/vastguard/vastguard/vast"
-)
-
-// Vast keys never expire, so a key the Action mints carries its expiry in
-// its name, with where it came from, and `vastguard sweep` acts on the name
-// alone. The format is seven fields joined by ":":
+// Package keyname names the keys the Action mints. Vast keys never expire,
+// so a minted key carries its expiry in its name, with where it came from,
+// and `vastguard sweep` acts on the name alone. The format is seven fields
+// joined by ":":
 //
 //	vastguard:OWNER/REPO:run-RUNID-ATTEMPT:JOB:LABEL:exp-20261126T180000Z:NONCE
 //
@@ -26,16 +14,30 @@ import (
 // "_"), so ":" can never appear inside one. A name longer than the API's 255
 // characters is shortened by cutting the longest of job, label and
 // repository name, ending each cut field with "~".
+//
+// It imports vast only for the API's name length limit, and nothing else
+// of vastguard's.
+package keyname
 
-// keyNamePrefix starts every name the Action mints. Sweep touches nothing
-// else.
-const keyNamePrefix = "vastguard"
+import (
+	"crypto/rand"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vastguard/vastguard/vast"
+)
+
+// Prefix starts every name the Action mints. Sweep touches nothing else.
+const Prefix = "vastguard"
 
 // expiryLayout is the expiry's form in a name: UTC, to the second.
 const expiryLayout = "20060102T150405Z"
 
-// keyName is the parsed form of a minted key's name.
-type keyName struct {
+// Name is the parsed form of a minted key's name.
+type Name struct {
 	Repository string // OWNER/REPO
 	RunID      int64
 	Attempt    int64
@@ -70,8 +72,8 @@ func safeField(s string) string {
 	return s
 }
 
-// newNonce returns 6 random characters of lowercase base32.
-func newNonce() string {
+// NewNonce returns 6 random characters of lowercase base32.
+func NewNonce() string {
 	const alphabet = "abcdefghijklmnopqrstuvwxyz234567"
 	var b [6]byte
 	if _, err := rand.Read(b[:]); err != nil {
@@ -84,10 +86,10 @@ func newNonce() string {
 }
 
 // String formats k as a key name of at most vast.MaxNameLength characters.
-// Fields are made safe first (see safeField), so any keyName formats to a
-// name that parseKeyName accepts; parsing the result gives k back, up to
+// Fields are made safe first (see safeField), so any Name formats to a
+// name that Parse accepts; parsing the result gives k back, up to
 // that cleaning and shortening.
-func (k keyName) String() string {
+func (k Name) String() string {
 	owner, repo, ok := strings.Cut(k.Repository, "/")
 	if !ok {
 		owner, repo = "_", k.Repository
@@ -96,12 +98,12 @@ func (k keyName) String() string {
 	job, label := safeField(k.Job), safeField(k.Label)
 	nonce := k.Nonce
 	if !nonceField.MatchString(nonce) {
-		nonce = newNonce()
+		nonce = NewNonce()
 	}
 	run := fmt.Sprintf("run-%d-%d", max(k.RunID, 0), max(k.Attempt, 0))
 	exp := "exp-" + k.Expires.UTC().Format(expiryLayout)
 	build := func() string {
-		return strings.Join([]string{keyNamePrefix, owner + "/" + repo, run, job, label, exp, nonce}, ":")
+		return strings.Join([]string{Prefix, owner + "/" + repo, run, job, label, exp, nonce}, ":")
 	}
 	// Shorten the longest of job, label and repository name one character at
 	// a time until the name fits; the owner only if those are down to two.
@@ -127,44 +129,44 @@ func (k keyName) String() string {
 	return build()
 }
 
-// parseKeyName parses a name made by keyName.String. ok is false for any
-// other name: sweep never touches a key whose name does not parse.
-func parseKeyName(s string) (keyName, bool) {
+// Parse parses a name made by Name.String. ok is false for any other
+// name: sweep never touches a key whose name does not parse.
+func Parse(s string) (Name, bool) {
 	if len(s) > vast.MaxNameLength {
-		return keyName{}, false
+		return Name{}, false
 	}
 	f := strings.Split(s, ":")
-	if len(f) != 7 || f[0] != keyNamePrefix {
-		return keyName{}, false
+	if len(f) != 7 || f[0] != Prefix {
+		return Name{}, false
 	}
 	owner, repo, ok := strings.Cut(f[1], "/")
 	if !ok || !nameField.MatchString(owner) || !nameField.MatchString(repo) {
-		return keyName{}, false
+		return Name{}, false
 	}
 	m := runField.FindStringSubmatch(f[2])
 	if m == nil {
-		return keyName{}, false
+		return Name{}, false
 	}
 	run, err1 := strconv.ParseInt(m[1], 10, 64)
 	attempt, err2 := strconv.ParseInt(m[2], 10, 64)
 	if err1 != nil || err2 != nil {
-		return keyName{}, false
+		return Name{}, false
 	}
 	if !nameField.MatchString(f[3]) || !nameField.MatchString(f[4]) {
-		return keyName{}, false
+		return Name{}, false
 	}
 	expStr, ok := strings.CutPrefix(f[5], "exp-")
 	if !ok {
-		return keyName{}, false
+		return Name{}, false
 	}
 	exp, err := time.Parse(expiryLayout, expStr)
 	if err != nil || exp.Format(expiryLayout) != expStr {
-		return keyName{}, false
+		return Name{}, false
 	}
 	if !nonceField.MatchString(f[6]) {
-		return keyName{}, false
+		return Name{}, false
 	}
-	return keyName{
+	return Name{
 		Repository: owner + "/" + repo,
 		RunID:      run,
 		Attempt:    attempt,

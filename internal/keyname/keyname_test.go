@@ -1,4 +1,4 @@
-package main
+package keyname
 
 import (
 	"strings"
@@ -15,18 +15,18 @@ func TestKeyNameFormat(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
-		in   keyName
+		in   Name
 		want string
 	}{
-		{"a typical job", keyName{"acme/gpu-tests", 9876543210, 1, "train", "mint", exp, "q7k2mx"},
+		{"a typical job", Name{"acme/gpu-tests", 9876543210, 1, "train", "mint", exp, "q7k2mx"},
 			"vastguard:acme/gpu-tests:run-9876543210-1:train:mint:exp-20261126T180000Z:q7k2mx"},
-		{"an unnamed uses: step", keyName{"acme/gpu-tests", 1, 2, "build", "__vastguard_vastguard_2", exp, "aaaaaa"},
+		{"an unnamed uses: step", Name{"acme/gpu-tests", 1, 2, "build", "__vastguard_vastguard_2", exp, "aaaaaa"},
 			"vastguard:acme/gpu-tests:run-1-2:build:__vastguard_vastguard_2:exp-20261126T180000Z:aaaaaa"},
-		{"characters outside the alphabet", keyName{"acme/x:y", 1, 1, "job with spaces", "l/a:b", exp, "bbbbbb"},
+		{"characters outside the alphabet", Name{"acme/x:y", 1, 1, "job with spaces", "l/a:b", exp, "bbbbbb"},
 			"vastguard:acme/x_y:run-1-1:job_with_spaces:l_a_b:exp-20261126T180000Z:bbbbbb"},
-		{"nothing known (outside Actions)", keyName{"", 0, 0, "", "", exp, "cccccc"},
+		{"nothing known (outside Actions)", Name{"", 0, 0, "", "", exp, "cccccc"},
 			"vastguard:_/_:run-0-0:_:_:exp-20261126T180000Z:cccccc"},
-		{"expiry in another zone is written in UTC", keyName{"a/b", 1, 1, "j", "s", exp.In(time.FixedZone("X", 3600)), "dddddd"},
+		{"expiry in another zone is written in UTC", Name{"a/b", 1, 1, "j", "s", exp.In(time.FixedZone("X", 3600)), "dddddd"},
 			"vastguard:a/b:run-1-1:j:s:exp-20261126T180000Z:dddddd"},
 	}
 	for _, tt := range tests {
@@ -44,21 +44,21 @@ func TestKeyNameRoundTrip(t *testing.T) {
 	long := strings.Repeat("j", 200)
 	tests := []struct {
 		name string
-		in   keyName
-		want keyName // what parsing the formatted name gives
+		in   Name
+		want Name // what parsing the formatted name gives
 	}{
-		{"typical", keyName{"acme/gpu-tests", 9876543210, 3, "train", "mint", exp, "q7k2mx"}, keyName{"acme/gpu-tests", 9876543210, 3, "train", "mint", exp, "q7k2mx"}},
-		{"cleaned fields", keyName{"acme/x:y", 1, 1, "a b", "", exp, "q7k2mx"}, keyName{"acme/x_y", 1, 1, "a_b", "_", exp, "q7k2mx"}},
-		{"sub-second expiry is cut to the second", keyName{"a/b", 1, 1, "j", "s", exp.Add(999 * time.Millisecond), "q7k2mx"}, keyName{"a/b", 1, 1, "j", "s", exp, "q7k2mx"}},
-		{"largest ids", keyName{"a/b", 1<<63 - 1, 1<<63 - 1, "j", "s", exp, "q7k2mx"}, keyName{"a/b", 1<<63 - 1, 1<<63 - 1, "j", "s", exp, "q7k2mx"}},
+		{"typical", Name{"acme/gpu-tests", 9876543210, 3, "train", "mint", exp, "q7k2mx"}, Name{"acme/gpu-tests", 9876543210, 3, "train", "mint", exp, "q7k2mx"}},
+		{"cleaned fields", Name{"acme/x:y", 1, 1, "a b", "", exp, "q7k2mx"}, Name{"acme/x_y", 1, 1, "a_b", "_", exp, "q7k2mx"}},
+		{"sub-second expiry is cut to the second", Name{"a/b", 1, 1, "j", "s", exp.Add(999 * time.Millisecond), "q7k2mx"}, Name{"a/b", 1, 1, "j", "s", exp, "q7k2mx"}},
+		{"largest ids", Name{"a/b", 1<<63 - 1, 1<<63 - 1, "j", "s", exp, "q7k2mx"}, Name{"a/b", 1<<63 - 1, 1<<63 - 1, "j", "s", exp, "q7k2mx"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			s := tt.in.String()
-			got, ok := parseKeyName(s)
+			got, ok := Parse(s)
 			if !ok {
-				t.Fatalf("parseKeyName(%q) failed", s)
+				t.Fatalf("Parse(%q) failed", s)
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
@@ -71,14 +71,14 @@ func TestKeyNameRoundTrip(t *testing.T) {
 
 	t.Run("too long for the API: the longest fields are cut", func(t *testing.T) {
 		t.Parallel()
-		in := keyName{strings.Repeat("o", 39) + "/" + strings.Repeat("r", 100), 1<<63 - 1, 1<<63 - 1, long, long, exp, "q7k2mx"}
+		in := Name{strings.Repeat("o", 39) + "/" + strings.Repeat("r", 100), 1<<63 - 1, 1<<63 - 1, long, long, exp, "q7k2mx"}
 		s := in.String()
 		if len(s) > vast.MaxNameLength {
 			t.Fatalf("len = %d > %d: %s", len(s), vast.MaxNameLength, s)
 		}
-		got, ok := parseKeyName(s)
+		got, ok := Parse(s)
 		if !ok {
-			t.Fatalf("parseKeyName(%q) failed", s)
+			t.Fatalf("Parse(%q) failed", s)
 		}
 		if got.Expires != exp || got.RunID != in.RunID || got.Nonce != "q7k2mx" || !strings.HasPrefix(got.Repository, strings.Repeat("o", 39)+"/rrr") {
 			t.Errorf("parsed %+v", got)
@@ -106,14 +106,14 @@ func FuzzKeyName(f *testing.F) {
 		if e.Year() < 1970 || e.Year() > 9999 {
 			t.Skip()
 		}
-		in := keyName{repo, run, attempt, job, label, e, "abcdef"}
+		in := Name{repo, run, attempt, job, label, e, "abcdef"}
 		s := in.String()
 		if len(s) > vast.MaxNameLength {
 			t.Fatalf("len %d: %q", len(s), s)
 		}
-		got, ok := parseKeyName(s)
+		got, ok := Parse(s)
 		if !ok {
-			t.Fatalf("parseKeyName(%q) failed", s)
+			t.Fatalf("Parse(%q) failed", s)
 		}
 		if !got.Expires.Equal(e) || got.Nonce != "abcdef" || got.RunID != max(run, 0) || got.Attempt != max(attempt, 0) {
 			t.Errorf("parse(%q) = %+v", s, got)
@@ -127,7 +127,7 @@ func FuzzKeyName(f *testing.F) {
 func TestParseKeyNameRefusesOtherNames(t *testing.T) {
 	t.Parallel()
 	good := "vastguard:acme/gpu-tests:run-9876543210-1:train:mint:exp-20261126T180000Z:q7k2mx"
-	if _, ok := parseKeyName(good); !ok {
+	if _, ok := Parse(good); !ok {
 		t.Fatal("the good name does not parse")
 	}
 	for _, s := range []string{
@@ -157,8 +157,8 @@ func TestParseKeyNameRefusesOtherNames(t *testing.T) {
 		" " + good,
 		strings.Replace(good, "train", strings.Repeat("t", 200), 1),
 	} {
-		if k, ok := parseKeyName(s); ok {
-			t.Errorf("parseKeyName(%q) = %+v, want refused", s, k)
+		if k, ok := Parse(s); ok {
+			t.Errorf("Parse(%q) = %+v, want refused", s, k)
 		}
 	}
 }
