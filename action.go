@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vastguard/vastguard/ghapi"
+	"github.com/vastguard/vastguard/internal/ghactions"
 	"github.com/vastguard/vastguard/internal/keyname"
 	"github.com/vastguard/vastguard/internal/safetext"
 	"github.com/vastguard/vastguard/vast"
@@ -108,15 +109,9 @@ type actionConfig struct {
 	org            string
 }
 
-// inputEnvName is the variable the runner sets for an input: INPUT_ and the
-// name upper-cased with spaces as underscores (hyphens stay).
-func inputEnvName(name string) string {
-	return "INPUT_" + strings.ToUpper(strings.ReplaceAll(name, " ", "_"))
-}
-
 // input returns an input's value, trimmed; empty means its default.
 func input(getenv func(string) string, name string) string {
-	v := strings.TrimSpace(getenv(inputEnvName(name)))
+	v := ghactions.Input(getenv, name)
 	if v != "" {
 		return v
 	}
@@ -277,7 +272,7 @@ func runAction(ctx context.Context, e *env, args []string) error {
 	if len(args) > 0 {
 		return usagef("action takes no arguments; it reads the step's inputs (INPUT_*), as action.yml declares them")
 	}
-	wf := newWorkflow(e)
+	wf := ghactions.New(e.stdout, e.getenv)
 	err := actionMain(ctx, e, wf)
 	if err == nil {
 		return nil
@@ -290,11 +285,11 @@ func runAction(ctx context.Context, e *env, args []string) error {
 	if errors.As(err, &ee) {
 		code = ee.code
 	}
-	wf.annotate("error", "vastguard", safetext.OneLine(err.Error()))
+	wf.Annotate("error", "vastguard", safetext.OneLine(err.Error()))
 	return &exitError{code: code}
 }
 
-func actionMain(ctx context.Context, e *env, wf *workflow) error {
+func actionMain(ctx context.Context, e *env, wf *ghactions.Workflow) error {
 	cfg, err := parseActionInputs(e.getenv)
 	if err != nil {
 		return err
@@ -352,29 +347,6 @@ func actionAPI(e *env, stepCtx context.Context, cfg actionConfig, retry vast.Ret
 // minute.
 var mintRetry = vast.RetryPolicy{Budget: time.Minute, BaseDelay: time.Second, MaxDelay: 10 * time.Second, MaxAttempts: 8, Timeout: 20 * time.Second}
 
-// runContext is where in GitHub Actions the step runs, from GITHUB_*.
-// (go-githubactions' Context also reads and parses the whole event payload,
-// and fails on an unreadable one; a mint or cleanup must not.)
-type runContext struct {
-	repository string
-	runID      int64
-	attempt    int64
-	job        string
-	step       string // GITHUB_ACTION: the step's id, or __owner_repo[_N]
-}
-
-func readRunContext(getenv func(string) string) runContext {
-	id, _ := strconv.ParseInt(getenv("GITHUB_RUN_ID"), 10, 64)
-	at, _ := strconv.ParseInt(getenv("GITHUB_RUN_ATTEMPT"), 10, 64)
-	return runContext{
-		repository: getenv("GITHUB_REPOSITORY"),
-		runID:      id,
-		attempt:    at,
-		job:        getenv("GITHUB_JOB"),
-		step:       getenv("GITHUB_ACTION"),
-	}
-}
-
 // actionMint mints the key. The order is the point:
 //
 //  1. the key's name goes to GITHUB_STATE before the create, so the post
@@ -387,7 +359,7 @@ func readRunContext(getenv func(string) string) runContext {
 //
 // The key's value goes only to the mask line, the api-key output and, with
 // export-env, GITHUB_ENV.
-func actionMint(ctx context.Context, e *env, wf *workflow, cfg actionConfig) error {
+func actionMint(ctx context.Context, e *env, wf *ghactions.Workflow, cfg actionConfig) error {
 	for _, v := range []string{"GITHUB_STATE", "GITHUB_OUTPUT"} {
 		if e.getenv(v) == "" {
 			return fmt.Errorf("%s is not set: vastguard action runs as a step of a GitHub Actions job (uses: vastguard/vastguard@v1)", v)
@@ -396,13 +368,13 @@ func actionMint(ctx context.Context, e *env, wf *workflow, cfg actionConfig) err
 	if cfg.exportEnv && e.getenv("GITHUB_ENV") == "" {
 		return errors.New("GITHUB_ENV is not set, so export-env cannot work: run this as a step of a GitHub Actions job or set export-env: false")
 	}
-	rc := readRunContext(e.getenv)
+	rc := ghactions.ReadRunContext(e.getenv)
 	label := cfg.label
 	if label == "" {
-		label = rc.step
+		label = rc.Step
 	}
 	now := e.now().UTC().Truncate(time.Second)
-	kn := keyname.Name{Repository: rc.repository, RunID: rc.runID, Attempt: rc.attempt, Job: rc.job, Label: label, Expires: now.Add(cfg.ttl), Nonce: keyname.NewNonce()}
+	kn := keyname.Name{Repository: rc.Repository, RunID: rc.RunID, Attempt: rc.Attempt, Job: rc.Job, Label: label, Expires: now.Add(cfg.ttl), Nonce: keyname.NewNonce()}
 	name := kn.String()
 	expires := kn.Expires.Format(time.RFC3339)
 
@@ -413,7 +385,7 @@ func actionMint(ctx context.Context, e *env, wf *workflow, cfg actionConfig) err
 	if err := ctx.Err(); err != nil {
 		return errors.New("cancelled before the key was created; nothing to clean up")
 	}
-	if err := wf.files.write("GITHUB_STATE", stateKeyName, name); err != nil {
+	if err := wf.SaveState(stateKeyName, name); err != nil {
 		return fmt.Errorf("saving the key's name for the post step (nothing was created): %w", err)
 	}
 
@@ -426,7 +398,7 @@ func actionMint(ctx context.Context, e *env, wf *workflow, cfg actionConfig) err
 		if ctx.Err() == nil {
 			// The create certainly made no key: the post step has nothing to
 			// look for (the last state record of a name wins).
-			wf.files.write("GITHUB_STATE", stateKeyName, "")
+			wf.SaveState(stateKeyName, "")
 		}
 		if ctx.Err() != nil {
 			return fmt.Errorf("cancelled while creating the key (%v); the post step deletes any key named %s", a.explain("create key", err), name)
@@ -434,8 +406,8 @@ func actionMint(ctx context.Context, e *env, wf *workflow, cfg actionConfig) err
 		return a.explain("create key", err)
 	}
 
-	stateErr := wf.files.write("GITHUB_STATE", stateKeyID, strconv.FormatInt(k.ID, 10))
-	if err := wf.mask(k.Secret.Reveal()); err != nil {
+	stateErr := wf.SaveState(stateKeyID, strconv.FormatInt(k.ID, 10))
+	if err := wf.Mask(k.Secret.Reveal()); err != nil {
 		return errors.Join(err, deleteNow(ctx, a, k))
 	}
 	if stateErr != nil {
@@ -445,8 +417,7 @@ func actionMint(ctx context.Context, e *env, wf *workflow, cfg actionConfig) err
 		return fmt.Errorf("cancelled just after key %d (%s) was created; its id is saved and the post step deletes it", k.ID, name)
 	}
 
-	if err := wf.files.write("GITHUB_OUTPUT",
-		"api-key", k.Secret.Reveal(),
+	if err := wf.SetOutput("api-key", k.Secret.Reveal(),
 		"key-id", strconv.FormatInt(k.ID, 10),
 		"key-name", name,
 		"expires-at", expires,
@@ -454,7 +425,7 @@ func actionMint(ctx context.Context, e *env, wf *workflow, cfg actionConfig) err
 		return fmt.Errorf("setting the outputs: %w (key %d is deleted by the post step)", err, k.ID)
 	}
 	if cfg.exportEnv {
-		if err := wf.files.write("GITHUB_ENV", "VAST_API_KEY", k.Secret.Reveal()); err != nil {
+		if err := wf.ExportEnv("VAST_API_KEY", k.Secret.Reveal()); err != nil {
 			return fmt.Errorf("exporting VAST_API_KEY: %w (key %d is deleted by the post step)", err, k.ID)
 		}
 	}
@@ -463,15 +434,15 @@ func actionMint(ctx context.Context, e *env, wf *workflow, cfg actionConfig) err
 	if cfg.exportEnv {
 		where += " and `VAST_API_KEY` in later steps"
 	}
-	if err := wf.summary(fmt.Sprintf("### vastguard: minted a Vast.ai API key\n\n"+
+	if err := wf.Summary(fmt.Sprintf("### vastguard: minted a Vast.ai API key\n\n"+
 		"| | |\n|---|---|\n"+
 		"| Name | %s |\n| Id | %d |\n| Permissions | %s |\n| Expires | %s (ttl %s) |\n\n"+
 		"The key is in %s, masked in logs. The post step deletes it when the job ends; "+
 		"if that never runs, `vastguard sweep` deletes it after it expires.",
 		safetext.MarkdownCode(name), k.ID, safetext.MarkdownCell(scopes), expires, fmtDuration(cfg.ttl), where)); err != nil {
-		wf.annotate("warning", "vastguard", safetext.OneLine(err.Error()))
+		wf.Annotate("warning", "vastguard", safetext.OneLine(err.Error()))
 	}
-	wf.logf("minted key %d %s (%s), expires %s; the post step deletes it", k.ID, name, scopes, expires)
+	wf.Logf("minted key %d %s (%s), expires %s; the post step deletes it", k.ID, name, scopes, expires)
 	return nil
 }
 

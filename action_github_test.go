@@ -15,9 +15,9 @@ import (
 func withGitHub(t *testing.T, x *e2e) *ghtest.Server {
 	gh := ghtest.NewServer(t)
 	gh.AddRepo(ghtest.Repo{Owner: "acme", Name: "gpu-tests"})
-	x.job.jobEnv["GITHUB_API_URL"] = gh.URL
-	x.job.jobEnv["GITHUB_SHA"] = strings.Repeat("c", 40)
-	x.job.jobEnv["GITHUB_REF"] = "refs/heads/main"
+	x.job.Env["GITHUB_API_URL"] = gh.URL
+	x.job.Env["GITHUB_SHA"] = strings.Repeat("c", 40)
+	x.job.Env["GITHUB_REF"] = "refs/heads/main"
 	return gh
 }
 

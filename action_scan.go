@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/vastguard/vastguard/internal/ghactions"
 	"github.com/vastguard/vastguard/internal/safetext"
 	"github.com/vastguard/vastguard/scan"
 	"github.com/vastguard/vastguard/vast"
@@ -74,14 +75,14 @@ func parseScanInputs(getenv func(string) string) (actionScanConfig, error) {
 // or only what a pull request adds; findings as error annotations (the first
 // ten: the runner shows no more) and a job summary table of all of them; a
 // SARIF file if asked; exit code 2 for findings.
-func runActionScan(ctx context.Context, e *env, wf *workflow, cfg actionConfig) error {
+func runActionScan(ctx context.Context, e *env, wf *ghactions.Workflow, cfg actionConfig) error {
 	sc, err := parseScanInputs(e.getenv)
 	if err != nil {
 		return err
 	}
 	f := scanFlags{baseline: sc.baseline, format: "text", allowPartial: cfg.allowPartial}
 	what := "the whole history"
-	switch ev, isPR, err := readPREvent(e.getenv); {
+	switch ev, isPR, err := ghactions.ReadPREvent(e.getenv); {
 	case sc.rng != "":
 		f.rng = sc.rng
 		what = "the commits in " + sc.rng
@@ -131,7 +132,7 @@ func runActionScan(ctx context.Context, e *env, wf *workflow, cfg actionConfig) 
 	if sc.sarifFile != "" {
 		sarifOut, _ = filepath.Rel(sc.workspace, sc.sarifFile)
 	}
-	if err := wf.files.write("GITHUB_OUTPUT", "findings", strconv.Itoa(len(rep.Findings)), "sarif-file", sarifOut, "sarif-id", sarifID); err != nil {
+	if err := wf.SetOutput("findings", strconv.Itoa(len(rep.Findings)), "sarif-file", sarifOut, "sarif-id", sarifID); err != nil {
 		return fmt.Errorf("setting the outputs: %w", err)
 	}
 	exit := findingsExit(rep)
@@ -141,7 +142,7 @@ func runActionScan(ctx context.Context, e *env, wf *workflow, cfg actionConfig) 
 		}
 		// The findings' exit code says more; the failed upload is still
 		// an error annotation.
-		wf.annotate("error", "vastguard", safetext.OneLine(uploadErr.Error()))
+		wf.Annotate("error", "vastguard", safetext.OneLine(uploadErr.Error()))
 	}
 	return exit
 }
@@ -179,7 +180,7 @@ func (s githubSecrets) SetRepoSecret(ctx context.Context, owner, repo, name, val
 
 // actionRespond verifies the found keys and, with on-leak revoke or reset,
 // acts on the live ones.
-func actionRespond(ctx context.Context, e *env, wf *workflow, cfg actionConfig, rep *scan.Report) error {
+func actionRespond(ctx context.Context, e *env, wf *ghactions.Workflow, cfg actionConfig, rep *scan.Report) error {
 	v := newVerifier(e, cfg.apiURL)
 	checks := v.verifyReport(ctx, rep)
 	if cfg.onLeak == onLeakReport {
@@ -198,7 +199,7 @@ func actionRespond(ctx context.Context, e *env, wf *workflow, cfg actionConfig, 
 		}
 		r.sink = replacementSink{store: githubSecrets{g}, owner: owner, repo: repo, secret: cfg.rotateSecret}
 		// The replacement is masked before anything else can show it.
-		r.reveal = wf.mask
+		r.reveal = wf.Mask
 	}
 	if cfg.apiKey != "" {
 		a, err := actionAPI(e, ctx, cfg, vast.DefaultRetry)
@@ -208,50 +209,37 @@ func actionRespond(ctx context.Context, e *env, wf *workflow, cfg actionConfig, 
 		r.mgmt = a
 	}
 	if note := r.prepare(ctx); note != "" {
-		wf.annotate("warning", "vastguard", note)
+		wf.Annotate("warning", "vastguard", note)
 	}
 	r.respond(ctx, rep, checks)
 	return nil
 }
 
 // reportScan writes the step's log, annotations and job summary for rep.
-func reportScan(wf *workflow, rep *scan.Report, what string, sc actionScanConfig) {
+func reportScan(wf *ghactions.Workflow, rep *scan.Report, what string, sc actionScanConfig) {
 	var text strings.Builder
 	scan.WriteText(&text, rep)
-	wf.untrusted(text.String())
-	var msgs []string
-	for _, f := range rep.Findings {
-		msgs = append(msgs, scan.Message(f))
-	}
-	room := maxAnnotations - wf.shown["error"]
+	wf.Untrusted(text.String())
+	anns := make([]ghactions.Annotation, len(rep.Findings))
 	for i, f := range rep.Findings {
-		if i >= room {
-			break
-		}
-		props := map[string]string{"title": "Vast.ai API key (" + f.Rule + ")"}
+		anns[i] = ghactions.Annotation{Title: "Vast.ai API key (" + f.Rule + ")", Message: scan.Message(f)}
 		if f.Path != "" && (f.Source == scan.SourceFile || f.Source == scan.SourceStaged) {
-			props["file"] = f.Path
-			props["line"] = strconv.Itoa(max(f.Line, 1))
+			anns[i].File, anns[i].Line = f.Path, max(f.Line, 1)
 		}
-		msg := msgs[i]
-		if i == room-1 && len(rep.Findings) > room {
-			msg += fmt.Sprintf(" (and %d more: see the job summary)", len(rep.Findings)-room)
-		}
-		wf.shown["error"]++
-		wf.command("error", msg, props)
 	}
+	wf.AnnotateEach("error", anns)
 	for _, x := range rep.Responses {
 		id := ""
 		if x.KeyID != 0 {
 			id = fmt.Sprintf(" (key %d)", x.KeyID)
 		}
 		if x.Done {
-			wf.annotate("warning", "vastguard response", fmt.Sprintf("leaked key %s%s: %s: %s", x.Redacted, id, x.Outcome, x.Detail))
+			wf.Annotate("warning", "vastguard response", fmt.Sprintf("leaked key %s%s: %s: %s", x.Redacted, id, x.Outcome, x.Detail))
 		} else {
-			wf.annotate("error", "vastguard response", fmt.Sprintf("leaked key %s%s may still be live: %s: %s", x.Redacted, id, x.Outcome, x.Detail))
+			wf.Annotate("error", "vastguard response", fmt.Sprintf("leaked key %s%s may still be live: %s: %s", x.Redacted, id, x.Outcome, x.Detail))
 		}
 	}
-	wf.summary(scanSummary(rep, what, sc))
+	wf.Summary(scanSummary(rep, what, sc))
 }
 
 // maxSummaryRows keeps the job summary well under the runner's 1 MiB.

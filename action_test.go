@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/vastguard/vastguard/internal/ghactions/runnertest"
 	"github.com/vastguard/vastguard/internal/keyname"
 	"github.com/vastguard/vastguard/vast"
 	"github.com/vastguard/vastguard/vast/vasttest"
@@ -172,7 +173,7 @@ func (c *fakeClock) Sleeps() int {
 // execBinary runs the built binary as the runner's `docker run` would:
 // argv[0] is the entrypoint path, the environment is exactly the step's,
 // and cancelling ctx sends SIGTERM (as the runner does after SIGINT).
-func execBinary(dir string) execFunc {
+func execBinary(dir string) runnertest.ExecFunc {
 	return func(ctx context.Context, program string, args []string, vars map[string]string, stdout, stderr io.Writer) int {
 		cmd := exec.CommandContext(ctx, filepath.Join(dir, filepath.Base(program)), args...)
 		cmd.Args[0] = program
@@ -207,7 +208,7 @@ type e2e struct {
 	mode  string
 	srv   *vasttest.Server
 	admin string // the management key (the api-key input)
-	job   *jobSim
+	job   *runnertest.Job
 	clock *fakeClock // in-process only
 }
 
@@ -216,7 +217,7 @@ func newE2E(t *testing.T, mode string) *e2e {
 	m := manifest(t)
 	x := &e2e{t: t, mode: mode, srv: vasttest.NewServer(t)}
 	_, x.admin = x.srv.AddAccount("ci@example.com")
-	var ex execFunc
+	var ex runnertest.ExecFunc
 	switch mode {
 	case "binary":
 		ex = execBinary(binaryDir(t))
@@ -226,7 +227,7 @@ func newE2E(t *testing.T, mode string) *e2e {
 	default:
 		t.Fatalf("mode %q", mode)
 	}
-	job, err := newJobSim(t.TempDir(), m.inputDefaults(), m.Runs.Args, m.Runs.Entrypoint, m.Runs.PostEntrypoint, ex)
+	job, err := runnertest.NewJob(t.TempDir(), m.inputDefaults(), m.Runs.Args, m.Runs.Entrypoint, m.Runs.PostEntrypoint, ex)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,18 +243,18 @@ func (x *e2e) with(extra map[string]string) map[string]string {
 	return w
 }
 
-func (x *e2e) step(id string, extra map[string]string) *stepSim {
+func (x *e2e) step(id string, extra map[string]string) *runnertest.Step {
 	x.t.Helper()
-	s, err := x.job.runStep(x.t.Context(), id, x.with(extra))
+	s, err := x.job.RunStep(x.t.Context(), id, x.with(extra))
 	if err != nil {
 		x.t.Fatal(err)
 	}
 	return s
 }
 
-func (x *e2e) posts() []*stepSim {
+func (x *e2e) posts() []*runnertest.Step {
 	x.t.Helper()
-	p, err := x.job.runPosts(x.t.Context())
+	p, err := x.job.RunPosts(x.t.Context())
 	if err != nil {
 		x.t.Fatal(err)
 	}
@@ -296,7 +297,7 @@ func (x *e2e) requests() map[string]int {
 // "::add-mask::" line, which is the first line the step printed, as the
 // api-key output, and as VAST_API_KEY in GITHUB_ENV; nowhere else, and
 // never in a file of the workspace, HOME or RUNNER_TEMP.
-func (x *e2e) assertNoLeak(steps ...*stepSim) {
+func (x *e2e) assertNoLeak(steps ...*runnertest.Step) {
 	t := x.t
 	t.Helper()
 	var minted []string
@@ -345,7 +346,7 @@ func (x *e2e) assertNoLeak(steps ...*stepSim) {
 			}
 		}
 	}
-	filepath.WalkDir(x.job.dir, func(path string, d fs.DirEntry, err error) error {
+	filepath.WalkDir(x.job.Dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || filepath.Base(filepath.Dir(path)) == "file_commands" {
 			return err
 		}
@@ -376,11 +377,11 @@ func TestActionEndToEnd(t *testing.T) {
 		wantLive     int            // minted keys still live at the end
 		wantRequests map[string]int // by method, over the whole job
 		wantSleeps   int            // backoff sleeps (in-process); -1: at least one
-		check        func(t *testing.T, x *e2e, main, post *stepSim)
+		check        func(t *testing.T, x *e2e, main, post *runnertest.Step)
 	}{
 		{
 			name: "calm", wantRequests: map[string]int{"POST": 1, "DELETE": 1},
-			check: func(t *testing.T, x *e2e, main, post *stepSim) {
+			check: func(t *testing.T, x *e2e, main, post *runnertest.Step) {
 				k := x.minted()[0]
 				kn, ok := keyname.Parse(k.Name)
 				if !ok {
@@ -450,7 +451,7 @@ func TestActionEndToEnd(t *testing.T) {
 				}
 			},
 			wantRequests: map[string]int{"POST": 1, "DELETE": 2},
-			check: func(t *testing.T, x *e2e, main, post *stepSim) {
+			check: func(t *testing.T, x *e2e, main, post *runnertest.Step) {
 				if !strings.Contains(post.Stdout, "is already gone (the API answered 404)") {
 					t.Errorf("post stdout = %q", post.Stdout)
 				}
@@ -461,7 +462,7 @@ func TestActionEndToEnd(t *testing.T) {
 			with:     map[string]string{"cleanup-timeout": "3s"},
 			between:  func(x *e2e) { x.srv.Close() },
 			wantPost: 1, wantLive: 1, wantRequests: map[string]int{"POST": 1}, wantSleeps: -1,
-			check: func(t *testing.T, x *e2e, main, post *stepSim) {
+			check: func(t *testing.T, x *e2e, main, post *runnertest.Step) {
 				k := x.minted()[0]
 				lines := strings.Split(strings.TrimSuffix(post.Stdout, "\n"), "\n")
 				wantAnn := fmt.Sprintf("::error title=vastguard cleanup::could not delete key %d %s: delete key: cannot reach the Vast API at %s", k.ID, k.Name, x.srv.URL)
@@ -483,7 +484,7 @@ func TestActionEndToEnd(t *testing.T) {
 			name:     "nothing minted",
 			with:     map[string]string{"api-key": ""},
 			wantMain: 1, wantRequests: map[string]int{},
-			check: func(t *testing.T, x *e2e, main, post *stepSim) {
+			check: func(t *testing.T, x *e2e, main, post *runnertest.Step) {
 				if !strings.Contains(main.Stdout, "Dependabot") || post.Stdout != "vastguard: nothing was minted in this step, so there is nothing to delete\n" {
 					t.Errorf("main %q\npost %q", main.Stdout, post.Stdout)
 				}
@@ -497,7 +498,7 @@ func TestActionEndToEnd(t *testing.T) {
 			},
 			between:  func(x *e2e) { x.srv.ClearFaults() },
 			wantMain: 1, wantRequests: map[string]int{"POST": 1, "GET": 2, "DELETE": 1},
-			check: func(t *testing.T, x *e2e, main, post *stepSim) {
+			check: func(t *testing.T, x *e2e, main, post *runnertest.Step) {
 				k := x.minted()[0]
 				if main.State[stateKeyName] != k.Name || main.State[stateKeyID] != "" || len(main.Outputs) != 0 {
 					t.Errorf("state %v, outputs %v: want the name alone", main.State, main.Outputs)
@@ -578,7 +579,7 @@ func TestActionTwoMintsInOneJob(t *testing.T) {
 					t.Errorf("key %d: label %q id output %s", keys[i].ID, kn.Label, want.out)
 				}
 			}
-			if len(ro.Exported) != 0 || x.job.jobEnv["VAST_API_KEY"] != keys[0].Value {
+			if len(ro.Exported) != 0 || x.job.Env["VAST_API_KEY"] != keys[0].Value {
 				t.Errorf("export-env false still exported, or the job's VAST_API_KEY is not the first key")
 			}
 			posts := x.posts()
@@ -612,11 +613,11 @@ func TestActionCancelledRightAfterCreate(t *testing.T) {
 			x.srv.Inject(vasttest.Fault{Route: "create", Hold: 3 * time.Second})
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
-			done := make(chan *stepSim, 1)
+			done := make(chan *runnertest.Step, 1)
 			go func() {
-				s, err := x.job.runStep(ctx, "vast", x.with(nil))
+				s, err := x.job.RunStep(ctx, "vast", x.with(nil))
 				if err != nil {
-					s = &stepSim{Code: -1, Stderr: err.Error()}
+					s = &runnertest.Step{Code: -1, Stderr: err.Error()}
 				}
 				done <- s
 			}()
@@ -660,11 +661,11 @@ func TestActionCancelledWhileRateLimited(t *testing.T) {
 	x.srv.Inject(vasttest.Fault{Route: "create", Status: 429, Times: -1})
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	done := make(chan *stepSim, 1)
+	done := make(chan *runnertest.Step, 1)
 	go func() {
-		s, err := x.job.runStep(ctx, "vast", x.with(nil))
+		s, err := x.job.RunStep(ctx, "vast", x.with(nil))
 		if err != nil {
-			s = &stepSim{Code: -1, Stderr: err.Error()}
+			s = &runnertest.Step{Code: -1, Stderr: err.Error()}
 		}
 		done <- s
 	}()
@@ -712,7 +713,7 @@ func BenchmarkActionMint(b *testing.B) {
 	dir := binaryDir(b)
 	srv := vasttest.NewServer(b)
 	_, admin := srv.AddAccount("bench@example.com")
-	job, err := newJobSim(b.TempDir(), m.inputDefaults(), m.Runs.Args, m.Runs.Entrypoint, m.Runs.PostEntrypoint, execBinary(dir))
+	job, err := runnertest.NewJob(b.TempDir(), m.inputDefaults(), m.Runs.Args, m.Runs.Entrypoint, m.Runs.PostEntrypoint, execBinary(dir))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -720,7 +721,7 @@ func BenchmarkActionMint(b *testing.B) {
 	var total time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		s, err := job.runStep(context.Background(), "vast", with)
+		s, err := job.RunStep(context.Background(), "vast", with)
 		if err != nil || s.Code != 0 {
 			b.Fatalf("mint: %v %d %s", err, s.Code, s.Stdout)
 		}

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/vastguard/vastguard/internal/ghactions"
 	"github.com/vastguard/vastguard/internal/keyname"
 	"github.com/vastguard/vastguard/internal/safetext"
 	"github.com/vastguard/vastguard/vast"
@@ -212,7 +213,7 @@ func runAudit(ctx context.Context, e *env, args []string) error {
 // actionAudit is the Action's audit command: the table in the log and the
 // job summary, a warning annotation per flagged key, the output flagged,
 // and exit code 2 when a key is flagged.
-func actionAudit(ctx context.Context, e *env, wf *workflow, cfg actionConfig) error {
+func actionAudit(ctx context.Context, e *env, wf *ghactions.Workflow, cfg actionConfig) error {
 	a, err := actionAPI(e, ctx, cfg, vast.DefaultRetry)
 	if err != nil {
 		return err
@@ -223,7 +224,7 @@ func actionAudit(ctx context.Context, e *env, wf *workflow, cfg actionConfig) er
 	}
 	var log strings.Builder
 	writeAuditTable(&log, r)
-	wf.untrusted(log.String())
+	wf.Untrusted(log.String())
 
 	var md strings.Builder
 	md.WriteString("### vastguard audit\n\n| Id | Name | Created | Scopes | Flags |\n|---|---|---|---|---|\n")
@@ -231,10 +232,10 @@ func actionAudit(ctx context.Context, e *env, wf *workflow, cfg actionConfig) er
 		fmt.Fprintf(&md, "| %d | %s | %s | %s | %s |\n", k.ID, safetext.MarkdownCell(k.Name), dateOrDash(k.CreatedAt), safetext.MarkdownCell(auditScopes(k)), safetext.MarkdownCell(auditFlagsText(k)))
 	}
 	md.WriteString("\n" + auditSentence(r) + " Flags: `full-access` (every permission), `user-write` (may create and delete keys), `older-than-90-days` (rotate it), `expired-vastguard-key` (`vastguard sweep` deletes it).")
-	if err := wf.summary(md.String()); err != nil {
-		wf.annotate("warning", "vastguard", safetext.OneLine(err.Error()))
+	if err := wf.Summary(md.String()); err != nil {
+		wf.Annotate("warning", "vastguard", safetext.OneLine(err.Error()))
 	}
-	if err := wf.files.write("GITHUB_OUTPUT", "flagged", strconv.Itoa(r.Flagged)); err != nil {
+	if err := wf.SetOutput("flagged", strconv.Itoa(r.Flagged)); err != nil {
 		return fmt.Errorf("setting the output flagged: %w", err)
 	}
 	var msgs []string
@@ -243,7 +244,7 @@ func actionAudit(ctx context.Context, e *env, wf *workflow, cfg actionConfig) er
 			msgs = append(msgs, fmt.Sprintf("key %d %s: %s", k.ID, safetext.Printable(k.Name, "(unnamed)"), strings.Join(k.Flags, ", ")))
 		}
 	}
-	wf.annotateAll("warning", "vastguard audit", msgs)
+	wf.AnnotateAll("warning", "vastguard audit", msgs)
 	if err := auditIncomplete(r); err != nil {
 		return err
 	}

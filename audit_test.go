@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/vastguard/vastguard/internal/ghactions"
 	"github.com/vastguard/vastguard/internal/keyname"
 	"github.com/vastguard/vastguard/vast/vasttest"
 )
@@ -162,7 +163,7 @@ func TestActionAudit(t *testing.T) {
 					warnings = append(warnings, l)
 				}
 			}
-			if len(warnings) != maxAnnotations || !strings.HasSuffix(warnings[9], "(and 2 more: see the job summary)") {
+			if len(warnings) != ghactions.MaxAnnotations || !strings.HasSuffix(warnings[9], "(and 2 more: see the job summary)") {
 				t.Errorf("%d warnings:\n%s", len(warnings), strings.Join(warnings, "\n"))
 			}
 			if !strings.Contains(s.Summary, `| writer-10\|&lt;b&gt; |`) || strings.Contains(s.Summary, "<b>") {

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/vastguard/vastguard/internal/ghactions/runnertest"
 	"github.com/vastguard/vastguard/internal/keyname"
 	"github.com/vastguard/vastguard/vast"
 )
@@ -21,7 +24,7 @@ func demoAction(ctx context.Context, d *demo) error {
 	for _, in := range actionInputs {
 		defaults[in.name] = in.def
 	}
-	job, err := newJobSim(filepath.Join(d.dir, "runner"), defaults, []string{"action"}, "/vastguard", "/vastguard-post",
+	job, err := runnertest.NewJob(filepath.Join(d.dir, "runner"), defaults, []string{"action"}, "/vastguard", "/vastguard-post",
 		inProcess(env{http: d.srv.Client(), now: d.outer.now}))
 	if err != nil {
 		return err
@@ -34,7 +37,7 @@ func demoAction(ctx context.Context, d *demo) error {
       api-key: ${{ secrets.VAST_API_KEY }}
       permissions: instance-management
       ttl: 2h`)
-	step, err := job.runStep(ctx, "vast", map[string]string{"api-key": d.adminKey, "api-url": d.srv.URL, "permissions": "instance-management", "ttl": "2h"})
+	step, err := job.RunStep(ctx, "vast", map[string]string{"api-key": d.adminKey, "api-url": d.srv.URL, "permissions": "instance-management", "ttl": "2h"})
 	if err != nil {
 		return err
 	}
@@ -49,7 +52,7 @@ func demoAction(ctx context.Context, d *demo) error {
 	}
 
 	d.say("\nAt the end of the job the runner runs the post step with the saved state as STATE_*:")
-	posts, err := job.runPosts(ctx)
+	posts, err := job.RunPosts(ctx)
 	if err != nil {
 		return err
 	}
@@ -67,8 +70,8 @@ func demoAction(ctx context.Context, d *demo) error {
 }
 
 // showStep prints a step as the runner would show it.
-func (d *demo) showStep(title string, s *stepSim, secrets ...string) {
-	mask := func(t string) string { return d.redact(maskLikeRunner(t, secrets...)) }
+func (d *demo) showStep(title string, s *runnertest.Step, secrets ...string) {
+	mask := func(t string) string { return d.redact(runnertest.MaskLikeRunner(t, secrets...)) }
 	d.say("\n[runner] %s (exit code %d); its log:", title, s.Code)
 	fmt.Fprint(d.out, indent(mask(s.Stdout+s.Stderr)))
 	for _, f := range []struct {
@@ -130,4 +133,17 @@ still in use; "laptop" and "old-deploy-bot" were made by hand. sweep acts on vas
 		return err
 	}
 	return nil
+}
+
+// inProcess is a runnertest.ExecFunc that runs the program in this process, with e's
+// clock, sleep and HTTP client.
+func inProcess(base env) runnertest.ExecFunc {
+	return func(ctx context.Context, program string, args []string, vars map[string]string, stdout, stderr io.Writer) int {
+		e := base
+		e.args = append([]string{program}, args...)
+		e.getenv = func(k string) string { return vars[k] }
+		e.stdin = strings.NewReader("")
+		e.stdout, e.stderr = stdout, stderr
+		return exitCode(run(ctx, &e), stderr)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vastguard/vastguard/internal/ghactions/runnertest"
 	"github.com/vastguard/vastguard/vast/vasttest"
 )
 
@@ -73,7 +74,7 @@ func TestFaultMatrix(t *testing.T) {
 			if d := time.Since(wall); d > 20*time.Second {
 				t.Errorf("the job took %v of real time", d)
 			}
-			check := func(step string, s *stepSim, code int, msg string) {
+			check := func(step string, s *runnertest.Step, code int, msg string) {
 				if s.Code != code {
 					t.Errorf("%s: exit %d, want %d\n%s%s", step, s.Code, code, s.Stdout, s.Stderr)
 				}

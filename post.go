@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vastguard/vastguard/internal/ghactions"
 	"github.com/vastguard/vastguard/internal/keyname"
 	"github.com/vastguard/vastguard/internal/safetext"
 	"github.com/vastguard/vastguard/vast"
@@ -38,11 +39,11 @@ func cleanupRetry(budget time.Duration) vast.RetryPolicy {
 // cannot be deleted is reported loudly (an error annotation and a summary
 // line naming its id and name) and left for `vastguard sweep`.
 func runPost(ctx context.Context, e *env) error {
-	wf := newWorkflow(e)
+	wf := ghactions.New(e.stdout, e.getenv)
 	name := strings.TrimSpace(e.getenv("STATE_" + stateKeyName))
 	idText := strings.TrimSpace(e.getenv("STATE_" + stateKeyID))
 	if name == "" && idText == "" {
-		wf.logf("nothing was minted in this step, so there is nothing to delete")
+		wf.Logf("nothing was minted in this step, so there is nothing to delete")
 		return nil
 	}
 	id, err := strconv.ParseInt(idText, 10, 64)
@@ -61,7 +62,7 @@ func runPost(ctx context.Context, e *env) error {
 	timeout, terr := parseDurationInput(e.getenv, "cleanup-timeout", minCleanupTimeout, maxCleanupTimeout)
 	if terr != nil {
 		timeout = 2 * time.Minute
-		wf.annotate("warning", "vastguard cleanup", safetext.OneLine(terr.Error())+"; using 2m")
+		wf.Annotate("warning", "vastguard cleanup", safetext.OneLine(terr.Error())+"; using 2m")
 	}
 	cfg := actionConfig{apiKey: input(e.getenv, "api-key"), apiURL: input(e.getenv, "api-url")}
 	if cfg.apiKey == "" {
@@ -81,12 +82,12 @@ func runPost(ctx context.Context, e *env) error {
 		err := a.DeleteKey(dctx, id)
 		switch {
 		case err == nil:
-			wf.logf("deleted %s", what)
-			wf.summary(fmt.Sprintf("vastguard: deleted key %d %s.", id, safetext.MarkdownCode(name)))
+			wf.Logf("deleted %s", what)
+			wf.Summary(fmt.Sprintf("vastguard: deleted key %d %s.", id, safetext.MarkdownCode(name)))
 			return nil
 		case errors.Is(err, vast.ErrNotFound):
-			wf.logf("%s is already gone (the API answered 404)", what)
-			wf.summary(fmt.Sprintf("vastguard: key %d %s was already gone.", id, safetext.MarkdownCode(name)))
+			wf.Logf("%s is already gone (the API answered 404)", what)
+			wf.Summary(fmt.Sprintf("vastguard: key %d %s was already gone.", id, safetext.MarkdownCode(name)))
 			return nil
 		}
 		return postFailed(wf, id, name, expiry, postReason(a, dctx, timeout, "delete key", err))
@@ -107,15 +108,15 @@ func runPost(ctx context.Context, e *env) error {
 		}
 	}
 	if len(found) == 0 {
-		wf.logf("no key named %s exists: its create never took effect or was undone", name)
+		wf.Logf("no key named %s exists: its create never took effect or was undone", name)
 		return nil
 	}
 	for _, kid := range found {
 		if err := a.DeleteKey(dctx, kid); err != nil && !errors.Is(err, vast.ErrNotFound) {
 			return postFailed(wf, kid, name, expiry, postReason(a, dctx, timeout, "delete key", err))
 		}
-		wf.logf("deleted %s (found by its name: its create answer was lost)", describeKey(kid, name))
-		wf.summary(fmt.Sprintf("vastguard: deleted key %d %s (found by name).", kid, safetext.MarkdownCode(name)))
+		wf.Logf("deleted %s (found by its name: its create answer was lost)", describeKey(kid, name))
+		wf.Summary(fmt.Sprintf("vastguard: deleted key %d %s (found by name).", kid, safetext.MarkdownCode(name)))
 	}
 	return nil
 }
@@ -138,7 +139,7 @@ func postReason(a *api, ctx context.Context, budget time.Duration, what string, 
 
 // postFailed reports a key left behind: an error annotation and a summary
 // line, both naming it, and a failing exit.
-func postFailed(wf *workflow, id int64, name, expiry string, reason error) error {
+func postFailed(wf *ghactions.Workflow, id int64, name, expiry string, reason error) error {
 	what := describeKey(id, name)
 	later := "`vastguard sweep` deletes it once it has expired"
 	if expiry != "" {
@@ -149,12 +150,12 @@ func postFailed(wf *workflow, id int64, name, expiry string, reason error) error
 		fix = fmt.Sprintf("delete it now with `vastguard keys delete %d`", id)
 	}
 	msg := fmt.Sprintf("could not delete %s: %s. The key is still live: %s, or %s", what, safetext.OneLine(reason.Error()), later, fix)
-	wf.annotate("error", "vastguard cleanup", msg)
+	wf.Annotate("error", "vastguard cleanup", msg)
 	idCell := "-"
 	if id > 0 {
 		idCell = strconv.FormatInt(id, 10)
 	}
-	wf.summary(fmt.Sprintf("### vastguard: a key was NOT deleted\n\n| Id | Name | Why |\n|---|---|---|\n| %s | %s | %s |\n\nThe key is still live: %s, or %s.",
+	wf.Summary(fmt.Sprintf("### vastguard: a key was NOT deleted\n\n| Id | Name | Why |\n|---|---|---|\n| %s | %s | %s |\n\nThe key is still live: %s, or %s.",
 		idCell, safetext.MarkdownCode(safetext.Printable(name, "-")), safetext.MarkdownCell(safetext.OneLine(reason.Error())), later, fix))
 	return &exitError{code: exitFailure}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vastguard/vastguard/internal/ghactions"
 	"github.com/vastguard/vastguard/internal/keyname"
 	"github.com/vastguard/vastguard/vast/vasttest"
 )
@@ -67,7 +68,7 @@ func TestPostStepEdgeCases(t *testing.T) {
 			summary := filepath.Join(t.TempDir(), "summary")
 			vars := map[string]string{"INPUT_API-KEY": admin, "INPUT_API-URL": srv.URL, "GITHUB_STEP_SUMMARY": summary}
 			for k, v := range tt.inputs {
-				vars[inputEnvName(k)] = v
+				vars[ghactions.InputEnvName(k)] = v
 			}
 			for k, v := range tt.state {
 				vars["STATE_"+k] = strings.ReplaceAll(v, "ID", sid)

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/vastguard/vastguard/internal/ghactions"
 	"github.com/vastguard/vastguard/internal/keyname"
 	"github.com/vastguard/vastguard/internal/safetext"
 	"github.com/vastguard/vastguard/vast"
@@ -194,7 +195,7 @@ func runSweep(ctx context.Context, e *env, args []string) error {
 // actionSweep is the Action's sweep command: the table in the log and the
 // job summary, an error annotation per key it could not delete, and the
 // output swept.
-func actionSweep(ctx context.Context, e *env, wf *workflow, cfg actionConfig) error {
+func actionSweep(ctx context.Context, e *env, wf *ghactions.Workflow, cfg actionConfig) error {
 	a, err := actionAPI(e, ctx, cfg, vast.DefaultRetry)
 	if err != nil {
 		return err
@@ -205,7 +206,7 @@ func actionSweep(ctx context.Context, e *env, wf *workflow, cfg actionConfig) er
 	}
 	var log strings.Builder
 	writeSweepTable(&log, r)
-	wf.untrusted(log.String())
+	wf.Untrusted(log.String())
 
 	var md strings.Builder
 	title := "### vastguard sweep"
@@ -225,10 +226,10 @@ func actionSweep(ctx context.Context, e *env, wf *workflow, cfg actionConfig) er
 		md.WriteString("\n")
 	}
 	md.WriteString(sweepSentence(r))
-	if err := wf.summary(md.String()); err != nil {
-		wf.annotate("warning", "vastguard", safetext.OneLine(err.Error()))
+	if err := wf.Summary(md.String()); err != nil {
+		wf.Annotate("warning", "vastguard", safetext.OneLine(err.Error()))
 	}
-	if err := wf.files.write("GITHUB_OUTPUT", "swept", strconv.Itoa(r.done())); err != nil {
+	if err := wf.SetOutput("swept", strconv.Itoa(r.done())); err != nil {
 		return fmt.Errorf("setting the output swept: %w", err)
 	}
 	var msgs []string
@@ -245,7 +246,7 @@ func actionSweep(ctx context.Context, e *env, wf *workflow, cfg actionConfig) er
 		msgs = append(msgs, fmt.Sprintf("%d more expired %s not tried after that; the job summary lists them", skipped, plural(skipped, "key was", "keys were")))
 	}
 	if len(msgs) > 0 {
-		wf.annotateAll("error", "vastguard sweep", msgs)
+		wf.AnnotateAll("error", "vastguard sweep", msgs)
 		return &exitError{code: exitFailure}
 	}
 	return nil

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/vastguard/vastguard/internal/ghactions/runnertest"
 	"github.com/vastguard/vastguard/internal/keyname"
 	"github.com/vastguard/vastguard/vast/vasttest"
 )
@@ -184,7 +185,7 @@ func TestActionSweep(t *testing.T) {
 					t.Errorf("post after sweep = %d %q", p.Code, p.Stdout)
 				}
 			}
-			x.assertNoLeak(append([]*stepSim{dry, s}, posts...)...)
+			x.assertNoLeak(append([]*runnertest.Step{dry, s}, posts...)...)
 		})
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package ghactions
 
 import (
 	"encoding/json"
@@ -10,9 +10,9 @@ import (
 	"github.com/vastguard/vastguard/internal/safetext"
 )
 
-// prEvent is what the Action needs from a pull request's event payload
+// PREvent is what a step needs from a pull request's event payload
 // (GITHUB_EVENT_PATH): the commits that bound the pull request.
-type prEvent struct {
+type PREvent struct {
 	Number int
 	Base   string // base commit id
 	Head   string // head commit id
@@ -21,14 +21,14 @@ type prEvent struct {
 var commitID = regexp.MustCompile(`^[0-9a-f]{40}$`)
 
 // prEventNames are the events whose payload names a pull request's base and
-// head, and where the Action scans only what the pull request adds.
+// head.
 var prEventNames = map[string]bool{"pull_request": true, "pull_request_target": true, "merge_group": true}
 
-// parsePREvent reads the base and head commits from a pull_request,
+// ParsePREvent reads the base and head commits from a pull_request,
 // pull_request_target or merge_group payload. It never fails on unknown
 // fields; it fails, naming what is missing, when the commits are absent or
 // not 40-hex ids.
-func parsePREvent(eventName string, payload []byte) (prEvent, error) {
+func ParsePREvent(eventName string, payload []byte) (PREvent, error) {
 	eventName = safetext.Printable(eventName, "(unnamed)")
 	var ev struct {
 		Number      int `json:"number"`
@@ -47,42 +47,42 @@ func parsePREvent(eventName string, payload []byte) (prEvent, error) {
 		} `json:"merge_group"`
 	}
 	if err := json.Unmarshal(payload, &ev); err != nil {
-		return prEvent{}, fmt.Errorf("the %s event payload is not JSON: %v", eventName, jsonProblemShort(err))
+		return PREvent{}, fmt.Errorf("the %s event payload is not JSON: %v", eventName, jsonProblemShort(err))
 	}
-	var out prEvent
+	var out PREvent
 	switch {
 	case eventName == "merge_group" && ev.MergeGroup != nil:
-		out = prEvent{Base: ev.MergeGroup.BaseSHA, Head: ev.MergeGroup.HeadSHA}
+		out = PREvent{Base: ev.MergeGroup.BaseSHA, Head: ev.MergeGroup.HeadSHA}
 	case ev.PullRequest != nil:
-		out = prEvent{Number: ev.PullRequest.Number, Base: ev.PullRequest.Base.SHA, Head: ev.PullRequest.Head.SHA}
+		out = PREvent{Number: ev.PullRequest.Number, Base: ev.PullRequest.Base.SHA, Head: ev.PullRequest.Head.SHA}
 		if out.Number == 0 {
 			out.Number = ev.Number
 		}
 	default:
-		return prEvent{}, fmt.Errorf("the %s event payload has no pull_request (or merge_group) object", eventName)
+		return PREvent{}, fmt.Errorf("the %s event payload has no pull_request (or merge_group) object", eventName)
 	}
 	if !commitID.MatchString(out.Base) || !commitID.MatchString(out.Head) {
-		return prEvent{}, fmt.Errorf("the %s event payload does not name the base and head commits as 40-character ids", eventName)
+		return PREvent{}, fmt.Errorf("the %s event payload does not name the base and head commits as 40-character ids", eventName)
 	}
 	return out, nil
 }
 
-// readPREvent reads GITHUB_EVENT_PATH for a pull request event; ok is false
+// ReadPREvent reads GITHUB_EVENT_PATH for a pull request event; ok is false
 // for other events.
-func readPREvent(getenv func(string) string) (prEvent, bool, error) {
+func ReadPREvent(getenv func(string) string) (PREvent, bool, error) {
 	name := getenv("GITHUB_EVENT_NAME")
 	if !prEventNames[name] {
-		return prEvent{}, false, nil
+		return PREvent{}, false, nil
 	}
 	path := getenv("GITHUB_EVENT_PATH")
 	if path == "" {
-		return prEvent{}, true, fmt.Errorf("GITHUB_EVENT_NAME is %s but GITHUB_EVENT_PATH is not set", name)
+		return PREvent{}, true, fmt.Errorf("GITHUB_EVENT_NAME is %s but GITHUB_EVENT_PATH is not set", name)
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return prEvent{}, true, fmt.Errorf("reading the %s event payload: %w", name, errors.Unwrap(err))
+		return PREvent{}, true, fmt.Errorf("reading the %s event payload: %w", name, errors.Unwrap(err))
 	}
-	ev, err := parsePREvent(name, b)
+	ev, err := ParsePREvent(name, b)
 	return ev, true, err
 }
 

@@ -1,4 +1,15 @@
-package main
+// Package runnertest is a model of the GitHub Actions runner, for tests and
+// the demo: it runs a Docker action's main and post steps the way the
+// runner does (INPUT_* for every declared input, fresh file-command files
+// per step, STATE_* for the post step, post steps last first), reads back
+// their file commands with the runner's parser, and masks a log as the
+// runner would. It is not the runner: what it models is written down in
+// actions-runtime.md §1, and it is only as right as that.
+//
+// Production code never imports it, except internal/demo, which shows the
+// Action running under it. It imports ghactions only for the names of
+// inputs, and nothing that knows of Vast.
+package runnertest
 
 import (
 	"bytes"
@@ -11,9 +22,11 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/vastguard/vastguard/internal/ghactions"
 )
 
-// jobSim plays the GitHub Actions runner for one job, as far as a Docker
+// Job plays the GitHub Actions runner for one job, as far as a Docker
 // action can see it (actions-runtime.md §1): each use of the action gets
 // INPUT_<NAME> for every input (the default unless `with:` sets it; name
 // upper-cased, hyphens kept), fresh GITHUB_OUTPUT, GITHUB_ENV, GITHUB_STATE
@@ -23,28 +36,31 @@ import (
 // steps run, last first, each with its main step's state as STATE_<name>.
 //
 // The demo runs the program in-process through it; the tests run the built
-// binary through it too.
-type jobSim struct {
-	dir      string            // root of the fake runner's directories
-	jobEnv   map[string]string // GITHUB_*, HOME, ...; GITHUB_ENV exports are added
+// binary through it too. ExecFunc is how it starts the program.
+type Job struct {
+	// Dir is the root of the fake runner's directories.
+	Dir string
+	// Env is the job's environment: GITHUB_*, HOME, ...; GITHUB_ENV exports
+	// are added to it. Tests may change it between steps.
+	Env      map[string]string
 	defaults map[string]string // input name -> default, as action.yml declares
 	args     []string          // runs.args
 	main     string            // runs.entrypoint, e.g. /vastguard
 	post     string            // runs.post-entrypoint, e.g. /vastguard-post
-	exec     execFunc
-	posts    []*stepSim // registered post steps, in main-step order
+	exec     ExecFunc
+	posts    []*Step // registered post steps, in main-step order
 	n        int
 	// githubToken is the job's token, which ${{ github.token }} gives.
 	githubToken string
 }
 
-// execFunc runs the program as argv[0] program with args and exactly the
+// ExecFunc runs the program as argv[0] program with args and exactly the
 // environment env, and returns its exit code. Cancelling ctx is the job's
 // cancellation: the process gets SIGTERM (in-process: its context ends).
-type execFunc func(ctx context.Context, program string, args []string, env map[string]string, stdout, stderr io.Writer) int
+type ExecFunc func(ctx context.Context, program string, args []string, env map[string]string, stdout, stderr io.Writer) int
 
-// stepSim is one step as the runner saw it.
-type stepSim struct {
+// Step is one step as the runner saw it.
+type Step struct {
 	ID       string
 	Post     bool
 	Env      map[string]string // the environment it ran with
@@ -61,9 +77,9 @@ type stepSim struct {
 	with  map[string]string
 }
 
-// newJobSim prepares a job in dir: the workspace, HOME, RUNNER_TEMP and the
+// NewJob prepares a job in dir: the workspace, HOME, RUNNER_TEMP and the
 // file-command directory, and the job's GITHUB_* variables.
-func newJobSim(dir string, defaults map[string]string, args []string, mainProgram, postProgram string, exec execFunc) (*jobSim, error) {
+func NewJob(dir string, defaults map[string]string, args []string, mainProgram, postProgram string, exec ExecFunc) (*Job, error) {
 	for _, d := range []string{"workspace", "home", "temp", "file_commands", "workflow"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
 			return nil, err
@@ -73,9 +89,9 @@ func newJobSim(dir string, defaults map[string]string, args []string, mainProgra
 	if err := os.WriteFile(event, []byte(`{"repository":{"full_name":"acme/gpu-tests"}}`), 0o644); err != nil {
 		return nil, err
 	}
-	return &jobSim{
-		dir: dir,
-		jobEnv: map[string]string{
+	return &Job{
+		Dir: dir,
+		Env: map[string]string{
 			"CI":                 "true",
 			"GITHUB_ACTIONS":     "true",
 			"GITHUB_REPOSITORY":  "acme/gpu-tests",
@@ -101,16 +117,16 @@ func newJobSim(dir string, defaults map[string]string, args []string, mainProgra
 // fileVars are the file-command variables, each a fresh file per step.
 var fileVars = []string{"GITHUB_OUTPUT", "GITHUB_ENV", "GITHUB_STATE", "GITHUB_STEP_SUMMARY"}
 
-// runStep runs a use of the action with step id stepID and the given
+// RunStep runs a use of the action with step id stepID and the given
 // `with:` inputs, and registers its post step. An input not declared by
 // the action is an error (the runner only warns; a test wants to know).
-func (j *jobSim) runStep(ctx context.Context, stepID string, with map[string]string) (*stepSim, error) {
+func (j *Job) RunStep(ctx context.Context, stepID string, with map[string]string) (*Step, error) {
 	for k := range with {
 		if _, ok := j.defaults[k]; !ok {
 			return nil, fmt.Errorf("input %q is not declared by the action", k)
 		}
 	}
-	s := &stepSim{ID: stepID, with: with}
+	s := &Step{ID: stepID, with: with}
 	env := j.stepEnv(s)
 	if err := j.runProcess(ctx, s, j.main, env); err != nil {
 		return s, err
@@ -119,13 +135,13 @@ func (j *jobSim) runStep(ctx context.Context, stepID string, with map[string]str
 	return s, nil
 }
 
-// runPosts runs the registered post steps, last registered first, and
+// RunPosts runs the registered post steps, last registered first, and
 // returns them in the order run.
-func (j *jobSim) runPosts(ctx context.Context) ([]*stepSim, error) {
-	var out []*stepSim
+func (j *Job) RunPosts(ctx context.Context) ([]*Step, error) {
+	var out []*Step
 	for i := len(j.posts) - 1; i >= 0; i-- {
 		m := j.posts[i]
-		p := &stepSim{ID: m.ID, Post: true, with: m.with}
+		p := &Step{ID: m.ID, Post: true, with: m.with}
 		env := j.stepEnv(p)
 		for k, v := range m.State {
 			env["STATE_"+k] = v
@@ -139,8 +155,8 @@ func (j *jobSim) runPosts(ctx context.Context) ([]*stepSim, error) {
 	return out, nil
 }
 
-func (j *jobSim) stepEnv(s *stepSim) map[string]string {
-	env := maps.Clone(j.jobEnv)
+func (j *Job) stepEnv(s *Step) map[string]string {
+	env := maps.Clone(j.Env)
 	env["GITHUB_ACTION"] = s.ID
 	for name, def := range j.defaults {
 		v := def
@@ -152,16 +168,16 @@ func (j *jobSim) stepEnv(s *stepSim) map[string]string {
 		if w, ok := s.with[name]; ok {
 			v = w
 		}
-		env[inputEnvName(name)] = v
+		env[ghactions.InputEnvName(name)] = v
 	}
 	return env
 }
 
-func (j *jobSim) runProcess(ctx context.Context, s *stepSim, program string, env map[string]string) error {
+func (j *Job) runProcess(ctx context.Context, s *Step, program string, env map[string]string) error {
 	j.n++
 	prefix := map[string]string{"GITHUB_OUTPUT": "set_output_", "GITHUB_ENV": "set_env_", "GITHUB_STATE": "save_state_", "GITHUB_STEP_SUMMARY": "step_summary_"}
 	for _, v := range fileVars {
-		p := filepath.Join(j.dir, "file_commands", fmt.Sprintf("%s%d", prefix[v], j.n))
+		p := filepath.Join(j.Dir, "file_commands", fmt.Sprintf("%s%d", prefix[v], j.n))
 		if err := os.WriteFile(p, nil, 0o644); err != nil {
 			return err
 		}
@@ -182,39 +198,26 @@ func (j *jobSim) runProcess(ctx context.Context, s *stepSim, program string, env
 		s.Files[v] = b
 	}
 	var err error
-	if s.Outputs, err = fileCommandMap(s.Files["GITHUB_OUTPUT"]); err != nil {
+	if s.Outputs, err = FileCommandMap(s.Files["GITHUB_OUTPUT"]); err != nil {
 		return fmt.Errorf("step %s: GITHUB_OUTPUT: %w", s.ID, err)
 	}
-	if s.Exported, err = fileCommandMap(s.Files["GITHUB_ENV"]); err != nil {
+	if s.Exported, err = FileCommandMap(s.Files["GITHUB_ENV"]); err != nil {
 		return fmt.Errorf("step %s: GITHUB_ENV: %w", s.ID, err)
 	}
-	if s.State, err = fileCommandMap(s.Files["GITHUB_STATE"]); err != nil {
+	if s.State, err = FileCommandMap(s.Files["GITHUB_STATE"]); err != nil {
 		return fmt.Errorf("step %s: GITHUB_STATE: %w", s.ID, err)
 	}
 	s.Summary = string(s.Files["GITHUB_STEP_SUMMARY"])
 	for k, v := range s.Exported {
-		j.jobEnv[k] = v
+		j.Env[k] = v
 	}
 	return nil
 }
 
-// inProcess is an execFunc that runs the program in this process, with e's
-// clock, sleep and HTTP client.
-func inProcess(base env) execFunc {
-	return func(ctx context.Context, program string, args []string, vars map[string]string, stdout, stderr io.Writer) int {
-		e := base
-		e.args = append([]string{program}, args...)
-		e.getenv = func(k string) string { return vars[k] }
-		e.stdin = strings.NewReader("")
-		e.stdout, e.stderr = stdout, stderr
-		return exitCode(run(ctx, &e), stderr)
-	}
-}
-
-// maskLikeRunner shows text as the runner's log would: every value
+// MaskLikeRunner shows text as the runner's log would: every value
 // registered with ::add-mask:: earlier in text, and in masks, replaced by
 // "***".
-func maskLikeRunner(text string, masks ...string) string {
+func MaskLikeRunner(text string, masks ...string) string {
 	for _, line := range strings.Split(text, "\n") {
 		if v, ok := strings.CutPrefix(line, "::add-mask::"); ok && v != "" {
 			masks = append(masks, v)

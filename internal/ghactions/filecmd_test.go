@@ -1,4 +1,4 @@
-package main
+package ghactions_test
 
 import (
 	"os"
@@ -8,55 +8,14 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/vastguard/vastguard/internal/ghactions"
+	"github.com/vastguard/vastguard/internal/ghactions/runnertest"
 )
-
-func TestParseFileCommandsLikeTheRunner(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name    string
-		in      string
-		want    []fileCommandRecord
-		wantErr string
-	}{
-		{"empty file", "", nil, ""},
-		{"name=value", "a=1\nb=two words\n", []fileCommandRecord{{"a", "1"}, {"b", "two words"}}, ""},
-		{"value with = and <<", "a=x=y<<z\n", []fileCommandRecord{{"a", "x=y<<z"}}, ""},
-		{"heredoc", "key<<EOF\nline 1\nline 2\nEOF\n", []fileCommandRecord{{"key", "line 1\nline 2"}}, ""},
-		{"heredoc with empty value", "key<<EOF\nEOF\n", []fileCommandRecord{{"key", ""}}, ""},
-		{"heredoc with an empty line", "key<<EOF\n\nEOF\n", []fileCommandRecord{{"key", ""}}, ""},
-		{"CRLF", "a=1\r\nk<<D\r\nv\r\nD\r\n", []fileCommandRecord{{"a", "1"}, {"k", "v"}}, ""},
-		{"blank lines between records", "\na=1\n\n\nb=2\n", []fileCommandRecord{{"a", "1"}, {"b", "2"}}, ""},
-		{"no trailing newline", "k<<D\nv\nD", []fileCommandRecord{{"k", "v"}}, ""},
-		{"repeats kept in order", "a=1\na=2\n", []fileCommandRecord{{"a", "1"}, {"a", "2"}}, ""},
-		{"unclosed heredoc", "k<<D\nv\n", nil, "line 1: heredoc k is not closed by D"},
-		{"garbage", "hello\n", nil, "line 1: neither NAME=VALUE nor NAME<<DELIMITER"},
-		{"empty name", "=v\n", nil, "line 1: empty name"},
-		{"empty delimiter", "k<<\nv\n", nil, "line 1: invalid heredoc header"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			got, err := parseFileCommands([]byte(tt.in))
-			if tt.wantErr != "" {
-				if err == nil || err.Error() != tt.wantErr {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
-			}
-		})
-	}
-}
 
 func TestFileCommandWriterRoundTripsAndUsesFreshDelimiters(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "out")
-	w := fileCommandWriter{getenv: func(k string) string {
+	w := ghactions.FileCommandWriter{Getenv: func(k string) string {
 		if k == "GITHUB_OUTPUT" {
 			return path
 		}
@@ -71,26 +30,26 @@ func TestFileCommandWriterRoundTripsAndUsesFreshDelimiters(t *testing.T) {
 		"EOF",
 	}
 	for i, v := range values {
-		if err := w.write("GITHUB_OUTPUT", "v"+string(rune('a'+i)), v); err != nil {
+		if err := w.Write("GITHUB_OUTPUT", "v"+string(rune('a'+i)), v); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := w.write("GITHUB_OUTPUT", "x", "1", "y", "2"); err != nil {
+	if err := w.Write("GITHUB_OUTPUT", "x", "1", "y", "2"); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := parseFileCommands(data)
+	got, err := runnertest.ParseFileCommands(data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var want []fileCommandRecord
+	var want []runnertest.Record
 	for i, v := range values {
-		want = append(want, fileCommandRecord{"v" + string(rune('a'+i)), v})
+		want = append(want, runnertest.Record{Name: "v" + string(rune('a'+i)), Value: v})
 	}
-	want = append(want, fileCommandRecord{"x", "1"}, fileCommandRecord{"y", "2"})
+	want = append(want, runnertest.Record{Name: "x", Value: "1"}, runnertest.Record{Name: "y", Value: "2"})
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
@@ -112,9 +71,9 @@ func TestFileCommandWriterRefusesInjection(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "env")
 	fixed := "ghadelimiter_00000000000000000000000000000000"
-	w := fileCommandWriter{
-		getenv: func(k string) string { return map[string]string{"GITHUB_ENV": path}[k] },
-		delim:  func() string { return fixed },
+	w := ghactions.FileCommandWriter{
+		Getenv: func(k string) string { return map[string]string{"GITHUB_ENV": path}[k] },
+		Delim:  func() string { return fixed },
 	}
 	tests := []struct {
 		name, key, value, wantErr string
@@ -127,7 +86,7 @@ func TestFileCommandWriterRefusesInjection(t *testing.T) {
 		{"empty name", "", "v", "is not a valid name"},
 	}
 	for _, tt := range tests {
-		if err := w.write("GITHUB_ENV", tt.key, tt.value); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+		if err := w.Write("GITHUB_ENV", tt.key, tt.value); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 			t.Errorf("%s: err = %v, want %q", tt.name, err, tt.wantErr)
 		}
 	}
@@ -135,13 +94,13 @@ func TestFileCommandWriterRefusesInjection(t *testing.T) {
 		t.Errorf("refused records were written: %q", b)
 	}
 	// A refused pair refuses the whole call: no half-written batch.
-	if err := w.write("GITHUB_ENV", "OK", "1", "BAD\n", "2"); err == nil {
+	if err := w.Write("GITHUB_ENV", "OK", "1", "BAD\n", "2"); err == nil {
 		t.Error("batch with a bad name accepted")
 	}
 	if b, _ := os.ReadFile(path); len(b) != 0 {
 		t.Errorf("part of a refused batch was written: %q", b)
 	}
-	if err := (&fileCommandWriter{getenv: func(string) string { return "" }}).write("GITHUB_OUTPUT", "a", "b"); err == nil || !strings.Contains(err.Error(), "GITHUB_OUTPUT is not set") {
+	if err := (&ghactions.FileCommandWriter{Getenv: func(string) string { return "" }}).Write("GITHUB_OUTPUT", "a", "b"); err == nil || !strings.Contains(err.Error(), "GITHUB_OUTPUT is not set") {
 		t.Errorf("unset file variable: %v", err)
 	}
 }
@@ -157,11 +116,11 @@ func FuzzFileCommand(f *testing.F) {
 	f.Add("key", "v\r\nEVIL<<EOF\nx\nEOF")
 	f.Add("a=b", "c")
 	f.Fuzz(func(t *testing.T, name, value string) {
-		rec, err := formatFileCommand(name, value, delim)
+		rec, err := ghactions.FormatFileCommand(name, value, delim)
 		if err != nil {
 			return
 		}
-		got, err := parseFileCommands([]byte(rec))
+		got, err := runnertest.ParseFileCommands([]byte(rec))
 		if err != nil {
 			t.Fatalf("record %q does not parse: %v", rec, err)
 		}
