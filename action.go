@@ -12,6 +12,7 @@ import (
 	"github.com/vastguard/vastguard/ghapi"
 	"github.com/vastguard/vastguard/internal/ghactions"
 	"github.com/vastguard/vastguard/internal/keyname"
+	"github.com/vastguard/vastguard/internal/respond"
 	"github.com/vastguard/vastguard/internal/safetext"
 	"github.com/vastguard/vastguard/vast"
 )
@@ -221,8 +222,8 @@ func parseActionInputs(getenv func(string) string) (actionConfig, error) {
 		return c, err
 	}
 	switch c.onLeak = input(getenv, "on-leak"); c.onLeak {
-	case onLeakReport:
-	case onLeakRevoke, onLeakReset:
+	case respond.ActionReport:
+	case respond.ActionRevoke, respond.ActionReset:
 		c.verify = true
 	default:
 		return c, inputError("on-leak", "%q: use report, revoke or reset", c.onLeak)
@@ -252,11 +253,11 @@ func parseActionInputs(getenv func(string) string) (actionConfig, error) {
 	}
 	c.org = input(getenv, "org")
 	switch {
-	case c.command == "scan" && c.onLeak == onLeakReset && c.rotateSecret == "":
+	case c.command == "scan" && c.onLeak == respond.ActionReset && c.rotateSecret == "":
 		return c, inputError("rotate-secret", "on-leak: reset needs the name of the repository secret to store the replacement in (e.g. VAST_API_KEY)")
-	case c.command == "scan" && c.onLeak == onLeakReset && c.apiKey == "":
+	case c.command == "scan" && c.onLeak == respond.ActionReset && c.apiKey == "":
 		return c, errors.New("input api-key is empty: on-leak: reset creates the replacement with the management key (user_read and user_write)")
-	case c.command == "scan" && (c.onLeak == onLeakReset || c.uploadSARIF) && c.githubToken == "":
+	case c.command == "scan" && (c.onLeak == respond.ActionReset || c.uploadSARIF) && c.githubToken == "":
 		return c, inputError("github-token", "is empty: upload-sarif needs a token with security-events: write, and on-leak: reset one that may write secrets (a PAT or GitHub App token with Secrets: write)")
 	case c.command == "repos" && c.org == "":
 		return c, inputError("org", "is empty: name the organisation whose repositories to list")
@@ -393,7 +394,7 @@ func actionMint(ctx context.Context, e *env, wf *ghactions.Workflow, cfg actionC
 	if err != nil {
 		var ue *vast.CreateUncertainError
 		if errors.As(err, &ue) {
-			return fmt.Errorf("%v; the post step looks for a key named %s and deletes it", a.explain("create key", err), name)
+			return fmt.Errorf("%v; the post step looks for a key named %s and deletes it", a.Explain("create key", err), name)
 		}
 		if ctx.Err() == nil {
 			// The create certainly made no key: the post step has nothing to
@@ -401,9 +402,9 @@ func actionMint(ctx context.Context, e *env, wf *ghactions.Workflow, cfg actionC
 			wf.SaveState(stateKeyName, "")
 		}
 		if ctx.Err() != nil {
-			return fmt.Errorf("cancelled while creating the key (%v); the post step deletes any key named %s", a.explain("create key", err), name)
+			return fmt.Errorf("cancelled while creating the key (%v); the post step deletes any key named %s", a.Explain("create key", err), name)
 		}
-		return a.explain("create key", err)
+		return a.Explain("create key", err)
 	}
 
 	stateErr := wf.SaveState(stateKeyID, strconv.FormatInt(k.ID, 10))
@@ -468,5 +469,5 @@ func deleteNow(ctx context.Context, a *api, k vast.Key) error {
 	if err == nil || errors.Is(err, vast.ErrNotFound) {
 		return fmt.Errorf("key %d was deleted again", k.ID)
 	}
-	return fmt.Errorf("deleting key %d failed too (%v); the post step tries again", k.ID, a.explain("delete key", err))
+	return fmt.Errorf("deleting key %d failed too (%v); the post step tries again", k.ID, a.Explain("delete key", err))
 }

@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/vastguard/vastguard/internal/ghactions"
+	"github.com/vastguard/vastguard/internal/respond"
 	"github.com/vastguard/vastguard/internal/safetext"
 	"github.com/vastguard/vastguard/scan"
 	"github.com/vastguard/vastguard/vast"
@@ -171,24 +172,17 @@ func uploadSARIF(ctx context.Context, e *env, cfg actionConfig, rep *scan.Report
 	return up.ID, nil
 }
 
-// githubSecrets stores a replacement key in a repository secret.
-type githubSecrets struct{ g *githubAPI }
-
-func (s githubSecrets) SetRepoSecret(ctx context.Context, owner, repo, name, value string) error {
-	return s.g.explain(s.g.SetRepoSecret(ctx, owner, repo, name, value))
-}
-
 // actionRespond verifies the found keys and, with on-leak revoke or reset,
 // acts on the live ones.
 func actionRespond(ctx context.Context, e *env, wf *ghactions.Workflow, cfg actionConfig, rep *scan.Report) error {
-	v := newVerifier(e, cfg.apiURL)
-	checks := v.verifyReport(ctx, rep)
-	if cfg.onLeak == onLeakReport {
+	v := respond.NewVerifier(leakedKeyDialer(e, cfg.apiURL))
+	checks := v.VerifyReport(ctx, rep)
+	if cfg.onLeak == respond.ActionReport {
 		return nil
 	}
-	r := &responder{v: v, action: cfg.onLeak, perms: cfg.replPerms, allowFull: cfg.allowFull,
-		name: func(id int64) string { return replacementName(e.now(), id) }}
-	if cfg.onLeak == onLeakReset {
+	r := &respond.Responder{Verifier: v, Action: cfg.onLeak, Perms: cfg.replPerms, AllowFull: cfg.allowFull,
+		Name: func(id int64) string { return respond.ReplacementName(e.now(), id) }}
+	if cfg.onLeak == respond.ActionReset {
 		owner, repo, ok := strings.Cut(e.getenv("GITHUB_REPOSITORY"), "/")
 		if !ok {
 			return fmt.Errorf("GITHUB_REPOSITORY is not OWNER/NAME, so the secret %s cannot be written", cfg.rotateSecret)
@@ -197,21 +191,21 @@ func actionRespond(ctx context.Context, e *env, wf *ghactions.Workflow, cfg acti
 		if err != nil {
 			return inputError("github-token", "%v", err)
 		}
-		r.sink = replacementSink{store: githubSecrets{g}, owner: owner, repo: repo, secret: cfg.rotateSecret}
+		r.Sink = repoSecretSink{g: g, owner: owner, repo: repo, secret: cfg.rotateSecret}
 		// The replacement is masked before anything else can show it.
-		r.reveal = wf.Mask
+		r.Reveal = wf.Mask
 	}
 	if cfg.apiKey != "" {
 		a, err := actionAPI(e, ctx, cfg, vast.DefaultRetry)
 		if err != nil {
 			return err
 		}
-		r.mgmt = a
+		r.Manager = a
 	}
-	if note := r.prepare(ctx); note != "" {
+	if note := r.Prepare(ctx); note != "" {
 		wf.Annotate("warning", "vastguard", note)
 	}
-	r.respond(ctx, rep, checks)
+	r.Respond(ctx, rep, checks)
 	return nil
 }
 

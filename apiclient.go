@@ -156,10 +156,10 @@ func newAPIWithKey(e *env, cred credential, flagURL string, opts ...vast.Option)
 	return &api{Client: c, cred: cred, url: u, urlSource: src}, nil
 }
 
-// explain turns an API error into one line that says what to fix. what
+// Explain turns an API error into one line that says what to fix. what
 // names the operation ("create key"). The key never appears: vast errors
 // carry none, and the credential is named by its source.
-func (a *api) explain(what string, err error) error {
+func (a *api) Explain(what string, err error) error {
 	if err == nil {
 		return nil
 	}

@@ -67,7 +67,7 @@ type auditReport struct {
 func auditKeys(ctx context.Context, a *api, now time.Time) (auditReport, error) {
 	keys, err := a.ListKeys(ctx)
 	if err != nil {
-		return auditReport{}, a.explain("list keys", err)
+		return auditReport{}, a.Explain("list keys", err)
 	}
 	// Which key is ours, so its (necessary) user_write is not a finding.
 	// Best effort: without it every key is judged alike.

@@ -58,7 +58,7 @@ func keysList(ctx context.Context, e *env, args []string) error {
 	}
 	keys, err := a.ListKeys(ctx)
 	if err != nil {
-		return a.explain("list keys", err)
+		return a.Explain("list keys", err)
 	}
 	if *asJSON {
 		out := make([]keyJSON, 0, len(keys))
@@ -138,13 +138,13 @@ func keysCreate(ctx context.Context, e *env, args []string) error {
 		if file != nil {
 			file.abort()
 		}
-		return a.explain("create key", err)
+		return a.Explain("create key", err)
 	}
 	if file != nil {
 		if err := file.commit(k.Secret.Reveal()); err != nil {
 			derr := a.DeleteKey(context.WithoutCancel(ctx), k.ID)
 			if derr != nil {
-				return fmt.Errorf("%v; and deleting the new key %d failed too, delete it yourself: %v", err, k.ID, a.explain("delete key", derr))
+				return fmt.Errorf("%v; and deleting the new key %d failed too, delete it yourself: %v", err, k.ID, a.Explain("delete key", derr))
 			}
 			return fmt.Errorf("%v (the new key %d was deleted again)", err, k.ID)
 		}
@@ -182,7 +182,7 @@ func keysDelete(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "key %d is already gone (the API answered 404)\n", id)
 		return nil
 	case err != nil:
-		return a.explain(fmt.Sprintf("delete key %d", id), err)
+		return a.Explain(fmt.Sprintf("delete key %d", id), err)
 	}
 	fmt.Fprintf(e.stdout, "deleted key %d\n", id)
 	return nil
@@ -215,7 +215,7 @@ func keysReset(ctx context.Context, e *env, args []string) error {
 		if file != nil {
 			file.abort()
 		}
-		return a.explain("reset key", err)
+		return a.Explain("reset key", err)
 	}
 	if file != nil {
 		if err := file.commit(s.Reveal()); err != nil {

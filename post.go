@@ -132,9 +132,9 @@ func describeKey(id int64, name string) string {
 // postReason explains a failed cleanup call, saying when the budget ran out.
 func postReason(a *api, ctx context.Context, budget time.Duration, what string, err error) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("still failing when cleanup-timeout (%s) ran out: %v", fmtDuration(budget), a.explain(what, err))
+		return fmt.Errorf("still failing when cleanup-timeout (%s) ran out: %v", fmtDuration(budget), a.Explain(what, err))
 	}
-	return a.explain(what, err)
+	return a.Explain(what, err)
 }
 
 // postFailed reports a key left behind: an error annotation and a summary

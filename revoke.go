@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/vastguard/vastguard/ghapi"
+	"github.com/vastguard/vastguard/internal/respond"
 	"github.com/vastguard/vastguard/scan"
 	"github.com/vastguard/vastguard/vast"
 )
@@ -94,28 +95,33 @@ func runRevoke(ctx context.Context, e *env, args []string) error {
 	if err := checkAPIURL(apiURL); err != nil {
 		return fmt.Errorf("--api-url or VAST_URL: %w", err)
 	}
-	v := newVerifier(e, apiURL)
-	r := &responder{v: v, dryRun: *dryRun, action: onLeakRevoke, perms: perms, allowFull: *allowFull,
-		sink: replacementSink{file: *output}, name: func(id int64) string { return replacementName(e.now(), id) }}
+	v := respond.NewVerifier(leakedKeyDialer(e, apiURL))
+	r := &respond.Responder{Verifier: v, DryRun: *dryRun, Action: respond.ActionRevoke, Perms: perms, AllowFull: *allowFull,
+		Name: func(id int64) string { return respond.ReplacementName(e.now(), id) }}
+	if *output != "" {
+		r.Sink = fileSink(*output)
+	}
 	if *rotate != "" {
 		g, err := newGitHub(e, gf.token, "--token", gf.url)
 		if err != nil {
 			return err
 		}
-		r.sink = replacementSink{store: githubSecrets{g}, owner: owner, repo: name, secret: *rotate}
+		r.Sink = repoSecretSink{g: g, owner: owner, repo: name, secret: *rotate}
 	}
 	if *replace {
-		r.action = onLeakReset
+		r.Action = respond.ActionReset
 	}
 	if cred, err := resolveKey(e, af.key); err == nil {
-		if r.mgmt, err = newAPIWithKey(e, cred, af.url); err != nil {
+		a, err := newAPIWithKey(e, cred, af.url)
+		if err != nil {
 			return err
 		}
+		r.Manager = a
 	}
-	if note := r.prepare(ctx); note != "" {
+	if note := r.Prepare(ctx); note != "" {
 		fmt.Fprintln(e.stderr, "vastguard: "+note)
 	}
-	if r.mgmt == nil && *replace {
+	if r.Manager == nil && *replace {
 		return fmt.Errorf("--replace needs a management key (VAST_API_KEY, --api-key or the vastai key file) to create the replacement")
 	}
 
@@ -123,12 +129,12 @@ func runRevoke(ctx context.Context, e *env, args []string) error {
 	for _, k := range keys {
 		rep.Findings = append(rep.Findings, scan.KeyFinding(k))
 	}
-	checks := v.verifyReport(ctx, rep)
+	checks := v.VerifyReport(ctx, rep)
 	for _, f := range rep.Findings {
 		c := checks[f.KeySHA256]
 		fmt.Fprintf(e.stdout, "%s  sha256 %s  %s: %s\n", f.Redacted, f.KeySHA256[:16], c.Status, c.Detail)
 	}
-	r.respond(ctx, rep, checks)
+	r.Respond(ctx, rep, checks)
 	live, unreplaced := 0, 0
 	for _, x := range rep.Responses {
 		fmt.Fprintf(e.stdout, "%s  sha256 %s  %s", x.Redacted, x.KeySHA256[:16], x.Outcome)
@@ -138,7 +144,7 @@ func runRevoke(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(e.stdout)
 		switch {
 		case *dryRun:
-		case !revoked(x):
+		case !respond.Revoked(x):
 			live++
 		case !x.Done:
 			unreplaced++

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/vastguard/vastguard/internal/respond"
 	"github.com/vastguard/vastguard/scan"
 	"github.com/vastguard/vastguard/vast"
 )
@@ -68,7 +69,7 @@ func runScan(ctx context.Context, e *env, args []string) error {
 		if err := checkAPIURL(u); err != nil {
 			return fmt.Errorf("--api-url or VAST_URL: %w", err)
 		}
-		newVerifier(e, u).verifyReport(ctx, rep)
+		respond.NewVerifier(leakedKeyDialer(e, u)).VerifyReport(ctx, rep)
 	}
 	if err := writeReport(e, rep, f); err != nil {
 		return err

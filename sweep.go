@@ -79,7 +79,7 @@ func anyNamed(keys []vast.Key) bool {
 func sweepKeys(ctx context.Context, a *api, now time.Time, dryRun bool) (sweepReport, error) {
 	keys, err := a.ListKeys(ctx)
 	if err != nil {
-		return sweepReport{}, a.explain("list keys", err)
+		return sweepReport{}, a.Explain("list keys", err)
 	}
 	if len(keys) > 0 && !anyNamed(keys) {
 		return sweepReport{}, fmt.Errorf("sweep: the Vast API's key list shows no key names, so the keys vastguard minted cannot be told apart from the others; delete expired ones in the Vast console (%d keys listed)", len(keys))
@@ -118,7 +118,7 @@ func sweepKeys(ctx context.Context, a *api, now time.Time, dryRun bool) (sweepRe
 		case errors.Is(err, vast.ErrNotFound):
 			k.Result = sweepGone
 		default:
-			k.Result, k.Err = sweepFailed, a.explain(fmt.Sprintf("delete key %d", k.ID), err)
+			k.Result, k.Err = sweepFailed, a.Explain(fmt.Sprintf("delete key %d", k.ID), err)
 			stopped = sweepNotTried
 			if ctx.Err() != nil {
 				stopped = sweepCancelled

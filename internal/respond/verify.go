@@ -1,4 +1,4 @@
-package main
+package respond
 
 import (
 	"context"
@@ -20,60 +20,44 @@ import (
 // (403, 429 after retries, 5xx, timeouts, an HTML page, a body that is not
 // the API's) is unknown, with the reason.
 
-// keyCheck is the outcome of verifying one key.
-type keyCheck struct {
+// Check is the outcome of verifying one key.
+type Check struct {
 	Status string // scan.Live, scan.Invalid or scan.Unknown
 	Detail string // why Unknown; who owns a Live key; never the key
 	UserID int64  // for a live key: the owning account
 	KeyID  int64  // for a live key: its id, 0 if the API did not say
 }
 
-// verifier checks keys with bounded concurrency and rate, once per key.
-type verifier struct {
-	apiURL  string
-	e       *env
+// Verifier checks keys with bounded concurrency and rate, once per key.
+type Verifier struct {
+	dial    Dialer
 	retry   vast.RetryPolicy
 	workers int
 	limiter *rate.Limiter
 
 	mu    sync.Mutex
-	cache map[string]keyCheck // by key SHA-256
+	cache map[string]Check // by key SHA-256
 }
 
 // verifyRetry keeps a check short: a 429 is retried for up to 30 s (the
 // leaked key has its own rate-limit bucket), then the key is Unknown.
 var verifyRetry = vast.RetryPolicy{Budget: 30 * time.Second, BaseDelay: time.Second, MaxDelay: 8 * time.Second, MaxAttempts: 5, Timeout: 15 * time.Second}
 
-func newVerifier(e *env, apiURL string) *verifier {
-	return &verifier{
-		apiURL:  apiURL,
-		e:       e,
+// NewVerifier returns a Verifier that reaches the API through dial.
+func NewVerifier(dial Dialer) *Verifier {
+	return &Verifier{
+		dial:    dial,
 		retry:   verifyRetry,
 		workers: 4,
 		// At most 5 checks a second in all: Vast limits requests per endpoint
 		// and per identity, and the client IP is part of the identity.
 		limiter: rate.NewLimiter(5, 1),
-		cache:   map[string]keyCheck{},
+		cache:   map[string]Check{},
 	}
-}
-
-// client returns a Vast client that authenticates with key.
-func (v *verifier) client(key string, retry vast.RetryPolicy) (*vast.Client, error) {
-	opts := []vast.Option{vast.WithBaseURL(v.apiURL), vast.WithUserAgent("vastguard/" + version()), vast.WithRetry(retry)}
-	if v.e.http != nil {
-		opts = append(opts, vast.WithHTTPClient(v.e.http))
-	}
-	if v.e.now != nil {
-		opts = append(opts, vast.WithClock(v.e.now))
-	}
-	if v.e.sleep != nil {
-		opts = append(opts, vast.WithSleep(v.e.sleep))
-	}
-	return vast.New(key, opts...)
 }
 
 // check verifies one key, from the cache when it was checked before.
-func (v *verifier) check(ctx context.Context, key string) keyCheck {
+func (v *Verifier) check(ctx context.Context, key string) Check {
 	h := scan.KeyHash(key)
 	v.mu.Lock()
 	if c, ok := v.cache[h]; ok {
@@ -88,20 +72,20 @@ func (v *verifier) check(ctx context.Context, key string) keyCheck {
 	return c
 }
 
-func (v *verifier) checkUncached(ctx context.Context, key string) keyCheck {
-	cl, err := v.client(key, v.retry)
+func (v *Verifier) checkUncached(ctx context.Context, key string) Check {
+	cl, err := v.dial(key, v.retry)
 	if err != nil {
-		return keyCheck{Status: scan.Unknown, Detail: "not a usable key: " + err.Error()}
+		return Check{Status: scan.Unknown, Detail: "not a usable key: " + err.Error()}
 	}
 	if err := v.limiter.Wait(ctx); err != nil {
-		return keyCheck{Status: scan.Unknown, Detail: "not checked: " + err.Error()}
+		return Check{Status: scan.Unknown, Detail: "not checked: " + err.Error()}
 	}
 	u, err := cl.CurrentUser(ctx)
 	return classify(u, err)
 }
 
-// classify turns a CurrentUser answer into a keyCheck.
-func classify(u vast.User, err error) keyCheck {
+// classify turns a CurrentUser answer into a Check.
+func classify(u vast.User, err error) Check {
 	var ve *vast.Error
 	switch {
 	case err == nil:
@@ -109,37 +93,37 @@ func classify(u vast.User, err error) keyCheck {
 		if u.KeyID != 0 {
 			d = fmt.Sprintf("key %d of account %d", u.KeyID, u.ID)
 		}
-		return keyCheck{Status: scan.Live, Detail: d, UserID: u.ID, KeyID: u.KeyID}
+		return Check{Status: scan.Live, Detail: d, UserID: u.ID, KeyID: u.KeyID}
 	case errors.Is(err, vast.ErrUnauthorized):
 		msg := "401"
 		if errors.As(err, &ve) {
 			msg = ve.Brief()
 		}
-		return keyCheck{Status: scan.Invalid, Detail: "the API answers " + msg}
+		return Check{Status: scan.Invalid, Detail: "the API answers " + msg}
 	case errors.Is(err, vast.ErrForbidden):
-		return keyCheck{Status: scan.Unknown, Detail: "403: the key may be live without user_read (a scoped key); revoke it in the Vast console to be sure"}
+		return Check{Status: scan.Unknown, Detail: "403: the key may be live without user_read (a scoped key); revoke it in the Vast console to be sure"}
 	case errors.Is(err, vast.ErrRateLimited):
-		return keyCheck{Status: scan.Unknown, Detail: "still rate limited (429) after retries; check again later"}
+		return Check{Status: scan.Unknown, Detail: "still rate limited (429) after retries; check again later"}
 	case errors.As(err, &ve):
-		return keyCheck{Status: scan.Unknown, Detail: "the API answered " + ve.Brief()}
+		return Check{Status: scan.Unknown, Detail: "the API answered " + ve.Brief()}
 	case errors.Is(err, vast.ErrBadResponse):
-		return keyCheck{Status: scan.Unknown, Detail: "the API answered something that is not its JSON (a proxy or an outage page?)"}
+		return Check{Status: scan.Unknown, Detail: "the API answered something that is not its JSON (a proxy or an outage page?)"}
 	case errors.Is(err, context.Canceled):
-		return keyCheck{Status: scan.Unknown, Detail: "not checked: cancelled"}
+		return Check{Status: scan.Unknown, Detail: "not checked: cancelled"}
 	case errors.Is(err, context.DeadlineExceeded):
-		return keyCheck{Status: scan.Unknown, Detail: "no answer in time"}
+		return Check{Status: scan.Unknown, Detail: "no answer in time"}
 	}
-	return keyCheck{Status: scan.Unknown, Detail: "the API could not be reached: " + safetext.OneLine(err.Error())}
+	return Check{Status: scan.Unknown, Detail: "the API could not be reached: " + safetext.OneLine(err.Error())}
 }
 
-// verifyReport checks every distinct key of rep, workers at a time, and
+// VerifyReport checks every distinct key of rep, workers at a time, and
 // fills in each finding's Verification. It returns the checks by key hash.
-func (v *verifier) verifyReport(ctx context.Context, rep *scan.Report) map[string]keyCheck {
+func (v *Verifier) VerifyReport(ctx context.Context, rep *scan.Report) map[string]Check {
 	keys := map[string]string{} // hash -> key
 	for _, f := range rep.Findings {
 		keys[f.KeySHA256] = f.Secret()
 	}
-	out := make(map[string]keyCheck, len(keys))
+	out := make(map[string]Check, len(keys))
 	var mu sync.Mutex
 	sem := make(chan struct{}, v.workers)
 	var wg sync.WaitGroup
