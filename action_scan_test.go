@@ -8,43 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vastguard/vastguard/internal/ghactions/runnertest"
 	"github.com/vastguard/vastguard/scan/scantest"
 )
-
-// workspaceTB builds a scantest repository in the job's workspace.
-type workspaceTB struct {
-	*testing.T
-	dir string
-}
-
-func (w workspaceTB) TempDir() string { return w.dir }
-
-func workspaceRepo(x *e2e) *scantest.Repo {
-	return scantest.New(workspaceTB{x.t, x.job.Env["GITHUB_WORKSPACE"]})
-}
-
-// assertNoScanLeak checks that no key of the repository appears in
-// anything the step wrote, the SARIF file included.
-func assertNoScanLeak(t *testing.T, s *runnertest.Step, extra ...string) {
-	t.Helper()
-	texts := map[string]string{"stdout": s.Stdout, "stderr": s.Stderr}
-	for k, v := range s.Files {
-		texts[k] = string(v)
-	}
-	for _, p := range extra {
-		if b, err := os.ReadFile(p); err == nil {
-			texts[p] = string(b)
-		}
-	}
-	for n := 0; n < 50; n++ {
-		for name, text := range texts {
-			if strings.Contains(text, scantest.Key(n)) {
-				t.Errorf("%s contains test key %d", name, n)
-			}
-		}
-	}
-}
 
 func TestActionScanHistory(t *testing.T) {
 	t.Parallel()

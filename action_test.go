@@ -1,96 +1,18 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"maps"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/vastguard/vastguard/internal/ghactions/runnertest"
 	"github.com/vastguard/vastguard/internal/keyname"
-	"github.com/vastguard/vastguard/vast"
 	"github.com/vastguard/vastguard/vast/vasttest"
-	"gopkg.in/yaml.v3"
 )
-
-// actionManifest is the part of action.yml the runner reads.
-type actionManifest struct {
-	Name        string `yaml:"name"`
-	Description string `yaml:"description"`
-	Author      string `yaml:"author"`
-	Branding    struct {
-		Icon  string `yaml:"icon"`
-		Color string `yaml:"color"`
-	} `yaml:"branding"`
-	Inputs map[string]struct {
-		Description string  `yaml:"description"`
-		Required    bool    `yaml:"required"`
-		Default     *string `yaml:"default"`
-	} `yaml:"inputs"`
-	Outputs map[string]struct {
-		Description string `yaml:"description"`
-	} `yaml:"outputs"`
-	Runs struct {
-		Using          string            `yaml:"using"`
-		Image          string            `yaml:"image"`
-		Args           []string          `yaml:"args"`
-		Entrypoint     string            `yaml:"entrypoint"`
-		PostEntrypoint string            `yaml:"post-entrypoint"`
-		PostIf         string            `yaml:"post-if"`
-		Env            map[string]string `yaml:"env"`
-	} `yaml:"runs"`
-}
-
-var readManifest = sync.OnceValues(func() (*actionManifest, error) {
-	b, err := os.ReadFile("action.yml")
-	if err != nil {
-		return nil, err
-	}
-	var m actionManifest
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("action.yml: %w", err)
-	}
-	return &m, nil
-})
-
-func manifest(t testing.TB) *actionManifest {
-	t.Helper()
-	m, err := readManifest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
-// inputDefaults is what the runner sets for inputs a step does not pass.
-func (m *actionManifest) inputDefaults() map[string]string {
-	d := map[string]string{}
-	for name, in := range m.Inputs {
-		if in.Default != nil {
-			d[name] = *in.Default
-		} else {
-			d[name] = ""
-		}
-	}
-	return d
-}
 
 func TestActionManifest(t *testing.T) {
 	t.Parallel()
@@ -104,266 +26,23 @@ func TestActionManifest(t *testing.T) {
 	if m.Name == "" || m.Description == "" || m.Branding.Icon == "" || m.Branding.Color == "" {
 		t.Errorf("name, description and branding are required for the Marketplace: %+v", m)
 	}
-	// Every input of the code is in action.yml with the same default and
-	// description, and nothing else is.
-	wantIn, gotIn := map[string][2]string{}, map[string][2]string{}
-	for _, in := range actionInputs {
-		wantIn[in.name] = [2]string{in.def, in.desc}
-	}
 	for name, in := range m.Inputs {
 		if in.Default == nil {
 			t.Errorf("input %s has no default", name)
 			continue
 		}
-		gotIn[name] = [2]string{*in.Default, in.Description}
 		if strings.Contains(*in.Default, "${{") && *in.Default != "${{ github.token }}" {
 			t.Errorf("input %s: the tests' runner evaluates no expression default but ${{ github.token }}", name)
 		}
 	}
-	if diff := cmp.Diff(wantIn, gotIn); diff != "" {
-		t.Errorf("inputs: action.yml vs actionInputs (-code +action.yml):\n%s", diff)
-	}
-	wantOut, gotOut := map[string]string{}, map[string]string{}
-	for _, o := range actionOutputs {
-		wantOut[o.name] = o.desc
-	}
-	for name, o := range m.Outputs {
-		gotOut[name] = o.Description
-	}
-	if diff := cmp.Diff(wantOut, gotOut); diff != "" {
-		t.Errorf("outputs (-code +action.yml):\n%s", diff)
-	}
+	// The inputs and outputs match the code's tables: internal/command's
+	// TestActionYMLMatchesTheInputTable.
 	for _, a := range r.Args {
 		if strings.Contains(a, "${{") {
 			t.Errorf("args %q: args are printed in the log; pass values as inputs", a)
 		}
 	}
 }
-
-// fakeClock is a clock whose sleeps pass at once and move it on.
-type fakeClock struct {
-	mu     sync.Mutex
-	t      time.Time
-	sleeps []time.Duration
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.sleeps = append(c.sleeps, d)
-	c.t = c.t.Add(d)
-	return nil
-}
-
-func (c *fakeClock) Sleeps() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.sleeps)
-}
-
-// execBinary runs the built binary as the runner's `docker run` would:
-// argv[0] is the entrypoint path, the environment is exactly the step's,
-// and cancelling ctx sends SIGTERM (as the runner does after SIGINT).
-func execBinary(dir string) runnertest.ExecFunc {
-	return func(ctx context.Context, program string, args []string, vars map[string]string, stdout, stderr io.Writer) int {
-		cmd := exec.CommandContext(ctx, filepath.Join(dir, filepath.Base(program)), args...)
-		cmd.Args[0] = program
-		cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-		cmd.WaitDelay = 30 * time.Second
-		for _, k := range slices.Sorted(maps.Keys(vars)) {
-			cmd.Env = append(cmd.Env, k+"="+vars[k])
-		}
-		cmd.Stdout, cmd.Stderr = stdout, stderr
-		err := cmd.Run()
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return ee.ExitCode()
-		}
-		if err != nil {
-			fmt.Fprintf(stderr, "exec: %v\n", err)
-			return -1
-		}
-		return 0
-	}
-}
-
-// modes are the two ways the end-to-end tests run the program: the built
-// binary, as the runner runs the image (real time: retries really wait),
-// and in-process through run (a fake clock: retries do not wait, and the
-// test sees how often they slept).
-var modes = []string{"binary", "in-process"}
-
-// e2e is one job against one fake Vast API.
-type e2e struct {
-	t     *testing.T
-	mode  string
-	srv   *vasttest.Server
-	admin string // the management key (the api-key input)
-	job   *runnertest.Job
-	clock *fakeClock // in-process only
-}
-
-func newE2E(t *testing.T, mode string) *e2e {
-	t.Helper()
-	m := manifest(t)
-	x := &e2e{t: t, mode: mode, srv: vasttest.NewServer(t)}
-	_, x.admin = x.srv.AddAccount("ci@example.com")
-	var ex runnertest.ExecFunc
-	switch mode {
-	case "binary":
-		ex = execBinary(binaryDir(t))
-	case "in-process":
-		x.clock = &fakeClock{t: time.Now()}
-		ex = inProcess(env{now: x.clock.Now, sleep: x.clock.Sleep})
-	default:
-		t.Fatalf("mode %q", mode)
-	}
-	job, err := runnertest.NewJob(t.TempDir(), m.inputDefaults(), m.Runs.Args, m.Runs.Entrypoint, m.Runs.PostEntrypoint, ex)
-	if err != nil {
-		t.Fatal(err)
-	}
-	x.job = job
-	return x
-}
-
-// with is a step's `with:`: the management key and the fake's URL, plus
-// extra (which may override them).
-func (x *e2e) with(extra map[string]string) map[string]string {
-	w := map[string]string{"api-key": x.admin, "api-url": x.srv.URL}
-	maps.Copy(w, extra)
-	return w
-}
-
-func (x *e2e) step(id string, extra map[string]string) *runnertest.Step {
-	x.t.Helper()
-	s, err := x.job.RunStep(x.t.Context(), id, x.with(extra))
-	if err != nil {
-		x.t.Fatal(err)
-	}
-	return s
-}
-
-func (x *e2e) posts() []*runnertest.Step {
-	x.t.Helper()
-	p, err := x.job.RunPosts(x.t.Context())
-	if err != nil {
-		x.t.Fatal(err)
-	}
-	return p
-}
-
-// minted returns the keys the job created (all but the management key).
-func (x *e2e) minted() []vasttest.Key {
-	var out []vasttest.Key
-	for _, k := range x.srv.Keys() {
-		if k.Value != x.admin {
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
-func (x *e2e) liveMinted() []vasttest.Key {
-	var out []vasttest.Key
-	for _, k := range x.minted() {
-		if !k.Deleted {
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
-// requests counts the API requests by method.
-func (x *e2e) requests() map[string]int {
-	n := map[string]int{}
-	for _, r := range x.srv.Requests() {
-		n[r.Method]++
-	}
-	return n
-}
-
-// assertNoLeak checks every byte the steps wrote (stdout, stderr, every
-// file-command file) and every file under the fake runner's directories.
-// The management key appears nowhere. A minted key appears only as the one
-// "::add-mask::" line, which is the first line the step printed, as the
-// api-key output, and as VAST_API_KEY in GITHUB_ENV; nowhere else, and
-// never in a file of the workspace, HOME or RUNNER_TEMP.
-func (x *e2e) assertNoLeak(steps ...*runnertest.Step) {
-	t := x.t
-	t.Helper()
-	var minted []string
-	for _, k := range x.minted() {
-		minted = append(minted, k.Value)
-	}
-	for _, s := range steps {
-		where := fmt.Sprintf("%s step %s", map[bool]string{false: "main", true: "post"}[s.Post], s.ID)
-		streams := map[string]string{"stdout": s.Stdout, "stderr": s.Stderr}
-		for k, v := range s.Files {
-			streams[k] = string(v)
-		}
-		for name, text := range streams {
-			if strings.Contains(text, x.admin) {
-				t.Errorf("%s: %s contains the management key", where, name)
-			}
-		}
-		if n := strings.Count(s.Stdout, "::add-mask::"); n > 1 {
-			t.Errorf("%s: %d add-mask lines, want at most one", where, n)
-		}
-		for _, v := range minted {
-			masked := strings.Count(s.Stdout, v) == 1
-			for name, text := range streams {
-				n := strings.Count(text, v)
-				allowed := 0
-				switch name {
-				case "stdout":
-					allowed = 1
-					if n == 1 && !strings.HasPrefix(s.Stdout, "::add-mask::"+v+"\n") {
-						t.Errorf("%s: the key appears on stdout other than as the first line ::add-mask::KEY", where)
-					}
-				case "GITHUB_OUTPUT":
-					allowed = 1
-					if n == 1 && (s.Outputs["api-key"] != v || !masked) {
-						t.Errorf("%s: the key is in GITHUB_OUTPUT other than as the masked api-key output", where)
-					}
-				case "GITHUB_ENV":
-					allowed = 1
-					if n == 1 && (s.Exported["VAST_API_KEY"] != v || !masked) {
-						t.Errorf("%s: the key is in GITHUB_ENV other than as the masked VAST_API_KEY", where)
-					}
-				}
-				if n > allowed {
-					t.Errorf("%s: %s holds the minted key ...%s %d times", where, name, v[len(v)-4:], n)
-				}
-			}
-		}
-	}
-	filepath.WalkDir(x.job.Dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || filepath.Base(filepath.Dir(path)) == "file_commands" {
-			return err
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		for _, v := range append(minted, x.admin) {
-			if bytes.Contains(b, []byte(v)) {
-				t.Errorf("%s holds a key", path)
-			}
-		}
-		return nil
-	})
-}
-
-var hex64 = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 func TestActionEndToEnd(t *testing.T) {
 	t.Parallel()
@@ -689,19 +368,6 @@ func TestActionCancelledWhileRateLimited(t *testing.T) {
 	x.assertNoLeak(main, post)
 }
 
-// waitFor polls cond for up to 30 s (a loaded machine is slow, never that
-// slow).
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("timed out waiting")
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 // BenchmarkActionMint measures the main step as the runner runs it: one
 // process of the built binary per mint, against vasttest on loopback. The
 // ms/mint metric is the process's wall time (start to exit), which is the
@@ -729,9 +395,4 @@ func BenchmarkActionMint(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "ms/mint")
-}
-
-// vastClient is a client for the fake with the given key.
-func vastClient(x *e2e, key string) (*vast.Client, error) {
-	return vast.New(key, vast.WithBaseURL(x.srv.URL), vast.WithHTTPClient(x.srv.Client()))
 }

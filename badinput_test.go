@@ -2,17 +2,15 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/vastguard/vastguard/internal/golden"
 	"github.com/vastguard/vastguard/scan/scantest"
 )
-
-var updateCatalogue = flag.Bool("update", false, "rewrite testdata/bad-input.md and the README's copy of it")
 
 // badInput is one entry of the bad-input catalogue: a flag or an Action
 // input given a malformed value, and the start of the one-line error that
@@ -172,7 +170,8 @@ func TestBadInputCatalogue(t *testing.T) {
 		}
 		fmt.Fprintf(&md, "| %s | %s | %s |\n", mdTable(b.where), mdTable(b.value), mdTable(want))
 	}
-	checkDoc(t, "bad-input.md", md.Bytes())
+	golden.File(t, filepath.Join("testdata", "bad-input.md"), md.Bytes())
+	golden.Section(t, "README.md", "bad-input.md", md.Bytes())
 }
 
 func mdTable(s string) string {
@@ -180,33 +179,4 @@ func mdTable(s string) string {
 		return ""
 	}
 	return "`" + strings.ReplaceAll(s, "|", `\|`) + "`"
-}
-
-// checkDoc compares a generated Markdown table with testdata/NAME and the
-// README's copy between <!-- NAME --> markers, or rewrites both with
-// -update.
-func checkDoc(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	readme, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	begin, end := "<!-- "+name+" -->\n", "<!-- end "+name+" -->"
-	i, j := bytes.Index(readme, []byte(begin)), bytes.Index(readme, []byte(end))
-	if *updateCatalogue {
-		os.WriteFile(path, got, 0o644)
-		if i >= 0 && j > i {
-			out := append(append(append([]byte{}, readme[:i+len(begin)]...), got...), readme[j:]...)
-			os.WriteFile("README.md", out, 0o644)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil || !bytes.Equal(want, got) {
-		t.Errorf("%s is out of date: run go test -run TestBadInputCatalogue -update", path)
-	}
-	if i < 0 || j < i || !bytes.Equal(readme[i+len(begin):j], got) {
-		t.Errorf("README.md's copy of %s (between %q and %q) is out of date: run go test -run TestBadInputCatalogue -update", name, strings.TrimSpace(begin), end)
-	}
 }

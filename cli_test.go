@@ -2,70 +2,16 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/vastguard/vastguard/scan/scantest"
 	"github.com/vastguard/vastguard/vast/vasttest"
 )
-
-// result is what one run of the program wrote.
-type result struct {
-	stdout, stderr string
-	code           int
-}
-
-// all is everything the run wrote, for leak checks.
-func (r result) all() string { return r.stdout + r.stderr }
-
-// runCLI runs the program in-process with the given environment.
-func runCLI(t *testing.T, vars map[string]string, args ...string) result {
-	t.Helper()
-	return runCLIStdin(t, vars, "", args...)
-}
-
-func runCLIStdin(t *testing.T, vars map[string]string, stdin string, args ...string) result {
-	t.Helper()
-	var stdout, stderr bytes.Buffer
-	e := &env{
-		args:   append([]string{"vastguard"}, args...),
-		getenv: func(k string) string { return vars[k] },
-		stdin:  strings.NewReader(stdin),
-		stdout: &stdout,
-		stderr: &stderr,
-		now:    time.Now,
-		sleep:  func(ctx context.Context, d time.Duration) error { return ctx.Err() },
-	}
-	err := run(t.Context(), e)
-	code := exitCode(err, &stderr)
-	return result{stdout.String(), stderr.String(), code}
-}
-
-// fakeAPI starts vasttest with one account and returns the environment a
-// user would set: VAST_API_KEY and VAST_URL, HOME pointing at an empty dir.
-func fakeAPI(t *testing.T, opts ...vasttest.Option) (*vasttest.Server, map[string]string) {
-	t.Helper()
-	srv := vasttest.NewServer(t, opts...)
-	_, key := srv.AddAccount("cli@example.com")
-	return srv, map[string]string{"VAST_API_KEY": key, "VAST_URL": srv.URL, "HOME": t.TempDir()}
-}
-
-// assertNoSecret fails if any of the secrets appears in out.
-func assertNoSecret(t *testing.T, where, out string, secrets ...string) {
-	t.Helper()
-	for _, s := range secrets {
-		if s != "" && strings.Contains(out, s) {
-			t.Errorf("%s contains a secret ...%s", where, s[len(s)-4:])
-		}
-	}
-}
 
 func TestKeysCreateListDelete(t *testing.T) {
 	t.Parallel()
@@ -280,34 +226,6 @@ func TestAPIFailuresAreExplained(t *testing.T) {
 	}
 }
 
-// runDemo runs the demo against a fake the test can inspect, and checks
-// that no key the demo handled (the fake's, the demo repositories') appears
-// in anything it printed.
-func runDemoChecked(t *testing.T) result {
-	t.Helper()
-	srv := vasttest.NewServer(t)
-	var stdout, stderr bytes.Buffer
-	e := &env{args: []string{"vastguard", "demo"}, getenv: func(string) string { return "" }, stdin: strings.NewReader(""),
-		stdout: &stdout, stderr: &stderr, now: time.Now, fake: srv}
-	code := exitCode(run(t.Context(), e), &stderr)
-	r := result{stdout.String(), stderr.String(), code}
-	if r.code != 0 {
-		t.Fatalf("demo = %d\n%s\n%s", r.code, r.stdout, r.stderr)
-	}
-	var secrets []string
-	for _, k := range srv.Keys() {
-		secrets = append(secrets, k.Value)
-	}
-	if len(secrets) < 2 {
-		t.Fatalf("the demo made %d keys on the fake", len(secrets))
-	}
-	for n := 0; n < 200; n++ {
-		secrets = append(secrets, scantest.Key(n))
-	}
-	assertNoSecret(t, "demo output", r.all(), secrets...)
-	return r
-}
-
 func TestDemoRunsAndShowsNoKey(t *testing.T) {
 	t.Parallel()
 	r := runDemoChecked(t)
@@ -351,5 +269,3 @@ func TestBinaryWithOnlyKeyAndURL(t *testing.T) {
 		t.Errorf("requests = %+v", reqs)
 	}
 }
-
-func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,22 +12,6 @@ import (
 	"github.com/vastguard/vastguard/internal/keyname"
 	"github.com/vastguard/vastguard/vast/vasttest"
 )
-
-// runPostProcess runs the program as /vastguard-post with vars as its
-// whole environment.
-func runPostProcess(t *testing.T, vars map[string]string) result {
-	t.Helper()
-	var stdout, stderr bytes.Buffer
-	e := &env{
-		args:   []string{"/vastguard-post", "action"},
-		getenv: func(k string) string { return vars[k] },
-		stdout: &stdout, stderr: &stderr,
-		now:   time.Now,
-		sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() },
-	}
-	code := exitCode(run(t.Context(), e), &stderr)
-	return result{stdout.String(), stderr.String(), code}
-}
 
 func TestPostStepEdgeCases(t *testing.T) {
 	t.Parallel()

@@ -5,33 +5,10 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/vastguard/vastguard/ghapi"
 	"github.com/vastguard/vastguard/ghapi/ghtest"
 )
-
-// fakeGitHub starts ghtest with organisation acme (seven repositories, one
-// archived, one fork, one both, two to a page so listing takes four pages)
-// and returns the environment a workflow step would have: GITHUB_TOKEN and
-// GITHUB_API_URL only.
-func fakeGitHub(t *testing.T, opts ...ghtest.Option) (*ghtest.Server, map[string]string) {
-	t.Helper()
-	srv := ghtest.NewServer(t, append([]ghtest.Option{ghtest.WithMaxPerPage(2)}, opts...)...)
-	for _, r := range []ghtest.Repo{
-		{Owner: "acme", Name: "web", Private: true},
-		{Owner: "acme", Name: "Api"},
-		{Owner: "acme", Name: "old", Archived: true},
-		{Owner: "acme", Name: "upstream-fork", Fork: true},
-		{Owner: "acme", Name: "old-fork", Fork: true, Archived: true},
-		{Owner: "acme", Name: "docs"},
-		{Owner: "acme", Name: "zeta"},
-	} {
-		srv.AddRepo(r)
-	}
-	return srv, map[string]string{"GITHUB_TOKEN": srv.Token, "GITHUB_API_URL": srv.URL}
-}
 
 func TestReposMatrix(t *testing.T) {
 	t.Parallel()
@@ -226,26 +203,5 @@ func TestReposHelp(t *testing.T) {
 	r = runCLI(t, nil, "help")
 	if !strings.Contains(r.stdout, "vastguard repos --org NAME") {
 		t.Errorf("help does not list repos: %q", r.stdout)
-	}
-}
-
-// TestOrgMatrix calls the function the Action will call, with the token and
-// URL passed in rather than from the environment.
-func TestOrgMatrix(t *testing.T) {
-	t.Parallel()
-	srv, _ := fakeGitHub(t)
-	e := &env{getenv: func(string) string { return "" }, now: time.Now}
-	got, notes, err := orgMatrix(t.Context(), e, "acme", ghapi.RepoFilter{Forks: true}, srv.Token, "--token", srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := `{"repository":["acme/Api","acme/docs","acme/upstream-fork","acme/web","acme/zeta"]}`; got != want {
-		t.Errorf("matrix = %s, want %s", got, want)
-	}
-	if len(notes) != 0 {
-		t.Errorf("notes = %q", notes)
-	}
-	if _, _, err := orgMatrix(t.Context(), e, "acme", ghapi.RepoFilter{}, "", "--token", srv.URL); err == nil || !strings.Contains(err.Error(), "no GitHub token") {
-		t.Errorf("no token: %v", err)
 	}
 }

@@ -2,9 +2,7 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,21 +11,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/vastguard/vastguard/ghapi/ghtest"
 	"github.com/vastguard/vastguard/scan"
-	"github.com/vastguard/vastguard/scan/scantest"
 	"github.com/vastguard/vastguard/vast/vasttest"
 )
-
-// leakRepo commits each key into its own file of a fresh repository.
-func leakRepo(t *testing.T, keys ...string) string {
-	r := scantest.New(t)
-	files := scantest.Files{}
-	for i, k := range keys {
-		files[filepath.Join("env", string(rune('a'+i))+".env")] = "VAST_API_KEY=" + k + "\n"
-	}
-	r.Commit("leak", files)
-	r.CheckoutWorktree()
-	return r.Dir
-}
 
 func TestScanVerify(t *testing.T) {
 	t.Parallel()
@@ -236,41 +221,6 @@ func TestRevokeBadInput(t *testing.T) {
 	}
 }
 
-func keyID(srv *vasttest.Server, value string) int64 {
-	for _, k := range srv.Keys() {
-		if k.Value == value {
-			return k.ID
-		}
-	}
-	return 0
-}
-
-// deleteOnFake deletes a key on the fake through its own API, as its
-// owner would.
-func deleteOnFake(srv *vasttest.Server, id int64) error {
-	k, ok := srv.Key(id)
-	if !ok {
-		return os.ErrNotExist
-	}
-	var owner string
-	for _, o := range srv.Keys() {
-		if o.UserID == k.UserID && o.Name == "default" {
-			owner = o.Value
-		}
-	}
-	req, _ := http.NewRequest("DELETE", srv.URL+"/api/v0/auth/apikeys/"+itoa(id)+"/", nil)
-	req.Header.Set("Authorization", "Bearer "+owner)
-	resp, err := srv.Client().Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		return errors.New(resp.Status)
-	}
-	return nil
-}
-
 func TestRevokeRotateSecret(t *testing.T) {
 	t.Parallel()
 	for _, ok := range []bool{true, false} {
@@ -356,21 +306,5 @@ func TestResetFullAccessIsNotReplacedInKind(t *testing.T) {
 	}
 	if k, _ := srv.Key(id); !k.Deleted {
 		t.Error("the leaked key is alive")
-	}
-}
-
-func TestReadKeys(t *testing.T) {
-	t.Parallel()
-	k := strings.Repeat("ab", 32)
-	for _, line := range []string{k, `"` + k + `"`, "'" + k + "'", "VAST_API_KEY=" + k, `export VAST_API_KEY="` + k + `"`, "  " + k + "  "} {
-		got, err := readKeys(strings.NewReader("# c\n" + line + "\n"))
-		if err != nil || len(got) != 1 || got[0] != k {
-			t.Errorf("readKeys(%q) = %v, %v", line, got, err)
-		}
-	}
-	for _, line := range []string{"two words", `"` + k, "A=B=C"} {
-		if _, err := readKeys(strings.NewReader(line + "\n")); err == nil {
-			t.Errorf("readKeys(%q) accepted it", line)
-		}
 	}
 }

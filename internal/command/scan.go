@@ -1,9 +1,10 @@
-package main
+package command
 
 import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -44,37 +45,34 @@ func (f *scanFlags) register(fs interface {
 	fs.StringVar(&f.apiURL, "api-url", "", "Vast API URL for --verify (default $VAST_URL, then "+vast.DefaultBaseURL+")")
 }
 
-func runScan(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "scan", "vastguard scan [PATH] [--since REV | --range A..B | --staged] [--format text|json|sarif] [--output FILE] [--baseline FILE]")
+func scanCommand(fs *flag.FlagSet) runFunc {
 	var f scanFlags
 	f.register(fs)
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	path := "."
-	switch len(pos) {
-	case 0:
-	case 1:
-		path = pos[0]
-	default:
-		return usagef("scan takes one repository path (got %d)", len(pos))
-	}
-	rep, err := scanRepo(ctx, path, f)
-	if err != nil {
-		return err
-	}
-	if f.verify {
-		u, _ := apiURL(e, f.apiURL)
-		if err := checkAPIURL(u); err != nil {
-			return fmt.Errorf("--api-url or VAST_URL: %w", err)
+	return func(ctx context.Context, e *Env, pos []string) error {
+		path := "."
+		switch len(pos) {
+		case 0:
+		case 1:
+			path = pos[0]
+		default:
+			return usagef("scan takes one repository path (got %d)", len(pos))
 		}
-		respond.NewVerifier(leakedKeyDialer(e, u)).VerifyReport(ctx, rep)
+		rep, err := scanRepo(ctx, path, f)
+		if err != nil {
+			return err
+		}
+		if f.verify {
+			u, _ := apiURL(e, f.apiURL)
+			if err := checkAPIURL(u); err != nil {
+				return fmt.Errorf("--api-url or VAST_URL: %w", err)
+			}
+			respond.NewVerifier(leakedKeyDialer(ctx, e, u)).VerifyReport(ctx, rep)
+		}
+		if err := writeReport(e, rep, f); err != nil {
+			return err
+		}
+		return findingsExit(rep)
 	}
-	if err := writeReport(e, rep, f); err != nil {
-		return err
-	}
-	return findingsExit(rep)
 }
 
 // scanRepo validates the flags, runs the scan and applies the baseline.
@@ -131,23 +129,23 @@ func scanRepo(ctx context.Context, path string, f scanFlags) (*scan.Report, erro
 
 // writeReport writes the report in the chosen format to --output or
 // stdout; with --output, stdout gets the text summary.
-func writeReport(e *env, rep *scan.Report, f scanFlags) error {
+func writeReport(e *Env, rep *scan.Report, f scanFlags) error {
 	var buf bytes.Buffer
 	if err := encodeReport(&buf, rep, f.format); err != nil {
 		return err
 	}
 	if f.output == "" {
-		_, err := e.stdout.Write(buf.Bytes())
+		_, err := e.Stdout.Write(buf.Bytes())
 		return err
 	}
 	if err := os.WriteFile(f.output, buf.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("--output: %w", err)
 	}
 	if f.format != "text" {
-		if err := scan.WriteText(e.stdout, rep); err != nil {
+		if err := scan.WriteText(e.Stdout, rep); err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "%s report written to %s\n", strings.ToUpper(f.format), f.output)
+		fmt.Fprintf(e.Stdout, "%s report written to %s\n", strings.ToUpper(f.format), f.output)
 	}
 	return nil
 }

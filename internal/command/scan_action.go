@@ -1,4 +1,4 @@
-package main
+package command
 
 import (
 	"context"
@@ -27,6 +27,21 @@ type actionScanConfig struct {
 	uploaded  string // code scanning upload id, once uploaded
 }
 
+// checkScanInputs is the scan command's rules for the inputs.
+func checkScanInputs(c actionConfig) error {
+	switch {
+	case c.onLeak == respond.ActionReset && c.rotateSecret == "":
+		return inputError("rotate-secret", "on-leak: reset needs the name of the repository secret to store the replacement in (e.g. VAST_API_KEY)")
+	case c.onLeak == respond.ActionReset && c.apiKey == "":
+		return errors.New("input api-key is empty: on-leak: reset creates the replacement with the management key (user_read and user_write)")
+	case (c.onLeak == respond.ActionReset || c.uploadSARIF) && c.githubToken == "":
+		return inputError("github-token", "is empty: upload-sarif needs a token with security-events: write, and on-leak: reset one that may write secrets (a PAT or GitHub App token with Secrets: write)")
+	}
+	return nil
+}
+
+// parseScanInputs reads the scan command's paths and range; it runs after
+// checkScanInputs, first thing in the step.
 func parseScanInputs(getenv func(string) string) (actionScanConfig, error) {
 	var c actionScanConfig
 	c.workspace = getenv("GITHUB_WORKSPACE")
@@ -72,18 +87,18 @@ func parseScanInputs(getenv func(string) string) (actionScanConfig, error) {
 	return c, nil
 }
 
-// runActionScan is the Action's scan command: the checkout's whole history,
+// actionScan is the Action's scan command: the checkout's whole history,
 // or only what a pull request adds; findings as error annotations (the first
 // ten: the runner shows no more) and a job summary table of all of them; a
 // SARIF file if asked; exit code 2 for findings.
-func runActionScan(ctx context.Context, e *env, wf *ghactions.Workflow, cfg actionConfig) error {
-	sc, err := parseScanInputs(e.getenv)
+func actionScan(ctx context.Context, e *Env, wf *ghactions.Workflow, cfg actionConfig) error {
+	sc, err := parseScanInputs(e.Getenv)
 	if err != nil {
 		return err
 	}
 	f := scanFlags{baseline: sc.baseline, format: "text", allowPartial: cfg.allowPartial}
 	what := "the whole history"
-	switch ev, isPR, err := ghactions.ReadPREvent(e.getenv); {
+	switch ev, isPR, err := ghactions.ReadPREvent(e.Getenv); {
 	case sc.rng != "":
 		f.rng = sc.rng
 		what = "the commits in " + sc.rng
@@ -151,9 +166,9 @@ func runActionScan(ctx context.Context, e *env, wf *ghactions.Workflow, cfg acti
 // uploadSARIF sends the report to GitHub code scanning for the commit and
 // ref the workflow runs on (for a pull request, its merge commit and
 // refs/pull/N/merge, as GitHub expects).
-func uploadSARIF(ctx context.Context, e *env, cfg actionConfig, rep *scan.Report) (string, error) {
-	owner, repo, ok := strings.Cut(e.getenv("GITHUB_REPOSITORY"), "/")
-	sha, ref := e.getenv("GITHUB_SHA"), e.getenv("GITHUB_REF")
+func uploadSARIF(ctx context.Context, e *Env, cfg actionConfig, rep *scan.Report) (string, error) {
+	owner, repo, ok := strings.Cut(e.Getenv("GITHUB_REPOSITORY"), "/")
+	sha, ref := e.Getenv("GITHUB_SHA"), e.Getenv("GITHUB_REF")
 	if !ok || sha == "" || ref == "" {
 		return "", errors.New("upload-sarif: GITHUB_REPOSITORY, GITHUB_SHA and GITHUB_REF must be set (they are in a workflow run)")
 	}
@@ -174,16 +189,16 @@ func uploadSARIF(ctx context.Context, e *env, cfg actionConfig, rep *scan.Report
 
 // actionRespond verifies the found keys and, with on-leak revoke or reset,
 // acts on the live ones.
-func actionRespond(ctx context.Context, e *env, wf *ghactions.Workflow, cfg actionConfig, rep *scan.Report) error {
-	v := respond.NewVerifier(leakedKeyDialer(e, cfg.apiURL))
+func actionRespond(ctx context.Context, e *Env, wf *ghactions.Workflow, cfg actionConfig, rep *scan.Report) error {
+	v := respond.NewVerifier(leakedKeyDialer(ctx, e, cfg.apiURL))
 	checks := v.VerifyReport(ctx, rep)
 	if cfg.onLeak == respond.ActionReport {
 		return nil
 	}
 	r := &respond.Responder{Verifier: v, Action: cfg.onLeak, Perms: cfg.replPerms, AllowFull: cfg.allowFull,
-		Name: func(id int64) string { return respond.ReplacementName(e.now(), id) }}
+		Name: replacementName(e)}
 	if cfg.onLeak == respond.ActionReset {
-		owner, repo, ok := strings.Cut(e.getenv("GITHUB_REPOSITORY"), "/")
+		owner, repo, ok := strings.Cut(e.Getenv("GITHUB_REPOSITORY"), "/")
 		if !ok {
 			return fmt.Errorf("GITHUB_REPOSITORY is not OWNER/NAME, so the secret %s cannot be written", cfg.rotateSecret)
 		}
@@ -196,7 +211,7 @@ func actionRespond(ctx context.Context, e *env, wf *ghactions.Workflow, cfg acti
 		r.Reveal = wf.Mask
 	}
 	if cfg.apiKey != "" {
-		a, err := actionAPI(e, ctx, cfg, vast.DefaultRetry)
+		a, err := actionAPI(ctx, e, cfg, vast.DefaultRetry)
 		if err != nil {
 			return err
 		}

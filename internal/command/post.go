@@ -1,4 +1,4 @@
-package main
+package command
 
 import (
 	"context"
@@ -38,10 +38,10 @@ func cleanupRetry(budget time.Duration) vast.RetryPolicy {
 // Nothing saved means nothing was minted: no API call is made. A key that
 // cannot be deleted is reported loudly (an error annotation and a summary
 // line naming its id and name) and left for `vastguard sweep`.
-func runPost(ctx context.Context, e *env) error {
-	wf := ghactions.New(e.stdout, e.getenv)
-	name := strings.TrimSpace(e.getenv("STATE_" + stateKeyName))
-	idText := strings.TrimSpace(e.getenv("STATE_" + stateKeyID))
+func runPost(ctx context.Context, e *Env) error {
+	wf := ghactions.New(e.Stdout, e.Getenv)
+	name := strings.TrimSpace(e.Getenv("STATE_" + stateKeyName))
+	idText := strings.TrimSpace(e.Getenv("STATE_" + stateKeyID))
 	if name == "" && idText == "" {
 		wf.Logf("nothing was minted in this step, so there is nothing to delete")
 		return nil
@@ -59,19 +59,19 @@ func runPost(ctx context.Context, e *env) error {
 		expiry = kn.Expires.Format(time.RFC3339)
 	}
 
-	timeout, terr := parseDurationInput(e.getenv, "cleanup-timeout", minCleanupTimeout, maxCleanupTimeout)
+	timeout, terr := parseDurationInput(e.Getenv, "cleanup-timeout", minCleanupTimeout, maxCleanupTimeout)
 	if terr != nil {
 		timeout = 2 * time.Minute
 		wf.Annotate("warning", "vastguard cleanup", safetext.OneLine(terr.Error())+"; using 2m")
 	}
-	cfg := actionConfig{apiKey: input(e.getenv, "api-key"), apiURL: input(e.getenv, "api-url")}
+	cfg := actionConfig{apiKey: input(e.Getenv, "api-key"), apiURL: input(e.Getenv, "api-url")}
 	if cfg.apiKey == "" {
 		return postFailed(wf, id, name, expiry, errors.New("input api-key is empty in the post step, so the key cannot be deleted"))
 	}
 	if err := checkAPIURL(cfg.apiURL); err != nil {
 		return postFailed(wf, id, name, expiry, inputError("api-url", "%v", err))
 	}
-	a, err := actionAPI(e, ctx, cfg, cleanupRetry(timeout))
+	a, err := actionAPI(ctx, e, cfg, cleanupRetry(timeout))
 	if err != nil {
 		return postFailed(wf, id, name, expiry, err)
 	}

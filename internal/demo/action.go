@@ -1,13 +1,10 @@
-package main
+package demo
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/vastguard/vastguard/internal/ghactions/runnertest"
@@ -16,16 +13,11 @@ import (
 )
 
 // demoAction runs the Action's main and post steps in-process under a fake
-// runner (jobSim: the GITHUB_* files in the demo's scratch directory), and
+// runner (runnertest: the GITHUB_* files in the demo's scratch directory), and
 // prints what the runner would show: the step's log with masked values as
 // ***, its outputs, state and summary.
 func demoAction(ctx context.Context, d *demo) error {
-	defaults := map[string]string{}
-	for _, in := range actionInputs {
-		defaults[in.name] = in.def
-	}
-	job, err := runnertest.NewJob(filepath.Join(d.dir, "runner"), defaults, []string{"action"}, "/vastguard", "/vastguard-post",
-		inProcess(env{http: d.srv.Client(), now: d.outer.now}))
+	job, err := runnertest.NewJob(filepath.Join(d.dir, "runner"), d.cfg.ActionDefaults, []string{"action"}, "/vastguard", "/vastguard-post", d.exec)
 	if err != nil {
 		return err
 	}
@@ -60,7 +52,7 @@ func demoAction(ctx context.Context, d *demo) error {
 	if posts[0].Code != 0 {
 		return fmt.Errorf("post step failed with exit code %d", posts[0].Code)
 	}
-	c, err := d.client(secret)
+	c, err := d.client(ctx, secret)
 	if err != nil {
 		return err
 	}
@@ -100,11 +92,11 @@ func (d *demo) showStep(title string, s *runnertest.Step, secrets ...string) {
 // demoSweepAudit seeds keys a dead runner left behind, then runs sweep and
 // audit.
 func demoSweepAudit(ctx context.Context, d *demo) error {
-	admin, err := d.client(d.adminKey)
+	admin, err := d.client(ctx, d.adminKey)
 	if err != nil {
 		return err
 	}
-	now := d.outer.now().UTC().Truncate(time.Second)
+	now := d.cfg.Now().UTC().Truncate(time.Second)
 	ro := vast.MustPermissions("read-only", false)
 	expired := keyname.Name{Repository: "acme/gpu-tests", RunID: 9876500001, Attempt: 1, Job: "train", Label: "vast", Expires: now.Add(-3 * time.Hour), Nonce: keyname.NewNonce()}
 	live := keyname.Name{Repository: "acme/gpu-tests", RunID: 9876500002, Attempt: 1, Job: "train", Label: "vast", Expires: now.Add(4 * time.Hour), Nonce: keyname.NewNonce()}
@@ -128,22 +120,8 @@ still in use; "laptop" and "old-deploy-bot" were made by hand. sweep acts on vas
 	}
 	d.say("\nA scheduled workflow runs the same with `command: sweep`. audit flags what needs a look (exit code 2):")
 	_, err = d.vastguard(ctx, nil, "audit")
-	var ee *exitError
-	if err != nil && !(errors.As(err, &ee) && ee.code == exitFindings) {
+	if err != nil && d.exitCode(err) != exitFindings {
 		return err
 	}
 	return nil
-}
-
-// inProcess is a runnertest.ExecFunc that runs the program in this process, with e's
-// clock, sleep and HTTP client.
-func inProcess(base env) runnertest.ExecFunc {
-	return func(ctx context.Context, program string, args []string, vars map[string]string, stdout, stderr io.Writer) int {
-		e := base
-		e.args = append([]string{program}, args...)
-		e.getenv = func(k string) string { return vars[k] }
-		e.stdin = strings.NewReader("")
-		e.stdout, e.stderr = stdout, stderr
-		return exitCode(run(ctx, &e), stderr)
-	}
 }

@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"context"
@@ -24,7 +24,7 @@ func demoRespond(ctx context.Context, d *demo) error {
 	d.say("Someone committed the production autoscaler's key (key %d on the fake account).", id)
 	d.say("--verify asks the Vast API whether each found key is live (the key only ever goes in an")
 	d.say("Authorization header); a live key makes the exit code 3:")
-	if _, err := d.vastguard(ctx, nil, "scan", r.Dir, "--verify"); err != nil && exitCode(err, io_discard{}) != exitLive {
+	if _, err := d.vastguard(ctx, nil, "scan", r.Dir, "--verify"); err != nil && d.exitCode(err) != exitLive {
 		return err
 	}
 	keyFile := filepath.Join(d.dir, "leaked.txt")
@@ -37,7 +37,7 @@ func demoRespond(ctx context.Context, d *demo) error {
 		return err
 	}
 	d.say("\nScanned again, the key is still in history, but dead:")
-	if _, err := d.vastguard(ctx, nil, "scan", r.Dir, "--verify"); err != nil && exitCode(err, io_discard{}) != exitFindings {
+	if _, err := d.vastguard(ctx, nil, "scan", r.Dir, "--verify"); err != nil && d.exitCode(err) != exitFindings {
 		return err
 	}
 	if k, _ := d.srv.Key(id); !k.Deleted {

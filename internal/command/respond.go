@@ -1,4 +1,4 @@
-package main
+package command
 
 import (
 	"context"
@@ -6,7 +6,6 @@ import (
 
 	"github.com/vastguard/vastguard/internal/respond"
 	"github.com/vastguard/vastguard/internal/safetext"
-	"github.com/vastguard/vastguard/vast"
 )
 
 // repoSecretSink stores a replacement key in a repository secret.
@@ -39,23 +38,8 @@ func (f fileSink) Store(_ context.Context, value string) error {
 
 func (f fileSink) Describe() string { return string(f) }
 
-// leakedKeyDialer gives respond a client for each leaked key.
-func leakedKeyDialer(e *env, apiURL string) respond.Dialer {
-	return func(key string, retry vast.RetryPolicy) (respond.Client, error) {
-		opts := []vast.Option{vast.WithBaseURL(apiURL), vast.WithUserAgent("vastguard/" + version()), vast.WithRetry(retry)}
-		if e.http != nil {
-			opts = append(opts, vast.WithHTTPClient(e.http))
-		}
-		if e.now != nil {
-			opts = append(opts, vast.WithClock(e.now))
-		}
-		if e.sleep != nil {
-			opts = append(opts, vast.WithSleep(e.sleep))
-		}
-		c, err := vast.New(key, opts...)
-		if err != nil {
-			return nil, err
-		}
-		return c, nil
-	}
+// replacementName names a replacement after the key it replaces, at the
+// environment's time.
+func replacementName(e *Env) func(leaked int64) string {
+	return func(id int64) string { return respond.ReplacementName(e.Now(), id) }
 }

@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"context"
@@ -63,12 +63,12 @@ func demoScan(ctx context.Context, d *demo) error {
 	d.repoKeys = append(d.repoKeys, scantest.Key(101), scantest.Key(102), scantest.Key(103))
 	d.say("A repository where a key was committed and removed the next day, another sits in a notebook,")
 	d.say("and a third only on a branch nobody merged. A scan of the whole history finds all three:")
-	if _, err := d.vastguard(ctx, nil, "scan", r.Dir); err != nil && exitCode(err, io_discard{}) != exitFindings {
+	if _, err := d.vastguard(ctx, nil, "scan", r.Dir); err != nil && d.exitCode(err) != exitFindings {
 		return err
 	}
 	d.say("\nExit code 2 fails a CI job. The same findings as JSON (first finding) and as SARIF for code scanning:")
 	out, err := d.quiet(ctx, "scan", r.Dir, "--format", "json")
-	if err != nil && exitCode(err, io_discard{}) != exitFindings {
+	if err != nil && d.exitCode(err) != exitFindings {
 		return err
 	}
 	lines := strings.Split(out, "\n")
@@ -82,7 +82,7 @@ func demoScan(ctx context.Context, d *demo) error {
 	fmt.Fprint(d.out, indent(strings.Join(lines[:min(end, len(lines))], "\n")+"\n  ...\n"))
 	sarifPath := filepath.Join(d.dir, "vastguard.sarif")
 	out, err = d.quiet(ctx, "scan", r.Dir, "--format", "sarif", "--output", sarifPath)
-	if err != nil && exitCode(err, io_discard{}) != exitFindings {
+	if err != nil && d.exitCode(err) != exitFindings {
 		return err
 	}
 	if i := strings.LastIndex(strings.TrimSuffix(out, "\n"), "\n"); i >= 0 {
@@ -105,13 +105,8 @@ func demoScan(ctx context.Context, d *demo) error {
 		return err
 	}
 	d.say("\nOnce the first key is revoked, a baseline of its sha256 accepts it; the other two still fail:")
-	if _, err := d.vastguard(ctx, nil, "scan", r.Dir, "--baseline", base); err != nil && exitCode(err, io_discard{}) != exitFindings {
+	if _, err := d.vastguard(ctx, nil, "scan", r.Dir, "--baseline", base); err != nil && d.exitCode(err) != exitFindings {
 		return err
 	}
 	return nil
 }
-
-// io_discard swallows exitCode's message when the demo only wants the code.
-type io_discard struct{}
-
-func (io_discard) Write(p []byte) (int, error) { return len(p), nil }

@@ -1,4 +1,13 @@
-package main
+// Package demo is `vastguard demo`: the product's story, chapter by
+// chapter, run for real against vasttest, an in-process fake of the Vast
+// API (no account, no network beyond loopback), with the Action's steps
+// run under runnertest's model of the runner. It is a demonstration, not a
+// test, and the only production package that may import a fake (vasttest,
+// scantest, runnertest).
+//
+// It may not import internal/command (which runs it): the program, its
+// exit codes and its client constructor come in through Config.
+package demo
 
 import (
 	"bytes"
@@ -6,20 +15,57 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/vastguard/vastguard/vast"
 	"github.com/vastguard/vastguard/vast/vasttest"
 )
 
-// demo runs the product's story against vasttest, the in-process fake of
-// the Vast API: no account, no network beyond loopback. Each chapter shows
-// one part of the product by running the real commands.
+// Config is what the demo needs from the program that runs it.
+type Config struct {
+	Out     io.Writer // the user's stdout
+	Now     func() time.Time
+	Version string
+	// ActionDefaults are the Action's inputs and their defaults, as
+	// action.yml declares them: the runner model sets them for each step.
+	ActionDefaults map[string]string
+	// Run runs the program in this process once, as main does.
+	Run func(ctx context.Context, inv Invocation) error
+	// ExitCode is the program's: it prints err's one line to w and returns
+	// the exit code.
+	ExitCode func(err error, w io.Writer) int
+	// Client builds a Vast client with the program's one constructor,
+	// talking to baseURL through hc.
+	Client func(ctx context.Context, key, baseURL string, hc *http.Client) (*vast.Client, error)
+	// Fake is the Vast API fake to run against; nil: the demo starts its
+	// own and closes it at the end. A test passes one to look into it.
+	Fake *vasttest.Server
+}
+
+// Invocation is one run of the program: its arguments (the program name
+// first), environment, output and HTTP client.
+type Invocation struct {
+	Args   []string
+	Getenv func(string) string
+	Stdout io.Writer
+	Stderr io.Writer
+	HTTP   *http.Client
+}
+
+// The program's exit codes the demo looks for.
+const (
+	exitFindings = 2
+	exitLive     = 3
+)
+
+// demo is one run of the demo.
 type demo struct {
-	out      io.Writer // the user's stdout
-	outer    *env
+	cfg      Config
+	out      io.Writer
 	srv      *vasttest.Server
 	adminKey string   // the fake account's full-access key
 	dir      string   // scratch directory, removed at the end
@@ -32,27 +78,19 @@ type chapter struct {
 	run   func(context.Context, *demo) error
 }
 
-// demoChapters is the story, in order. Each part of the product adds its
-// chapter here. (A function, not a variable: the chapters run the program,
-// which runs the demo.)
-func demoChapters() []chapter {
-	return []chapter{
-		{"API keys: create a scoped key, list, delete", demoKeys},
-		{"The GitHub Action: mint a key for a job, hand it on, delete it in the post step", demoAction},
-		{"Backstop and hygiene: sweep expired keys, audit the account", demoSweepAudit},
-		{"Leaked keys: scan a repository's whole history", demoScan},
-		{"Incident response: verify a leaked key, revoke it, see it dead", demoRespond},
-	}
+// chapters is the story, in order. Each part of the product adds its
+// chapter here.
+var chapters = []chapter{
+	{"API keys: create a scoped key, list, delete", demoKeys},
+	{"The GitHub Action: mint a key for a job, hand it on, delete it in the post step", demoAction},
+	{"Backstop and hygiene: sweep expired keys, audit the account", demoSweepAudit},
+	{"Leaked keys: scan a repository's whole history", demoScan},
+	{"Incident response: verify a leaked key, revoke it, see it dead", demoRespond},
 }
 
-func runDemo(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "demo", "vastguard demo")
-	if pos, err := parseFlags(fs, args); err != nil {
-		return err
-	} else if len(pos) > 0 {
-		return usagef("demo takes no arguments")
-	}
-	srv := e.fake
+// Run runs the demo, printing to cfg.Out.
+func Run(ctx context.Context, cfg Config) error {
+	srv := cfg.Fake
 	if srv == nil {
 		srv = vasttest.New()
 		srv.Start()
@@ -64,9 +102,9 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	d := &demo{out: e.stdout, outer: e, srv: srv, adminKey: admin, dir: dir}
-	fmt.Fprintf(d.out, "vastguard %s demo: every command below runs for real against an in-process fake of the\nVast API at %s (no account, no network). Key values are shown redacted; $DEMO is a\nscratch directory removed at the end.\n", version(), srv.URL)
-	for i, ch := range demoChapters() {
+	d := &demo{cfg: cfg, out: cfg.Out, srv: srv, adminKey: admin, dir: dir}
+	fmt.Fprintf(d.out, "vastguard %s demo: every command below runs for real against an in-process fake of the\nVast API at %s (no account, no network). Key values are shown redacted; $DEMO is a\nscratch directory removed at the end.\n", cfg.Version, srv.URL)
+	for i, ch := range chapters {
 		fmt.Fprintf(d.out, "\n== %d. %s ==\n", i+1, ch.title)
 		if err := ch.run(ctx, d); err != nil {
 			return fmt.Errorf("demo chapter %q: %w", ch.title, err)
@@ -87,15 +125,14 @@ func (d *demo) say(format string, args ...any) {
 func (d *demo) vastguard(ctx context.Context, extraEnv map[string]string, args ...string) (string, error) {
 	fmt.Fprintf(d.out, "$ vastguard %s\n", strings.ReplaceAll(strings.Join(args, " "), d.dir, "$DEMO"))
 	var stdout, stderr bytes.Buffer
-	e := &env{args: append([]string{"vastguard"}, args...), getenv: d.getenv(extraEnv), stdin: strings.NewReader(""),
-		stdout: &stdout, stderr: &stderr, http: d.srv.Client(), now: d.outer.now}
-	err := run(ctx, e)
+	err := d.cfg.Run(ctx, Invocation{Args: append([]string{"vastguard"}, args...), Getenv: d.getenv(extraEnv),
+		Stdout: &stdout, Stderr: &stderr, HTTP: d.srv.Client()})
 	var msg bytes.Buffer
-	code := exitCode(err, &msg)
+	code := d.cfg.ExitCode(err, &msg)
 	out := d.redact(stdout.String())
 	io.WriteString(d.out, indent(strings.ReplaceAll(out, d.dir, "$DEMO")))
 	io.WriteString(d.out, indent(strings.ReplaceAll(d.redact(stderr.String()+msg.String()), d.dir, "$DEMO")))
-	if code != exitOK {
+	if code != 0 {
 		fmt.Fprintf(d.out, "  (exit code %d)\n", code)
 	}
 	return out, err
@@ -153,14 +190,25 @@ func indent(s string) string {
 func (d *demo) quiet(ctx context.Context, args ...string) (string, error) {
 	fmt.Fprintf(d.out, "$ vastguard %s\n", strings.ReplaceAll(strings.Join(args, " "), d.dir, "$DEMO"))
 	var stdout, stderr bytes.Buffer
-	e := &env{args: append([]string{"vastguard"}, args...), getenv: d.getenv(nil), stdin: strings.NewReader(""),
-		stdout: &stdout, stderr: &stderr, http: d.srv.Client(), now: d.outer.now}
-	err := run(ctx, e)
+	err := d.cfg.Run(ctx, Invocation{Args: append([]string{"vastguard"}, args...), Getenv: d.getenv(nil),
+		Stdout: &stdout, Stderr: &stderr, HTTP: d.srv.Client()})
 	return strings.ReplaceAll(d.redact(stdout.String()), d.dir, "$DEMO"), err
 }
 
-func (d *demo) client(key string) (*vast.Client, error) {
-	return vast.New(key, vast.WithBaseURL(d.srv.URL), vast.WithHTTPClient(d.srv.Client()))
+// client is a Vast client of the fake's, with key.
+func (d *demo) client(ctx context.Context, key string) (*vast.Client, error) {
+	return d.cfg.Client(ctx, key, d.srv.URL, d.srv.Client())
+}
+
+// exitCode is the program's exit code for err, with its message dropped.
+func (d *demo) exitCode(err error) int { return d.cfg.ExitCode(err, io.Discard) }
+
+// exec is a runnertest.ExecFunc that runs the program in this process
+// against the fake, as the runner would start it.
+func (d *demo) exec(ctx context.Context, program string, args []string, vars map[string]string, stdout, stderr io.Writer) int {
+	err := d.cfg.Run(ctx, Invocation{Args: append([]string{program}, args...), Getenv: func(k string) string { return vars[k] },
+		Stdout: stdout, Stderr: stderr, HTTP: d.srv.Client()})
+	return d.cfg.ExitCode(err, stderr)
 }
 
 func demoKeys(ctx context.Context, d *demo) error {
@@ -182,7 +230,7 @@ func demoKeys(ctx context.Context, d *demo) error {
 	if err != nil {
 		return err
 	}
-	ci, err := d.client(string(raw))
+	ci, err := d.client(ctx, string(raw))
 	if err != nil {
 		return err
 	}

@@ -1,8 +1,9 @@
-package main
+package command
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"sort"
@@ -165,42 +166,39 @@ func plural(n int, one, many string) string {
 }
 
 // runSweep is `vastguard sweep [--dry-run]`.
-func runSweep(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "sweep", "vastguard sweep [--dry-run] [--api-key K] [--api-url U]")
+func sweepCommand(fs *flag.FlagSet) runFunc {
 	var af apiFlags
 	af.register(fs)
 	dryRun := fs.Bool("dry-run", false, "list the expired keys without deleting them")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
+	return func(ctx context.Context, e *Env, pos []string) error {
+		if len(pos) > 0 {
+			return usagef("sweep takes no arguments (got %q)", pos[0])
+		}
+		a, err := newAPI(ctx, e, af)
+		if err != nil {
+			return err
+		}
+		r, err := sweepKeys(ctx, a, e.Now(), *dryRun)
+		if err != nil {
+			return err
+		}
+		writeSweepTable(e.Stdout, r)
+		if f := r.failed(); f > 0 {
+			return fmt.Errorf("sweep: %d expired %s not deleted (see above)", f, plural(f, "key", "keys"))
+		}
+		return nil
 	}
-	if len(pos) > 0 {
-		return usagef("sweep takes no arguments (got %q)", pos[0])
-	}
-	a, err := newAPI(e, af)
-	if err != nil {
-		return err
-	}
-	r, err := sweepKeys(ctx, a, e.now(), *dryRun)
-	if err != nil {
-		return err
-	}
-	writeSweepTable(e.stdout, r)
-	if f := r.failed(); f > 0 {
-		return fmt.Errorf("sweep: %d expired %s not deleted (see above)", f, plural(f, "key", "keys"))
-	}
-	return nil
 }
 
 // actionSweep is the Action's sweep command: the table in the log and the
 // job summary, an error annotation per key it could not delete, and the
 // output swept.
-func actionSweep(ctx context.Context, e *env, wf *ghactions.Workflow, cfg actionConfig) error {
-	a, err := actionAPI(e, ctx, cfg, vast.DefaultRetry)
+func actionSweep(ctx context.Context, e *Env, wf *ghactions.Workflow, cfg actionConfig) error {
+	a, err := actionAPI(ctx, e, cfg, vast.DefaultRetry)
 	if err != nil {
 		return err
 	}
-	r, err := sweepKeys(ctx, a, e.now(), cfg.dryRun)
+	r, err := sweepKeys(ctx, a, e.Now(), cfg.dryRun)
 	if err != nil {
 		return err
 	}

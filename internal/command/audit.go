@@ -1,8 +1,9 @@
-package main
+package command
 
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -94,7 +95,7 @@ func auditKeys(ctx context.Context, a *api, now time.Time) (auditReport, error) 
 		if kn, ok := keyname.Parse(k.Name); ok {
 			ak.Minted = &auditMinted{Repository: kn.Repository, RunID: kn.RunID, RunAttempt: kn.Attempt, Job: kn.Job, Label: kn.Label, ExpiresAt: kn.Expires}
 		}
-		ak.Flags = auditFlags(k, ak, now)
+		ak.Flags = auditKeyFlags(k, ak, now)
 		if len(ak.Flags) > 0 {
 			r.Flagged++
 		}
@@ -103,7 +104,7 @@ func auditKeys(ctx context.Context, a *api, now time.Time) (auditReport, error) 
 	return r, nil
 }
 
-func auditFlags(k vast.Key, ak auditKey, now time.Time) []string {
+func auditKeyFlags(k vast.Key, ak auditKey, now time.Time) []string {
 	flags := []string{}
 	if k.FullAccess {
 		flags = append(flags, flagFullAccess)
@@ -172,53 +173,50 @@ func auditIncomplete(r auditReport) error {
 }
 
 // runAudit is `vastguard audit [--json]`. It exits 2 when a key is flagged.
-func runAudit(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "audit", "vastguard audit [--json] [--api-key K] [--api-url U]")
+func auditCommand(fs *flag.FlagSet) runFunc {
 	var af apiFlags
 	af.register(fs)
 	asJSON := fs.Bool("json", false, `print JSON: {"version":1,"checked_at":...,"keys":[{id,name,created_at,scopes,full_access,in_use,minted,flags}],"flagged":N}`)
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usagef("audit takes no arguments (got %q)", pos[0])
-	}
-	a, err := newAPI(e, af)
-	if err != nil {
-		return err
-	}
-	r, err := auditKeys(ctx, a, e.now())
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(r); err != nil {
+	return func(ctx context.Context, e *Env, pos []string) error {
+		if len(pos) > 0 {
+			return usagef("audit takes no arguments (got %q)", pos[0])
+		}
+		a, err := newAPI(ctx, e, af)
+		if err != nil {
 			return err
 		}
-	} else {
-		writeAuditTable(e.stdout, r)
+		r, err := auditKeys(ctx, a, e.Now())
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			enc := json.NewEncoder(e.Stdout)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(r); err != nil {
+				return err
+			}
+		} else {
+			writeAuditTable(e.Stdout, r)
+		}
+		if err := auditIncomplete(r); err != nil {
+			return err
+		}
+		if r.Flagged > 0 {
+			return &exitError{code: exitFindings}
+		}
+		return nil
 	}
-	if err := auditIncomplete(r); err != nil {
-		return err
-	}
-	if r.Flagged > 0 {
-		return &exitError{code: exitFindings}
-	}
-	return nil
 }
 
 // actionAudit is the Action's audit command: the table in the log and the
 // job summary, a warning annotation per flagged key, the output flagged,
 // and exit code 2 when a key is flagged.
-func actionAudit(ctx context.Context, e *env, wf *ghactions.Workflow, cfg actionConfig) error {
-	a, err := actionAPI(e, ctx, cfg, vast.DefaultRetry)
+func actionAudit(ctx context.Context, e *Env, wf *ghactions.Workflow, cfg actionConfig) error {
+	a, err := actionAPI(ctx, e, cfg, vast.DefaultRetry)
 	if err != nil {
 		return err
 	}
-	r, err := auditKeys(ctx, a, e.now())
+	r, err := auditKeys(ctx, a, e.Now())
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,48 @@
+package command
+
+import (
+	"context"
+	"errors"
+
+	"github.com/vastguard/vastguard/internal/ghactions"
+	"github.com/vastguard/vastguard/internal/safetext"
+)
+
+// The GitHub Action. action.yml runs the image's /vastguard with the single
+// argument "action" as the main step, and the same binary as
+// /vastguard-post as the post step (which gets the same arguments; run
+// tells the two apart by the program name). Inputs arrive as INPUT_<NAME>
+// with the name upper-cased and hyphens kept (INPUT_API-KEY).
+
+// runAction is the main step, `vastguard action`. Whatever goes wrong is
+// reported as one error annotation, and the exit code says so.
+func runAction(ctx context.Context, e *Env, args []string) error {
+	if len(args) > 0 {
+		return usagef("action takes no arguments; it reads the step's inputs (INPUT_*), as action.yml declares them")
+	}
+	wf := ghactions.New(e.Stdout, e.Getenv)
+	err := actionMain(ctx, e, wf)
+	if err == nil {
+		return nil
+	}
+	var ee *exitError
+	if errors.As(err, &ee) && ee.err == nil {
+		return err // already reported
+	}
+	code := exitFailure
+	if errors.As(err, &ee) {
+		code = ee.code
+	}
+	wf.Annotate("error", "vastguard", safetext.OneLine(err.Error()))
+	return &exitError{code: code}
+}
+
+// actionMain parses the inputs and runs the command they name, from the
+// command table.
+func actionMain(ctx context.Context, e *Env, wf *ghactions.Workflow) error {
+	cfg, err := parseActionInputs(e.Getenv)
+	if err != nil {
+		return err
+	}
+	return actionCommandNamed(cfg.command).Action.Run(ctx, e, wf, cfg)
+}

@@ -1,0 +1,202 @@
+package command
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/vastguard/vastguard/internal/safetext"
+	"github.com/vastguard/vastguard/vast"
+)
+
+// keyJSON is a key in `keys list --json`.
+type keyJSON struct {
+	ID         int64     `json:"id"`
+	Name       string    `json:"name"`
+	CreatedAt  time.Time `json:"created_at,omitzero"`
+	Scopes     []string  `json:"scopes,omitempty"`
+	FullAccess bool      `json:"full_access,omitempty"`
+}
+
+func keysListCommand(fs *flag.FlagSet) runFunc {
+	var af apiFlags
+	af.register(fs)
+	asJSON := fs.Bool("json", false, "print JSON: an array of {id, name, created_at, scopes, full_access}")
+	return func(ctx context.Context, e *Env, pos []string) error {
+		if len(pos) > 0 {
+			return usagef("keys list takes no arguments (got %q)", pos[0])
+		}
+		a, err := newAPI(ctx, e, af)
+		if err != nil {
+			return err
+		}
+		keys, err := a.ListKeys(ctx)
+		if err != nil {
+			return a.Explain("list keys", err)
+		}
+		if *asJSON {
+			out := make([]keyJSON, 0, len(keys))
+			for _, k := range keys {
+				j := keyJSON{ID: k.ID, Name: k.Name, CreatedAt: k.CreatedAt, FullAccess: k.FullAccess}
+				if k.PermissionsKnown {
+					j.Scopes = k.Permissions.Categories()
+				}
+				out = append(out, j)
+			}
+			enc := json.NewEncoder(e.Stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(out)
+		}
+		tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tCREATED\tSCOPES")
+		for _, k := range keys {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", k.ID, safetext.Printable(k.Name, "-"), dateOrDash(k.CreatedAt), scopesText(k))
+		}
+		return tw.Flush()
+	}
+}
+
+func scopesText(k vast.Key) string {
+	switch {
+	case k.FullAccess:
+		return "FULL ACCESS"
+	case !k.PermissionsKnown:
+		return "(not reported)"
+	}
+	return k.Permissions.String()
+}
+
+func dateOrDash(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04Z")
+}
+
+func keysCreateCommand(fs *flag.FlagSet) runFunc {
+	var af apiFlags
+	af.register(fs)
+	name := fs.String("name", "", "name of the new key (1 to 255 characters)")
+	permSpec := fs.String("permissions", "", "a preset ("+strings.Join(vast.PresetNames, ", ")+") or a JSON object {\"api\": {...}}")
+	allowFull := fs.Bool("allow-full-access", false, "allow a key with every permission (the full preset)")
+	output := fs.String("output", "", "write the key to this file (mode 0600) and print only its id")
+	return func(ctx context.Context, e *Env, pos []string) error {
+		if len(pos) > 0 {
+			return usagef("keys create takes no arguments (got %q); use --name", pos[0])
+		}
+		if *name == "" || len(*name) > vast.MaxNameLength {
+			return usagef("keys create: --name is required, 1 to %d characters", vast.MaxNameLength)
+		}
+		if *permSpec == "" {
+			return usagef("keys create: --permissions is required: a preset (%s) or a JSON object {\"api\": {...}}", strings.Join(vast.PresetNames, ", "))
+		}
+		perms, err := vast.ParsePermissions(*permSpec, *allowFull)
+		if err != nil {
+			return fmt.Errorf("--%w", err)
+		}
+		a, err := newAPI(ctx, e, af)
+		if err != nil {
+			return err
+		}
+		var file *secretFile
+		if *output != "" {
+			if file, err = openSecretFile(*output); err != nil {
+				return err
+			}
+		}
+		k, err := a.CreateKey(ctx, *name, perms)
+		if err != nil {
+			if file != nil {
+				file.abort()
+			}
+			return a.Explain("create key", err)
+		}
+		if file != nil {
+			if err := file.commit(k.Secret.Reveal()); err != nil {
+				derr := a.DeleteKey(context.WithoutCancel(ctx), k.ID)
+				if derr != nil {
+					return fmt.Errorf("%v; and deleting the new key %d failed too, delete it yourself: %v", err, k.ID, a.Explain("delete key", derr))
+				}
+				return fmt.Errorf("%v (the new key %d was deleted again)", err, k.ID)
+			}
+			fmt.Fprintln(e.Stdout, k.ID)
+			fmt.Fprintf(e.Stderr, "created key %d %q (%s), written to %s\n", k.ID, safetext.Printable(k.Name, ""), perms, *output)
+			return nil
+		}
+		fmt.Fprintln(e.Stdout, k.Secret.Reveal())
+		fmt.Fprintf(e.Stderr, "created key %d %q (%s); this is the only time its value is shown\n", k.ID, safetext.Printable(k.Name, ""), perms)
+		return nil
+	}
+}
+
+func keysDeleteCommand(fs *flag.FlagSet) runFunc {
+	var af apiFlags
+	af.register(fs)
+	return func(ctx context.Context, e *Env, pos []string) error {
+		if len(pos) != 1 {
+			return usagef("keys delete takes one key id (see vastguard keys list)")
+		}
+		id, err := strconv.ParseInt(pos[0], 10, 64)
+		if err != nil || id <= 0 {
+			return usagef("keys delete: %q is not a key id; ids are positive integers (see vastguard keys list)", pos[0])
+		}
+		a, err := newAPI(ctx, e, af)
+		if err != nil {
+			return err
+		}
+		err = a.DeleteKey(ctx, id)
+		switch {
+		case errors.Is(err, vast.ErrNotFound):
+			fmt.Fprintf(e.Stdout, "key %d is already gone (the API answered 404)\n", id)
+			return nil
+		case err != nil:
+			return a.Explain(fmt.Sprintf("delete key %d", id), err)
+		}
+		fmt.Fprintf(e.Stdout, "deleted key %d\n", id)
+		return nil
+	}
+}
+
+func keysResetCommand(fs *flag.FlagSet) runFunc {
+	var af apiFlags
+	af.register(fs)
+	output := fs.String("output", "", "write the new key to this file (mode 0600) instead of printing it")
+	return func(ctx context.Context, e *Env, pos []string) error {
+		if len(pos) > 0 {
+			return usagef("keys reset takes no arguments; it resets the key in use")
+		}
+		a, err := newAPI(ctx, e, af)
+		if err != nil {
+			return err
+		}
+		var file *secretFile
+		if *output != "" {
+			if file, err = openSecretFile(*output); err != nil {
+				return err
+			}
+		}
+		s, err := a.ResetKey(ctx)
+		if err != nil {
+			if file != nil {
+				file.abort()
+			}
+			return a.Explain("reset key", err)
+		}
+		if file != nil {
+			if err := file.commit(s.Reveal()); err != nil {
+				return fmt.Errorf("the key was reset but %v; the new key is only in the Vast console now", err)
+			}
+			fmt.Fprintf(e.Stderr, "reset the key from %s: the old value no longer works; the new one is in %s\n", a.cred.source, *output)
+			return nil
+		}
+		fmt.Fprintln(e.Stdout, s.Reveal())
+		fmt.Fprintf(e.Stderr, "reset the key from %s: the old value no longer works; store the new one now (it is shown once)\n", a.cred.source)
+		return nil
+	}
+}
