@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/vastguard/vastguard/internal/hygiene"
 	"github.com/vastguard/vastguard/internal/safetext"
 	"github.com/vastguard/vastguard/vast"
 )
@@ -56,7 +57,7 @@ func keysListCommand(fs *flag.FlagSet) runFunc {
 		tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tNAME\tCREATED\tSCOPES")
 		for _, k := range keys {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", k.ID, safetext.Printable(k.Name, "-"), dateOrDash(k.CreatedAt), scopesText(k))
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", k.ID, safetext.Printable(k.Name, "-"), hygiene.DateOrDash(k.CreatedAt), scopesText(k))
 		}
 		return tw.Flush()
 	}
@@ -70,13 +71,6 @@ func scopesText(k vast.Key) string {
 		return "(not reported)"
 	}
 	return k.Permissions.String()
-}
-
-func dateOrDash(t time.Time) string {
-	if t.IsZero() {
-		return "-"
-	}
-	return t.UTC().Format("2006-01-02 15:04Z")
 }
 
 func keysCreateCommand(fs *flag.FlagSet) runFunc {

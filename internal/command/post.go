@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vastguard/vastguard/internal/ghactions"
+	"github.com/vastguard/vastguard/internal/hygiene"
 	"github.com/vastguard/vastguard/internal/keyname"
 	"github.com/vastguard/vastguard/internal/safetext"
 	"github.com/vastguard/vastguard/vast"
@@ -98,7 +99,7 @@ func runPost(ctx context.Context, e *Env) error {
 	if err != nil {
 		return postFailed(wf, 0, name, expiry, postReason(a, dctx, timeout, "list keys", err))
 	}
-	if len(keys) > 0 && !anyNamed(keys) {
+	if len(keys) > 0 && !hygiene.AnyNamed(keys) {
 		return postFailed(wf, 0, name, expiry, errors.New("the Vast API's key list shows no key names, so the key cannot be found by its name"))
 	}
 	var found []int64

@@ -2,168 +2,17 @@ package command
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"sort"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/vastguard/vastguard/internal/ghactions"
-	"github.com/vastguard/vastguard/internal/keyname"
+	"github.com/vastguard/vastguard/internal/hygiene"
 	"github.com/vastguard/vastguard/internal/safetext"
 	"github.com/vastguard/vastguard/vast"
 )
-
-// sweep deletes the keys the Action minted whose expiry, read from their
-// names, has passed: the backstop for jobs whose post step never ran (a
-// runner that died, a cancelled job on a shut-down runner). A key whose name
-// does not parse as one the Action minted is never touched.
-
-// Results of one swept key.
-const (
-	sweepDeleted   = "deleted"
-	sweepGone      = "already gone"
-	sweepWould     = "would delete (dry run)"
-	sweepFailed    = "FAILED"
-	sweepNotTried  = "not tried (an earlier delete failed)"
-	sweepCancelled = "not tried (cancelled)"
-)
-
-type sweptKey struct {
-	ID      int64
-	Name    string
-	Expires time.Time
-	Result  string
-	Err     error // with sweepFailed
-}
-
-type sweepReport struct {
-	Expired []sweptKey // by expiry, oldest first
-	Live    int        // minted by the Action, not expired yet
-	Others  int        // not minted by the Action: left alone
-}
-
-// failed counts the expired keys that are still there because of an error.
-func (r sweepReport) failed() int {
-	n := 0
-	for _, k := range r.Expired {
-		if k.Result != sweepDeleted && k.Result != sweepGone && k.Result != sweepWould {
-			n++
-		}
-	}
-	return n
-}
-
-// done counts the expired keys deleted, or to delete in a dry run.
-func (r sweepReport) done() int { return len(r.Expired) - r.failed() }
-
-// anyNamed reports whether the key list carries names at all (the list's
-// fields are not documented; without names nothing can be found by name).
-func anyNamed(keys []vast.Key) bool {
-	for _, k := range keys {
-		if k.Name != "" {
-			return true
-		}
-	}
-	return false
-}
-
-// sweepKeys lists the account's keys and deletes the expired ones the
-// Action minted (or, with dryRun, only reports them). It returns an error
-// only when the keys cannot be listed; a failed delete is recorded in the
-// report, and the keys after it are not tried (each delete already retries
-// within its budget, so the next would most likely fail the same way).
-func sweepKeys(ctx context.Context, a *api, now time.Time, dryRun bool) (sweepReport, error) {
-	keys, err := a.ListKeys(ctx)
-	if err != nil {
-		return sweepReport{}, a.Explain("list keys", err)
-	}
-	if len(keys) > 0 && !anyNamed(keys) {
-		return sweepReport{}, fmt.Errorf("sweep: the Vast API's key list shows no key names, so the keys vastguard minted cannot be told apart from the others; delete expired ones in the Vast console (%d keys listed)", len(keys))
-	}
-	var r sweepReport
-	for _, k := range keys {
-		kn, ok := keyname.Parse(k.Name)
-		switch {
-		case !ok:
-			r.Others++
-		case !kn.Expires.Before(now):
-			r.Live++
-		default:
-			r.Expired = append(r.Expired, sweptKey{ID: k.ID, Name: k.Name, Expires: kn.Expires})
-		}
-	}
-	sort.SliceStable(r.Expired, func(i, j int) bool { return r.Expired[i].Expires.Before(r.Expired[j].Expires) })
-	stopped := ""
-	for i := range r.Expired {
-		k := &r.Expired[i]
-		switch {
-		case dryRun:
-			k.Result = sweepWould
-			continue
-		case stopped != "":
-			k.Result = stopped
-			continue
-		case ctx.Err() != nil:
-			k.Result, stopped = sweepCancelled, sweepCancelled
-			continue
-		}
-		err := a.DeleteKey(ctx, k.ID)
-		switch {
-		case err == nil:
-			k.Result = sweepDeleted
-		case errors.Is(err, vast.ErrNotFound):
-			k.Result = sweepGone
-		default:
-			k.Result, k.Err = sweepFailed, a.Explain(fmt.Sprintf("delete key %d", k.ID), err)
-			stopped = sweepNotTried
-			if ctx.Err() != nil {
-				stopped = sweepCancelled
-			}
-		}
-	}
-	return r, nil
-}
-
-// writeSweepTable prints the expired keys and what became of them.
-func writeSweepTable(w io.Writer, r sweepReport) {
-	if len(r.Expired) > 0 {
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME\tEXPIRED\tRESULT")
-		for _, k := range r.Expired {
-			res := k.Result
-			if k.Err != nil {
-				res += ": " + safetext.OneLine(k.Err.Error())
-			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", k.ID, safetext.Printable(k.Name, "-"), k.Expires.Format("2006-01-02 15:04Z"), res)
-		}
-		tw.Flush()
-	}
-	fmt.Fprintln(w, sweepSentence(r))
-}
-
-func sweepSentence(r sweepReport) string {
-	verb := "deleted"
-	if len(r.Expired) > 0 && r.Expired[0].Result == sweepWould {
-		verb = "to delete"
-	}
-	s := fmt.Sprintf("%d expired vastguard %s %s", r.done(), plural(r.done(), "key", "keys"), verb)
-	if f := r.failed(); f > 0 {
-		s += fmt.Sprintf(", %d NOT deleted", f)
-	}
-	return s + fmt.Sprintf("; %d not expired yet; %d other %s left alone.", r.Live, r.Others, plural(r.Others, "key", "keys"))
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
 
 // runSweep is `vastguard sweep [--dry-run]`.
 func sweepCommand(fs *flag.FlagSet) runFunc {
@@ -178,12 +27,12 @@ func sweepCommand(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		r, err := sweepKeys(ctx, a, e.Now(), *dryRun)
+		r, err := hygiene.Sweep(ctx, a, e.Now(), *dryRun)
 		if err != nil {
 			return err
 		}
-		writeSweepTable(e.Stdout, r)
-		if f := r.failed(); f > 0 {
+		hygiene.WriteSweepTable(e.Stdout, r)
+		if f := r.Failed(); f > 0 {
 			return fmt.Errorf("sweep: %d expired %s not deleted (see above)", f, plural(f, "key", "keys"))
 		}
 		return nil
@@ -198,12 +47,12 @@ func actionSweep(ctx context.Context, e *Env, wf *ghactions.Workflow, cfg action
 	if err != nil {
 		return err
 	}
-	r, err := sweepKeys(ctx, a, e.Now(), cfg.dryRun)
+	r, err := hygiene.Sweep(ctx, a, e.Now(), cfg.dryRun)
 	if err != nil {
 		return err
 	}
 	var log strings.Builder
-	writeSweepTable(&log, r)
+	hygiene.WriteSweepTable(&log, r)
 	wf.Untrusted(log.String())
 
 	var md strings.Builder
@@ -223,20 +72,20 @@ func actionSweep(ctx context.Context, e *Env, wf *ghactions.Workflow, cfg action
 		}
 		md.WriteString("\n")
 	}
-	md.WriteString(sweepSentence(r))
+	md.WriteString(hygiene.SweepSentence(r))
 	if err := wf.Summary(md.String()); err != nil {
 		wf.Annotate("warning", "vastguard", safetext.OneLine(err.Error()))
 	}
-	if err := wf.SetOutput("swept", strconv.Itoa(r.done())); err != nil {
+	if err := wf.SetOutput("swept", strconv.Itoa(r.Done())); err != nil {
 		return fmt.Errorf("setting the output swept: %w", err)
 	}
 	var msgs []string
 	skipped := 0
 	for _, k := range r.Expired {
 		switch k.Result {
-		case sweepFailed:
+		case hygiene.Failed:
 			msgs = append(msgs, fmt.Sprintf("could not delete expired key %d %s: %s", k.ID, safetext.Printable(k.Name, ""), safetext.OneLine(k.Err.Error())))
-		case sweepNotTried, sweepCancelled:
+		case hygiene.NotTried, hygiene.Cancelled:
 			skipped++
 		}
 	}
@@ -248,4 +97,11 @@ func actionSweep(ctx context.Context, e *Env, wf *ghactions.Workflow, cfg action
 		return &exitError{code: exitFailure}
 	}
 	return nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
