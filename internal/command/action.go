@@ -10,7 +10,7 @@ import (
 
 // The GitHub Action. action.yml runs the image's /vastguard with the single
 // argument "action" as the main step, and the same binary as
-// /vastguard-post as the post step (which gets the same arguments; run
+// /vastguard-post as the post step (which gets the same arguments; Run
 // tells the two apart by the program name). Inputs arrive as INPUT_<NAME>
 // with the name upper-cased and hyphens kept (INPUT_API-KEY).
 

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/vastguard/vastguard"
+
+// moduleImports parses every package of the module (its non-test files)
+// and returns, by package path relative to the module ("" for the root),
+// the module's packages it imports directly.
+func moduleImports(t *testing.T) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	fset := token.NewFileSet()
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if path != "." && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		pkg := filepath.ToSlash(filepath.Dir(path))
+		if pkg == "." {
+			pkg = ""
+		}
+		if _, ok := out[pkg]; !ok {
+			out[pkg] = nil
+		}
+		for _, im := range f.Imports {
+			p, _ := strconv.Unquote(im.Path.Value)
+			if rel, ok := strings.CutPrefix(p, module+"/"); ok && !slices.Contains(out[pkg], rel) {
+				out[pkg] = append(out[pkg], rel)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// closure is every module package pkg imports, directly or not.
+func closure(graph map[string][]string, pkg string) []string {
+	seen := map[string]bool{}
+	var visit func(string)
+	visit = func(p string) {
+		for _, q := range graph[p] {
+			if !seen[q] {
+				seen[q] = true
+				visit(q)
+			}
+		}
+	}
+	visit(pkg)
+	var out []string
+	for p := range seen {
+		out = append(out, p)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestImportRules keeps the layout the README's Code map describes: who
+// may import whom, checked on every package's non-test files (imports of
+// imports count).
+func TestImportRules(t *testing.T) {
+	t.Parallel()
+	graph := moduleImports(t)
+	for _, p := range []string{"", "internal/command", "internal/ghactions", "vast", "scan", "ghapi"} {
+		if _, ok := graph[p]; !ok {
+			t.Fatalf("package %q not found: the test walks the wrong tree", p)
+		}
+	}
+	fakes := []string{"vast/vasttest", "ghapi/ghtest", "scan/scantest", "internal/ghactions/runnertest", "internal/golden"}
+	tools := func(p string) bool { return strings.HasPrefix(p, "bench/") }
+	rules := []struct {
+		pkg string
+		// may lists what pkg may import (its closure), nil meaning only
+		// the standard library and outside modules; "*" anything not
+		// forbidden by another rule.
+		may []string
+	}{
+		{"internal/safetext", nil},
+		{"internal/golden", nil},
+		{"vast", nil},
+		{"scan", nil},
+		{"ghapi", nil},
+		{"vast/vasttest", nil}, // a wire-level fake: it does not import what it fakes
+		{"ghapi/ghtest", nil},
+		{"scan/scantest", nil},
+		{"internal/keyname", []string{"vast"}},
+		{"internal/ghactions", []string{"internal/safetext"}}, // knows nothing of Vast
+		{"internal/ghactions/runnertest", []string{"internal/ghactions", "internal/safetext"}},
+		{"internal/respond", []string{"internal/safetext", "scan", "vast"}},
+		{"internal/hygiene", []string{"internal/keyname", "internal/safetext", "vast"}},
+		{"internal/demo", []string{"internal/ghactions", "internal/ghactions/runnertest", "internal/keyname", "internal/safetext", "scan", "scan/scantest", "vast", "vast/vasttest"}},
+	}
+	checked := map[string]bool{}
+	for _, r := range rules {
+		checked[r.pkg] = true
+		for _, q := range closure(graph, r.pkg) {
+			if !slices.Contains(r.may, q) {
+				t.Errorf("%s imports %s (it may import only %v)", r.pkg, q, r.may)
+			}
+		}
+	}
+	for pkg := range graph {
+		if tools(pkg) {
+			continue
+		}
+		// Production code imports no fake, except the demo (above): the
+		// binary holds the fakes only for `vastguard demo`.
+		if !slices.Contains(fakes, pkg) && pkg != "internal/demo" {
+			for _, q := range graph[pkg] {
+				if slices.Contains(fakes, q) {
+					t.Errorf("%s imports the fake %s", pkg, q)
+				}
+			}
+		}
+		for _, q := range graph[pkg] {
+			// internal/command is main's alone, internal/demo command's.
+			if q == "internal/command" && pkg != "" {
+				t.Errorf("%s imports internal/command; only main does", pkg)
+			}
+			if q == "internal/demo" && pkg != "internal/command" {
+				t.Errorf("%s imports internal/demo; only internal/command does", pkg)
+			}
+		}
+		if !checked[pkg] && pkg != "" && pkg != "internal/command" && !tools(pkg) {
+			t.Errorf("package %s has no import rule here: add one (and a line to the README's Code map)", pkg)
+		}
+	}
+	// main imports internal/command and nothing else of the module.
+	if diff := slices.Compare(graph[""], []string{"internal/command"}); diff != 0 {
+		t.Errorf("main imports %v, want internal/command alone", graph[""])
+	}
+}
+
+// TestRootHoldsOnlyMain: the only non-test Go file in the repository root
+// is main.go.
+func TestRootHoldsOnlyMain(t *testing.T) {
+	t.Parallel()
+	ents, err := os.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if n := e.Name(); strings.HasSuffix(n, ".go") && !strings.HasSuffix(n, "_test.go") && n != "main.go" {
+			t.Errorf("%s: the root holds main.go alone; put code in its package under internal/", n)
+		}
+	}
+}
