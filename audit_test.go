@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/vastguard/vastguard/internal/ghactions"
+	"github.com/vastguard/vastguard/internal/hygiene"
 	"github.com/vastguard/vastguard/internal/keyname"
 	"github.com/vastguard/vastguard/vast/vasttest"
 )
@@ -62,7 +63,7 @@ func TestAuditJSON(t *testing.T) {
 	if r.code != exitFindings {
 		t.Fatalf("code = %d, want 2 (findings)\n%s", r.code, r.stderr)
 	}
-	var got auditReport
+	var got hygiene.AuditReport
 	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
 		t.Fatal(err)
 	}
@@ -77,12 +78,12 @@ func TestAuditJSON(t *testing.T) {
 		rows = append(rows, row{k.ID, k.Flags, k.InUse, k.Minted != nil})
 	}
 	want := []row{
-		{f.ids["default"], []string{flagFullAccess}, false, false},
+		{f.ids["default"], []string{hygiene.FlagFullAccess}, false, false},
 		{f.ids["vastguard-management"], []string{}, true, false}, // its user_write is what it is for
-		{f.idOf("deploy-bot"), []string{flagUserWrite}, false, false},
-		{f.idOf("old-reader"), []string{flagOld}, false, false},
+		{f.idOf("deploy-bot"), []string{hygiene.FlagUserWrite}, false, false},
+		{f.idOf("old-reader"), []string{hygiene.FlagOld}, false, false},
 		{f.idOf("fresh"), []string{}, false, false},
-		{f.idOf("vastguard:acme/x:run-5"), []string{flagExpired}, false, true},
+		{f.idOf("vastguard:acme/x:run-5"), []string{hygiene.FlagExpired}, false, true},
 		{f.idOf("vastguard:acme/x:run-6"), []string{}, false, true},
 	}
 	// The fixture adds keys in map order; compare by id.

@@ -581,12 +581,6 @@ const (
 	// is cancelled: the runner sends SIGINT, then SIGTERM 7.5 s later, and
 	// kills the container 2.5 s after that.
 	createGrace = 5 * time.Second
-
-	// Audit flags, as the JSON and the tables show them.
-	flagFullAccess = "full-access"
-	flagUserWrite  = "user-write"
-	flagOld        = "older-than-90-days"
-	flagExpired    = "expired-vastguard-key"
 )
 
 // keyJSON is a key in `keys list --json`.
@@ -596,29 +590,4 @@ type keyJSON struct {
 	CreatedAt  time.Time `json:"created_at,omitzero"`
 	Scopes     []string  `json:"scopes,omitempty"`
 	FullAccess bool      `json:"full_access,omitempty"`
-}
-
-// auditReport is `vastguard audit --json`.
-type auditReport struct {
-	Version   int       `json:"version"`
-	CheckedAt time.Time `json:"checked_at"`
-	Keys      []struct {
-		ID         int64     `json:"id"`
-		Name       string    `json:"name"`
-		CreatedAt  time.Time `json:"created_at,omitzero"`
-		Scopes     []string  `json:"scopes,omitempty"`
-		FullAccess bool      `json:"full_access"`
-		InUse      bool      `json:"in_use,omitempty"`
-		Minted     *struct {
-			Repository string    `json:"repository"`
-			RunID      int64     `json:"run_id"`
-			RunAttempt int64     `json:"run_attempt"`
-			Job        string    `json:"job"`
-			Label      string    `json:"label"`
-			ExpiresAt  time.Time `json:"expires_at"`
-		} `json:"minted,omitempty"`
-		Flags []string `json:"flags"`
-	} `json:"keys"`
-	Flagged int      `json:"flagged"`
-	Limits  []string `json:"limits"`
 }
