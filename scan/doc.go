@@ -36,6 +36,11 @@
 // known not to be keys (digests, checksums, lock-file hashes, halves of
 // longer hex runs, placeholders).
 //
+// Reading. The git objects themselves (pack indexes, packfiles, deltas,
+// loose objects, alternates, commit, tag and tree parsing) come from package
+// scan/gitobj, which knows nothing of detection; this package decides what
+// to read and what the objects mean.
+//
 // Secrets. A Finding carries the key's SHA-256 and a redacted form; the key
 // itself is kept in an unexported field for verification and is never
 // written by any encoder in this package.

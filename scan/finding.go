@@ -129,3 +129,13 @@ type Response struct {
 	// reset, the replacement stored).
 	Done bool `json:"done"`
 }
+
+// isHexString reports whether s is all lowercase hex digits, as a key is.
+func isHexString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isHex(s[i]) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,28 +1,22 @@
 package scan
 
 import (
-	"container/heap"
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/vastguard/vastguard/scan/gitobj"
 )
 
 // rangeScan scans what the commits in a range introduced: blobs reachable
 // from them and not from the range's boundary (the parents outside it), and
 // their messages.
 func (s *scanner) rangeScan(ctx context.Context) (*Report, error) {
-	from, to := "", ""
-	if s.opts.Since != "" {
-		from, to = s.opts.Since, "HEAD"
-	} else {
-		var ok bool
-		from, to, ok = strings.Cut(s.opts.Range, "..")
-		if !ok || strings.HasPrefix(to, ".") || from == "" || to == "" {
-			return nil, fmt.Errorf("range %q: write it as BASE..HEAD, e.g. origin/main..HEAD: %w", s.opts.Range, ErrBadRange)
-		}
+	from, to, err := rangeEnds(s.opts)
+	if err != nil {
+		return nil, err
 	}
 	a, err := s.resolve(from)
 	if err != nil {
@@ -33,26 +27,100 @@ func (s *scanner) rangeScan(ctx context.Context) (*Report, error) {
 		return nil, err
 	}
 	rep := &Report{Stats: Stats{Mode: "range", Refs: 1}}
-	commits := map[plumbing.Hash]*commitInfo{}
-	load := func(h plumbing.Hash) (*commitInfo, error) {
-		if c, ok := commits[h]; ok {
-			return c, nil
-		}
-		t, data, err := s.repo.readObject(h)
-		if err != nil {
-			return nil, fmt.Errorf("commit %s is not in the clone; %s: %w", h, fetchHint, ErrMissingRevision)
-		}
-		if t != objCommit {
-			return nil, fmt.Errorf("%s is a %s, not a commit: %w", h, typeName(t), ErrBadRange)
-		}
-		c, err := parseCommit(h, data)
-		if err != nil {
-			return nil, fmt.Errorf("commit %s: %w", h, err)
-		}
-		commits[h] = &c
-		return &c, nil
+	w := &rangeWalk{
+		s:        s,
+		stats:    &rep.Stats,
+		commits:  map[plumbing.Hash]*commitInfo{},
+		seenTree: map[plumbing.Hash]bool{},
+		known:    map[plumbing.Hash]bool{},
+		scanned:  map[plumbing.Hash]bool{},
+		hits:     map[plumbing.Hash]*blobHit{},
 	}
-	// Everything the base reaches is already known.
+	base, err := w.ancestors(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	in, boundary, err := w.inRange(ctx, b, base)
+	if err != nil {
+		return nil, err
+	}
+	order := oldestFirst(in, w.commits)
+	rep.Stats.Commits = len(order)
+	for h := range boundary {
+		if err := w.markKnown(w.commits[h].Tree); err != nil {
+			return nil, err
+		}
+	}
+	bld := newBuilder(s.opts.Detectors, &rep.Stats)
+	for i, c := range order {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if err := w.scanTree(c.Tree, "", i); err != nil {
+			return nil, fmt.Errorf("commit %s: %w", c.Hash, err)
+		}
+		// Messages are read again: load kept them.
+		for _, m := range Detect(c.Message, s.opts.Detectors) {
+			bld.message(m, c, i, to)
+		}
+	}
+	for _, h := range w.hits {
+		for path, i := range h.first {
+			bld.blob(h, path, order[i], i, to)
+		}
+	}
+	rep.Findings = bld.findings()
+	return rep, nil
+}
+
+// rangeEnds returns the revisions at the two ends of Options.Range or
+// Options.Since.
+func rangeEnds(opts Options) (from, to string, err error) {
+	if opts.Since != "" {
+		return opts.Since, "HEAD", nil
+	}
+	from, to, ok := strings.Cut(opts.Range, "..")
+	if !ok || strings.HasPrefix(to, ".") || from == "" || to == "" {
+		return "", "", fmt.Errorf("range %q: write it as BASE..HEAD, e.g. origin/main..HEAD: %w", opts.Range, ErrBadRange)
+	}
+	return from, to, nil
+}
+
+// rangeWalk is the state of one range scan.
+type rangeWalk struct {
+	s        *scanner
+	stats    *Stats
+	commits  map[plumbing.Hash]*commitInfo // loaded, messages kept
+	seenTree map[plumbing.Hash]bool
+	known    map[plumbing.Hash]bool // blobs the boundary already has
+	scanned  map[plumbing.Hash]bool // blobs read
+	hits     map[plumbing.Hash]*blobHit
+}
+
+// load reads commit h once.
+func (w *rangeWalk) load(h plumbing.Hash) (*commitInfo, error) {
+	if c, ok := w.commits[h]; ok {
+		return c, nil
+	}
+	t, data, err := w.s.repo.readObject(h)
+	if err != nil {
+		return nil, fmt.Errorf("commit %s is not in the clone; %s: %w", h, fetchHint, ErrMissingRevision)
+	}
+	if t != plumbing.CommitObject {
+		return nil, fmt.Errorf("%s is a %s, not a commit: %w", h, t, ErrBadRange)
+	}
+	c, err := gitobj.ParseCommit(h, data)
+	if err != nil {
+		return nil, fmt.Errorf("commit %s: %w", h, err)
+	}
+	ci := &commitInfo{Commit: c}
+	w.commits[h] = ci
+	return ci, nil
+}
+
+// ancestors returns every commit a reaches, a included: everything the
+// range's base already knows.
+func (w *rangeWalk) ancestors(ctx context.Context, a plumbing.Hash) (map[plumbing.Hash]bool, error) {
 	base := map[plumbing.Hash]bool{}
 	stack := []plumbing.Hash{a}
 	for len(stack) > 0 {
@@ -64,16 +132,22 @@ func (s *scanner) rangeScan(ctx context.Context) (*Report, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		c, err := load(h)
+		c, err := w.load(h)
 		if err != nil {
 			return nil, err
 		}
 		base[h] = true
-		stack = append(stack, c.parents...)
+		stack = append(stack, c.Parents...)
 	}
-	in := map[plumbing.Hash]bool{}
-	boundary := map[plumbing.Hash]bool{}
-	stack = append(stack[:0], b)
+	return base, nil
+}
+
+// inRange returns the commits b reaches that base does not (in), and the
+// commits of base where that walk stopped (boundary).
+func (w *rangeWalk) inRange(ctx context.Context, b plumbing.Hash, base map[plumbing.Hash]bool) (in, boundary map[plumbing.Hash]bool, err error) {
+	in = map[plumbing.Hash]bool{}
+	boundary = map[plumbing.Hash]bool{}
+	stack := []plumbing.Hash{b}
 	for len(stack) > 0 {
 		h := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
@@ -84,143 +158,99 @@ func (s *scanner) rangeScan(ctx context.Context) (*Report, error) {
 			boundary[h] = true
 			continue
 		}
-		c, err := load(h)
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		c, err := w.load(h)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		in[h] = true
-		stack = append(stack, c.parents...)
+		stack = append(stack, c.Parents...)
 	}
-	// Oldest first within the range.
-	pending := map[plumbing.Hash]int{}
-	children := map[plumbing.Hash][]plumbing.Hash{}
-	ready := &commitHeap{}
-	for h := range in {
-		n := 0
-		for _, p := range commits[h].parents {
-			if in[p] {
-				n++
-				children[p] = append(children[p], h)
-			}
-		}
-		pending[h] = n
-		if n == 0 {
-			heap.Push(ready, commits[h])
-		}
-	}
-	var order []*commitInfo
-	for ready.Len() > 0 {
-		c := heap.Pop(ready).(*commitInfo)
-		order = append(order, c)
-		for _, ch := range children[c.hash] {
-			if pending[ch]--; pending[ch] == 0 {
-				heap.Push(ready, commits[ch])
-			}
-		}
-	}
-	rep.Stats.Commits = len(order)
+	return in, boundary, nil
+}
 
-	seenTree := map[plumbing.Hash]bool{}
-	known := map[plumbing.Hash]bool{} // blobs the boundary already has
-	var mark func(h plumbing.Hash) error
-	mark = func(h plumbing.Hash) error {
-		if seenTree[h] {
+// markKnown records every blob under tree h as known to the boundary.
+func (w *rangeWalk) markKnown(h plumbing.Hash) error {
+	if w.seenTree[h] {
+		return nil
+	}
+	w.seenTree[h] = true
+	_, data, err := w.s.repo.readObject(h)
+	if err != nil {
+		w.stats.Missing++
+		return nil
+	}
+	return gitobj.ParseTree(data, func(e gitobj.TreeEntry) error {
+		switch e.Mode {
+		case filemode.Dir:
+			return w.markKnown(e.Hash)
+		case filemode.Submodule:
+		default:
+			w.known[e.Hash] = true
+		}
+		return nil
+	})
+}
+
+// scanTree scans the blobs under tree h (at path prefix) that the boundary
+// does not know, recording where the order-th commit of the range holds
+// each blob with a key.
+func (w *rangeWalk) scanTree(h plumbing.Hash, prefix string, order int) error {
+	if w.seenTree[h] {
+		return nil
+	}
+	w.seenTree[h] = true
+	_, data, err := w.s.repo.readObject(h)
+	if err != nil {
+		w.stats.Missing++
+		return nil
+	}
+	w.stats.Trees++
+	return gitobj.ParseTree(data, func(e gitobj.TreeEntry) error {
+		switch {
+		case e.Mode == filemode.Dir:
+			return w.scanTree(e.Hash, prefix+e.Name+"/", order)
+		case e.Mode == filemode.Submodule || w.known[e.Hash]:
 			return nil
 		}
-		seenTree[h] = true
-		_, data, err := s.repo.readObject(h)
-		if err != nil {
-			rep.Stats.Missing++
-			return nil
-		}
-		return parseTree(data, func(e treeEntry) error {
-			switch {
-			case e.mode == modeTree:
-				return mark(e.hash)
-			case e.mode != modeGitlnk:
-				known[e.hash] = true
+		w.scanBlob(e.Hash)
+		if hit, ok := w.hits[e.Hash]; ok {
+			p := prefix + e.Name
+			if _, ok := hit.first[p]; !ok {
+				hit.first[p] = order
 			}
-			return nil
-		})
+		}
+		return nil
+	})
+}
+
+// scanBlob runs the detectors over blob h once.
+func (w *rangeWalk) scanBlob(h plumbing.Hash) {
+	if w.scanned[h] {
+		return
 	}
-	for h := range boundary {
-		if err := mark(commits[h].tree); err != nil {
-			return nil, err
-		}
+	w.scanned[h] = true
+	t, data, err := w.s.repo.readObject(h)
+	if err != nil {
+		w.stats.Missing++
+		return
 	}
-	hits := map[plumbing.Hash]*blobHit{}
-	scanned := map[plumbing.Hash]bool{}
-	det := s.opts.Detectors
-	var walk func(h plumbing.Hash, prefix string, order int) error
-	walk = func(h plumbing.Hash, prefix string, order int) error {
-		if seenTree[h] {
-			return nil
-		}
-		seenTree[h] = true
-		_, data, err := s.repo.readObject(h)
-		if err != nil {
-			rep.Stats.Missing++
-			return nil
-		}
-		rep.Stats.Trees++
-		return parseTree(data, func(e treeEntry) error {
-			switch {
-			case e.mode == modeTree:
-				return walk(e.hash, prefix+e.name+"/", order)
-			case e.mode == modeGitlnk || known[e.hash]:
-				return nil
-			}
-			if !scanned[e.hash] {
-				scanned[e.hash] = true
-				t, data, err := s.repo.readObject(e.hash)
-				if err != nil {
-					rep.Stats.Missing++
-					return nil
-				}
-				if t != objBlob {
-					return nil
-				}
-				data = Text(data)
-				if isBinary(data) {
-					rep.Stats.SkippedBinaries++
-					return nil
-				}
-				rep.Stats.Blobs++
-				rep.Stats.Bytes += int64(len(data))
-				ms := Detect(data, det)
-				if bare := BareKey(data); len(ms) > 0 || bare != "" {
-					hits[e.hash] = &blobHit{hash: e.hash, matches: ms, bare: bare, first: map[string]int{}}
-				}
-			}
-			if hit, ok := hits[e.hash]; ok {
-				p := prefix + e.name
-				if _, ok := hit.first[p]; !ok {
-					hit.first[p] = order
-				}
-			}
-			return nil
-		})
+	if t != plumbing.BlobObject {
+		return
 	}
-	bld := newBuilder(det, &rep.Stats)
-	for i, c := range order {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		if err := walk(c.tree, "", i); err != nil {
-			return nil, fmt.Errorf("commit %s: %w", c.hash, err)
-		}
-		// Messages are read again: load kept them.
-		for _, m := range Detect(c.message, det) {
-			bld.message(m, c, i, to)
-		}
+	data = Text(data)
+	if isBinary(data) {
+		w.stats.SkippedBinaries++
+		return
 	}
-	for _, h := range hits {
-		for path, i := range h.first {
-			bld.blob(h, path, order[i], i, to)
-		}
+	w.stats.Blobs++
+	w.stats.Bytes += int64(len(data))
+	ms := Detect(data, w.s.opts.Detectors)
+	if bare := BareKey(data); len(ms) > 0 || bare != "" {
+		w.hits[h] = &blobHit{hash: h, matches: ms, bare: bare, first: map[string]int{}}
 	}
-	rep.Findings = bld.findings()
-	return rep, nil
 }
 
 // resolve turns a revision (a branch, tag, remote branch, commit id, HEAD~2)
@@ -229,9 +259,7 @@ func (s *scanner) rangeScan(ctx context.Context) (*Report, error) {
 func (s *scanner) resolve(rev string) (plumbing.Hash, error) {
 	h, err := s.repo.git.ResolveRevision(plumbing.Revision(rev))
 	if err != nil || h == nil {
-		if errors.Is(err, plumbing.ErrReferenceNotFound) || err != nil {
-			return plumbing.ZeroHash, fmt.Errorf("revision %q is not in the clone; %s: %w", rev, fetchHint, ErrMissingRevision)
-		}
+		return plumbing.ZeroHash, fmt.Errorf("revision %q is not in the clone; %s: %w", rev, fetchHint, ErrMissingRevision)
 	}
 	return *h, nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 	"github.com/go-git/go-git/v5/storage/filesystem/dotgit"
+	"github.com/vastguard/vastguard/scan/gitobj"
 )
 
 // Errors callers branch on. Each is wrapped with a message that says what
@@ -195,7 +196,7 @@ func (r *repo) partial() bool {
 
 // readObject reads one object through go-git, for random access outside
 // the parallel pass.
-func (r *repo) readObject(h plumbing.Hash) (byte, []byte, error) {
+func (r *repo) readObject(h plumbing.Hash) (plumbing.ObjectType, []byte, error) {
 	o, err := r.git.Storer.EncodedObject(plumbing.AnyObject, h)
 	if err != nil {
 		return 0, nil, err
@@ -209,20 +210,12 @@ func (r *repo) readObject(h plumbing.Hash) (byte, []byte, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	var t byte
-	switch o.Type() {
-	case plumbing.CommitObject:
-		t = objCommit
-	case plumbing.TreeObject:
-		t = objTree
-	case plumbing.BlobObject:
-		t = objBlob
-	case plumbing.TagObject:
-		t = objTag
+	switch t := o.Type(); t {
+	case plumbing.CommitObject, plumbing.TreeObject, plumbing.BlobObject, plumbing.TagObject:
+		return t, data, nil
 	default:
-		return 0, nil, fmt.Errorf("object %s: unexpected type %s", h, o.Type())
+		return 0, nil, fmt.Errorf("object %s: unexpected type %s", h, t)
 	}
-	return t, data, nil
 }
 
 // ref is a starting point of the history: a branch, tag, remote branch,
@@ -310,7 +303,7 @@ func (r *repo) stashEntries() ([]ref, error) {
 	for sc.Scan() {
 		fields := bytes.Fields(sc.Bytes())
 		var h plumbing.Hash
-		if len(fields) >= 2 && parseHash(fields[1], &h) && !h.IsZero() {
+		if len(fields) >= 2 && gitobj.ParseHash(fields[1], &h) && !h.IsZero() {
 			hashes = append(hashes, h)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/vastguard/vastguard/scan/gitobj"
 )
 
 // Options controls a scan. The zero value scans the whole history for
@@ -115,6 +116,19 @@ type blobHit struct {
 	first   map[string]int // path -> order of the first commit holding the blob there
 }
 
+// commitInfo is what the scanner keeps of a commit: its headers (the
+// message is dropped once read) and the keys in its message.
+type commitInfo struct {
+	gitobj.Commit
+	matches []Match
+}
+
+// tagInfo is what the scanner keeps of an annotated tag.
+type tagInfo struct {
+	gitobj.Tag
+	matches []Match
+}
+
 // pass is one worker's results from the parallel pass.
 type pass struct {
 	blobs, binaries int
@@ -126,19 +140,19 @@ type pass struct {
 
 // history scans every object, then attributes what it found.
 func (s *scanner) history(ctx context.Context) (*Report, error) {
-	db, err := openODB(s.repo.objDir, s.repo.readObject)
+	db, err := gitobj.Open(s.repo.objDir, gitobj.Options{External: s.repo.readObject})
 	if err != nil {
 		return nil, fmt.Errorf("reading the object database: %w", err)
 	}
-	defer db.close()
+	defer db.Close()
 	passes := make([]pass, s.opts.Workers)
 	det := s.opts.Detectors
-	v := visitor{
-		want: func(t byte) bool { return t != objTree },
-		object: func(w int, h plumbing.Hash, t byte, data []byte) error {
+	v := gitobj.Visitor{
+		Want: func(t plumbing.ObjectType) bool { return t != plumbing.TreeObject },
+		Object: func(w int, h plumbing.Hash, t plumbing.ObjectType, data []byte) error {
 			ps := &passes[w]
 			switch t {
-			case objBlob:
+			case plumbing.BlobObject:
 				data = Text(data)
 				if isBinary(data) {
 					ps.binaries++
@@ -151,33 +165,33 @@ func (s *scanner) history(ctx context.Context) (*Report, error) {
 				if len(ms) > 0 || bare != "" {
 					ps.hits = append(ps.hits, &blobHit{hash: h, matches: ms, bare: bare})
 				}
-			case objCommit:
-				c, err := parseCommit(h, data)
+			case plumbing.CommitObject:
+				c, err := gitobj.ParseCommit(h, data)
 				if err != nil {
 					return fmt.Errorf("commit %s: %w", h, err)
 				}
-				c.matches = Detect(c.message, det)
-				c.message = nil
-				ps.commits = append(ps.commits, &c)
-			case objTag:
-				tg, err := parseTag(h, data)
+				ci := &commitInfo{Commit: c, matches: Detect(c.Message, det)}
+				ci.Message = nil
+				ps.commits = append(ps.commits, ci)
+			case plumbing.TagObject:
+				tg, err := gitobj.ParseTag(h, data)
 				if err != nil {
 					return fmt.Errorf("tag %s: %w", h, err)
 				}
-				tg.matches = Detect(tg.message, det)
-				tg.message = nil
-				ps.tags = append(ps.tags, &tg)
+				ti := &tagInfo{Tag: tg, matches: Detect(tg.Message, det)}
+				ti.Message = nil
+				ps.tags = append(ps.tags, ti)
 			}
 			return nil
 		},
-		stream: func(w int, h plumbing.Hash, t byte, size int64, r io.Reader) error {
+		Stream: func(w int, h plumbing.Hash, t plumbing.ObjectType, size int64, r io.Reader) error {
 			ps := &passes[w]
-			if t != objBlob {
+			if t != plumbing.BlobObject {
 				data, err := io.ReadAll(r)
 				if err != nil {
 					return err
 				}
-				return fmt.Errorf("object %s: a %d-byte %s is too large to be real (%d bytes read)", h, size, typeName(t), len(data))
+				return fmt.Errorf("object %s: a %d-byte %s is too large to be real (%d bytes read)", h, size, t, len(data))
 			}
 			ms, binary, err := detectStream(r, det)
 			if err != nil {
@@ -195,7 +209,7 @@ func (s *scanner) history(ctx context.Context) (*Report, error) {
 			return nil
 		},
 	}
-	if err := db.forEach(ctx, s.opts.Workers, v); err != nil {
+	if err := db.ForEach(ctx, s.opts.Workers, v); err != nil {
 		return nil, err
 	}
 	rep := &Report{Stats: Stats{Mode: "history"}}
@@ -208,10 +222,10 @@ func (s *scanner) history(ctx context.Context) (*Report, error) {
 		rep.Stats.Bytes += ps.bytes
 		rep.Stats.SkippedBinaries += ps.binaries
 		for _, c := range ps.commits {
-			commits[c.hash] = c
+			commits[c.Hash] = c
 		}
 		for _, t := range ps.tags {
-			tags[t.hash] = t
+			tags[t.Hash] = t
 		}
 		for _, h := range ps.hits {
 			hits[h.hash] = h
@@ -257,7 +271,7 @@ func (s *scanner) history(ctx context.Context) (*Report, error) {
 		}
 	}
 	for _, c := range commits {
-		if _, ok := g.index[c.hash]; !ok {
+		if _, ok := g.index[c.Hash]; !ok {
 			for _, m := range c.matches {
 				if !m.Allowed {
 					rep.Stats.Unreachable++
@@ -273,20 +287,6 @@ func (s *scanner) history(ctx context.Context) (*Report, error) {
 	}
 	rep.Findings = b.findings()
 	return rep, nil
-}
-
-func typeName(t byte) string {
-	switch t {
-	case objCommit:
-		return "commit"
-	case objTree:
-		return "tree"
-	case objBlob:
-		return "blob"
-	case objTag:
-		return "tag"
-	}
-	return "object"
 }
 
 // builder turns matches into findings, one per distinct (key, source, path)
@@ -338,9 +338,9 @@ func (b *builder) blob(h *blobHit, path string, c *commitInfo, order int, refNam
 		f.Ref = refName
 		f.order = order
 		if c != nil {
-			f.Commit = c.hash.String()
-			f.Author = c.author
-			f.Date = c.when
+			f.Commit = c.Hash.String()
+			f.Author = c.Author
+			f.Date = c.When
 		}
 	}
 	for i := range h.matches {
@@ -400,9 +400,9 @@ func (b *builder) message(m Match, c *commitInfo, order int, refName string) {
 		return
 	}
 	f.Source = SourceCommitMessage
-	f.Commit = c.hash.String()
-	f.Author = c.author
-	f.Date = c.when
+	f.Commit = c.Hash.String()
+	f.Author = c.Author
+	f.Date = c.When
 	f.Ref = refName
 	f.order = order
 	b.add(f)
@@ -414,11 +414,11 @@ func (b *builder) tag(m Match, t *tagInfo) {
 		return
 	}
 	f.Source = SourceTagMessage
-	f.Commit = t.target.String()
-	f.Author = t.tagger
-	f.Date = t.when
-	f.Tag = t.name
-	f.Ref = "refs/tags/" + t.name
+	f.Commit = t.Target.String()
+	f.Author = t.Tagger
+	f.Date = t.When
+	f.Tag = t.Name
+	f.Ref = "refs/tags/" + t.Name
 	f.order = 1 << 30
 	b.add(f)
 }
@@ -556,7 +556,7 @@ func (s *scanner) staged(ctx context.Context) (*Report, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading staged %s: %w", e.Name, err)
 		}
-		if t != objBlob {
+		if t != plumbing.BlobObject {
 			continue
 		}
 		data = Text(data)

@@ -1,13 +1,15 @@
 package scan
 
 import (
+	"bytes"
 	"container/heap"
-	"container/list"
 	"context"
 	"fmt"
 	"hash/maphash"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/vastguard/vastguard/scan/gitobj"
 )
 
 // graph is the commit history reachable from the refs, oldest first.
@@ -25,7 +27,7 @@ type graph struct {
 }
 
 // peel follows annotated tags to the object they finally name.
-func peel(h plumbing.Hash, tags map[plumbing.Hash]*tagInfo, visit func(*tagInfo)) (plumbing.Hash, byte) {
+func peel(h plumbing.Hash, tags map[plumbing.Hash]*tagInfo, visit func(*tagInfo)) (plumbing.Hash, plumbing.ObjectType) {
 	for range 100 {
 		t, ok := tags[h]
 		if !ok {
@@ -34,10 +36,10 @@ func peel(h plumbing.Hash, tags map[plumbing.Hash]*tagInfo, visit func(*tagInfo)
 		if visit != nil {
 			visit(t)
 		}
-		h = t.target
-		if t.typ != objTag && t.typ != 0 {
+		h = t.Target
+		if t.TargetType != plumbing.TagObject && t.TargetType != 0 {
 			if _, isTag := tags[h]; !isTag {
-				return h, t.typ
+				return h, t.TargetType
 			}
 		}
 	}
@@ -54,21 +56,21 @@ func buildGraph(commits map[plumbing.Hash]*commitInfo, tags map[plumbing.Hash]*t
 	var stack []plumbing.Hash
 	for i, r := range refs {
 		h, typ := peel(r.hash, tags, func(t *tagInfo) {
-			if !seenTag[t.hash] {
-				seenTag[t.hash] = true
+			if !seenTag[t.Hash] {
+				seenTag[t.Hash] = true
 				g.reachableTags = append(g.reachableTags, t)
 			}
 		})
-		if typ == objBlob {
+		if typ == plumbing.BlobObject {
 			g.taggedBlobs[h] = append(g.taggedBlobs[h], r)
 			continue
 		}
-		if typ == objTree {
+		if typ == plumbing.TreeObject {
 			g.taggedTrees = append(g.taggedTrees, ref{name: r.name, hash: h, rank: r.rank})
 			continue
 		}
 		if _, ok := commits[h]; !ok {
-			if typ == 0 || typ == objCommit {
+			if typ == 0 || typ == plumbing.CommitObject {
 				missing[h] = true
 			}
 			continue
@@ -88,40 +90,13 @@ func buildGraph(commits map[plumbing.Hash]*commitInfo, tags map[plumbing.Hash]*t
 			continue
 		}
 		reach[h] = true
-		stack = append(stack, c.parents...)
+		stack = append(stack, c.Parents...)
 	}
 	g.missing = len(missing)
 
-	// Kahn's algorithm: a commit is ready once its parents are out; ready
-	// commits leave oldest first.
-	pending := map[plumbing.Hash]int{}
-	children := map[plumbing.Hash][]plumbing.Hash{}
-	ready := &commitHeap{}
-	for h := range reach {
-		c := commits[h]
-		n := 0
-		for _, p := range c.parents {
-			if reach[p] {
-				n++
-				children[p] = append(children[p], h)
-			}
-		}
-		pending[h] = n
-		if n == 0 {
-			heap.Push(ready, c)
-		}
-	}
-	g.order = make([]*commitInfo, 0, len(reach))
-	for ready.Len() > 0 {
-		c := heap.Pop(ready).(*commitInfo)
-		g.index[c.hash] = len(g.order)
-		g.order = append(g.order, c)
-		for _, ch := range children[c.hash] {
-			pending[ch]--
-			if pending[ch] == 0 {
-				heap.Push(ready, commits[ch])
-			}
-		}
+	g.order = oldestFirst(reach, commits)
+	for i, c := range g.order {
+		g.index[c.Hash] = i
 	}
 	// Name each commit after the most preferred ref that reaches it.
 	g.refOf = make([]int32, len(g.order))
@@ -141,10 +116,44 @@ func buildGraph(commits map[plumbing.Hash]*commitInfo, tags map[plumbing.Hash]*t
 				continue
 			}
 			g.refOf[pos] = int32(i)
-			stack = append(stack, commits[h].parents...)
+			stack = append(stack, commits[h].Parents...)
 		}
 	}
 	return g
+}
+
+// oldestFirst orders the commits of set parents before children, and
+// commits that are ready together by commit time (Kahn's algorithm). Every
+// commit of set must be in commits.
+func oldestFirst(set map[plumbing.Hash]bool, commits map[plumbing.Hash]*commitInfo) []*commitInfo {
+	pending := make(map[plumbing.Hash]int, len(set))
+	children := map[plumbing.Hash][]plumbing.Hash{}
+	ready := &commitHeap{}
+	for h := range set {
+		c := commits[h]
+		n := 0
+		for _, p := range c.Parents {
+			if set[p] {
+				n++
+				children[p] = append(children[p], h)
+			}
+		}
+		pending[h] = n
+		if n == 0 {
+			heap.Push(ready, c)
+		}
+	}
+	order := make([]*commitInfo, 0, len(set))
+	for ready.Len() > 0 {
+		c := heap.Pop(ready).(*commitInfo)
+		order = append(order, c)
+		for _, ch := range children[c.Hash] {
+			if pending[ch]--; pending[ch] == 0 {
+				heap.Push(ready, commits[ch])
+			}
+		}
+	}
+	return order
 }
 
 func (g *graph) refName(order int) string {
@@ -158,10 +167,10 @@ type commitHeap []*commitInfo
 
 func (h commitHeap) Len() int { return len(h) }
 func (h commitHeap) Less(i, j int) bool {
-	if h[i].committed != h[j].committed {
-		return h[i].committed < h[j].committed
+	if h[i].Committed != h[j].Committed {
+		return h[i].Committed < h[j].Committed
 	}
-	return h[i].hash.String() < h[j].hash.String()
+	return bytes.Compare(h[i].Hash[:], h[j].Hash[:]) < 0
 }
 func (h commitHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
 func (h *commitHeap) Push(x any)   { *h = append(*h, x.(*commitInfo)) }
@@ -185,7 +194,7 @@ var pathSeed = maphash.MakeSeed()
 // seen before at their path, and records for each hit blob the first commit
 // that holds it at each path. It returns how many trees it read and how
 // many it could not find.
-func (g *graph) attribute(ctx context.Context, db *odb, hits map[plumbing.Hash]*blobHit) (trees, missing int, err error) {
+func (g *graph) attribute(ctx context.Context, db *gitobj.DB, hits map[plumbing.Hash]*blobHit) (trees, missing int, err error) {
 	for _, h := range hits {
 		h.first = map[string]int{}
 	}
@@ -197,24 +206,24 @@ func (g *graph) attribute(ctx context.Context, db *odb, hits map[plumbing.Hash]*
 			return nil
 		}
 		seen[k] = struct{}{}
-		typ, data, err := db.get(h)
+		typ, data, err := db.Get(h)
 		if err != nil {
 			missing++
 			return nil
 		}
-		if typ != objTree {
-			return fmt.Errorf("object %s at %q is a %s, not a tree", h, prefix, typeName(typ))
+		if typ != plumbing.TreeObject {
+			return fmt.Errorf("object %s at %q is a %s, not a tree", h, prefix, typ)
 		}
 		trees++
-		return parseTree(data, func(e treeEntry) error {
-			switch {
-			case e.mode == modeTree:
-				return walk(e.hash, prefix+e.name+"/", order)
-			case e.mode == modeGitlnk:
+		return gitobj.ParseTree(data, func(e gitobj.TreeEntry) error {
+			switch e.Mode {
+			case filemode.Dir:
+				return walk(e.Hash, prefix+e.Name+"/", order)
+			case filemode.Submodule:
 				return nil
 			}
-			if hit, ok := hits[e.hash]; ok {
-				p := prefix + e.name
+			if hit, ok := hits[e.Hash]; ok {
+				p := prefix + e.Name
 				if _, ok := hit.first[p]; !ok {
 					hit.first[p] = order
 				}
@@ -226,8 +235,8 @@ func (g *graph) attribute(ctx context.Context, db *odb, hits map[plumbing.Hash]*
 		if err := ctx.Err(); err != nil {
 			return trees, missing, err
 		}
-		if err := walk(c.tree, "", order); err != nil {
-			return trees, missing, fmt.Errorf("commit %s: %w", c.hash, err)
+		if err := walk(c.Tree, "", order); err != nil {
+			return trees, missing, fmt.Errorf("commit %s: %w", c.Hash, err)
 		}
 	}
 	// Trees a tag names directly come after every commit: their positions
@@ -238,114 +247,4 @@ func (g *graph) attribute(ctx context.Context, db *odb, hits map[plumbing.Hash]*
 		}
 	}
 	return trees, missing, nil
-}
-
-// objectCache keeps recently inflated objects (delta bases, mostly) within
-// a byte budget.
-type objectCache struct {
-	budget, used int
-	ll           *list.List
-	items        map[cacheKey]*list.Element
-}
-
-type cacheKey struct {
-	p *pack
-	i int32
-}
-
-type cacheEntry struct {
-	key  cacheKey
-	typ  byte
-	data []byte
-}
-
-func newObjectCache(budget int) *objectCache {
-	return &objectCache{budget: budget, ll: list.New(), items: map[cacheKey]*list.Element{}}
-}
-
-func (c *objectCache) get(k cacheKey) (byte, []byte, bool) {
-	if e, ok := c.items[k]; ok {
-		c.ll.MoveToFront(e)
-		ce := e.Value.(*cacheEntry)
-		return ce.typ, ce.data, true
-	}
-	return 0, nil, false
-}
-
-func (c *objectCache) put(k cacheKey, typ byte, data []byte) {
-	if len(data) > c.budget/4 {
-		return
-	}
-	if _, ok := c.items[k]; ok {
-		return
-	}
-	c.items[k] = c.ll.PushFront(&cacheEntry{k, typ, data})
-	c.used += len(data)
-	for c.used > c.budget {
-		e := c.ll.Back()
-		ce := e.Value.(*cacheEntry)
-		c.ll.Remove(e)
-		delete(c.items, ce.key)
-		c.used -= len(ce.data)
-	}
-}
-
-// get reads one object by id: from a pack (resolving its delta chain
-// through a cache), else loose or through go-git. Not safe for concurrent
-// use; the attribution walk is sequential.
-func (db *odb) get(h plumbing.Hash) (byte, []byte, error) {
-	for _, p := range db.packs {
-		if i := p.find(h); i >= 0 {
-			return db.getPacked(p, i)
-		}
-	}
-	// Loose objects, in this repository or an alternate (go-git does not
-	// read an alternate's loose objects).
-	if db.looseByHash == nil {
-		db.looseByHash = make(map[plumbing.Hash]string, len(db.loose))
-		for _, l := range db.loose {
-			db.looseByHash[l.hash] = l.path
-		}
-	}
-	if path, ok := db.looseByHash[h]; ok {
-		return readLoose(path, h)
-	}
-	return db.external(h)
-}
-
-func (db *odb) getPacked(p *pack, i int32) (byte, []byte, error) {
-	if db.cache == nil {
-		db.cache = newObjectCache(64 << 20)
-		db.reader = &worker{db: db}
-	}
-	k := cacheKey{p, i}
-	if typ, data, ok := db.cache.get(k); ok {
-		return typ, data, nil
-	}
-	// The object's type and its delta base, if it is a delta.
-	var typ byte
-	var base []byte
-	var err error
-	switch {
-	case p.hasExternalBase(i):
-		typ, base, err = db.external(p.extBase[i])
-	case p.base[i] >= 0:
-		typ, base, err = db.getPacked(p, p.base[i])
-	default:
-		typ = p.typ[i]
-	}
-	if err != nil {
-		return 0, nil, err
-	}
-	data, err := db.reader.inflate(p, i)
-	if err != nil {
-		return 0, nil, err
-	}
-	if base != nil {
-		if data, err = applyDelta(base, data); err != nil {
-			return 0, nil, fmt.Errorf("%s: object %s: %w", p.path, p.hash(i), err)
-		}
-	}
-	db.cache.put(k, typ, data)
-	return typ, data, nil
 }

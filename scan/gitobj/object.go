@@ -1,28 +1,34 @@
-package scan
+package gitobj
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
 )
 
-// commitInfo is what the scanner keeps of a commit.
-type commitInfo struct {
-	hash      plumbing.Hash
-	tree      plumbing.Hash
-	parents   []plumbing.Hash
-	author    string // "Name <email>"
-	when      time.Time
-	committed int64 // committer time, Unix seconds, for ordering
-	message   []byte
-	matches   []Match // keys in the message
+// Commit is a parsed commit object.
+type Commit struct {
+	Hash    plumbing.Hash
+	Tree    plumbing.Hash
+	Parents []plumbing.Hash
+	Author  string    // "Name <email>"
+	When    time.Time // the author date, in the author's zone; the committer date if it has none
+	// Committed is the committer time in Unix seconds, for ordering.
+	Committed int64
+	// Message is everything after the headers. It aliases the object's
+	// data.
+	Message []byte
 }
 
-var errObject = errors.New("malformed object")
+// ErrMalformed is wrapped by errors about an object whose content does not
+// parse.
+var ErrMalformed = errors.New("malformed object")
 
 // headers calls fn for each "key value" header line of a commit or tag,
 // skipping continuation lines (gpgsig, mergetag), and returns the message
@@ -54,50 +60,62 @@ func headers(data []byte, fn func(key, val []byte) error) ([]byte, error) {
 	return nil, nil
 }
 
-// parseCommit reads a raw commit object. Unknown headers (gpgsig,
+// ParseCommit reads a raw commit object. Unknown headers (gpgsig,
 // mergetag, encoding) and their continuation lines are skipped.
-func parseCommit(h plumbing.Hash, data []byte) (commitInfo, error) {
-	c := commitInfo{hash: h}
+func ParseCommit(h plumbing.Hash, data []byte) (Commit, error) {
+	c := Commit{Hash: h}
 	haveTree := false
 	msg, err := headers(data, func(key, val []byte) error {
 		switch string(key) {
 		case "tree":
-			if !parseHash(val, &c.tree) {
-				return errObject
+			if !ParseHash(val, &c.Tree) {
+				return ErrMalformed
 			}
 			haveTree = true
 		case "parent":
 			var p plumbing.Hash
-			if !parseHash(val, &p) {
-				return errObject
+			if !ParseHash(val, &p) {
+				return ErrMalformed
 			}
-			c.parents = append(c.parents, p)
+			c.Parents = append(c.Parents, p)
 		case "author":
-			c.author, c.when = parseSignature(val)
+			c.Author, c.When = parseSignature(val)
 		case "committer":
 			_, t := parseSignature(val)
-			c.committed = t.Unix()
+			c.Committed = t.Unix()
 		}
 		return nil
 	})
 	if err != nil {
 		return c, err
 	}
-	c.message = msg
+	c.Message = msg
 	if !haveTree {
-		return c, errObject
+		return c, ErrMalformed
 	}
-	if c.when.IsZero() {
-		c.when = time.Unix(c.committed, 0).UTC()
+	if c.When.IsZero() {
+		c.When = time.Unix(c.Committed, 0).UTC()
 	}
 	return c, nil
 }
 
-func parseHash(b []byte, h *plumbing.Hash) bool {
-	if len(b) != 40 || !isHexString(string(b)) {
+// ParseHash reads a 40-character lowercase hex object id into h, and
+// reports whether b is one.
+func ParseHash(b []byte, h *plumbing.Hash) bool {
+	if len(b) != 40 || !isHex(b) {
 		return false
 	}
-	*h = plumbing.NewHash(string(b))
+	_, err := hex.Decode(h[:], b)
+	return err == nil
+}
+
+// isHex reports whether b is all lowercase hex digits.
+func isHex(b []byte) bool {
+	for _, c := range b {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
 	return true
 }
 
@@ -143,91 +161,79 @@ func zone(name string, off int) *time.Location {
 	return l.(*time.Location)
 }
 
-// tagInfo is what the scanner keeps of an annotated tag.
-type tagInfo struct {
-	hash    plumbing.Hash
-	target  plumbing.Hash
-	typ     byte
-	name    string
-	tagger  string
-	when    time.Time
-	message []byte
-	matches []Match
+// Tag is a parsed annotated tag object.
+type Tag struct {
+	Hash   plumbing.Hash
+	Target plumbing.Hash
+	// TargetType is the type the tag says its target has; 0 if it names
+	// none git knows.
+	TargetType plumbing.ObjectType
+	Name       string
+	Tagger     string // "Name <email>"
+	When       time.Time
+	Message    []byte // aliases the object's data
 }
 
-func parseTag(h plumbing.Hash, data []byte) (tagInfo, error) {
-	t := tagInfo{hash: h}
+// ParseTag reads a raw tag object.
+func ParseTag(h plumbing.Hash, data []byte) (Tag, error) {
+	t := Tag{Hash: h}
 	haveObj := false
 	msg, err := headers(data, func(key, val []byte) error {
 		switch string(key) {
 		case "object":
-			if !parseHash(val, &t.target) {
-				return errObject
+			if !ParseHash(val, &t.Target) {
+				return ErrMalformed
 			}
 			haveObj = true
 		case "type":
-			switch string(val) {
-			case "commit":
-				t.typ = objCommit
-			case "tree":
-				t.typ = objTree
-			case "blob":
-				t.typ = objBlob
-			case "tag":
-				t.typ = objTag
-			}
+			t.TargetType, _ = typeByName(val)
 		case "tag":
-			t.name = string(val)
+			t.Name = string(val)
 		case "tagger":
-			t.tagger, t.when = parseSignature(val)
+			t.Tagger, t.When = parseSignature(val)
 		}
 		return nil
 	})
 	if err != nil {
 		return t, err
 	}
-	t.message = msg
+	t.Message = msg
 	if !haveObj {
-		return t, errObject
+		return t, ErrMalformed
 	}
 	return t, nil
 }
 
-// treeEntry is one entry of a tree object.
-type treeEntry struct {
-	name string
-	mode uint32
-	hash plumbing.Hash
+// TreeEntry is one entry of a tree object. Mode is compared with
+// filemode.Dir (a subtree) and filemode.Submodule (a gitlink).
+type TreeEntry struct {
+	Name string
+	Mode filemode.FileMode
+	Hash plumbing.Hash
 }
 
-const (
-	modeTree   = 0o040000
-	modeGitlnk = 0o160000
-)
-
-// parseTree calls fn for each entry of a raw tree object.
-func parseTree(data []byte, fn func(treeEntry) error) error {
+// ParseTree calls fn for each entry of a raw tree object, stopping at the
+// first error fn returns.
+func ParseTree(data []byte, fn func(TreeEntry) error) error {
 	for len(data) > 0 {
 		sp := bytes.IndexByte(data, ' ')
 		if sp <= 0 || sp > 7 {
-			return errObject
+			return ErrMalformed
 		}
-		var mode uint32
+		var mode filemode.FileMode
 		for _, c := range data[:sp] {
 			if c < '0' || c > '7' {
-				return errObject
+				return ErrMalformed
 			}
-			mode = mode<<3 | uint32(c-'0')
+			mode = mode<<3 | filemode.FileMode(c-'0')
 		}
 		data = data[sp+1:]
 		nul := bytes.IndexByte(data, 0)
 		if nul < 0 || nul+21 > len(data) {
-			return errObject
+			return ErrMalformed
 		}
-		var e treeEntry
-		e.mode = mode
-		e.name = string(data[:nul])
-		copy(e.hash[:], data[nul+1:nul+21])
+		e := TreeEntry{Mode: mode, Name: string(data[:nul])}
+		copy(e.Hash[:], data[nul+1:nul+21])
 		data = data[nul+21:]
 		if err := fn(e); err != nil {
 			return err

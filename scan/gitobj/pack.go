@@ -1,4 +1,4 @@
-package scan
+package gitobj
 
 import (
 	"bytes"
@@ -13,16 +13,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 )
 
-// Object types as git numbers them in packs.
-const (
-	objCommit   byte = 1
-	objTree     byte = 2
-	objBlob     byte = 3
-	objTag      byte = 4
-	objOfsDelta byte = 6
-	objRefDelta byte = 7
-)
-
 // pack is one packfile with its index, mapped into memory.
 type pack struct {
 	path   string
@@ -33,12 +23,12 @@ type pack struct {
 	// By offset: order[k] is the hash index of the k-th object in the pack.
 	order []int32
 	// Per object (by hash index), filled by parseHeaders.
-	typ      []byte          // resolved type (of the delta chain's root)
-	dataOff  []int64         // start of the zlib stream
-	end      []int64         // end of the object's bytes
-	size     []int64         // inflated size (of the delta, for deltas)
-	base     []int32         // hash index of the base in this pack, -1 if none
-	extBase  []plumbing.Hash // a REF_DELTA's base held elsewhere; nil if no object has one
+	typ      []plumbing.ObjectType // resolved type (of the delta chain's root)
+	dataOff  []int64               // start of the zlib stream
+	end      []int64               // end of the object's bytes
+	size     []int64               // inflated size (of the delta, for deltas)
+	base     []int32               // hash index of the base in this pack, -1 if none
+	extBase  []plumbing.Hash       // a REF_DELTA's base held elsewhere; nil if no object has one
 	children [][]int32
 	mapped   bool         // data is a file mapping (not a heap copy)
 	touched  atomic.Int64 // compressed bytes read since the pages were last dropped
@@ -206,7 +196,7 @@ func (p *pack) parseHeaders() error {
 		p.order[i] = int32(i)
 	}
 	sort.Slice(p.order, func(a, b int) bool { return p.offs[p.order[a]] < p.offs[p.order[b]] })
-	p.typ = make([]byte, n)
+	p.typ = make([]plumbing.ObjectType, n)
 	p.dataOff = make([]int64, n)
 	p.end = make([]int64, n)
 	p.size = make([]int64, n)
@@ -235,7 +225,7 @@ func (p *pack) parseHeaders() error {
 		}
 		b := p.data[off:p.end[i]]
 		c := b[0]
-		t := (c >> 4) & 7
+		t := plumbing.ObjectType((c >> 4) & 7)
 		size := int64(c & 15)
 		shift := uint(4)
 		pos := 1
@@ -250,9 +240,9 @@ func (p *pack) parseHeaders() error {
 		}
 		p.size[i] = size
 		switch t {
-		case objCommit, objTree, objBlob, objTag:
+		case plumbing.CommitObject, plumbing.TreeObject, plumbing.BlobObject, plumbing.TagObject:
 			p.typ[i] = t
-		case objOfsDelta:
+		case plumbing.OFSDeltaObject:
 			if pos >= len(b) {
 				return fmt.Errorf("%s: object at offset %d: bad delta header", p.path, off)
 			}
@@ -272,7 +262,7 @@ func (p *pack) parseHeaders() error {
 				return fmt.Errorf("%s: object at offset %d: delta base at %d is not an object", p.path, off, off-rel)
 			}
 			p.base[i] = bi
-		case objRefDelta:
+		case plumbing.REFDeltaObject:
 			if pos+20 > len(b) {
 				return fmt.Errorf("%s: object at offset %d: bad delta header", p.path, off)
 			}
@@ -288,7 +278,7 @@ func (p *pack) parseHeaders() error {
 				p.extBase[i] = h
 			}
 		default:
-			return fmt.Errorf("%s: object at offset %d: unknown type %d", p.path, off, t)
+			return fmt.Errorf("%s: object at offset %d: unknown type %d", p.path, off, int(t))
 		}
 		p.dataOff[i] = off + int64(pos)
 	}

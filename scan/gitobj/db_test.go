@@ -1,4 +1,4 @@
-package scan
+package gitobj
 
 import (
 	"context"
@@ -7,18 +7,20 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
+	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/vastguard/vastguard/scan/scantest"
 )
 
 // objectID is git's id of an object: SHA-1 of "<type> <size>\x00<content>".
-func objectID(typ byte, data []byte) plumbing.Hash {
+func objectID(typ plumbing.ObjectType, data []byte) plumbing.Hash {
 	h := sha1.New()
-	fmt.Fprintf(h, "%s %d\x00", typeName(typ), len(data))
+	fmt.Fprintf(h, "%s %d\x00", typ, len(data))
 	h.Write(data)
 	var out plumbing.Hash
 	copy(out[:], h.Sum(nil))
@@ -30,15 +32,15 @@ func objectID(typ byte, data []byte) plumbing.Hash {
 // seen exactly once, and that the set equals what go-git lists.
 func checkEveryObject(t *testing.T, dir string, streamAbove int64) {
 	t.Helper()
-	r, err := openRepo(dir)
+	g, err := git.PlainOpen(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := openODB(r.objDir, r.readObject)
+	db, err := Open(filepath.Join(dir, ".git", "objects"), Options{External: goGitResolver(g)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.close()
+	defer db.Close()
 	var mu sync.Mutex
 	seen := map[plumbing.Hash]int{}
 	record := func(h plumbing.Hash) {
@@ -46,19 +48,17 @@ func checkEveryObject(t *testing.T, dir string, streamAbove int64) {
 		seen[h]++
 		mu.Unlock()
 	}
-	old := streamThreshold
-	streamThreshold = streamAbove
-	defer func() { streamThreshold = old }()
-	err = db.forEach(context.Background(), 3, visitor{
-		want: func(byte) bool { return true },
-		object: func(w int, h plumbing.Hash, typ byte, data []byte) error {
+	err = db.ForEach(context.Background(), 3, Visitor{
+		StreamAbove: streamAbove,
+		Want:        func(plumbing.ObjectType) bool { return true },
+		Object: func(w int, h plumbing.Hash, typ plumbing.ObjectType, data []byte) error {
 			if got := objectID(typ, data); got != h {
 				return fmt.Errorf("object %s decodes to content hashing to %s", h, got)
 			}
 			record(h)
 			return nil
 		},
-		stream: func(w int, h plumbing.Hash, typ byte, size int64, rd io.Reader) error {
+		Stream: func(w int, h plumbing.Hash, typ plumbing.ObjectType, size int64, rd io.Reader) error {
 			data, err := io.ReadAll(rd)
 			if err != nil {
 				return err
@@ -73,7 +73,7 @@ func checkEveryObject(t *testing.T, dir string, streamAbove int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	iter, err := r.git.Storer.IterEncodedObjects(plumbing.AnyObject)
+	iter, err := g.Storer.IterEncodedObjects(plumbing.AnyObject)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,6 +144,24 @@ func TestEveryObjectDecodesToItsID(t *testing.T) {
 	})
 }
 
+// goGitResolver reads objects through go-git, as the scanner's external
+// resolver does.
+func goGitResolver(g *git.Repository) Resolver {
+	return func(h plumbing.Hash) (plumbing.ObjectType, []byte, error) {
+		o, err := g.Storer.EncodedObject(plumbing.AnyObject, h)
+		if err != nil {
+			return 0, nil, err
+		}
+		rd, err := o.Reader()
+		if err != nil {
+			return 0, nil, err
+		}
+		defer rd.Close()
+		data, err := io.ReadAll(rd)
+		return o.Type(), data, err
+	}
+}
+
 func gitCmd(t *testing.T, dir string, args ...string) {
 	t.Helper()
 	cmd := exec.Command("git", args...)
@@ -152,54 +170,4 @@ func gitCmd(t *testing.T, dir string, args ...string) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("git %v: %v\n%s", args, err, out)
 	}
-}
-
-func TestApplyDeltaRejectsCorruption(t *testing.T) {
-	t.Parallel()
-	base := []byte("hello world")
-	tests := []struct {
-		name  string
-		delta []byte
-	}{
-		{"empty", nil},
-		{"wrong base size", []byte{5, 5, 0x90, 5}},
-		{"copy out of range", []byte{11, 20, 0x91, 8, 20}},
-		{"insert too long", []byte{11, 2, 5, 'a', 'b', 'c', 'd', 'e'}},
-		{"short result", []byte{11, 20, 0x90, 5}},
-		{"reserved op", []byte{11, 1, 0}},
-		{"truncated insert", []byte{11, 3, 3, 'a'}},
-	}
-	for _, tt := range tests {
-		if _, err := applyDelta(base, tt.delta); err == nil {
-			t.Errorf("%s: no error", tt.name)
-		}
-	}
-	out, err := applyDelta(base, []byte{11, 8, 0x91, 6, 5, 3, '!', '!', '!'})
-	if err != nil || string(out) != "world!!!" {
-		t.Errorf("applyDelta = %q, %v", out, err)
-	}
-}
-
-func FuzzApplyDelta(f *testing.F) {
-	f.Add([]byte("hello world"), []byte{11, 8, 0x91, 6, 5, 3, '!', '!', '!'})
-	f.Fuzz(func(t *testing.T, base, delta []byte) {
-		out, err := applyDelta(base, delta)
-		if err == nil {
-			_, dst, _, _ := deltaSizes(delta)
-			if len(out) != dst {
-				t.Fatalf("len %d, header says %d", len(out), dst)
-			}
-		}
-	})
-}
-
-func FuzzParseObjects(f *testing.F) {
-	f.Add([]byte("tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nparent 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor A <a@b> 1700000000 +0100\ncommitter A <a@b> 1700000000 +0100\ngpgsig -----BEGIN\n x\n\nmsg\n"))
-	f.Add([]byte("object 4b825dc642cb6eb9a060e54bf8d69288fbee4904\ntype commit\ntag v1\ntagger A <a@b> 1 +0000\n\nm"))
-	f.Add([]byte("100644 a\x00aaaaaaaaaaaaaaaaaaaa40000 d\x00bbbbbbbbbbbbbbbbbbbb"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		parseCommit(plumbing.ZeroHash, data)
-		parseTag(plumbing.ZeroHash, data)
-		parseTree(data, func(treeEntry) error { return nil })
-	})
 }

@@ -1,0 +1,203 @@
+package gitobj
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/go-git/go-git/v5/plumbing"
+)
+
+// DB is a repository's object database on disk: its packs and loose
+// objects, alternates included, read without go-git's per-object lookups so
+// that every object can be inflated exactly once, in parallel.
+type DB struct {
+	dirs  []string
+	packs []*pack
+	dup   [][]bool // per pack: objects already held by an earlier pack
+	loose []looseObject
+	// external returns an object that no pack or loose file here holds
+	// whole: the base of a REF_DELTA from another pack.
+	external Resolver
+	// For random access (Get): a cache of inflated objects and a reader.
+	cache       *objectCache
+	reader      *worker
+	looseByHash map[plumbing.Hash]string
+}
+
+// Resolver reads one object by id from somewhere else than the DB.
+type Resolver func(plumbing.Hash) (plumbing.ObjectType, []byte, error)
+
+// Options configures Open.
+type Options struct {
+	// External reads objects the DB does not hold whole: the base of a
+	// REF_DELTA held by no pack here (a thin pack's), and any object Get
+	// finds nowhere else. Nil means such objects are missing.
+	External Resolver
+}
+
+// ErrNotFound is returned by Get, wrapped, for an object the DB and the
+// external resolver do not have.
+var ErrNotFound = errors.New("object not found")
+
+type looseObject struct {
+	path string
+	hash plumbing.Hash
+}
+
+// Open opens the object directory objDir (a repository's .git/objects) and
+// its alternates, reads every pack index and every object header, and
+// lists the loose objects. It inflates nothing yet. Close releases the
+// packs' mappings.
+func Open(objDir string, opts Options) (*DB, error) {
+	db := &DB{external: opts.External}
+	if db.external == nil {
+		db.external = func(h plumbing.Hash) (plumbing.ObjectType, []byte, error) {
+			return 0, nil, fmt.Errorf("%s: %w", h, ErrNotFound)
+		}
+	}
+	seen := map[string]bool{}
+	var add func(dir string, depth int) error
+	add = func(dir string, depth int) error {
+		dir = filepath.Clean(dir)
+		if seen[dir] || depth > 5 {
+			return nil
+		}
+		seen[dir] = true
+		db.dirs = append(db.dirs, dir)
+		f, err := os.Open(filepath.Join(dir, "info", "alternates"))
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			line := bytes.TrimSpace(sc.Bytes())
+			if len(line) == 0 || line[0] == '#' {
+				continue
+			}
+			alt := string(line)
+			if !filepath.IsAbs(alt) {
+				alt = filepath.Join(dir, alt)
+			}
+			if err := add(alt, depth+1); err != nil {
+				return err
+			}
+		}
+		return sc.Err()
+	}
+	if err := add(objDir, 0); err != nil {
+		return nil, err
+	}
+	for _, dir := range db.dirs {
+		idxs, err := filepath.Glob(filepath.Join(dir, "pack", "pack-*.idx"))
+		if err != nil {
+			return nil, err
+		}
+		sort.Strings(idxs)
+		for _, idx := range idxs {
+			if _, err := os.Stat(idx[:len(idx)-4] + ".pack"); err != nil {
+				continue // an index without its pack: a fetch in progress
+			}
+			p, err := openPack(idx)
+			if err != nil {
+				db.Close()
+				return nil, err
+			}
+			db.packs = append(db.packs, p)
+		}
+		if err := db.listLoose(dir); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	for _, p := range db.packs {
+		if err := p.parseHeaders(); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	db.dedupe()
+	return db, nil
+}
+
+// Close releases the packs. The DB must not be used after.
+func (db *DB) Close() {
+	for _, p := range db.packs {
+		p.close()
+	}
+}
+
+func (db *DB) listLoose(dir string) error {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		name := e.Name()
+		if !e.IsDir() || len(name) != 2 || !isHex([]byte(name)) {
+			continue
+		}
+		files, err := os.ReadDir(filepath.Join(dir, name))
+		if err != nil {
+			return err
+		}
+		for _, f := range files {
+			rest := f.Name()
+			if len(rest) != 38 || !isHex([]byte(rest)) {
+				continue
+			}
+			db.loose = append(db.loose, looseObject{filepath.Join(dir, name, rest), plumbing.NewHash(name + rest)})
+		}
+	}
+	return nil
+}
+
+// dedupe marks objects that an earlier pack already holds, and drops loose
+// objects that a pack holds, so each object is visited once.
+func (db *DB) dedupe() {
+	db.dup = make([][]bool, len(db.packs))
+	for j := 1; j < len(db.packs); j++ {
+		for i := 0; i < db.packs[j].count(); i++ {
+			h := db.packs[j].hash(int32(i))
+			for _, earlier := range db.packs[:j] {
+				if earlier.find(h) >= 0 {
+					if db.dup[j] == nil {
+						db.dup[j] = make([]bool, db.packs[j].count())
+					}
+					db.dup[j][i] = true
+					break
+				}
+			}
+		}
+	}
+	if len(db.packs) == 0 || len(db.loose) == 0 {
+		return
+	}
+	keep := db.loose[:0]
+	seen := map[plumbing.Hash]bool{}
+	for _, l := range db.loose {
+		if seen[l.hash] || db.packed(l.hash) {
+			continue
+		}
+		seen[l.hash] = true
+		keep = append(keep, l)
+	}
+	db.loose = keep
+}
+
+func (db *DB) packed(h plumbing.Hash) bool {
+	for _, p := range db.packs {
+		if p.find(h) >= 0 {
+			return true
+		}
+	}
+	return false
+}

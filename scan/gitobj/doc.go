@@ -1,0 +1,24 @@
+// Package gitobj reads a git repository's object database straight from
+// disk: pack indexes (versions 1 and 2), packfiles (versions 2 and 3,
+// mapped into memory), their OFS_DELTA and REF_DELTA chains, loose
+// objects, and the alternates they borrow from; and it parses the three
+// object kinds a history is made of (commits, tags, trees).
+//
+// Contract. Open reads every index and every object header up front and
+// inflates nothing. DB.ForEach then visits every object exactly once, in
+// parallel, resolving each delta chain depth first from its root so that
+// each object is inflated once and only the chain being walked is held in
+// memory; objects too large to hold are handed over as a stream. DB.Get
+// reads one object by id, for the sequential walks that follow. Every
+// length, offset and size read from disk is checked against the bytes
+// that hold it: a corrupt or hostile repository yields an error naming the
+// file and object, never a panic or an out-of-bounds read.
+//
+// The package knows nothing of what its caller looks for in the objects:
+// it has no notion of detection, findings, keys or Vast, and it must not
+// import the scan package or anything under it. Its only dependencies are
+// go-git's plumbing types (object ids, object types, file modes) and a
+// zlib implementation.
+//
+// Neither it nor go-git writes anything: the repository is only read.
+package gitobj
