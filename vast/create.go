@@ -23,7 +23,8 @@ const SettleWindow = 2 * time.Minute
 // settling a name.
 const settleInterval = 10 * time.Second
 
-// maxLooks bounds SettleName when keys of the name keep appearing.
+// maxLooks bounds the looks of SettleName that find keys of the name
+// (keys that keep appearing).
 const maxLooks = 100
 
 // strayBudget bounds the look for a stray key that CreateKey makes after
@@ -306,7 +307,8 @@ type Settlement struct {
 // faster than the list's rate limit) until until has passed and a look
 // finds none. It looks at least once, so a caller whose window has passed
 // pays one list call. Pass until = CreateUncertainError.Since (or
-// Key.UnsettledSince, or when the create was sent) plus SettleWindow.
+// Key.UnsettledSince, or when the create was sent) plus SettleWindow; an
+// until further ahead than SettleWindow is brought back to it.
 //
 // It returns a nil error only once the key list, read at or after until,
 // shows no key of that name. Otherwise the error is an *UnsettledError
@@ -319,6 +321,10 @@ func (c *Client) SettleName(ctx context.Context, name string, until time.Time) (
 		return s, &UnsettledError{Name: name, Err: errors.New("no name to look for")}
 	}
 	listFloor := RateFloor("GET", keysPath)
+	if limit := c.now().Add(SettleWindow); until.After(limit) {
+		until = limit // no create's key appears later than that
+	}
+	found := 0
 	for {
 		del, err := c.sweepName(ctx, name)
 		s.Looks++
@@ -330,7 +336,10 @@ func (c *Client) SettleName(ctx context.Context, name string, until time.Time) (
 		if !now.Before(until) && len(del) == 0 {
 			return s, nil
 		}
-		if s.Looks >= maxLooks {
+		if len(del) > 0 {
+			found++
+		}
+		if found >= maxLooks {
 			return s, &UnsettledError{Name: name, Looks: s.Looks, Err: errors.New("keys of that name kept appearing")}
 		}
 		d := settleInterval

@@ -55,6 +55,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -185,6 +186,7 @@ type Server struct {
 	audit       map[int64][]AuditEntry // user id -> entries, oldest first
 	closed      chan struct{}
 	closeOnce   sync.Once
+	holding     atomic.Int32
 	srv         *httptest.Server
 }
 
@@ -360,6 +362,10 @@ func (s *Server) Start() {
 	s.srv = httptest.NewServer(s)
 	s.URL = s.srv.URL
 }
+
+// Holding is the number of requests a fault's Delay or Wait is holding
+// right now, so a test can act while one is in flight.
+func (s *Server) Holding() int { return int(s.holding.Load()) }
 
 // Close stops the listener, if any. Requests still held by a Linger or
 // Wait fault end without their effect.
@@ -640,6 +646,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // client that leaves stops the request, unless the fault lingers (the
 // server keeps working); closing the server stops it either way.
 func (s *Server) wait(r *http.Request, f Fault) bool {
+	s.holding.Add(1)
+	defer s.holding.Add(-1)
 	gone := r.Context().Done()
 	if f.Linger {
 		gone = nil
