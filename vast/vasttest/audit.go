@@ -57,7 +57,8 @@ func (s *Server) AuditLog(userID int64) []AuditEntry {
 }
 
 // auditLog answers GET /api/v0/audit_logs/: a bare list (the CLI's live
-// test asserts a list), newest first.
+// test asserts a list), newest first. The read itself is recorded before
+// the answer is built, so it is the first entry.
 func (s *Server) auditLog(w *recorder, caller *Key) {
 	log := s.audit[caller.UserID]
 	out := make([]map[string]any, 0, len(log))
