@@ -25,9 +25,9 @@ import (
 //
 //	VAST_API_KEY=... VASTGUARD_CONTRACT=1 go test -run TestContractRealAPI -v ./vast/
 //
-// It creates two keys named vastguard-contract-<time>-ro (read-only) and
-// -full (every category) and deletes both; nothing else in the account is
-// touched. It logs shapes, never values: field names, JSON types, statuses,
+// It creates three keys named vastguard-contract-<time>-ro (read-only),
+// -full (every category) and -misc (misc only) and deletes them; nothing
+// else in the account is touched. It logs shapes, never values: field names, JSON types, statuses,
 // the API's error messages and Location paths (with anything key-shaped
 // redacted), never a key, an id, an email or an IP address. It logs:
 //
@@ -36,6 +36,8 @@ import (
 //   - the listed permissions of the read-only and the full key, and the
 //     list's item fields;
 //   - users/current/'s fields, and whether key_id is the calling key's id;
+//   - users/current/ and the list with a live key that lacks user_read (it
+//     must not read as a dead key);
 //   - a non-canonical path (users/current without its slash): redirect or not;
 //   - DELETE of a deleted key, of an id that never existed, and with a
 //     garbage caller key; users/current with a deleted and a garbage key;
@@ -84,7 +86,7 @@ func TestContractRealAPI(t *testing.T) {
 	// Create a read-only and a full key.
 	stamp := time.Now().UTC().Format("20060102T150405")
 	created := map[string]vast.Key{}
-	for _, kind := range []struct{ suffix, spec string }{{"ro", "read-only"}, {"full", "full"}} {
+	for _, kind := range []struct{ suffix, spec string }{{"ro", "read-only"}, {"full", "full"}, {"misc", `{"api": {"misc": {}}}`}} {
 		name := "vastguard-contract-" + stamp + "-" + kind.suffix
 		k, err := c.CreateKey(ctx, name, vast.MustPermissions(kind.spec, true))
 		if err != nil {
@@ -140,6 +142,24 @@ func TestContractRealAPI(t *testing.T) {
 		logf("users/current/ with the minted key: same account %v; key_id is the calling key's id: %v (0 means absent)", mu.ID == me.ID, mu.KeyID == ro.ID)
 		if mu.ID != me.ID {
 			t.Errorf("the minted key belongs to another account")
+		}
+	}
+
+	// A live key without user_read: what users/current/ and the list
+	// answer. The library must not take that for a dead key.
+	scoped := created["misc"]
+	st, body, _ = raw.do(ctx, scoped.Secret.Reveal(), "GET", "/api/v0/users/current/")
+	logf("users/current/ with a live key without user_read: %d %s", st, shapeOrText(st, body))
+	st, body, _ = raw.do(ctx, scoped.Secret.Reveal(), "GET", "/api/v0/auth/apikeys/")
+	logf("list with a live key without user_read: %d %s", st, shapeOrText(st, body))
+	if sc, err := vast.New(scoped.Secret.Reveal(), opts...); err == nil {
+		if _, err := sc.CurrentUser(ctx); errors.Is(err, vast.ErrUnauthorized) {
+			t.Errorf("a live key without user_read reads as dead: %v", err)
+		}
+		if entries, err := sc.AuditLog(ctx); err != nil {
+			logf("the audit log with a misc-only key: %v", err)
+		} else {
+			logf("the audit log with a misc-only key: %d entries", len(entries))
 		}
 	}
 

@@ -259,6 +259,9 @@ const (
 )
 
 func (d Deletion) String() string {
+	if d < DeleteFailed || d > AlreadyGone {
+		return "unknown"
+	}
 	return [...]string{"failed", "deleted", "already gone"}[d]
 }
 

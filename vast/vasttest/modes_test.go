@@ -337,3 +337,27 @@ func TestFakeDoesNotImportTheClient(t *testing.T) {
 		}
 	}
 }
+
+// CreateAnsweredLate: the client's deadline ends before the server
+// answers; the key is made anyway, later.
+func TestCreateAnsweredLate(t *testing.T) {
+	t.Parallel()
+	srv := vasttest.NewServer(t)
+	_, admin := srv.AddAccount("l@example.com")
+	srv.Inject(vasttest.CreateAnsweredLate(100 * time.Millisecond))
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "POST", srv.URL+"/api/v0/auth/apikeys/", strings.NewReader(`{"name":"late","permissions":{"api":{"misc":{}}}}`))
+	req.Header.Set("Authorization", "Bearer "+admin)
+	if resp, err := srv.Client().Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatal("answered before the client's deadline")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(srv.LiveKeys()) != 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("the late create never took effect")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
