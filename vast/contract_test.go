@@ -39,6 +39,8 @@ import (
 //   - users/current/ and the list with a live key that lacks user_read (it
 //     must not read as a dead key);
 //   - a non-canonical path (users/current without its slash): redirect or not;
+//   - show-one (GET /auth/apikeys/{id}/) with the management and the
+//     read-only key: whether user_read can read another key's secret;
 //   - DELETE of a deleted key, of an id that never existed, and with a
 //     garbage caller key; users/current with a deleted and a garbage key;
 //   - the audit log's entry fields, and whether the minted key's calls are in it;
@@ -144,6 +146,16 @@ func TestContractRealAPI(t *testing.T) {
 			t.Errorf("the minted key belongs to another account")
 		}
 	}
+
+	// Show-one: does user_read read a key's secret? With the management key
+	// and with the read-only key, on the full key's id (a shape: a "key"
+	// field of type string, or a bare string, would mean yes).
+	st, body, _ = raw.do(ctx, key, "GET", fmt.Sprintf("/api/v0/auth/apikeys/%d/", created["full"].ID))
+	logf("show one key with the management key: %d %s", st, shapeOrText(st, body))
+	st, body, _ = raw.do(ctx, ro.Secret.Reveal(), "GET", fmt.Sprintf("/api/v0/auth/apikeys/%d/", created["full"].ID))
+	logf("show one key with the read-only key: %d %s", st, shapeOrText(st, body))
+	st, body, _ = raw.do(ctx, ro.Secret.Reveal(), "GET", "/api/v0/auth/apikeys/")
+	logf("list with the read-only key: %d %s", st, listShape(body))
 
 	// A live key without user_read: what users/current/ and the list
 	// answer. The library must not take that for a dead key.
