@@ -34,9 +34,12 @@ const (
 
 // RetryPolicy bounds retries of one call. Delays are full-jitter
 // exponential: before attempt n+1 the client sleeps a uniformly random
-// duration in [0, min(MaxDelay, BaseDelay·2ⁿ)). It stops when an attempt
-// succeeds, fails in a way that is not retryable, MaxAttempts is reached, or
-// the next sleep would end past Budget (measured from the call's start).
+// duration in [0, min(MaxDelay, BaseDelay·2ⁿ)). After a 429 it sleeps what
+// the API asked (Retry-After, retry_after) if it did, and otherwise the
+// endpoint's window (RateFloor, or the threshold the body states) plus that
+// jittered delay. It stops when an attempt succeeds, fails in a way that is
+// not retryable, MaxAttempts is reached, or the next sleep would end past
+// Budget (measured from the call's start) or the context's deadline.
 type RetryPolicy struct {
 	Budget      time.Duration // total time for the call, sleeps included; 0 means no retries
 	BaseDelay   time.Duration
