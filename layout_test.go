@@ -101,6 +101,7 @@ func TestImportRules(t *testing.T) {
 		may []string
 	}{
 		{"internal/safetext", nil},
+		{"internal/safefile", nil}, // knows nothing of vastguard
 		{"internal/golden", nil},
 		{"vast", nil},
 		{"scan", []string{"scan/gitobj"}},
