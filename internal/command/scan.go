@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/vastguard/vastguard/internal/respond"
+	"github.com/vastguard/vastguard/internal/safefile"
 	"github.com/vastguard/vastguard/scan"
 	"github.com/vastguard/vastguard/vast"
 )
@@ -26,6 +27,25 @@ type scanFlags struct {
 	workers      int
 	verify       bool
 	apiURL       string
+
+	// root, when set, is the directory baseline and output are names
+	// beneath (the Action's workspace); else they are paths as typed.
+	// Either way no link is followed on the way to them.
+	root *safefile.Root
+}
+
+// openBaseline opens the baseline without following links.
+func (f *scanFlags) openBaseline() (*os.File, error) {
+	if f.root != nil {
+		return f.root.Open(f.baseline)
+	}
+	return safefile.OpenPath(f.baseline)
+}
+
+// createOutput prepares the report file without following links; see
+// safefile.File.
+func (f *scanFlags) createOutput() (*safefile.File, error) {
+	return safefile.CreatePath(f.output, safefile.Options{Perm: 0o644})
 }
 
 func (f *scanFlags) register(fs interface {
@@ -90,9 +110,9 @@ func scanRepo(ctx context.Context, path string, f scanFlags) (*scan.Report, erro
 	}
 	var baseline *scan.Baseline
 	if f.baseline != "" {
-		b, err := os.Open(f.baseline)
+		b, err := f.openBaseline()
 		if err != nil {
-			return nil, fmt.Errorf("--baseline: %w", err)
+			return nil, pathFlagError("--baseline", f.baseline, err)
 		}
 		baseline, err = scan.ParseBaseline(b)
 		b.Close()
@@ -101,12 +121,13 @@ func scanRepo(ctx context.Context, path string, f scanFlags) (*scan.Report, erro
 		}
 	}
 	if f.output != "" {
-		// Fail before a long scan if the report cannot be written.
-		out, err := os.OpenFile(f.output, os.O_WRONLY|os.O_CREATE, 0o644)
+		// Fail before a long scan if the report cannot be written (a link
+		// or a directory at the name, a missing directory).
+		out, err := f.createOutput()
 		if err != nil {
-			return nil, fmt.Errorf("--output: %w", err)
+			return nil, pathFlagError("--output", f.output, err)
 		}
-		out.Close()
+		out.Abort()
 	}
 	rep, err := scan.Scan(ctx, path, scan.Options{
 		Range:        f.rng,
@@ -138,8 +159,15 @@ func writeReport(e *Env, rep *scan.Report, f scanFlags) error {
 		_, err := e.Stdout.Write(buf.Bytes())
 		return err
 	}
-	if err := os.WriteFile(f.output, buf.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("--output: %w", err)
+	if err := writeOutput(f, buf.Bytes()); err != nil {
+		// The findings still reach the terminal, then the failure.
+		scan.WriteText(e.Stdout, rep)
+		code := exitFailure
+		var ee *exitError
+		if errors.As(findingsExit(rep), &ee) {
+			code = ee.code
+		}
+		return &exitError{code: code, err: pathFlagError("--output", f.output, err)}
 	}
 	if f.format != "text" {
 		if err := scan.WriteText(e.Stdout, rep); err != nil {
@@ -148,6 +176,19 @@ func writeReport(e *Env, rep *scan.Report, f scanFlags) error {
 		fmt.Fprintf(e.Stdout, "%s report written to %s\n", strings.ToUpper(f.format), f.output)
 	}
 	return nil
+}
+
+// writeOutput writes the report to --output as a new file.
+func writeOutput(f scanFlags, report []byte) error {
+	out, err := f.createOutput()
+	if err != nil {
+		return err
+	}
+	if _, err := out.Write(report); err != nil {
+		out.Abort()
+		return err
+	}
+	return out.Commit()
 }
 
 func encodeReport(w io.Writer, rep *scan.Report, format string) error {
