@@ -16,12 +16,19 @@ import (
 
 // runAction is the main step, `vastguard action`. Whatever goes wrong is
 // reported as one error annotation, and the exit code says so.
-func runAction(ctx context.Context, e *Env, args []string) error {
+func runAction(ctx context.Context, e *Env, args []string) (err error) {
 	if len(args) > 0 {
 		return usagef("action takes no arguments; it reads the step's inputs (INPUT_*), as action.yml declares them")
 	}
 	wf := ghactions.New(e.Stdout, e.Getenv)
-	err := actionMain(ctx, e, wf)
+	defer func() {
+		// A bug is an error annotation and exit code 1, as any failure.
+		if p := recover(); p != nil {
+			wf.Annotate("error", "vastguard", panicError(p).Error())
+			err = &exitError{code: exitFailure}
+		}
+	}()
+	err = actionMain(ctx, e, wf)
 	if err == nil {
 		return nil
 	}

@@ -39,8 +39,14 @@ func cleanupRetry(budget time.Duration) vast.RetryPolicy {
 // Nothing saved means nothing was minted: no API call is made. A key that
 // cannot be deleted is reported loudly (an error annotation and a summary
 // line naming its id and name) and left for `vastguard sweep`.
-func runPost(ctx context.Context, e *Env) error {
+func runPost(ctx context.Context, e *Env) (err error) {
 	wf := ghactions.New(e.Stdout, e.Getenv)
+	defer func() {
+		if p := recover(); p != nil {
+			wf.Annotate("error", "vastguard cleanup", panicError(p).Error()+"; the key may still be live: `vastguard sweep` deletes it once it has expired")
+			err = &exitError{code: exitFailure}
+		}
+	}()
 	name := strings.TrimSpace(e.Getenv("STATE_" + stateKeyName))
 	idText := strings.TrimSpace(e.Getenv("STATE_" + stateKeyID))
 	if name == "" && idText == "" {

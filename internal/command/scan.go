@@ -95,6 +95,11 @@ func scanCommand(fs *flag.FlagSet) runFunc {
 	}
 }
 
+// maxWorkers caps --workers: each worker holds inflate and scan buffers,
+// and past the machine's cores more only cost memory. A count above it is
+// refused (rather than quietly clamped) so a typo is seen.
+const maxWorkers = 256
+
 // scanRepo validates the flags, runs the scan and applies the baseline.
 func scanRepo(ctx context.Context, path string, f scanFlags) (*scan.Report, error) {
 	switch f.format {
@@ -104,6 +109,9 @@ func scanRepo(ctx context.Context, path string, f scanFlags) (*scan.Report, erro
 	}
 	if f.workers < 0 {
 		return nil, usagef("scan: --workers must be positive")
+	}
+	if f.workers > maxWorkers {
+		return nil, usagef("scan: --workers %d is more than %d; leave it out to use one per CPU", f.workers, maxWorkers)
 	}
 	if f.rng != "" && !strings.Contains(f.rng, "..") {
 		return nil, usagef("scan: --range %q: write it as BASE..HEAD, e.g. origin/main..HEAD", f.rng)

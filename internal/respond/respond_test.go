@@ -115,3 +115,22 @@ func TestResetOrder(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifyPanicReachesTheCaller: a check that panics (a bug) does not
+// end the process from its goroutine, where nothing can recover it; the
+// panic is raised again in VerifyReport's caller, once every check is done.
+func TestVerifyPanicReachesTheCaller(t *testing.T) {
+	t.Parallel()
+	rep := &scan.Report{}
+	for range 6 {
+		rep.Findings = append(rep.Findings, scan.KeyFinding(vasttest.NewKeyValue()))
+	}
+	v := NewVerifier(func(string, vast.RetryPolicy) (Client, error) { panic("dialer bug") })
+	defer func() {
+		if p := recover(); p != "dialer bug" {
+			t.Errorf("recovered %v, want the dialer's panic", p)
+		}
+	}()
+	v.VerifyReport(t.Context(), rep)
+	t.Error("VerifyReport returned after a check panicked")
+}

@@ -125,6 +125,7 @@ func (v *Verifier) VerifyReport(ctx context.Context, rep *scan.Report) map[strin
 	}
 	out := make(map[string]Check, len(keys))
 	var mu sync.Mutex
+	var panicked any // the first panic of a check, handed to the caller
 	sem := make(chan struct{}, v.workers)
 	var wg sync.WaitGroup
 	for h, k := range keys {
@@ -133,6 +134,18 @@ func (v *Verifier) VerifyReport(ctx context.Context, rep *scan.Report) map[strin
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
+			defer func() {
+				// A panic here would end the process with Go's exit status
+				// 2 ("findings"); the caller's goroutine re-raises it, where
+				// the program turns it into exit code 1.
+				if p := recover(); p != nil {
+					mu.Lock()
+					if panicked == nil {
+						panicked = p
+					}
+					mu.Unlock()
+				}
+			}()
 			c := v.check(ctx, k)
 			mu.Lock()
 			out[h] = c
@@ -140,6 +153,9 @@ func (v *Verifier) VerifyReport(ctx context.Context, rep *scan.Report) map[strin
 		}()
 	}
 	wg.Wait()
+	if panicked != nil {
+		panic(panicked)
+	}
 	for i := range rep.Findings {
 		c := out[rep.Findings[i].KeySHA256]
 		rep.Findings[i].Verification = c.Status
