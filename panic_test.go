@@ -84,4 +84,3 @@ func TestHugeWorkerCount(t *testing.T) {
 		t.Errorf("--workers 256: exit %d, stderr %q", res.code, res.stderr)
 	}
 }
-
