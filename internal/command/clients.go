@@ -13,6 +13,7 @@ import (
 
 	"github.com/vastguard/vastguard/ghapi"
 	"github.com/vastguard/vastguard/internal/respond"
+	"github.com/vastguard/vastguard/internal/safetext"
 	"github.com/vastguard/vastguard/vast"
 )
 
@@ -208,13 +209,27 @@ func leakedKeyDialer(ctx context.Context, e *Env, apiURL string) respond.Dialer 
 	}
 }
 
+// outsideError is an error whose message quotes a service's answer (an
+// API error body): its text goes through the sanitiser (safetext.Message:
+// no escapes or control characters, no key, whole or in pieces), its
+// chain stays for errors.Is and errors.As.
+type outsideError struct{ err error }
+
+func (e outsideError) Error() string { return safetext.Message(e.err.Error()) }
+func (e outsideError) Unwrap() error { return e.err }
+
 // Explain turns an API error into one line that says what to fix. what
 // names the operation ("create key"). The key never appears: vast errors
-// carry none, and the credential is named by its source.
+// carry none, the credential is named by its source, and what the API
+// said is sanitised.
 func (a *api) Explain(what string, err error) error {
 	if err == nil {
 		return nil
 	}
+	return outsideError{a.explain(what, err)}
+}
+
+func (a *api) explain(what string, err error) error {
 	var ve *vast.Error
 	var ue *vast.CreateUncertainError
 	urlHint := "--api-url or VAST_URL"
@@ -314,8 +329,16 @@ func newGitHub(e *Env, token, source, apiURL string) (*githubAPI, error) {
 
 // explain adds to a GitHub error where the token or URL came from, which
 // is what the user can change. ghapi errors already name the operation and
-// say what permission is missing; none holds the token.
+// say what permission is missing; none holds the token. What GitHub said
+// is sanitised.
 func (g *githubAPI) explain(err error) error {
+	if err == nil {
+		return nil
+	}
+	return outsideError{g.explainRaw(err)}
+}
+
+func (g *githubAPI) explainRaw(err error) error {
 	var ge *ghapi.Error
 	switch {
 	case err == nil:

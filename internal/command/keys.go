@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -50,17 +51,26 @@ func keysListCommand(fs *flag.FlagSet) runFunc {
 				}
 				out = append(out, j)
 			}
-			enc := json.NewEncoder(e.Stdout)
-			enc.SetIndent("", "  ")
-			return enc.Encode(out)
+			return writeJSON(e.Stdout, out)
 		}
 		tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tNAME\tCREATED\tSCOPES")
 		for _, k := range keys {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", k.ID, safetext.Printable(k.Name, "-"), hygiene.DateOrDash(k.CreatedAt), scopesText(k))
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", k.ID, safetext.OutsideOr(k.Name, "-"), hygiene.DateOrDash(k.CreatedAt), scopesText(k))
 		}
 		return tw.Flush()
 	}
+}
+
+// writeJSON writes v as indented JSON, with the characters a terminal may
+// act on escaped (see safetext.JSON): names in it are the API's.
+func writeJSON(w io.Writer, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(safetext.JSON(b), '\n'))
+	return err
 }
 
 func scopesText(k vast.Key) string {
@@ -70,7 +80,7 @@ func scopesText(k vast.Key) string {
 	case !k.PermissionsKnown:
 		return "(not reported)"
 	}
-	return k.Permissions.String()
+	return safetext.Outside(k.Permissions.String()) // the names are the API's
 }
 
 func keysCreateCommand(fs *flag.FlagSet) runFunc {
@@ -120,11 +130,11 @@ func keysCreateCommand(fs *flag.FlagSet) runFunc {
 				return fmt.Errorf("%v (the new key %d was deleted again)", err, k.ID)
 			}
 			fmt.Fprintln(e.Stdout, k.ID)
-			fmt.Fprintf(e.Stderr, "created key %d %q (%s), written to %s\n", k.ID, safetext.Printable(k.Name, ""), perms, *output)
+			fmt.Fprintf(e.Stderr, "created key %d %q (%s), written to %s\n", k.ID, safetext.Outside(k.Name), safetext.Outside(perms.String()), safetext.Path(*output))
 			return nil
 		}
 		fmt.Fprintln(e.Stdout, k.Secret.Reveal())
-		fmt.Fprintf(e.Stderr, "created key %d %q (%s); this is the only time its value is shown\n", k.ID, safetext.Printable(k.Name, ""), perms)
+		fmt.Fprintf(e.Stderr, "created key %d %q (%s); this is the only time its value is shown\n", k.ID, safetext.Outside(k.Name), safetext.Outside(perms.String()))
 		return nil
 	}
 }

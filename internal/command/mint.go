@@ -106,7 +106,7 @@ func actionMint(ctx context.Context, e *Env, wf *ghactions.Workflow, cfg actionC
 			return fmt.Errorf("exporting VAST_API_KEY: %w (key %d is deleted by the post step)", err, k.ID)
 		}
 	}
-	scopes := k.Permissions.String()
+	scopes := safetext.Outside(k.Permissions.String()) // the names are the API's answer
 	where := "the `api-key` output"
 	if cfg.exportEnv {
 		where += " and `VAST_API_KEY` in later steps"

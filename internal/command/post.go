@@ -58,7 +58,7 @@ func runPost(ctx context.Context, e *Env) (err error) {
 		id = 0
 	}
 	if _, ok := keyname.Parse(name); !ok && id == 0 {
-		return postFailed(wf, 0, name, "", fmt.Errorf("the saved state names no key this action minted (%q)", safetext.Printable(name, "")))
+		return postFailed(wf, 0, name, "", fmt.Errorf("the saved state names no key this action minted (%q)", safetext.OutsideOr(name, "")))
 	}
 	what := describeKey(id, name)
 	expiry := ""
@@ -131,9 +131,9 @@ func runPost(ctx context.Context, e *Env) (err error) {
 // describeKey is "key 1234 vastguard:..." or "the key named vastguard:...".
 func describeKey(id int64, name string) string {
 	if id > 0 {
-		return fmt.Sprintf("key %d %s", id, safetext.Printable(name, "(unnamed)"))
+		return fmt.Sprintf("key %d %s", id, safetext.OutsideOr(name, "(unnamed)"))
 	}
-	return "the key named " + safetext.Printable(name, "(unnamed)")
+	return "the key named " + safetext.OutsideOr(name, "(unnamed)")
 }
 
 // postReason explains a failed cleanup call, saying when the budget ran out.
@@ -163,6 +163,6 @@ func postFailed(wf *ghactions.Workflow, id int64, name, expiry string, reason er
 		idCell = strconv.FormatInt(id, 10)
 	}
 	wf.Summary(fmt.Sprintf("### vastguard: a key was NOT deleted\n\n| Id | Name | Why |\n|---|---|---|\n| %s | %s | %s |\n\nThe key is still live: %s, or %s.",
-		idCell, safetext.MarkdownCode(safetext.Printable(name, "-")), safetext.MarkdownCell(safetext.OneLine(reason.Error())), later, fix))
+		idCell, safetext.MarkdownCode(safetext.OutsideOr(name, "-")), safetext.MarkdownCell(safetext.OneLine(reason.Error())), later, fix))
 	return &exitError{code: exitFailure}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/vastguard/vastguard/ghapi"
 	"github.com/vastguard/vastguard/internal/respond"
+	"github.com/vastguard/vastguard/internal/safetext"
 	"github.com/vastguard/vastguard/scan"
 	"github.com/vastguard/vastguard/vast"
 )
@@ -122,7 +123,7 @@ func revokeRun(ctx context.Context, e *Env, o *revokeOptions) error {
 	checks := r.Verifier.VerifyReport(ctx, rep)
 	for _, f := range rep.Findings {
 		c := checks[f.KeySHA256]
-		fmt.Fprintf(e.Stdout, "%s  sha256 %s  %s: %s\n", f.Redacted, f.KeySHA256[:16], c.Status, c.Detail)
+		fmt.Fprintf(e.Stdout, "%s  sha256 %s  %s: %s\n", f.Redacted, f.KeySHA256[:16], c.Status, safetext.OneLine(c.Detail))
 	}
 	r.Respond(ctx, rep, checks)
 	return printResponses(e.Stdout, rep, len(keys), o.dryRun)
@@ -180,7 +181,7 @@ func (o *revokeOptions) responder(ctx context.Context, e *Env) (*respond.Respond
 		r.Manager = a
 	}
 	if note := r.Prepare(ctx); note != "" {
-		fmt.Fprintln(e.Stderr, "vastguard: "+note)
+		fmt.Fprintln(e.Stderr, "vastguard: "+safetext.OneLine(note))
 	}
 	if r.Manager == nil && o.replace {
 		return nil, fmt.Errorf("--replace needs a management key (VAST_API_KEY, --api-key or the vastai key file) to create the replacement")
@@ -193,9 +194,9 @@ func (o *revokeOptions) responder(ctx context.Context, e *Env) (*respond.Respond
 func printResponses(w io.Writer, rep *scan.Report, nkeys int, dryRun bool) error {
 	live, unreplaced := 0, 0
 	for _, x := range rep.Responses {
-		fmt.Fprintf(w, "%s  sha256 %s  %s", x.Redacted, x.KeySHA256[:16], x.Outcome)
+		fmt.Fprintf(w, "%s  sha256 %s  %s", x.Redacted, x.KeySHA256[:16], safetext.OneLine(x.Outcome))
 		if x.Detail != "" {
-			fmt.Fprintf(w, ": %s", x.Detail)
+			fmt.Fprintf(w, ": %s", safetext.OneLine(x.Detail))
 		}
 		fmt.Fprintln(w)
 		switch {

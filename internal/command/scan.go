@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/vastguard/vastguard/internal/respond"
 	"github.com/vastguard/vastguard/internal/safefile"
+	"github.com/vastguard/vastguard/internal/safetext"
 	"github.com/vastguard/vastguard/scan"
 	"github.com/vastguard/vastguard/vast"
 )
@@ -169,7 +171,7 @@ func writeReport(e *Env, rep *scan.Report, f scanFlags) error {
 	}
 	if err := writeOutput(f, buf.Bytes()); err != nil {
 		// The findings still reach the terminal, then the failure.
-		scan.WriteText(e.Stdout, rep)
+		writeText(e.Stdout, rep)
 		code := exitFailure
 		var ee *exitError
 		if errors.As(findingsExit(rep), &ee) {
@@ -178,10 +180,10 @@ func writeReport(e *Env, rep *scan.Report, f scanFlags) error {
 		return &exitError{code: code, err: pathFlagError("--output", f.output, err)}
 	}
 	if f.format != "text" {
-		if err := scan.WriteText(e.Stdout, rep); err != nil {
+		if err := writeText(e.Stdout, rep); err != nil {
 			return err
 		}
-		fmt.Fprintf(e.Stdout, "%s report written to %s\n", strings.ToUpper(f.format), f.output)
+		fmt.Fprintf(e.Stdout, "%s report written to %s\n", strings.ToUpper(f.format), safetext.Path(f.output))
 	}
 	return nil
 }
@@ -199,14 +201,64 @@ func writeOutput(f scanFlags, report []byte) error {
 	return out.Commit()
 }
 
+// encodeReport writes the report in format. JSON and SARIF carry the
+// repository's paths and names as they are (code scanning needs the real
+// path), with what a terminal would act on escaped; the text report is
+// for people, and shows them sanitised (writeText).
 func encodeReport(w io.Writer, rep *scan.Report, format string) error {
+	var buf bytes.Buffer
+	var err error
 	switch format {
 	case "json":
-		return scan.WriteJSON(w, rep)
+		err = scan.WriteJSON(&buf, rep)
 	case "sarif":
-		return scan.WriteSARIF(w, rep, sarifTool(), nil)
+		err = scan.WriteSARIF(&buf, rep, sarifTool(), nil)
+	default:
+		return writeText(w, rep)
 	}
-	return scan.WriteText(w, rep)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(safetext.JSON(buf.Bytes()))
+	return err
+}
+
+// writeText writes the text report of rep's printable form, through
+// safetext.Block.
+func writeText(w io.Writer, rep *scan.Report) error {
+	var b strings.Builder
+	if err := scan.WriteText(&b, printable(rep)); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, safetext.Block(b.String()))
+	return err
+}
+
+// printable is a copy of rep for people to read: every string that came
+// from the repository (paths, author names, tag and ref names) or from an
+// API (verification details, responses) through the sanitiser, so a file
+// named with a newline and "::error::", or an author name with escape
+// sequences, cannot break a line, issue a workflow command or reach a
+// terminal. rep itself is left as it is (the JSON and SARIF reports carry
+// the real values).
+func printable(rep *scan.Report) *scan.Report {
+	out := *rep
+	out.Findings = slices.Clone(rep.Findings)
+	for i := range out.Findings {
+		f := &out.Findings[i]
+		f.Path = safetext.Path(f.Path)
+		f.Author = safetext.Outside(f.Author)
+		f.Tag = safetext.Outside(f.Tag)
+		f.Ref = safetext.Outside(f.Ref)
+		f.VerificationDetail = safetext.Message(f.VerificationDetail)
+	}
+	out.Responses = slices.Clone(rep.Responses)
+	for i := range out.Responses {
+		x := &out.Responses[i]
+		x.Outcome = safetext.Message(x.Outcome)
+		x.Detail = safetext.Message(x.Detail)
+	}
+	return &out
 }
 
 func sarifTool() scan.Tool {

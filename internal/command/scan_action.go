@@ -285,19 +285,23 @@ func actionRespond(ctx context.Context, e *Env, wf *ghactions.Workflow, cfg acti
 }
 
 // reportScan writes the step's log, annotations and job summary for rep.
+// Everything shown comes from rep's printable form; an annotation points
+// at the finding's real path (ghactions leaves out a path it would have to
+// change).
 func reportScan(wf *ghactions.Workflow, rep *scan.Report, what string, sc actionScanConfig) {
+	pr := printable(rep)
 	var text strings.Builder
-	scan.WriteText(&text, rep)
+	scan.WriteText(&text, pr)
 	wf.Untrusted(text.String())
-	anns := make([]ghactions.Annotation, len(rep.Findings))
-	for i, f := range rep.Findings {
+	anns := make([]ghactions.Annotation, len(pr.Findings))
+	for i, f := range pr.Findings {
 		anns[i] = ghactions.Annotation{Title: "Vast.ai API key (" + f.Rule + ")", Message: scan.Message(f)}
 		if f.Path != "" && (f.Source == scan.SourceFile || f.Source == scan.SourceStaged) {
-			anns[i].File, anns[i].Line = f.Path, max(f.Line, 1)
+			anns[i].File, anns[i].Line = rep.Findings[i].Path, max(f.Line, 1)
 		}
 	}
 	wf.AnnotateEach("error", anns)
-	for _, x := range rep.Responses {
+	for _, x := range pr.Responses {
 		id := ""
 		if x.KeyID != 0 {
 			id = fmt.Sprintf(" (key %d)", x.KeyID)
@@ -308,7 +312,7 @@ func reportScan(wf *ghactions.Workflow, rep *scan.Report, what string, sc action
 			wf.Annotate("error", "vastguard response", fmt.Sprintf("leaked key %s%s may still be live: %s: %s", x.Redacted, id, x.Outcome, x.Detail))
 		}
 	}
-	wf.Summary(scanSummary(rep, what, sc))
+	wf.Summary(scanSummary(pr, what, sc))
 }
 
 // maxSummaryRows keeps the job summary well under the runner's 1 MiB.
@@ -347,7 +351,7 @@ func scanSummary(rep *scan.Report, what string, sc actionScanConfig) string {
 				date = f.Date.UTC().Format("2006-01-02")
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s:%d | %s | %s | %s | %s | %s | %s |\n",
-				safetext.MarkdownCode(f.Redacted), safetext.MarkdownCode(f.KeySHA256[:16]), safetext.MarkdownCell(where), f.Line, safetext.MarkdownCode(shortID(f.Commit)), safetext.MarkdownCell(f.Author), date, safetext.MarkdownCode(f.Rule), f.Confidence, safetext.MarkdownCell(verificationText(f)))
+				safetext.MarkdownCode(f.Redacted), safetext.MarkdownCode(f.KeySHA256[:16]), safetext.MarkdownPath(where), f.Line, safetext.MarkdownCode(shortID(f.Commit)), safetext.MarkdownCell(f.Author), date, safetext.MarkdownCode(f.Rule), f.Confidence, safetext.MarkdownCell(verificationText(f)))
 		}
 	}
 	if len(rep.Responses) > 0 {

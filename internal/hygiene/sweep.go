@@ -142,9 +142,9 @@ func WriteSweepTable(w io.Writer, r SweepReport) {
 		for _, k := range r.Expired {
 			res := k.Result
 			if k.Err != nil {
-				res += ": " + safetext.OneLine(k.Err.Error())
+				res += ": " + safetext.Message(k.Err.Error())
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", k.ID, safetext.Printable(k.Name, "-"), k.Expires.Format("2006-01-02 15:04Z"), res)
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", k.ID, safetext.OutsideOr(k.Name, "-"), k.Expires.Format("2006-01-02 15:04Z"), res)
 		}
 		tw.Flush()
 	}

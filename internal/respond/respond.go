@@ -183,7 +183,7 @@ func (r *Responder) delete(ctx context.Context, key string, c Check, sameAccount
 		case errors.Is(err, vast.ErrForbidden):
 			notes = append(notes, "403: the management key lacks user_write")
 		default:
-			notes = append(notes, "the management key could not delete it: "+safetext.OneLine(r.Manager.Explain("delete key", err).Error()))
+			notes = append(notes, "the management key could not delete it: "+safetext.Message(r.Manager.Explain("delete key", err).Error()))
 		}
 	} else if r.Manager != nil {
 		notes = append(notes, fmt.Sprintf("the key belongs to another account (%d, not the management key's %d)", c.UserID, r.mgmtID))
@@ -198,7 +198,7 @@ func (r *Responder) delete(ctx context.Context, key string, c Check, sameAccount
 	case errors.Is(err, vast.ErrForbidden):
 		return false, append(notes, "the leaked key may not delete keys (no user_write): delete it in the Vast console")
 	default:
-		return false, append(notes, "the leaked key could not delete itself: "+safetext.OneLine(err.Error()))
+		return false, append(notes, "the leaked key could not delete itself: "+safetext.Message(err.Error()))
 	}
 }
 
@@ -249,7 +249,7 @@ func (r *Responder) replacementPerms(ctx context.Context, c Check) (vast.Permiss
 	}
 	keys, err := r.Manager.ListKeys(ctx)
 	if err != nil {
-		return vast.Permissions{}, "listing keys to read the leaked key's permissions: " + safetext.OneLine(r.Manager.Explain("list keys", err).Error())
+		return vast.Permissions{}, "listing keys to read the leaked key's permissions: " + safetext.Message(r.Manager.Explain("list keys", err).Error())
 	}
 	for _, k := range keys {
 		if k.ID != c.KeyID {
@@ -274,13 +274,13 @@ func (r *Responder) replace(ctx context.Context, c Check, perms vast.Permissions
 	}
 	k, err := r.Manager.CreateKey(ctx, r.Name(c.KeyID), perms)
 	if err != nil {
-		return 0, errors.New(safetext.OneLine(r.Manager.Explain("create the replacement", err).Error()))
+		return 0, errors.New(safetext.Message(r.Manager.Explain("create the replacement", err).Error()))
 	}
 	undo := func(why error) error {
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 		if derr := r.Manager.DeleteKey(dctx, k.ID); derr != nil && !errors.Is(derr, vast.ErrNotFound) {
-			return fmt.Errorf("%v; and deleting the replacement key %d failed too (delete it yourself): %v", why, k.ID, safetext.OneLine(derr.Error()))
+			return fmt.Errorf("%v; and deleting the replacement key %d failed too (delete it yourself): %v", why, k.ID, safetext.Message(derr.Error()))
 		}
 		return fmt.Errorf("%v; the replacement key %d was deleted again", why, k.ID)
 	}
