@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -97,10 +98,23 @@ func apiURL(e *Env, flagURL string) (string, string) {
 
 // checkAPIURL accepts https URLs, and http only to a loopback address: a
 // key must not cross a network in clear.
+//
+// Before the vast package's own rules, it refuses what they let through: an
+// empty query or fragment ("https://x.test/?": the "?" would swallow every
+// path the client appends) and a port that is not 1 to 65535 (it would
+// fail only at the first request, as a network error).
 func checkAPIURL(raw string) error {
+	if strings.ContainsAny(raw, "?#") {
+		return errors.New("API URL must not carry a query, fragment or credentials")
+	}
 	u, err := vast.ParseBaseURL(raw)
 	if err != nil {
 		return err
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("API URL %q: port %s is not a port (1 to 65535)", vast.Redact(raw), p)
+		}
 	}
 	if u.Scheme == "http" {
 		host := u.Hostname()

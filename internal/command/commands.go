@@ -61,6 +61,10 @@ type ActionCommand struct {
 	// Check applies the command's own rules to the inputs, after every
 	// input's own rules have passed; nil for none.
 	Check func(c actionConfig) error
+	// UsesGitHubToken says whether the command, given the inputs, calls
+	// GitHub with github-token; nil for never. A command that does not
+	// sees no GitHub token at all (see actionMain).
+	UsesGitHubToken func(c actionConfig) bool
 	Run   func(ctx context.Context, e *Env, wf *ghactions.Workflow, cfg actionConfig) error
 }
 
@@ -78,7 +82,7 @@ func init() {
 			Short: "find Vast.ai keys in a repository's whole history",
 			Flags: scanCommand,
 			Action: &ActionCommand{What: "find Vast.ai keys committed to the repository's history", See: "(see [Scanning](#scanning-for-leaked-keys))",
-				Check: checkScanInputs, Run: actionScan},
+				Check: checkScanInputs, UsesGitHubToken: scanUsesGitHub, Run: actionScan},
 		},
 		{
 			Name:  "revoke",
@@ -108,7 +112,7 @@ func init() {
 			Name: "repos", Use: "repos --org NAME [--include-archived] [--include-forks] [--token T] [--github-api-url U]",
 			List: "repos --org NAME [--include-archived] [--include-forks]", Short: "an organisation's repositories as a JSON matrix", Flags: reposCommand,
 			Action: &ActionCommand{What: "list an organisation's repositories as a matrix", See: "(see [Organisation-wide scans](#organisation-wide-scans))",
-				Check: checkReposInputs, Run: actionRepos},
+				Check: checkReposInputs, UsesGitHubToken: func(actionConfig) bool { return true }, Run: actionRepos},
 		},
 		{Name: "action", Use: "action", Short: "the GitHub Action's main step (reads INPUT_*)", Run: runAction},
 		{Name: "demo", Use: "demo", Short: "the whole story on an embedded fake API", Flags: demoCommand},

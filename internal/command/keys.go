@@ -146,8 +146,9 @@ func keysDeleteCommand(fs *flag.FlagSet) runFunc {
 		if len(pos) != 1 {
 			return usagef("keys delete takes one key id (see vastguard keys list)")
 		}
+		// Digits only: ParseInt would take "+7" (and delete key 7).
 		id, err := strconv.ParseInt(pos[0], 10, 64)
-		if err != nil || id <= 0 {
+		if err != nil || id <= 0 || strings.Trim(pos[0], "0123456789") != "" {
 			return usagef("keys delete: %q is not a key id; ids are positive integers (see vastguard keys list)", pos[0])
 		}
 		a, err := newAPI(ctx, e, af)

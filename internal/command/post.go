@@ -40,6 +40,7 @@ func cleanupRetry(budget time.Duration) vast.RetryPolicy {
 // cannot be deleted is reported loudly (an error annotation and a summary
 // line naming its id and name) and left for `vastguard sweep`.
 func runPost(ctx context.Context, e *Env) (err error) {
+	e = withoutGitHubToken(e) // the post step never calls GitHub
 	wf := ghactions.New(e.Stdout, e.Getenv)
 	defer func() {
 		if p := recover(); p != nil {

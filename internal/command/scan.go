@@ -102,6 +102,10 @@ func scanCommand(fs *flag.FlagSet) runFunc {
 // refused (rather than quietly clamped) so a typo is seen.
 const maxWorkers = 256
 
+// isRange reports whether r is written BASE..HEAD: one "..", since no
+// revision name holds one ("a..b..c" is no range).
+func isRange(r string) bool { return strings.Count(r, "..") == 1 }
+
 // scanRepo validates the flags, runs the scan and applies the baseline.
 func scanRepo(ctx context.Context, path string, f scanFlags) (*scan.Report, error) {
 	switch f.format {
@@ -115,7 +119,7 @@ func scanRepo(ctx context.Context, path string, f scanFlags) (*scan.Report, erro
 	if f.workers > maxWorkers {
 		return nil, usagef("scan: --workers %d is more than %d; leave it out to use one per CPU", f.workers, maxWorkers)
 	}
-	if f.rng != "" && !strings.Contains(f.rng, "..") {
+	if f.rng != "" && !isRange(f.rng) {
 		return nil, usagef("scan: --range %q: write it as BASE..HEAD, e.g. origin/main..HEAD", f.rng)
 	}
 	var baseline *scan.Baseline

@@ -42,6 +42,12 @@ func checkScanInputs(c actionConfig) error {
 	return nil
 }
 
+// scanUsesGitHub: a scan calls GitHub to upload SARIF and, with on-leak:
+// reset, to write the replacement into a repository secret.
+func scanUsesGitHub(c actionConfig) bool {
+	return c.uploadSARIF || c.onLeak == respond.ActionReset
+}
+
 // workspaceRoot opens the workspace, GITHUB_WORKSPACE (else the current
 // directory): what the path, baseline and sarif-file inputs name things
 // in, and what nothing the step writes may leave.
@@ -95,7 +101,7 @@ func parseScanInputs(getenv func(string) string, root *safefile.Root, ws string)
 	}
 	c.path = filepath.Join(ws, rel)
 	c.rng = input(getenv, "range")
-	if c.rng != "" && !strings.Contains(c.rng, "..") {
+	if c.rng != "" && !isRange(c.rng) {
 		return c, inputError("range", "%q: write it as BASE..HEAD, e.g. origin/main..HEAD", c.rng)
 	}
 	if c.baseline, err = inWorkspace("baseline", input(getenv, "baseline")); err != nil {
