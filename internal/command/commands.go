@@ -65,7 +65,7 @@ type ActionCommand struct {
 	// GitHub with github-token; nil for never. A command that does not
 	// sees no GitHub token at all (see actionMain).
 	UsesGitHubToken func(c actionConfig) bool
-	Run   func(ctx context.Context, e *Env, wf *ghactions.Workflow, cfg actionConfig) error
+	Run             func(ctx context.Context, e *Env, wf *ghactions.Workflow, cfg actionConfig) error
 }
 
 // commands is the table, in the order of `vastguard help`. It is filled by
