@@ -13,7 +13,6 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/vastguard/vastguard/internal/keyname"
-	"github.com/vastguard/vastguard/internal/safetext"
 	"github.com/vastguard/vastguard/scan/scantest"
 	"github.com/vastguard/vastguard/vast/vasttest"
 )
@@ -108,7 +107,7 @@ func TestHostileTextCLI(t *testing.T) {
 	_, other := srv.AddKey(uid, hostile("name"), hostilePerms("scope"))
 	now := time.Now().UTC()
 	expired := keyname.Name{Repository: "acme/gpu-tests", RunID: 1, Attempt: 1, Job: "j", Label: "s", Expires: now.Add(-time.Hour), Nonce: keyname.NewNonce()}.String()
-	expiredID, _ := srv.AddKey(uid, expired, `{"api":{"user_read":{}}}`)
+	srv.AddKey(uid, expired, `{"api":{"user_read":{}}}`)
 	newKey := vasttest.NewKeyValue()
 	createEcho, _ := json.Marshal(map[string]any{"success": true, "id": 990, "key": newKey, "permissions": json.RawMessage(hostilePerms("echo"))})
 
@@ -150,7 +149,6 @@ func TestHostileTextCLI(t *testing.T) {
 			t.Errorf("%s: the hostile name is not shown at all:\n%s", tt.name, res.stdout)
 		}
 	}
-	_ = expiredID
 }
 
 // hostileRepo commits a key at a hostile path, by a hostile author, under
@@ -210,8 +208,7 @@ func TestHostileTextAction(t *testing.T) {
 	newKey := vasttest.NewKeyValue()
 	createEcho, _ := json.Marshal(map[string]any{"success": true, "id": 990, "key": newKey, "permissions": json.RawMessage(hostilePerms("echo"))})
 
-	check := func(name string, s interface {
-	}, stdout, summary string) {
+	check := func(name, stdout, summary string) {
 		t.Helper()
 		harmless(t, name+" log", stdout, x.admin, other)
 		harmlessSummary(t, name+" summary", summary, x.admin, other)
@@ -233,7 +230,7 @@ func TestHostileTextAction(t *testing.T) {
 			x.srv.Inject(*st.fault)
 		}
 		s := x.step("s"+strconv.Itoa(i), st.with)
-		check(st.name, s, s.Stdout+s.Stderr, s.Summary)
+		check(st.name, s.Stdout+s.Stderr, s.Summary)
 		for k, v := range s.Outputs {
 			if k != "api-key" {
 				harmless(t, st.name+" output "+k, v, x.admin, other)
@@ -251,10 +248,9 @@ func TestHostileTextAction(t *testing.T) {
 	}
 	x.srv.ClearFaults()
 	for _, p := range x.posts() {
-		check("post", p, p.Stdout+p.Stderr, p.Summary)
+		check("post", p.Stdout+p.Stderr, p.Summary)
 	}
 	if b, err := os.ReadFile(filepath.Join(x.job.Env["GITHUB_WORKSPACE"], "out.sarif")); err != nil || !strings.Contains(string(b), `\u001b[2J`) {
 		t.Errorf("the SARIF file does not carry the real path, escaped: %v", err)
 	}
-	_ = safetext.Outside
 }
