@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/vastguard/vastguard/scan/scantest"
@@ -152,5 +153,31 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestActionInputsNeverFollowLinks: the repository and the baseline named
+// by the inputs are reached without links too: a pull request cannot point
+// the scan at another repository on the runner, or the baseline at a file
+// outside the workspace (or at a FIFO, which would block the step).
+func TestActionInputsNeverFollowLinks(t *testing.T) {
+	t.Parallel()
+	x, _ := linkedWorkspace(t)
+	ws := x.job.Env["GITHUB_WORKSPACE"]
+	elsewhere := leakRepo(t, scantest.Key(9))
+	must(t, os.Symlink(elsewhere, filepath.Join(ws, "sub")))
+	must(t, os.WriteFile(filepath.Join(x.job.Dir, "home", "accepted.txt"), []byte("# nothing\n"), 0o644))
+	must(t, os.Symlink("../home/accepted.txt", filepath.Join(ws, "baseline.txt")))
+	must(t, syscall.Mkfifo(filepath.Join(ws, "fifo.txt"), 0o644))
+	for _, tt := range []struct{ with, want string }{
+		{"path=sub", "input path: sub is a symbolic link, which vastguard does not follow"},
+		{"baseline=baseline.txt", "input baseline: baseline.txt is a symbolic link, which vastguard does not follow"},
+		{"baseline=fifo.txt", "input baseline: fifo.txt is not a regular file"},
+	} {
+		name, value, _ := strings.Cut(tt.with, "=")
+		s := x.step("scan", map[string]string{"command": "scan", "api-key": "", name: value})
+		if s.Code != 1 || !strings.HasPrefix(s.Stdout, "::error title=vastguard::"+tt.want) || strings.Count(s.Stdout, "\n") != 1 {
+			t.Errorf("%s: exit %d\n%s", tt.with, s.Code, s.Stdout)
+		}
 	}
 }
