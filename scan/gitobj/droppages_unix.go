@@ -1,6 +1,6 @@
 //go:build unix && !linux
 
-package scan
+package gitobj
 
 // dropPages does nothing where package syscall has no Madvise (macOS, the
 // BSDs): the mapped pages stay until the kernel reclaims them.
