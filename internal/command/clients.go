@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	vgversion "github.com/vastguard/vastguard/internal/version"
 	"net"
 	"os"
 	"path/filepath"
@@ -120,7 +121,7 @@ type api struct {
 }
 
 // userAgent is every client's User-Agent: the program and its version.
-func userAgent() string { return "vastguard/" + version() }
+func userAgent() string { return vgversion.UserAgent("vastguard") }
 
 // newVastClient is the one place a Vast client is built. Every client of
 // the program, the CLI's, the Action's, each leaked key's and the demo's,

@@ -3,6 +3,7 @@ package command
 import (
 	"context"
 	"fmt"
+	vgversion "github.com/vastguard/vastguard/internal/version"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -212,6 +213,6 @@ func commandInputReadme() string {
 }
 
 func runVersion(_ context.Context, e *Env, _ []string) error {
-	fmt.Fprintln(e.Stdout, "vastguard", version())
+	fmt.Fprintln(e.Stdout, "vastguard", vgversion.String())
 	return nil
 }

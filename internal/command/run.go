@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	vgversion "github.com/vastguard/vastguard/internal/version"
 	"io"
 	"net/http"
 	"path/filepath"
-	"runtime/debug"
 	"time"
 
 	"github.com/vastguard/vastguard/internal/safetext"
@@ -93,10 +93,6 @@ func Run(ctx context.Context, e *Env) error {
 	return runCLI(ctx, e, args)
 }
 
-// version is the module version the binary was built from, or "dev".
-func version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
-}
+// version is the binary's version (internal/version: injected by release
+// builds, else the module's build info, else "dev").
+func version() string { return vgversion.Version() }
