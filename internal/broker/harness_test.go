@@ -111,6 +111,7 @@ type harness struct {
 	fake   *vasttest.Server
 	mgmt   string // the management key's value
 	mgmtID int64
+	user   int64 // the account's user id
 	cfg    broker.Config
 	dsn    string
 	db     *store.DB   // the store, opened by the harness
@@ -167,7 +168,7 @@ func newHarness(t *testing.T, opts ...option) *harness {
 	}
 	for _, k := range h.fake.LiveKeys() {
 		if k.Value == h.mgmt {
-			h.mgmtID = k.ID
+			h.mgmtID, h.user = k.ID, k.UserID
 		}
 	}
 	if h.dsn == "" {
@@ -298,7 +299,7 @@ func (h *harness) delete(token string, id int64) answer {
 func (h *harness) minted() []vasttest.Key {
 	var out []vasttest.Key
 	for _, k := range h.fake.LiveKeys() {
-		if k.ID != h.mgmtID {
+		if k.ID != h.mgmtID && k.Value != h.mgmt {
 			out = append(out, k)
 		}
 	}
@@ -372,4 +373,17 @@ func (h *harness) assertNoSecrets() {
 			}
 		}
 	}
+}
+
+func (h *harness) userID() int64 { return h.user }
+
+// vastClient is a management-key client of the fake, for acting behind the
+// broker's back.
+func vastClient(t *testing.T, h *harness) *vast.Client {
+	t.Helper()
+	c, err := vast.New(h.mgmt, vast.WithBaseURL(h.fake.URL), vast.WithSleep(func(ctx context.Context, d time.Duration) error { return ctx.Err() }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
