@@ -31,28 +31,57 @@ const audience = "https://vast-broker.example.com"
 var epoch = time.Date(2026, 11, 26, 18, 0, 0, 0, time.UTC)
 
 // clock is the one clock of a test: issuer, broker and Vast fake.
+// It stands still unless moved (Add), or, when scaled, runs scale times
+// faster than real time.
 type clock struct {
-	mu sync.Mutex
-	t  time.Time
+	mu    sync.Mutex
+	t     time.Time
+	scale float64   // 0: stands still
+	start time.Time // real time at t, when scaled
 }
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+// scaledClock runs from epoch scale times faster than real time, so a
+// test can honour Vast's rate limits (seconds) in milliseconds.
+func scaledClock(scale float64) *clock {
+	return &clock{t: epoch, scale: scale, start: time.Now()}
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.scale > 0 {
+		return c.t.Add(time.Duration(float64(time.Since(c.start)) * c.scale))
+	}
+	return c.t
+}
+
 func (c *clock) Add(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
 }
 
-// Sleep advances the clock to the end of the wait instead of waiting, so
-// paced calls take no real time; concurrent sleepers each get at least
-// their wait.
+// Sleep advances a still clock to the end of the wait instead of waiting,
+// so paced calls take no real time; a scaled clock sleeps d/scale.
 func (c *clock) Sleep(ctx context.Context, d time.Duration) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+	scale := c.scale
+	if scale == 0 {
+		c.t = c.t.Add(d)
+	}
+	c.mu.Unlock()
+	if scale > 0 {
+		t := time.NewTimer(time.Duration(float64(d) / scale))
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	return nil
 }
 
@@ -105,7 +134,7 @@ rules:
 `
 
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	clk    *clock
 	iss    *oidctest.Issuer
 	fake   *vasttest.Server
@@ -120,6 +149,7 @@ type harness struct {
 	srv    *httptest.Server
 	logs   *syncBuffer
 	namer  *namer
+	policy string
 	wrap   func(store.Store) store.Store
 	edit   func(*broker.Config)
 }
@@ -146,11 +176,13 @@ func withFake(f *vasttest.Server, key string) option {
 	return func(h *harness) { h.fake, h.mgmt = f, key }
 }
 
+func withPolicy(p string) option { return func(h *harness) { h.policy = p } }
+
 func withClock(c *clock) option { return func(h *harness) { h.clk = c } }
 
 func withIssuer(i *oidctest.Issuer) option { return func(h *harness) { h.iss = i } }
 
-func newHarness(t *testing.T, opts ...option) *harness {
+func newHarness(t testing.TB, opts ...option) *harness {
 	t.Helper()
 	h := &harness{t: t, logs: &syncBuffer{}, namer: &namer{}}
 	for _, o := range opts {
@@ -176,7 +208,10 @@ func newHarness(t *testing.T, opts ...option) *harness {
 	}
 	dir := t.TempDir()
 	policyPath := filepath.Join(dir, "policy.yaml")
-	if err := os.WriteFile(policyPath, []byte(testPolicy), 0o600); err != nil {
+	if h.policy == "" {
+		h.policy = testPolicy
+	}
+	if err := os.WriteFile(policyPath, []byte(h.policy), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	h.cfg = broker.Config{
@@ -379,7 +414,7 @@ func (h *harness) userID() int64 { return h.user }
 
 // vastClient is a management-key client of the fake, for acting behind the
 // broker's back.
-func vastClient(t *testing.T, h *harness) *vast.Client {
+func vastClient(t testing.TB, h *harness) *vast.Client {
 	t.Helper()
 	c, err := vast.New(h.mgmt, vast.WithBaseURL(h.fake.URL), vast.WithSleep(func(ctx context.Context, d time.Duration) error { return ctx.Err() }))
 	if err != nil {
