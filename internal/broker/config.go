@@ -184,6 +184,9 @@ func ParseConfig(file string, data []byte) (Config, error) {
 	if err := c.validate(file); err != nil {
 		return Config{}, err
 	}
+	if c.Issuers != nil {
+		c.Issuers = normalIssuers(c.Issuers)
+	}
 	return c, nil
 }
 
@@ -203,9 +206,7 @@ func (c Config) withDefaults() Config {
 	if len(c.Issuers) == 0 {
 		c.Issuers = []string{identity.GitHubIssuer}
 	}
-	for i, iss := range c.Issuers {
-		c.Issuers[i] = strings.TrimSuffix(strings.TrimSpace(iss), "/")
-	}
+	c.Issuers = normalIssuers(c.Issuers)
 	if c.VastURL == "" {
 		c.VastURL = vast.DefaultBaseURL
 	}
@@ -309,6 +310,16 @@ func (c Config) validate(file string) error {
 		}
 	}
 	return nil
+}
+
+// normalIssuers returns a copy without trailing slashes: a token's iss has
+// none.
+func normalIssuers(in []string) []string {
+	out := make([]string, len(in))
+	for i, iss := range in {
+		out[i] = strings.TrimSuffix(strings.TrimSpace(iss), "/")
+	}
+	return out
 }
 
 func checkIssuer(iss string) error {
