@@ -73,8 +73,8 @@ audit_retention: 720h
 	}
 	want := broker.Config{
 		Listen: "127.0.0.1:9000", Store: "sqlite:/var/lib/vastguard/broker.db", Audience: "https://vast-broker.example.com",
-		Issuers:    []string{"https://token.actions.githubusercontent.com", "https://ghe.example.com/_services/token"},
-		ClockSkew:  30 * time.Second, PolicyFile: "policy.yaml", ManagementKeyEnv: "VAST_MANAGEMENT_KEY",
+		Issuers:   []string{"https://token.actions.githubusercontent.com", "https://ghe.example.com/_services/token"},
+		ClockSkew: 30 * time.Second, PolicyFile: "policy.yaml", ManagementKeyEnv: "VAST_MANAGEMENT_KEY",
 		VastURL: "https://console.vast.ai", CreateInterval: 3 * time.Second, MintTimeout: 90 * time.Second,
 		ReapInterval: 10 * time.Second, ReconcileInterval: time.Minute, Grace: 20 * time.Minute, Lease: 3 * time.Minute,
 		RatePerMinute: 12, RateBurst: 3, AuditRetention: 720 * time.Hour,
