@@ -3,6 +3,7 @@ package broker_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -309,5 +310,38 @@ func TestReload(t *testing.T) {
 	}
 	if !strings.Contains(h.logs.String(), "policy reload failed; keeping the policy in force") {
 		t.Errorf("a failed reload was not logged")
+	}
+}
+
+// Serve runs the API and the reaper, and returns cleanly when its context
+// ends.
+func TestServe(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	b, err := broker.New(context.Background(), h.cfg, broker.Deps{Vast: vastClient(t, h), Namer: h.namer, Store: h.st, Now: h.clk.Now,
+		Sleep: func(ctx context.Context, d time.Duration) error { <-ctx.Done(); return ctx.Err() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Serve(ctx, ln) }()
+	req, _ := http.NewRequest(http.MethodPost, "http://"+ln.Addr().String()+"/v1/keys", nil)
+	req.Header.Set("Authorization", "Bearer "+h.token(oidctest.Job{}))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Errorf("mint through Serve: %d", resp.StatusCode)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Serve = %v", err)
 	}
 }
