@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -12,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/pflag"
 	"github.com/vastguard/vastguard/internal/hygiene"
 	"github.com/vastguard/vastguard/internal/safetext"
 	"github.com/vastguard/vastguard/vast"
@@ -26,7 +26,7 @@ type keyJSON struct {
 	FullAccess bool      `json:"full_access,omitempty"`
 }
 
-func keysListCommand(fs *flag.FlagSet) runFunc {
+func keysListCommand(fs *pflag.FlagSet) runFunc {
 	var af apiFlags
 	af.register(fs)
 	asJSON := fs.Bool("json", false, "print JSON: an array of {id, name, created_at, scopes, full_access}")
@@ -83,13 +83,15 @@ func scopesText(k vast.Key) string {
 	return safetext.Outside(k.Permissions.String()) // the names are the API's
 }
 
-func keysCreateCommand(fs *flag.FlagSet) runFunc {
+func keysCreateCommand(fs *pflag.FlagSet) runFunc {
 	var af apiFlags
 	af.register(fs)
-	name := fs.String("name", "", "name of the new key (1 to 255 characters)")
-	permSpec := fs.String("permissions", "", "a preset ("+strings.Join(vast.PresetNames, ", ")+") or a JSON object {\"api\": {...}}")
+	name := fs.String("name", "", "`NAME` of the new key (1 to 255 characters)")
+	permSpec := fs.String("permissions", "", "`PERMS`: a preset ("+strings.Join(vast.PresetNames, ", ")+") or a JSON object {\"api\": {...}}")
 	allowFull := fs.Bool("allow-full-access", false, "allow a key with every permission (the full preset)")
-	output := fs.String("output", "", "write the key to this file (mode 0600) and print only its id")
+	output := fs.StringP("output", "o", "", "write the key to `FILE` (mode 0600) and print only its id")
+	enumFlag(fs, "permissions", vast.PresetNames...)
+	fileFlag(fs, "output")
 	return func(ctx context.Context, e *Env, pos []string) error {
 		if len(pos) > 0 {
 			return usagef("keys create takes no arguments (got %q); use --name", pos[0])
@@ -139,7 +141,7 @@ func keysCreateCommand(fs *flag.FlagSet) runFunc {
 	}
 }
 
-func keysDeleteCommand(fs *flag.FlagSet) runFunc {
+func keysDeleteCommand(fs *pflag.FlagSet) runFunc {
 	var af apiFlags
 	af.register(fs)
 	return func(ctx context.Context, e *Env, pos []string) error {
@@ -168,10 +170,11 @@ func keysDeleteCommand(fs *flag.FlagSet) runFunc {
 	}
 }
 
-func keysResetCommand(fs *flag.FlagSet) runFunc {
+func keysResetCommand(fs *pflag.FlagSet) runFunc {
 	var af apiFlags
 	af.register(fs)
-	output := fs.String("output", "", "write the new key to this file (mode 0600) instead of printing it")
+	output := fs.StringP("output", "o", "", "write the new key to `FILE` (mode 0600) instead of printing it")
+	fileFlag(fs, "output")
 	return func(ctx context.Context, e *Env, pos []string) error {
 		if len(pos) > 0 {
 			return usagef("keys reset takes no arguments; it resets the key in use")
