@@ -203,3 +203,21 @@ func FuzzOutside(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkOutside: a key name, and the worst a 64 KiB answer can do
+// (every byte starting an escape, or a chain of hex groups).
+func BenchmarkOutside(b *testing.B) {
+	for _, c := range []struct{ name, in string }{
+		{"name", "vastguard:acme/gpu-tests:run-9876543210-1:train:vast:exp-20261126T180000Z:ab12cd"},
+		{"escapes-64KiB", strings.Repeat("\x1b[", 32<<10)},
+		{"hex-groups-64KiB", strings.Repeat("a1b2-", 13<<10)},
+		{"digit-groups-64KiB", strings.Repeat("1234-", 13<<10)},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(c.in)))
+			for b.Loop() {
+				Outside(c.in)
+			}
+		})
+	}
+}
