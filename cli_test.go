@@ -212,6 +212,11 @@ func TestAPIFailuresAreExplained(t *testing.T) {
 		{"forbidden", vasttest.Fault{Route: "list", Status: 403, Times: -1}, "vastguard: list keys: the Vast API refused (403 Forbidden): the key in VAST_API_KEY needs user_read"},
 		{"garbage", vasttest.Fault{Route: "list", Status: 200, Body: "hello", Times: -1}, "vastguard: list keys: list keys: GET /api/v0/auth/apikeys/: the API answered 2xx with a body that is not JSON: is http://"},
 		{"dropped", vasttest.Fault{Route: "list", Drop: true, Times: -1}, "vastguard: list keys: cannot reach the Vast API"},
+		{"a dead key answered 404 auth_error", vasttest.Fault{Route: "list", Status: 404, Body: vasttest.Dead404.Body, Times: -1}, "vastguard: the Vast API rejected the key (404 Invalid user key): check VAST_API_KEY"},
+		{"a redirect to plain http", vasttest.RedirectTo("list", 301, "http://elsewhere.example/api/v0/auth/apikeys/"), "vastguard: list keys: http://127.0.0.1"},
+		{"success=false", vasttest.SuccessFalse("list", false, "server_error", "try later"), "vastguard: list keys: the Vast API answered 200 success=false: try later, so nothing was done"},
+		{"no such endpoint", vasttest.Fault{Route: "list", Status: 404, Body: "<html><title>Not Found</title></html>", Times: -1}, "vastguard: list keys: http://127.0.0.1"},
+		{"a Retry-After past the budget", vasttest.RateLimited("list", "3600", -1), "vastguard: list keys: the Vast API is rate limiting this key and asked to wait 1h0m0s, longer than the retry budget"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -221,6 +226,21 @@ func TestAPIFailuresAreExplained(t *testing.T) {
 			r := runCLI(t, vars, "keys", "list")
 			if r.code != 1 || !strings.HasPrefix(r.stderr, tt.want) || strings.Count(r.stderr, "\n") != 1 {
 				t.Errorf("= %d %q\nwant prefix %q", r.code, r.stderr, tt.want)
+			}
+			switch tt.name {
+			case "a redirect to plain http":
+				if !strings.Contains(r.stderr, "answered 301 redirecting to http://elsewhere.example (plain http); vastguard does not follow redirects, so the key was not sent there") {
+					t.Errorf("the redirect is not named: %q", r.stderr)
+				}
+			case "no such endpoint":
+				if !strings.Contains(r.stderr, "has no such endpoint (404 (an HTML page titled \"Not Found\"") || !strings.Contains(r.stderr, "is VAST_URL the Vast API?") {
+					t.Errorf("the missing endpoint is not named: %q", r.stderr)
+				}
+			}
+			for _, q := range srv.Requests() {
+				if q.Path != "/api/v0/auth/apikeys/" {
+					t.Errorf("the client went to %s %s", q.Method, q.Path)
+				}
 			}
 		})
 	}
