@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/vastguard/vastguard/internal/ghactions/runnertest"
 	"github.com/vastguard/vastguard/internal/keyname"
+	"github.com/vastguard/vastguard/vast"
 	"github.com/vastguard/vastguard/vast/vasttest"
 )
 
@@ -56,10 +57,11 @@ func TestActionEndToEnd(t *testing.T) {
 		wantLive     int            // minted keys still live at the end
 		wantRequests map[string]int // by method, over the whole job
 		wantSleeps   int            // backoff sleeps (in-process); -1: at least one
+		modes        []string       // default: both
 		check        func(t *testing.T, x *e2e, main, post *runnertest.Step)
 	}{
 		{
-			name: "calm", wantRequests: map[string]int{"POST": 1, "DELETE": 1},
+			name: "calm", wantRequests: map[string]int{"POST": 1, "DELETE": 1, "GET": 1},
 			check: func(t *testing.T, x *e2e, main, post *runnertest.Step) {
 				k := x.minted()[0]
 				kn, ok := keyname.Parse(k.Name)
@@ -77,6 +79,10 @@ func TestActionEndToEnd(t *testing.T) {
 				if diff := cmp.Diff(wantOut, main.Outputs); diff != "" {
 					t.Errorf("outputs (-want +got):\n%s", diff)
 				}
+				if _, err := time.Parse(time.RFC3339Nano, main.State[stateCreateSent]); err != nil {
+					t.Errorf("the create's time is not saved: %v", err)
+				}
+				delete(main.State, stateCreateSent)
 				if diff := cmp.Diff(map[string]string{stateKeyName: k.Name, stateKeyID: strconv.FormatInt(k.ID, 10)}, main.State); diff != "" {
 					t.Errorf("state (-want +got):\n%s", diff)
 				}
@@ -95,7 +101,7 @@ func TestActionEndToEnd(t *testing.T) {
 						t.Errorf("summary lacks %q:\n%s", w, main.Summary)
 					}
 				}
-				if want := fmt.Sprintf("vastguard: deleted key %d %s\n", k.ID, k.Name); post.Stdout != want {
+				if want := fmt.Sprintf("vastguard: deleted key %d %s\nvastguard: key %d in the audit log: no calls in the audit log\n", k.ID, k.Name, k.ID); post.Stdout != want {
 					t.Errorf("post stdout = %q, want %q", post.Stdout, want)
 				}
 				for _, r := range x.srv.Requests() {
@@ -111,7 +117,7 @@ func TestActionEndToEnd(t *testing.T) {
 				x.srv.Inject(vasttest.Fault{Route: "create", Status: 429})
 				x.srv.Inject(vasttest.Fault{Route: "delete", Status: 429})
 			},
-			wantRequests: map[string]int{"POST": 2, "DELETE": 2}, wantSleeps: 2,
+			wantRequests: map[string]int{"POST": 2, "DELETE": 2, "GET": 1}, wantSleeps: 2,
 		},
 		{
 			name: "5xx during the delete",
@@ -119,7 +125,7 @@ func TestActionEndToEnd(t *testing.T) {
 				x.srv.Inject(vasttest.Fault{Route: "delete", Status: 500, Times: 2})
 				x.srv.Inject(vasttest.Fault{Route: "delete", Status: 503, Body: "<html><title>Maintenance</title></html>"})
 			},
-			wantRequests: map[string]int{"POST": 1, "DELETE": 4}, wantSleeps: 3,
+			wantRequests: map[string]int{"POST": 1, "DELETE": 4, "GET": 1}, wantSleeps: 3,
 		},
 		{
 			name: "the key is already gone at post time",
@@ -129,9 +135,9 @@ func TestActionEndToEnd(t *testing.T) {
 					x.t.Fatal(err)
 				}
 			},
-			wantRequests: map[string]int{"POST": 1, "DELETE": 2},
+			wantRequests: map[string]int{"POST": 1, "DELETE": 2, "GET": 1},
 			check: func(t *testing.T, x *e2e, main, post *runnertest.Step) {
-				if !strings.Contains(post.Stdout, "is already gone (the API answered 404)") {
+				if !strings.Contains(post.Stdout, "is already gone (the API answered 404 API Key not found.)") {
 					t.Errorf("post stdout = %q", post.Stdout)
 				}
 			},
@@ -176,11 +182,20 @@ func TestActionEndToEnd(t *testing.T) {
 				x.srv.Inject(vasttest.Fault{Route: "list", Status: 403, Times: -1})
 			},
 			between:  func(x *e2e) { x.srv.ClearFaults() },
-			wantMain: 1, wantRequests: map[string]int{"POST": 1, "GET": 2, "DELETE": 1},
+			// The post step looks by name for the whole window after the
+			// create was sent: on the fake clock only.
+			modes: []string{"in-process"}, wantMain: 1, wantSleeps: -1,
 			check: func(t *testing.T, x *e2e, main, post *runnertest.Step) {
 				k := x.minted()[0]
-				if main.State[stateKeyName] != k.Name || main.State[stateKeyID] != "" || len(main.Outputs) != 0 {
-					t.Errorf("state %v, outputs %v: want the name alone", main.State, main.Outputs)
+				if main.State[stateKeyName] != k.Name || main.State[stateKeyID] != "" || main.State[stateUnsettled] == "" || len(main.Outputs) != 0 {
+					t.Errorf("state %v, outputs %v: want the name and when the create was sent", main.State, main.Outputs)
+				}
+				if n := x.requests(); n["POST"] != 1 || n["DELETE"] != 1 {
+					t.Errorf("requests %v: want one create and one delete", n)
+				}
+				since, err := time.Parse(time.RFC3339Nano, main.State[stateUnsettled])
+				if d := x.clock.Now().Sub(since); err != nil || d < vast.SettleWindow {
+					t.Errorf("the post step stopped looking %v after the create was sent (%v), before the window of %v ended", d, err, vast.SettleWindow)
 				}
 				if !strings.Contains(main.Stdout, "the post step looks for a key named "+k.Name) {
 					t.Errorf("main stdout = %q", main.Stdout)
@@ -192,7 +207,11 @@ func TestActionEndToEnd(t *testing.T) {
 		},
 	}
 	for _, tt := range tests {
-		for _, mode := range modes {
+		ms := modes
+		if tt.modes != nil {
+			ms = tt.modes
+		}
+		for _, mode := range ms {
 			t.Run(tt.name+"/"+mode, func(t *testing.T) {
 				t.Parallel()
 				x := newE2E(t, mode)
@@ -217,7 +236,7 @@ func TestActionEndToEnd(t *testing.T) {
 				if n := len(x.liveMinted()); n != tt.wantLive {
 					t.Errorf("%d minted keys live at the end, want %d", n, tt.wantLive)
 				}
-				if diff := cmp.Diff(tt.wantRequests, x.requests()); diff != "" {
+				if diff := cmp.Diff(tt.wantRequests, x.requests()); tt.wantRequests != nil && diff != "" {
 					t.Errorf("requests by method (-want +got):\n%s", diff)
 				}
 				if x.clock != nil && tt.wantSleeps >= 0 && x.clock.Sleeps() != tt.wantSleeps {
@@ -267,7 +286,7 @@ func TestActionTwoMintsInOneJob(t *testing.T) {
 			}
 			for i, p := range posts {
 				k := keys[1-i]
-				if p.Code != 0 || p.Stdout != fmt.Sprintf("vastguard: deleted key %d %s\n", k.ID, k.Name) {
+				if p.Code != 0 || !strings.HasPrefix(p.Stdout, fmt.Sprintf("vastguard: deleted key %d %s\n", k.ID, k.Name)) {
 					t.Errorf("post %s = %d %q", p.ID, p.Code, p.Stdout)
 				}
 			}
@@ -320,7 +339,7 @@ func TestActionCancelledRightAfterCreate(t *testing.T) {
 				t.Errorf("took %v to stop after the cancellation", stopped)
 			}
 			post := x.posts()[0]
-			if post.Code != 0 || post.Stdout != fmt.Sprintf("vastguard: deleted key %d %s\n", k.ID, k.Name) {
+			if post.Code != 0 || !strings.HasPrefix(post.Stdout, fmt.Sprintf("vastguard: deleted key %d %s\n", k.ID, k.Name)) {
 				t.Errorf("post = %d %q", post.Code, post.Stdout)
 			}
 			if n := len(x.liveMinted()); n != 0 {
@@ -355,11 +374,14 @@ func TestActionCancelledWhileRateLimited(t *testing.T) {
 	if d := time.Since(cancelled); d > 3*time.Second {
 		t.Errorf("took %v to stop after the cancellation", d)
 	}
-	if main.Code != 1 || !strings.Contains(main.Stdout, "::error title=vastguard::cancelled while creating the key") || main.State[stateKeyName] == "" {
+	// Every attempt was refused before any work (429), so the client knows
+	// no key was made: the name is cleared and the post step has nothing to
+	// look for.
+	if main.Code != 1 || !strings.Contains(main.Stdout, "::error title=vastguard::cancelled while creating the key") || !strings.Contains(main.Stdout, "no key was made") || main.State[stateKeyName] != "" {
 		t.Errorf("main = %d %q, state %v", main.Code, main.Stdout, main.State)
 	}
 	post := x.posts()[0]
-	if post.Code != 0 || !strings.Contains(post.Stdout, "no key named "+main.State[stateKeyName]+" exists") {
+	if post.Code != 0 || post.Stdout != "vastguard: nothing was minted in this step, so there is nothing to delete\n" {
 		t.Errorf("post = %d %q", post.Code, post.Stdout)
 	}
 	if len(x.minted()) != 0 {

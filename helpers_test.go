@@ -544,12 +544,13 @@ func fakeGitHub(t *testing.T, opts ...ghtest.Option) (*ghtest.Server, map[string
 func runPostProcess(t *testing.T, vars map[string]string) result {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
+	clock := &fakeClock{t: time.Now()}
 	e := &command.Env{
 		Args:   []string{"/vastguard-post", "action"},
 		Getenv: func(k string) string { return vars[k] },
 		Stdout: &stdout, Stderr: &stderr,
-		Now:   time.Now,
-		Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() },
+		Now:   clock.Now,
+		Sleep: clock.Sleep,
 	}
 	code := command.ExitCode(command.Run(t.Context(), e), &stderr)
 	return result{stdout.String(), stderr.String(), code}
@@ -574,8 +575,10 @@ const (
 	exitFindings = 2 // exit code for findings (README: Exit codes)
 
 	// The state the main step saves for the post step (STATE_<name>).
-	stateKeyName = "vastguard_key_name"
-	stateKeyID   = "vastguard_key_id"
+	stateKeyName    = "vastguard_key_name"
+	stateKeyID      = "vastguard_key_id"
+	stateCreateSent = "vastguard_create_sent"
+	stateUnsettled  = "vastguard_key_unsettled"
 
 	// createGrace is how long a create already sent may run after the job
 	// is cancelled: the runner sends SIGINT, then SIGTERM 7.5 s later, and

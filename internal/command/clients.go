@@ -224,8 +224,8 @@ func (a *api) Explain(what string, err error) error {
 	case errors.Is(err, context.Canceled):
 		return fmt.Errorf("%s: cancelled", what)
 	case errors.As(err, &ce), errors.As(err, &ue):
-		// They name the key and say what to do; keep them whole.
-		return fmt.Errorf("%s: %w", what, err)
+		// They name the operation and the key, and say what to do.
+		return err
 	case errors.As(err, &ae):
 		return fmt.Errorf("%s: the audit log is %s", what, ae.Note())
 	case errors.As(err, &re):

@@ -3,7 +3,6 @@ package command
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"strconv"
@@ -145,15 +144,16 @@ func keysDeleteCommand(fs *flag.FlagSet) runFunc {
 			return err
 		}
 		err = a.DeleteKey(ctx, id)
-		switch {
-		case errors.Is(err, vast.ErrNotFound):
-			fmt.Fprintf(e.Stdout, "key %d is already gone (the API answered 404)\n", id)
+		switch vast.DeletionOf(err) {
+		case vast.Deleted:
+			fmt.Fprintf(e.Stdout, "deleted key %d\n", id)
 			return nil
-		case err != nil:
-			return a.Explain(fmt.Sprintf("delete key %d", id), err)
+		case vast.AlreadyGone:
+			fmt.Fprintf(e.Stdout, "key %d is already gone (the API answered 404 API Key not found.)\n", id)
+			return nil
 		}
-		fmt.Fprintf(e.Stdout, "deleted key %d\n", id)
-		return nil
+		// Anything else, a 404 auth failure included, may leave it live.
+		return fmt.Errorf("%v; key %d may still be live", a.Explain(fmt.Sprintf("delete key %d", id), err), id)
 	}
 }
 

@@ -178,7 +178,7 @@ func (r *Responder) delete(ctx context.Context, key string, c Check, sameAccount
 	if sameAccount {
 		err := r.Manager.DeleteKey(ctx, c.KeyID)
 		switch {
-		case err == nil, errors.Is(err, vast.ErrNotFound):
+		case vast.DeletionOf(err) != vast.DeleteFailed:
 			return true, append(notes, "deleted with the management key")
 		case errors.Is(err, vast.ErrForbidden):
 			notes = append(notes, "403: the management key lacks user_write")
@@ -193,7 +193,7 @@ func (r *Responder) delete(ctx context.Context, key string, c Check, sameAccount
 		err = self.DeleteKey(ctx, c.KeyID)
 	}
 	switch {
-	case err == nil, errors.Is(err, vast.ErrNotFound):
+	case vast.DeletionOf(err) != vast.DeleteFailed:
 		return true, append(notes, "deleted with the leaked key itself")
 	case errors.Is(err, vast.ErrForbidden):
 		return false, append(notes, "the leaked key may not delete keys (no user_write): delete it in the Vast console")
@@ -279,7 +279,7 @@ func (r *Responder) replace(ctx context.Context, c Check, perms vast.Permissions
 	undo := func(why error) error {
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		if derr := r.Manager.DeleteKey(dctx, k.ID); derr != nil && !errors.Is(derr, vast.ErrNotFound) {
+		if derr := r.Manager.DeleteKey(dctx, k.ID); vast.DeletionOf(derr) == vast.DeleteFailed {
 			return fmt.Errorf("%v; and deleting the replacement key %d failed too (delete it yourself): %v", why, k.ID, safetext.OneLine(derr.Error()))
 		}
 		return fmt.Errorf("%v; the replacement key %d was deleted again", why, k.ID)
