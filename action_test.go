@@ -181,7 +181,7 @@ func TestActionEndToEnd(t *testing.T) {
 				x.srv.Inject(vasttest.Fault{Route: "create", After: true, Drop: true})
 				x.srv.Inject(vasttest.Fault{Route: "list", Status: 403, Times: -1})
 			},
-			between:  func(x *e2e) { x.srv.ClearFaults() },
+			between: func(x *e2e) { x.srv.ClearFaults() },
 			// The post step looks by name for the whole window after the
 			// create was sent: on the fake clock only.
 			modes: []string{"in-process"}, wantMain: 1, wantSleeps: -1,
