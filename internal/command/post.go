@@ -10,7 +10,9 @@ import (
 
 	"github.com/vastguard/vastguard/internal/ghactions"
 	"github.com/vastguard/vastguard/internal/keyname"
+	"github.com/vastguard/vastguard/internal/respond"
 	"github.com/vastguard/vastguard/internal/safetext"
+	"github.com/vastguard/vastguard/scan"
 	"github.com/vastguard/vastguard/vast"
 )
 
@@ -184,8 +186,8 @@ func postActivity(ctx context.Context, e *Env, wf *ghactions.Workflow, cfg actio
 		return
 	}
 	for _, id := range ids {
-		act := vast.SummarizeAudit(entries, id)
-		wf.Logf("key %d in the audit log: %s", id, safetext.OneLine(act.String()))
+		act := respond.ActivityOf(vast.SummarizeAudit(entries, id))
+		wf.Logf("key %d in the audit log: %s", id, safetext.OneLine(act.Summary))
 		wf.Summary(activityMarkdown(fmt.Sprintf("What key %d did (audit log)", id), act))
 	}
 }
@@ -204,26 +206,24 @@ const maxActivityRows = 10
 
 // activityMarkdown is a short job-summary section: the one-line summary,
 // then the routes with their counts. Everything in it came from the API
-// and is escaped.
-func activityMarkdown(title string, act vast.KeyActivity) string {
+// and is escaped; title is Markdown.
+func activityMarkdown(title string, act *scan.Activity) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "#### %s\n\n%s.", title, safetext.MarkdownCell(act.String()))
-	if len(act.Routes) > 0 {
-		b.WriteString("\n\n| Route | Calls |\n|---|---|\n")
-		for i, r := range act.Routes {
-			if i == maxActivityRows {
-				more := act.OtherRoutes
-				for _, r := range act.Routes[i:] {
-					more += r.N
-				}
-				fmt.Fprintf(&b, "| (other routes) | %d |\n", more)
-				break
-			}
-			fmt.Fprintf(&b, "| %s | %d |\n", safetext.MarkdownCell(r.Name), r.N)
+	fmt.Fprintf(&b, "#### %s\n\n%s.", title, safetext.MarkdownCell(act.Summary))
+	if len(act.Routes) == 0 {
+		return b.String()
+	}
+	b.WriteString("\n\n| Route | Calls |\n|---|---|\n")
+	other := act.OtherRoutes
+	for i, r := range act.Routes {
+		if i >= maxActivityRows {
+			other += r.N
+			continue
 		}
-		if act.OtherRoutes > 0 && len(act.Routes) <= maxActivityRows {
-			fmt.Fprintf(&b, "| (other routes) | %d |\n", act.OtherRoutes)
-		}
+		fmt.Fprintf(&b, "| %s | %d |\n", safetext.MarkdownCell(r.Name), r.N)
+	}
+	if other > 0 {
+		fmt.Fprintf(&b, "| (other routes) | %d |\n", other)
 	}
 	return b.String()
 }
