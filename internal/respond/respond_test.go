@@ -180,7 +180,9 @@ func TestConfirmBeforeDelete(t *testing.T) {
 		{"listed without user_read", func(a *account) {
 			a.keys = []vast.Key{{ID: 42, UserID: 7, PermissionsKnown: true, Permissions: vast.MustPermissions(`{"api": {"misc": {}}}`, false)}}
 		}, "not revoked", "key 42 is listed without user_read, which the leaked key has", false},
-		{"listed under another account", func(a *account) { a.keys = []vast.Key{{ID: 42, UserID: 8, PermissionsKnown: true, Permissions: readOnly}} },
+		{"listed under another account", func(a *account) {
+			a.keys = []vast.Key{{ID: 42, UserID: 8, PermissionsKnown: true, Permissions: readOnly}}
+		},
 			"not revoked", "key 42 is listed under account 8, not the leaked key's 7", false},
 		{"the management key cannot list: the leaked key lists", func(a *account) { a.listErr = vast.ErrForbidden }, "revoked",
 			"confirmed by listing that key 42 is in the account (listed with the leaked key itself)", true},
