@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -101,17 +102,57 @@ func TestKeysReset(t *testing.T) {
 	t.Parallel()
 	srv, vars := fakeAPI(t)
 	old := vars["VAST_API_KEY"]
-	r := runCLI(t, vars, "keys", "reset")
+	oldID := srv.LiveKeys()[0].ID
+	r := runCLI(t, vars, "keys", "reset", "--yes")
 	if r.code != 0 {
 		t.Fatalf("%d %s", r.code, r.stderr)
 	}
 	if nv := strings.TrimSpace(r.stdout); nv == old || nv != srv.LiveKeys()[0].Value {
 		t.Error("stdout is not the new key")
 	}
+	for _, want := range []string{
+		fmt.Sprintf("resetting the key from VAST_API_KEY (key %d of account ", oldID),
+		fmt.Sprintf("reset: the old value from VAST_API_KEY no longer works (it was key %d of account ", oldID),
+		fmt.Sprintf("the new value answers as key %d of account ", oldID),
+		"store the new one now (it is shown once)",
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
 	assertNoSecret(t, "stderr", r.stderr, old, strings.TrimSpace(r.stdout))
 	r = runCLI(t, vars, "keys", "list")
 	if r.code != 1 || !strings.Contains(r.stderr, "rejected the key (401 Invalid user key): check VAST_API_KEY") {
 		t.Errorf("old key after reset = %d %q", r.code, r.stderr)
+	}
+}
+
+// TestKeysResetAsksFirst: which key the API resets is unverified, so
+// without --yes reset says what it would do, exits 1 and calls nothing.
+func TestKeysResetAsksFirst(t *testing.T) {
+	t.Parallel()
+	srv, vars := fakeAPI(t)
+	r := runCLI(t, vars, "keys", "reset")
+	want := "vastguard: keys reset replaces the key from VAST_API_KEY with a new value and the old one stops working at once; the Vast API may instead reset the account's main key (unverified); run it again with --yes to go ahead\n"
+	if r.code != 1 || r.stderr != want || r.stdout != "" {
+		t.Errorf("= %d %q %q\nwant %q", r.code, r.stdout, r.stderr, want)
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("%d API calls without --yes", n)
+	}
+}
+
+// TestKeysResetOfAnotherKey: an API that resets another key (the
+// account's main key) leaves the old value working: reset says so and
+// fails, naming the key it could not replace.
+func TestKeysResetOfAnotherKey(t *testing.T) {
+	t.Parallel()
+	srv, vars := fakeAPI(t)
+	srv.Inject(vasttest.Fault{Route: "reset", Status: 200, Body: `{"success": true, "new_api_key": "` + vasttest.NewKeyValue() + `"}`})
+	r := runCLI(t, vars, "keys", "reset", "--yes")
+	if r.code != 1 || !strings.Contains(r.stderr, "reset: the old value from VAST_API_KEY STILL works, so the API reset another key, probably the account's main key") ||
+		!strings.Contains(r.stderr, "vastguard: keys reset: the key from VAST_API_KEY was not replaced") {
+		t.Errorf("= %d\n%s", r.code, r.stderr)
 	}
 }
 

@@ -8,7 +8,7 @@
 //	vastguard keys list [--json] [--api-key K] [--api-url U]
 //	vastguard keys create --name NAME --permissions PRESET|JSON [--allow-full-access] [--output FILE]
 //	vastguard keys delete ID
-//	vastguard keys reset [--output FILE]
+//	vastguard keys reset --yes [--output FILE]
 //	vastguard sweep [--dry-run] [--api-key K] [--api-url U]
 //	vastguard audit [--json] [--api-key K] [--api-url U]
 //	vastguard repos --org NAME [--include-archived] [--include-forks] [--token T] [--github-api-url U]

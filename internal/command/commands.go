@@ -92,7 +92,7 @@ func init() {
 			{Name: "create", Use: "keys create --name NAME --permissions PRESET|JSON [--allow-full-access] [--output FILE]",
 				List: "keys create --name N --permissions P [--allow-full-access] [--output FILE]", Flags: keysCreateCommand},
 			{Name: "delete", Use: "keys delete ID", Short: "delete a key by id", Flags: keysDeleteCommand},
-			{Name: "reset", Use: "keys reset [--output FILE]", Short: "replace the key in use with a new one", Flags: keysResetCommand},
+			{Name: "reset", Use: "keys reset --yes [--output FILE]", Short: "replace the key in use with a new one", Flags: keysResetCommand},
 		}},
 		{
 			Name: "sweep", Use: "sweep [--dry-run] [--api-key K] [--api-url U]", List: "sweep [--dry-run]",
