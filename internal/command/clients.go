@@ -221,11 +221,12 @@ func (a *api) Explain(what string, err error) error {
 		urlHint = a.urlSource
 	}
 	switch {
+	case errors.As(err, &ce), errors.As(err, &ue):
+		// They name the operation and the key, and say what to do (even
+		// when a cancellation is why the outcome is unknown).
+		return err
 	case errors.Is(err, context.Canceled):
 		return fmt.Errorf("%s: cancelled", what)
-	case errors.As(err, &ce), errors.As(err, &ue):
-		// They name the operation and the key, and say what to do.
-		return err
 	case errors.As(err, &ae):
 		return fmt.Errorf("%s: the audit log is %s", what, ae.Note())
 	case errors.As(err, &re):

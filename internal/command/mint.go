@@ -173,7 +173,11 @@ func mintFailed(ctx context.Context, a *api, wf *ghactions.Workflow, name string
 	if ctx.Err() != nil {
 		return fmt.Errorf("cancelled while creating the key (%v); no key was made", a.Explain("create key", err))
 	}
-	return a.Explain("create key", err)
+	msg := a.Explain("create key", err).Error()
+	if !strings.Contains(msg, "no key was left behind") {
+		msg += "; no key was left behind"
+	}
+	return errors.New(msg)
 }
 
 // stateTime writes a time for the post step; parseStateTime reads it.
