@@ -418,3 +418,106 @@ func BenchmarkActionMint(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "ms/mint")
 }
+
+// TestMintReadsThePermissionsEcho: create's answer may echo the
+// permissions as asked, expanded, not at all, false, or broader than
+// asked. A broader key is deleted and never handed on; an unconfirmed one
+// is handed on with a warning and "(unconfirmed)" in the summary.
+func TestMintReadsThePermissionsEcho(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		echo        string
+		code        int
+		warn        string // a warning line holds it
+		summary     string // the summary holds it
+		handedOn    bool
+		deletedMint bool // the main step deleted the key itself
+	}{
+		{vasttest.EchoObject, 0, "", "| Permissions | billing_read, instance_read, machine_read, team_read, user_read |", true, false},
+		{vasttest.EchoExpanded, 0, "", "| Permissions | billing_read, instance_read, machine_read, team_read, user_read |", true, false},
+		{vasttest.EchoFalse, 0, "the Vast API did not confirm the permissions of key", "(unconfirmed) |", true, false},
+		{vasttest.EchoOmitted, 0, "unconfirmed (the API did not echo them); it was asked for", "(unconfirmed) |", true, false},
+		{vasttest.EchoGrantFull, 1, "", "", false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.echo, func(t *testing.T) {
+			t.Parallel()
+			x := newE2E(t, "in-process", vasttest.WithPermissionsEcho(tt.echo))
+			main := x.step("vast", nil)
+			if main.Code != tt.code {
+				t.Fatalf("main = %d\n%s", main.Code, main.Stdout)
+			}
+			k := x.minted()[0]
+			hasWarn := strings.Contains(main.Stdout, "::warning title=vastguard::")
+			if tt.warn != "" && (!hasWarn || !strings.Contains(main.Stdout, tt.warn)) || tt.warn == "" && hasWarn {
+				t.Errorf("warning: want %q\n%s", tt.warn, main.Stdout)
+			}
+			if !strings.Contains(strings.ReplaceAll(main.Summary, `\_`, "_"), tt.summary) {
+				t.Errorf("summary lacks %q:\n%s", tt.summary, strings.ReplaceAll(main.Summary, `\_`, "_"))
+			}
+			if got := main.Outputs["api-key"] != ""; got != tt.handedOn {
+				t.Errorf("handed on = %v, want %v", got, tt.handedOn)
+			}
+			if tt.deletedMint {
+				want := fmt.Sprintf("::error title=vastguard::the Vast API made key %d (%s) with more permissions than asked (broader: api.billing_write", k.ID, k.Name)
+				if !strings.HasPrefix(strings.SplitN(main.Stdout, "\n", 2)[1], want) || !strings.Contains(main.Stdout, fmt.Sprintf("key %d was deleted again", k.ID)) || !k.Deleted {
+					t.Errorf("a broader key was not refused and deleted:\n%s", main.Stdout)
+				}
+			}
+			post := x.posts()[0]
+			if post.Code != 0 || len(x.liveMinted()) != 0 {
+				t.Errorf("post = %d, %d keys left\n%s", post.Code, len(x.liveMinted()), post.Stdout)
+			}
+			x.assertNoLeak(main, post)
+		})
+	}
+}
+
+// TestPostSummarisesWhatTheKeyDid: the post step ends the summary with
+// what the job's key did, from the audit log; a management key that may
+// not read the log (no misc) gets a one-line note and the step passes.
+func TestPostSummarisesWhatTheKeyDid(t *testing.T) {
+	t.Parallel()
+	for _, misc := range []bool{true, false} {
+		t.Run(fmt.Sprintf("misc=%v", misc), func(t *testing.T) {
+			t.Parallel()
+			x := newE2E(t, "in-process")
+			if !misc {
+				uid := x.srv.Keys()[0].UserID
+				_, x.admin = x.srv.AddKey(uid, "mgmt", `{"api":{"user_read":{},"user_write":{}}}`)
+			}
+			main := x.step("vast", nil)
+			if main.Code != 0 {
+				t.Fatalf("main = %d\n%s", main.Code, main.Stdout)
+			}
+			// A later step of the job uses the key.
+			c, err := vastClient(x, main.Outputs["api-key"])
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 2 {
+				if _, err := c.ListKeys(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			post := x.posts()[0]
+			if post.Code != 0 {
+				t.Fatalf("post = %d\n%s", post.Code, post.Stdout)
+			}
+			id := main.Outputs["key-id"]
+			want := []string{"#### What key " + id + " did (audit log)", "2 calls from 1 IP (127.0.0.1 ×2) between ", "; key list or creation 2.", "| /api/v0/auth/apikeys/ | 2 |"}
+			if !misc {
+				want = []string{"Audit log: not readable with this key (403 "}
+			}
+			for _, w := range want {
+				if !strings.Contains(post.Summary, w) {
+					t.Errorf("summary lacks %q:\n%s", w, post.Summary)
+				}
+			}
+			if strings.Contains(post.Stdout, "::error") || strings.Contains(post.Stdout, "::warning") {
+				t.Errorf("the audit log made an annotation:\n%s", post.Stdout)
+			}
+			x.assertNoLeak(main, post)
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -57,6 +58,47 @@ func TestKeysCreateListDelete(t *testing.T) {
 	}
 	if len(srv.LiveKeys()) != 1 {
 		t.Error("key not deleted")
+	}
+}
+
+// TestKeysDeleteReadsTheAnswer: only the API's own 404 "API Key not
+// found." is already gone; an auth failure, a web page or success=false
+// leaves the key possibly live, and says so.
+func TestKeysDeleteReadsTheAnswer(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		opts   []vasttest.Option
+		fault  *vasttest.Fault
+		code   int
+		want   string
+		delete bool // the key is gone at the end
+	}{
+		{"the documented JSON string", nil, nil, 0, "deleted key ID\n", true},
+		{"an empty 200", []vasttest.Option{vasttest.WithDeleteAnswer(vasttest.DeleteEmpty)}, nil, 0, "deleted key ID\n", true},
+		{"404 API Key not found.", nil, &vasttest.Fault{Route: "delete", Status: 404, Body: `{"msg": "API Key not found."}`}, 0, "key ID is already gone (the API answered 404 API Key not found.)\n", false},
+		{"404 auth_error", nil, &vasttest.Fault{Route: "delete", Status: 404, Body: vasttest.Dead404.Body}, 1, "vastguard: the Vast API rejected the key (404 Invalid user key): check VAST_API_KEY; key ID may still be live\n", false},
+		{"404 web page", nil, &vasttest.Fault{Route: "delete", Status: 404, Body: "<html><title>Not Found</title></html>"}, 1, "has no such endpoint (404 (an HTML page titled", false},
+		{"200 success=false", nil, &vasttest.Fault{Route: "delete", Status: 200, Body: `{"success": false, "msg": "not now"}`}, 1, "vastguard: delete key ID: the Vast API answered 200 success=false: not now, so nothing was done; key ID may still be live\n", false},
+		{"301 to http", nil, &vasttest.Fault{Route: "delete", Status: 301, Header: http.Header{"Location": {"http://elsewhere.example/x/"}}}, 1, "answered 301 redirecting to http://elsewhere.example (plain http)", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv, vars := fakeAPI(t, tt.opts...)
+			id, _ := srv.AddKey(srv.LiveKeys()[0].UserID, "ci", `{"api":{"user_read":{}}}`)
+			if tt.fault != nil {
+				srv.Inject(*tt.fault)
+			}
+			r := runCLI(t, vars, "keys", "delete", itoa(id))
+			want := strings.ReplaceAll(tt.want, "ID", itoa(id))
+			if r.code != tt.code || !strings.Contains(r.all(), want) {
+				t.Errorf("= %d %q %q\nwant %d with %q", r.code, r.stdout, r.stderr, tt.code, want)
+			}
+			if k, _ := srv.Key(id); k.Deleted != tt.delete {
+				t.Errorf("deleted = %v, want %v", k.Deleted, tt.delete)
+			}
+		})
 	}
 }
 

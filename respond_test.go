@@ -358,3 +358,68 @@ func TestRevokeReportsWhatTheKeyDid(t *testing.T) {
 		})
 	}
 }
+
+// TestRevokeConfirmsTheKeyByListing: users/current/'s key_id is documented
+// only as "the API key ID associated with the user". If it named the
+// account's main key (or any other), deleting by it would kill the wrong
+// key and leave the leak live: revoke checks it against the key list and
+// against the management key's own key_id first, and deletes nothing
+// when they disagree.
+func TestRevokeConfirmsTheKeyByListing(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		keyID  func(mgmtID int64) int64 // what users/current/ answers as key_id, for every key
+		manage bool                     // a management key is given
+		want   string
+	}{
+		{"key_id is the management key's for both", func(m int64) int64 { return m }, true,
+			"not revoked: users/current/ gives key_id MGMTID for the leaked key and for the management key alike, so key_id does not name the leaked key; nothing was deleted"},
+		{"key_id is not in the key list", func(int64) int64 { return 99999 }, true,
+			"not revoked: key 99999, the key_id users/current/ gave, is not in the key list (listed with the management key), so it may not be the leaked key; nothing was deleted"},
+		{"key_id is not in the key list, no management key", func(int64) int64 { return 99999 }, false,
+			"not revoked: key 99999, the key_id users/current/ gave, is not in the key list (listed with the leaked key itself)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv, vars := fakeAPI(t)
+			uid, _ := srv.AddAccount("team@example.com")
+			mgmtID, mgmt := srv.AddKey(uid, "mgmt", `{"api":{"user_read":{},"user_write":{}}}`)
+			vars["VAST_API_KEY"] = mgmt
+			if !tt.manage {
+				delete(vars, "VAST_API_KEY")
+			}
+			_, leaked := srv.AddKey(uid, "leaked", `{"api":{"user_read":{},"user_write":{}}}`)
+			f := vasttest.Fault{Route: "user", Status: 200, Times: -1, Body: fmt.Sprintf(`{"id": %d, "key_id": %d}`, uid, tt.keyID(mgmtID))}
+			if tt.keyID(mgmtID) != mgmtID && tt.manage {
+				f.Skip = 1 // the management key's own check (first) is answered truly
+			}
+			srv.Inject(f)
+			res := runCLIStdin(t, vars, leaked+"\n", "revoke")
+			want := strings.ReplaceAll(tt.want, "MGMTID", itoa(mgmtID))
+			if res.code != 1 || !strings.Contains(res.stdout, want) || !strings.Contains(res.stderr, "1 of 1 keys may still be live") {
+				t.Errorf("exit %d\n%s%s\nwant %q", res.code, res.stdout, res.stderr, want)
+			}
+			for _, k := range srv.Keys() {
+				if k.Deleted {
+					t.Errorf("key %d %s was deleted", k.ID, k.Name)
+				}
+			}
+			if n := countMethod(srv, "DELETE"); n != 0 {
+				t.Errorf("%d deletes", n)
+			}
+			assertNoSecret(t, "output", res.all(), leaked, mgmt)
+		})
+	}
+}
+
+func countMethod(srv *vasttest.Server, method string) int {
+	n := 0
+	for _, r := range srv.Requests() {
+		if r.Method == method {
+			n++
+		}
+	}
+	return n
+}
