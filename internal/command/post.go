@@ -159,6 +159,9 @@ func runPost(ctx context.Context, e *Env) error {
 	if err != nil {
 		return postFailed(wf, leftKey{name: st.name, expiry: left.expiry, maybe: true}, err)
 	}
+	if st.id > 0 && len(s.Deleted) == 0 {
+		wf.Logf("no other key named %s appeared (%d %s at the key list)", st.name, s.Looks, plural(s.Looks, "look", "looks"))
+	}
 	if len(gone) == 0 {
 		wf.Logf("no key named %s is in the key list (%d %s, the last at or after %s, when no key from the create can still appear): its create never took effect or was undone",
 			st.name, s.Looks, plural(s.Looks, "look", "looks"), until.UTC().Format(time.RFC3339))
@@ -209,7 +212,11 @@ const maxActivityRows = 10
 // and is escaped; title is Markdown.
 func activityMarkdown(title string, act *scan.Activity) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "#### %s\n\n%s.", title, safetext.MarkdownCell(act.Summary))
+	summary := act.Summary
+	if r := []rune(summary); len(r) > 0 {
+		summary = strings.ToUpper(string(r[0])) + string(r[1:])
+	}
+	fmt.Fprintf(&b, "#### %s\n\n%s.", title, safetext.MarkdownCell(summary))
 	if len(act.Routes) == 0 {
 		return b.String()
 	}
