@@ -263,7 +263,10 @@ func TestBadInputIsOneLineAndMakesNoCall(t *testing.T) {
 		{[]string{"keys", "create", "--name", strings.Repeat("n", 256), "--permissions", "read-only"}, "vastguard: keys create: --name is required, 1 to 255 characters"},
 		{[]string{"keys", "delete"}, "vastguard: keys delete takes one key id"},
 		{[]string{"keys", "delete", "abc"}, `vastguard: keys delete: "abc" is not a key id`},
-		{[]string{"keys", "list", "--bogus"}, "vastguard: keys list: flag provided but not defined: -bogus"},
+		{[]string{"keys", "list", "--bogus"}, "vastguard: keys list: unknown flag: --bogus (see vastguard keys list --help)"},
+		{[]string{"keys", "list", "-json"}, "vastguard: keys list: -json: a long flag takes two dashes: --json"},
+		{[]string{"keys", "lst"}, `vastguard: keys: unknown subcommand "lst": did you mean list?`},
+		{[]string{"sacn"}, `vastguard: unknown command "sacn": did you mean scan?`},
 		{[]string{"keys", "list", "extra"}, `vastguard: keys list takes no arguments`},
 	}
 	for _, tt := range tests {

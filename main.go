@@ -3,20 +3,21 @@
 //
 // Usage:
 //
-//	vastguard scan [PATH] [--since REV | --range A..B | --staged] [--format text|json|sarif] [--output FILE] [--baseline FILE]
-//	vastguard revoke [--key-file FILE] [--dry-run] [--replace (--output FILE | --rotate-secret NAME --repo OWNER/NAME)] < leaked-keys
-//	vastguard keys list [--json] [--api-key K] [--api-url U]
-//	vastguard keys create --name NAME --permissions PRESET|JSON [--allow-full-access] [--output FILE]
-//	vastguard keys delete ID
-//	vastguard keys reset --yes [--output FILE]
-//	vastguard sweep [--dry-run] [--api-key K] [--api-url U]
-//	vastguard audit [--json] [--api-key K] [--api-url U]
-//	vastguard repos --org NAME [--include-archived] [--include-forks] [--token T] [--github-api-url U]
+//	vastguard scan [PATH] [flags]
+//	vastguard revoke [flags]
+//	vastguard keys list [flags]
+//	vastguard keys create --name NAME --permissions PERMS [flags]
+//	vastguard keys delete ID [flags]
+//	vastguard keys reset --yes [flags]
+//	vastguard sweep [flags]
+//	vastguard audit [flags]
+//	vastguard repos --org NAME [flags]
 //	vastguard action
 //	vastguard demo
 //	vastguard version
 //
-// (The list is internal/command's command table; a test keeps it so.)
+// (The list is internal/command's command table; a test keeps it so.
+// `vastguard help COMMAND` shows a command's flags.)
 //
 // The API key comes from --api-key, else VAST_API_KEY, else the vastai CLI's
 // key file ($XDG_CONFIG_HOME/vastai/vast_api_key, default

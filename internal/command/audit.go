@@ -3,11 +3,11 @@ package command
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"strconv"
 	"strings"
 
+	"github.com/spf13/pflag"
 	"github.com/vastguard/vastguard/internal/ghactions"
 	"github.com/vastguard/vastguard/internal/hygiene"
 	"github.com/vastguard/vastguard/internal/safetext"
@@ -15,10 +15,10 @@ import (
 )
 
 // runAudit is `vastguard audit [--json]`. It exits 2 when a key is flagged.
-func auditCommand(fs *flag.FlagSet) runFunc {
+func auditCommand(fs *pflag.FlagSet) runFunc {
 	var af apiFlags
 	af.register(fs)
-	asJSON := fs.Bool("json", false, `print JSON: {"version":1,"checked_at":...,"keys":[{id,name,created_at,scopes,full_access,in_use,minted,flags}],"flagged":N}`)
+	asJSON := fs.Bool("json", false, "print JSON: version, checked_at, flagged, and keys, each with id, name, created_at, scopes, full_access, in_use, minted and flags")
 	return func(ctx context.Context, e *Env, pos []string) error {
 		if len(pos) > 0 {
 			return usagef("audit takes no arguments (got %q)", pos[0])

@@ -3,7 +3,6 @@ package command
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"net/url"
 	"os"
@@ -11,9 +10,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/pflag"
 	"github.com/vastguard/vastguard/ghapi"
 	"github.com/vastguard/vastguard/internal/respond"
 	"github.com/vastguard/vastguard/internal/safetext"
+	vgversion "github.com/vastguard/vastguard/internal/version"
 	"github.com/vastguard/vastguard/vast"
 )
 
@@ -23,9 +24,9 @@ type apiFlags struct {
 	url string
 }
 
-func (f *apiFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.key, "api-key", "", "Vast API key (default $VAST_API_KEY, then the vastai key file); prefer the environment: flags show in ps")
-	fs.StringVar(&f.url, "api-url", "", "Vast API URL (default $VAST_URL, then "+vast.DefaultBaseURL+")")
+func (f *apiFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.key, "api-key", "", "Vast API `KEY` (default $VAST_API_KEY, then the vastai key file); prefer the environment: flags show in ps")
+	fs.StringVar(&f.url, "api-url", "", "Vast API `URL` (default $VAST_URL, then "+vast.DefaultBaseURL+")")
 }
 
 // credential is an API key and where it came from, so errors can say what
@@ -112,7 +113,7 @@ type api struct {
 }
 
 // userAgent is every client's User-Agent: the program and its version.
-func userAgent() string { return "vastguard/" + version() }
+func userAgent() string { return vgversion.UserAgent("vastguard") }
 
 // newVastClient is the one place a Vast client is built. Every client of
 // the program, the CLI's, the Action's, each leaked key's and the demo's,
@@ -278,9 +279,9 @@ type githubFlags struct {
 	url   string
 }
 
-func (f *githubFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.token, "token", "", "GitHub token (default $GITHUB_TOKEN, then $GH_TOKEN); prefer the environment: flags show in ps")
-	fs.StringVar(&f.url, "github-api-url", "", "GitHub API URL (default $GITHUB_API_URL, then "+ghapi.DefaultAPIURL+"; on Enterprise Server https://HOST/api/v3)")
+func (f *githubFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.token, "token", "", "GitHub `TOKEN` (default $GITHUB_TOKEN, then $GH_TOKEN); prefer the environment: flags show in ps")
+	fs.StringVar(&f.url, "github-api-url", "", "GitHub API `URL` (default $GITHUB_API_URL, then "+ghapi.DefaultAPIURL+"; on Enterprise Server https://HOST/api/v3)")
 }
 
 // githubToken finds the GitHub token: the flag, then GITHUB_TOKEN (as a

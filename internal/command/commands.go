@@ -2,11 +2,11 @@ package command
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"io"
+	vgversion "github.com/vastguard/vastguard/internal/version"
 	"strings"
 
+	"github.com/spf13/pflag"
 	"github.com/vastguard/vastguard/internal/ghactions"
 )
 
@@ -14,32 +14,31 @@ import (
 type runFunc func(ctx context.Context, e *Env, args []string) error
 
 // Command is one row of the command table: a command of the CLI, of the
-// Action's command input, or of both. The table drives dispatch, generates
-// `vastguard help`, the unknown-command messages, the Action's command
-// validation, and the command input's description in action.yml and the
-// README (a test checks those files against it). A row maps onto a cobra
-// command: Name and Use, Short, Flags (a flag set builder whose result runs
-// it), Sub for children.
+// Action's command input, or of both. The table is the one list of
+// commands: each CLI row becomes a cobra command (cli.go), so it drives
+// dispatch, every help text, completion and the unknown-command messages;
+// it also drives the Action's command validation and the command input's
+// description in action.yml and the README (a test checks those files
+// against it).
 type Command struct {
 	Name string
-	// Use is the synopsis that -h prints after "Usage: vastguard ".
-	Use string
-	// List is the synopsis as `vastguard help` lists it, when it is not
-	// Use; a "\n" breaks it onto an indented second line.
-	List    string
-	Short   string   // what it does, for `vastguard help`
-	Aliases []string // other names it answers to
-	Hidden  bool     // not listed in help or in the unknown-command message
+	// Args is what the synopsis shows after the name, before "[flags]":
+	// positional arguments and required flags ("[PATH]", "ID", "--org NAME").
+	Args    string
+	Short   string // one line, for the command lists
+	Long    string // the command's own help, when Short is not enough
+	Example string // shell lines for the command's help, indented two spaces
+	Aliases []string
+	// Dirs completes the positional argument in a shell to a directory
+	// (scan's PATH); otherwise positional arguments complete to nothing.
+	Dirs bool
 
-	// The CLI face; a row has one of Flags, Run and Sub, or none (an
-	// Action-only command).
+	// The CLI face: Flags or Sub for a CLI command, neither for an
+	// Action-only one.
 	//
-	// Flags defines the command's flags on fs (help and errors as
-	// newFlagSet sets them up) and returns the function that runs it once
-	// they are parsed.
-	Flags func(fs *flag.FlagSet) runFunc
-	// Run runs a command that reads its arguments itself.
-	Run runFunc
+	// Flags defines the command's flags on fs and returns the function that
+	// runs it once they are parsed.
+	Flags func(fs *pflag.FlagSet) runFunc
 	// Sub are subcommands (vastguard keys list).
 	Sub []*Command
 
@@ -65,113 +64,97 @@ type ActionCommand struct {
 }
 
 // commands is the table, in the order of `vastguard help`. It is filled by
-// init because its rows' functions (help, action) read it.
+// init because its rows' functions (action) read it.
 var commands []*Command
 
 func init() {
 	commands = []*Command{
 		{Name: "mint", Action: &ActionCommand{What: "a scoped key for this job, deleted in the post step", NeedsKey: true, Run: actionMint}},
 		{
-			Name:  "scan",
-			Use:   "scan [PATH] [--since REV | --range A..B | --staged] [--format text|json|sarif] [--output FILE] [--baseline FILE]",
-			List:  "scan [PATH] [--since REV | --range A..B | --staged] [--format text|json|sarif]\n[--output FILE] [--baseline FILE] [--verify]",
+			Name: "scan", Args: "[PATH]", Dirs: true,
 			Short: "find Vast.ai keys in a repository's whole history",
+			Long: `Find Vast.ai API keys committed anywhere in the repository at PATH (default: the
+current directory): every branch, tag, stash, note, commit and tag message, and
+objects nothing reaches; or only what --since REV or --range A..B introduced, or
+the changes --staged for commit. Findings carry the key's SHA-256 and its last
+four characters, never the key.
+
+Exit codes: 0 clean, 1 the tool failed, 2 keys found, 3 a found key is live
+(with --verify).`,
+			Example: `  vastguard scan                            # the whole history of the repository here
+  vastguard scan path/to/repo -f sarif -o vastguard.sarif
+  vastguard scan --range origin/main..HEAD  # what a pull request introduced
+  vastguard scan --staged                   # a pre-commit hook
+  vastguard scan --verify -b accepted.txt   # is each key live? accept those listed`,
 			Flags: scanCommand,
 			Action: &ActionCommand{What: "find Vast.ai keys committed to the repository's history", See: "(see [Scanning](#scanning-for-leaked-keys))",
 				Check: checkScanInputs, Run: actionScan},
 		},
 		{
 			Name:  "revoke",
-			Use:   "revoke [--key-file FILE] [--dry-run] [--replace (--output FILE | --rotate-secret NAME --repo OWNER/NAME)] < leaked-keys",
-			List:  "revoke [--key-file FILE] [--dry-run] [--replace (--output FILE | --rotate-secret NAME --repo O/R)]",
 			Short: "check leaked keys (read from stdin) and delete the live ones",
+			Long: `Read leaked keys, one a line, from standard input or --key-file (never from the
+command line, where ps would show them), check each with the Vast API, and delete
+the live ones: with the management key (VAST_API_KEY, --api-key or the vastai key
+file) when the key is of the same account, else with the leaked key itself. With
+--replace, a replacement with the same permissions is made and stored first.`,
+			Example: `  vastguard revoke < leaked.txt
+  vastguard revoke --key-file leaked.txt --dry-run
+  vastguard revoke --replace -o new.key < leaked.txt
+  vastguard revoke --replace --rotate-secret VAST_API_KEY --repo acme/gpu < leaked.txt`,
 			Flags: revokeCommand,
 		},
-		{Name: "keys", Sub: []*Command{
-			{Name: "list", Use: "keys list [--json] [--api-key K] [--api-url U]", List: "keys list [--json]", Short: "list the account's API keys", Flags: keysListCommand},
-			{Name: "create", Use: "keys create --name NAME --permissions PRESET|JSON [--allow-full-access] [--output FILE]",
-				List: "keys create --name N --permissions P [--allow-full-access] [--output FILE]", Flags: keysCreateCommand},
-			{Name: "delete", Use: "keys delete ID", Short: "delete a key by id", Flags: keysDeleteCommand},
-			{Name: "reset", Use: "keys reset --yes [--output FILE]", Short: "replace the key in use with a new one", Flags: keysResetCommand},
+		{Name: "keys", Short: "list, create, delete and reset the account's API keys", Sub: []*Command{
+			{Name: "list", Short: "list the account's API keys", Flags: keysListCommand},
+			{Name: "create", Args: "--name NAME --permissions PERMS", Short: "create a key and print it once",
+				Long: `Create an API key with the given permissions and print it once (or write it to
+--output, mode 0600, and print only its id). PERMS is a preset (read-only,
+instance-management, autoscaler, full) or the API's JSON format {"api": {...}}.`,
+				Example: `  vastguard keys create --name ci-gpu --permissions instance-management
+  vastguard keys create --name ci-read --permissions read-only -o ci.key`,
+				Flags: keysCreateCommand},
+			{Name: "delete", Args: "ID", Short: "delete a key by id", Flags: keysDeleteCommand},
+			{Name: "reset", Args: "--yes", Short: "replace the key in use with a new one",
+				Long: `Reset the key in use (PUT /api/v0/commands/reset_apikey/): the old value stops
+working at once and the new one is printed once (or written to --output, mode
+0600). Which key the API resets, the caller's or the account's main key, is not
+verified, so nothing is done without --yes; afterwards it checks whether the old
+value still works and says which key was reset.`,
+				Flags: keysResetCommand},
 		}},
 		{
-			Name: "sweep", Use: "sweep [--dry-run] [--api-key K] [--api-url U]", List: "sweep [--dry-run]",
-			Short: "delete expired keys the Action minted", Flags: sweepCommand,
+			Name: "sweep", Short: "delete expired keys the Action minted", Flags: sweepCommand,
 			Action: &ActionCommand{What: "delete expired keys this action minted", NeedsKey: true, Run: actionSweep},
 		},
 		{
-			Name: "audit", Use: "audit [--json] [--api-key K] [--api-url U]", List: "audit [--json]",
-			Short: "flag full-access, user_write, old and expired keys", Flags: auditCommand,
+			Name: "audit", Short: "flag full-access, user_write, old and expired keys", Flags: auditCommand,
+			Long: `List the account's keys and flag those with full access, with user_write, older
+than 90 days, or minted by the Action and expired. Exit code 2 when a key is
+flagged.`,
 			Action: &ActionCommand{What: "flag risky keys", NeedsKey: true, Run: actionAudit},
 		},
 		{
-			Name: "repos", Use: "repos --org NAME [--include-archived] [--include-forks] [--token T] [--github-api-url U]",
-			List: "repos --org NAME [--include-archived] [--include-forks]", Short: "an organisation's repositories as a JSON matrix", Flags: reposCommand,
+			Name: "repos", Args: "--org NAME", Short: "an organisation's repositories as a JSON matrix", Flags: reposCommand,
 			Action: &ActionCommand{What: "list an organisation's repositories as a matrix", See: "(see [Organisation-wide scans](#organisation-wide-scans))",
 				Check: checkReposInputs, Run: actionRepos},
 		},
-		{Name: "action", Use: "action", Short: "the GitHub Action's main step (reads INPUT_*)", Run: runAction},
-		{Name: "demo", Use: "demo", Short: "the whole story on an embedded fake API", Flags: demoCommand},
-		{Name: "version", Use: "version", Aliases: []string{"--version", "-version"}, Run: runVersion},
-		{Name: "help", Use: "help", Aliases: []string{"-h", "--help"}, Hidden: true, Run: runHelp},
+		{Name: "action", Short: "the GitHub Action's main step (reads INPUT_*)", Flags: noFlags(runAction),
+			Long: `The GitHub Action's main step: action.yml runs it, and it reads the step's
+inputs from INPUT_* as the runner sets them. Run as vastguard-post (the Action's
+post step), the program deletes the key the main step minted, whatever its
+arguments.`},
+		{Name: "demo", Short: "the whole story on an embedded fake API", Flags: demoCommand},
+		{Name: "version", Short: "print the version", Flags: noFlags(runVersion)},
 	}
 	actionInputs = inputTable()
 }
 
 // isCLI reports whether the CLI has the command.
-func (c *Command) isCLI() bool { return c.Flags != nil || c.Run != nil || c.Sub != nil }
+func (c *Command) isCLI() bool { return c.Flags != nil || c.Sub != nil }
 
-// lookup finds a command of the CLI by name or alias.
-func lookup(table []*Command, name string) *Command {
-	for _, c := range table {
-		if !c.isCLI() {
-			continue
-		}
-		if c.Name == name {
-			return c
-		}
-		for _, a := range c.Aliases {
-			if a == name {
-				return c
-			}
-		}
-	}
-	return nil
-}
-
-// names lists the table's CLI commands that are not hidden, joined by sep.
-func names(table []*Command, sep string) string {
-	var out []string
-	for _, c := range table {
-		if c.isCLI() && !c.Hidden {
-			out = append(out, c.Name)
-		}
-	}
-	return strings.Join(out, sep)
-}
-
-// runCLI runs c with args; full is its name as typed ("keys list").
-func (c *Command) runCLI(ctx context.Context, e *Env, full string, args []string) error {
-	switch {
-	case c.Sub != nil:
-		if len(args) == 0 {
-			return usagef("%s: missing subcommand (%s)", full, names(c.Sub, ", "))
-		}
-		s := lookup(c.Sub, args[0])
-		if s == nil {
-			return usagef("%s: unknown subcommand %q (%s)", full, args[0], names(c.Sub, ", "))
-		}
-		return s.runCLI(ctx, e, full+" "+s.Name, args[1:])
-	case c.Flags != nil:
-		fs := newFlagSet(e, full, "vastguard "+c.Use)
-		run := c.Flags(fs)
-		pos, err := parseFlags(fs, args)
-		if err != nil {
-			return err
-		}
-		return run(ctx, e, pos)
-	}
-	return c.Run(ctx, e, args)
+// noFlags is the Flags of a command without flags of its own.
+func noFlags(run runFunc) func(*pflag.FlagSet) runFunc {
+	return func(*pflag.FlagSet) runFunc { return run }
 }
 
 // actionCommands are the rows of the Action's command input, in order.
@@ -235,68 +218,7 @@ func commandInputReadme() string {
 	return series(n, " or ")
 }
 
-// usage is `vastguard help`, generated from the table.
-func usage() string {
-	var b strings.Builder
-	b.WriteString("vastguard: mint short-lived Vast.ai API keys for CI, and find leaked ones.\n\nUsage:\n")
-	for _, c := range commands {
-		if !c.isCLI() || c.Hidden {
-			continue
-		}
-		if c.Sub != nil {
-			for _, s := range c.Sub {
-				listLine(&b, s)
-			}
-			continue
-		}
-		listLine(&b, c)
-	}
-	b.WriteString(usageFooter)
-	return b.String()
-}
-
-// listColumn is where the help listing's descriptions start.
-const listColumn = 44
-
-// listLine writes one command of the help listing: its synopsis (a second
-// line indented under its arguments), then its description, on the same
-// line when there is room.
-func listLine(b *strings.Builder, c *Command) {
-	syn := c.List
-	if syn == "" {
-		syn = c.Use
-	}
-	first, rest, wrapped := strings.Cut(syn, "\n")
-	line := "  vastguard " + first
-	if wrapped {
-		name, _, _ := strings.Cut(first, " ")
-		b.WriteString(line + "\n")
-		line = strings.Repeat(" ", len("  vastguard "+name+" ")) + rest
-	}
-	switch {
-	case c.Short == "":
-		b.WriteString(line + "\n")
-	case len(line) < listColumn-1:
-		fmt.Fprintf(b, "%-*s%s\n", listColumn, line, c.Short)
-	default:
-		fmt.Fprintf(b, "%s\n%s%s\n", line, strings.Repeat(" ", listColumn), c.Short)
-	}
-}
-
-const usageFooter = `
-Key: --api-key, else VAST_API_KEY, else ~/.config/vastai/vast_api_key.
-API: --api-url, else VAST_URL, else https://console.vast.ai.
-Exit codes: 0 ok, 1 the tool failed, 2 findings, 3 a live key was found.
-Run as vastguard-post (the Action's post step), it deletes the key the main
-step minted, whatever its arguments.
-`
-
-func runHelp(_ context.Context, e *Env, _ []string) error {
-	io.WriteString(e.Stdout, usage())
-	return nil
-}
-
 func runVersion(_ context.Context, e *Env, _ []string) error {
-	fmt.Fprintln(e.Stdout, "vastguard", version())
+	fmt.Fprintln(e.Stdout, "vastguard", vgversion.String())
 	return nil
 }

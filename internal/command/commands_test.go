@@ -11,24 +11,80 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/spf13/cobra"
 	"github.com/vastguard/vastguard/internal/golden"
 )
 
-// cliCommands are the table's commands as a user types them ("keys list"),
-// with their rows, hidden ones included.
-func cliCommands() map[string]*Command {
-	out := map[string]*Command{}
-	for _, c := range commands {
-		switch {
-		case c.Sub != nil:
-			for _, s := range c.Sub {
-				out[c.Name+" "+s.Name] = s
+// runArgs runs the program in-process with args and no environment.
+func runArgs(args ...string) (stdout, stderr string, code int) {
+	var out, errs bytes.Buffer
+	e := &Env{Args: append([]string{"vastguard"}, args...), Stdout: &out, Stderr: &errs, Stdin: strings.NewReader(""), Getenv: func(string) string { return "" }}
+	code = ExitCode(Run(context.Background(), e), &errs)
+	return out.String(), errs.String(), code
+}
+
+// helpPaths are every command of the CLI as typed ("keys list"), the root
+// as "", cobra's help and completion commands included, its hidden ones not.
+func helpPaths(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	var walk func(c *cobra.Command, path string)
+	walk = func(c *cobra.Command, path string) {
+		out = append(out, path)
+		for _, s := range c.Commands() {
+			if s.Hidden {
+				continue
 			}
-		case c.isCLI():
-			out[c.Name] = c
+			walk(s, strings.TrimSpace(path+" "+s.Name()))
 		}
 	}
+	cli := newCLI(&Env{})
+	cli.InitDefaultHelpCmd()
+	walk(cli, "")
 	return out
+}
+
+// TestHelpTexts: every command's help, root and subcommands, is its golden
+// file (testdata/help, rewritten with -update), the same through
+// `vastguard help CMD`, `CMD --help` and `CMD -h`, on stdout with exit
+// code 0 and nothing on stderr.
+func TestHelpTexts(t *testing.T) {
+	t.Parallel()
+	paths := helpPaths(t)
+	if len(paths) < 15 {
+		t.Fatalf("%d commands: %q", len(paths), paths)
+	}
+	for _, path := range paths {
+		words := strings.Fields(path)
+		name := strings.Join(words, "_")
+		if name == "" {
+			name = "vastguard"
+		}
+		out, errs, code := runArgs(append(slices.Clone(words), "--help")...)
+		if code != 0 || errs != "" || out == "" {
+			t.Errorf("%s --help = exit %d, stderr %q", path, code, errs)
+		}
+		for _, args := range [][]string{append([]string{"help"}, words...), append(slices.Clone(words), "-h")} {
+			o, e, c := runArgs(args...)
+			if c != 0 || e != "" || o != out {
+				t.Errorf("%q = exit %d, stderr %q; stdout differs from --help: %v", args, c, e, o != out)
+			}
+		}
+		for _, line := range strings.Split(out, "\n") {
+			if len(line) > 100 {
+				t.Errorf("%s --help: a line of %d characters: %q", path, len(line), line)
+			}
+		}
+		golden.File(t, filepath.Join("testdata", "help", name+".txt"), []byte(out))
+		if path == "scan" {
+			golden.Section(t, filepath.Join(root, "README.md"), "scan-help.txt", []byte("```text\n"+out+"```\n"))
+		}
+	}
+	// No golden file is left over from a command that is gone.
+	files, _ := filepath.Glob(filepath.Join("testdata", "help", "*.txt"))
+	if len(files) != len(paths) && !golden.Updating() {
+		t.Errorf("testdata/help has %d files for %d commands", len(files), len(paths))
+	}
 }
 
 // TestCommandTableAgreement: the command table, `vastguard help`, the
@@ -37,44 +93,23 @@ func cliCommands() map[string]*Command {
 // README's command listing all name the same commands.
 func TestCommandTableAgreement(t *testing.T) {
 	t.Parallel()
-	help := usage()
-	listed := regexp.MustCompile(`(?m)^  vastguard ([a-z]+(?: [a-z]+)?)`).FindAllStringSubmatch(help, -1)
-	var inHelp []string
-	for _, m := range listed {
-		name := m[1]
-		if c := cliCommands()[name]; c == nil {
-			name, _, _ = strings.Cut(name, " ") // "scan [PATH]": the first word
-		}
-		inHelp = append(inHelp, name)
-	}
-	var want []string
-	for name, c := range cliCommands() {
-		if !c.Hidden {
-			want = append(want, name)
-		}
-	}
-	slices.Sort(want)
-	slices.Sort(inHelp)
-	if diff := cmp.Diff(want, inHelp); diff != "" {
-		t.Errorf("vastguard help lists (-table +help):\n%s", diff)
-	}
-	for name, c := range cliCommands() {
-		if c.Hidden {
+	help, _, _ := runArgs("help")
+	cli := newCLI(&Env{})
+	for _, c := range commands {
+		if !c.isCLI() {
+			if strings.Contains(help, "\n  "+c.Name+" ") {
+				t.Errorf("help lists %s, which the CLI does not have", c.Name)
+			}
 			continue
 		}
-		syn := c.List
-		if syn == "" {
-			syn = c.Use
+		if !regexp.MustCompile(`(?m)^  ` + c.Name + ` +` + regexp.QuoteMeta(c.Short) + `$`).MatchString(help) {
+			t.Errorf("help does not list %s: %s", c.Name, c.Short)
 		}
-		first, _, _ := strings.Cut(syn, "\n")
-		if !strings.Contains(help, "  vastguard "+first) {
-			t.Errorf("help lacks %s's synopsis %q", name, first)
-		}
-		if c.Short != "" && !strings.Contains(help, c.Short) {
-			t.Errorf("help lacks %s's description %q", name, c.Short)
-		}
-		if !strings.HasPrefix(c.Use, name) {
-			t.Errorf("%s: Use %q does not start with its name", name, c.Use)
+		for _, s := range c.Sub {
+			sub, _, _ := runArgs(c.Name, "--help")
+			if !regexp.MustCompile(`(?m)^  ` + s.Name + ` +` + regexp.QuoteMeta(s.Short) + `$`).MatchString(sub) {
+				t.Errorf("%s --help does not list %s: %s", c.Name, s.Name, s.Short)
+			}
 		}
 	}
 
@@ -111,21 +146,24 @@ func TestCommandTableAgreement(t *testing.T) {
 
 	// main.go's doc comment lists every command's synopsis, and no other.
 	mainDoc := readRootFile(t, "main.go")
-	docLines := regexp.MustCompile(`(?m)^//\tvastguard (.*)$`).FindAllStringSubmatch(mainDoc, -1)
+	docLines := regexp.MustCompile(`(?m)^//\t(vastguard .*)$`).FindAllStringSubmatch(mainDoc, -1)
 	var gotDoc, wantDoc []string
 	for _, m := range docLines {
 		gotDoc = append(gotDoc, m[1])
 	}
-	for _, c := range commands {
-		switch {
-		case c.Sub != nil:
-			for _, s := range c.Sub {
-				wantDoc = append(wantDoc, s.Use)
+	var leaves func(c *cobra.Command)
+	leaves = func(c *cobra.Command) {
+		for _, s := range c.Commands() {
+			switch {
+			case s.Name() == "completion" || s.Name() == "help" || s.Hidden:
+			case s.HasSubCommands():
+				leaves(s)
+			default:
+				wantDoc = append(wantDoc, s.UseLine())
 			}
-		case c.isCLI() && !c.Hidden:
-			wantDoc = append(wantDoc, c.Use)
 		}
 	}
+	leaves(cli)
 	if diff := cmp.Diff(wantDoc, gotDoc); diff != "" {
 		t.Errorf("main.go's Usage (-table +main.go):\n%s", diff)
 	}
@@ -135,26 +173,57 @@ func TestCommandTableAgreement(t *testing.T) {
 	golden.Section(t, filepath.Join(root, "README.md"), "usage.txt", []byte("```text\n"+help+"```\n"))
 }
 
-// TestHelpIsGenerated: `vastguard help` and `vastguard -h` print the
-// listing generated from the table, and a command's -h its Use.
-func TestHelpIsGenerated(t *testing.T) {
+// TestCompletion: the completion scripts for each shell, and the answers
+// cobra's hidden __complete command gives them: commands, flag values from
+// the flags' annotations, directories for scan's PATH, files for --output.
+func TestCompletion(t *testing.T) {
 	t.Parallel()
-	for _, args := range [][]string{{"help"}, {"-h"}, {"--help"}} {
-		var out bytes.Buffer
-		e := &Env{Args: append([]string{"vastguard"}, args...), Stdout: &out, Stderr: &out, Getenv: func(string) string { return "" }}
-		if err := Run(context.Background(), e); err != nil || out.String() != usage() {
-			t.Errorf("%v: %v\n%s", args, err, out.String())
+	for shell, head := range map[string]string{
+		"bash":       "# bash completion V2 for vastguard",
+		"zsh":        "#compdef vastguard",
+		"fish":       "# fish completion for vastguard",
+		"powershell": "# powershell completion for vastguard",
+	} {
+		out, errs, code := runArgs("completion", shell)
+		if code != 0 || errs != "" || !strings.HasPrefix(out, head) {
+			t.Errorf("completion %s = exit %d, stderr %q, stdout starts %q", shell, code, errs, out[:min(len(out), 60)])
 		}
 	}
-	for name, c := range cliCommands() {
-		if c.Flags == nil {
+	tests := []struct {
+		args      []string
+		want      []string
+		directive cobra.ShellCompDirective
+	}{
+		{[]string{""}, []string{"scan\tfind Vast.ai keys in a repository's whole history", "keys\tlist, create, delete and reset the account's API keys", "completion\tprint a shell completion script (bash, zsh, fish, powershell)"}, cobra.ShellCompDirectiveNoFileComp},
+		{[]string{"keys", ""}, []string{"list\tlist the account's API keys", "reset\treplace the key in use with a new one"}, cobra.ShellCompDirectiveNoFileComp},
+		{[]string{"scan", "--format", ""}, []string{"text", "json", "sarif"}, cobra.ShellCompDirectiveNoFileComp},
+		{[]string{"scan", "-f", ""}, []string{"text", "json", "sarif"}, cobra.ShellCompDirectiveNoFileComp},
+		{[]string{"keys", "create", "--permissions", ""}, []string{"read-only", "instance-management", "autoscaler", "full"}, cobra.ShellCompDirectiveNoFileComp},
+		{[]string{"scan", ""}, nil, cobra.ShellCompDirectiveFilterDirs},
+		{[]string{"scan", "repo", ""}, nil, cobra.ShellCompDirectiveNoFileComp},
+		{[]string{"scan", "--output", ""}, nil, cobra.ShellCompDirectiveDefault},
+		{[]string{"scan", "--since", ""}, nil, cobra.ShellCompDirectiveNoFileComp},
+		{[]string{"keys", "delete", ""}, nil, cobra.ShellCompDirectiveNoFileComp},
+		{[]string{"help", "keys", ""}, []string{"list\tlist the account's API keys"}, cobra.ShellCompDirectiveNoFileComp},
+	}
+	for _, tt := range tests {
+		out, _, code := runArgs(append([]string{cobra.ShellCompRequestCmd}, tt.args...)...)
+		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		if code != 0 || len(lines) == 0 {
+			t.Errorf("__complete %q = exit %d %q", tt.args, code, out)
 			continue
 		}
-		var out bytes.Buffer
-		e := &Env{Args: append(append([]string{"vastguard"}, strings.Fields(name)...), "-h"), Stdout: &out, Stderr: &out, Getenv: func(string) string { return "" }}
-		err := Run(context.Background(), e)
-		if ExitCode(err, &out) != 0 || !strings.HasPrefix(out.String(), "Usage: vastguard "+c.Use+"\n") {
-			t.Errorf("%s -h = %v\n%s", name, err, out.String())
+		got, last := lines[:len(lines)-1], lines[len(lines)-1]
+		if want := fmt.Sprintf(":%d", tt.directive); last != want {
+			t.Errorf("__complete %q: directive %s, want %s", tt.args, last, want)
+		}
+		for _, w := range tt.want {
+			if !slices.Contains(got, w) {
+				t.Errorf("__complete %q = %q, want %q among them", tt.args, got, w)
+			}
+		}
+		if tt.want == nil && len(got) > 0 {
+			t.Errorf("__complete %q = %q, want none", tt.args, got)
 		}
 	}
 }

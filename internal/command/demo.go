@@ -2,18 +2,18 @@ package command
 
 import (
 	"context"
-	"flag"
 	"io"
 	"net/http"
 	"strings"
 
+	"github.com/spf13/pflag"
 	"github.com/vastguard/vastguard/internal/demo"
 	"github.com/vastguard/vastguard/vast"
 )
 
 // demoCommand is `vastguard demo`: the product's story against an
 // in-process fake of the Vast API, which the demo starts itself.
-func demoCommand(*flag.FlagSet) runFunc {
+func demoCommand(*pflag.FlagSet) runFunc {
 	return func(ctx context.Context, e *Env, pos []string) error {
 		if len(pos) > 0 {
 			return usagef("demo takes no arguments")

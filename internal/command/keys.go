@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/pflag"
 	"github.com/vastguard/vastguard/internal/hygiene"
 	"github.com/vastguard/vastguard/internal/safetext"
 	"github.com/vastguard/vastguard/vast"
@@ -25,7 +25,7 @@ type keyJSON struct {
 	FullAccess bool      `json:"full_access,omitempty"`
 }
 
-func keysListCommand(fs *flag.FlagSet) runFunc {
+func keysListCommand(fs *pflag.FlagSet) runFunc {
 	var af apiFlags
 	af.register(fs)
 	asJSON := fs.Bool("json", false, "print JSON: an array of {id, name, created_at, scopes, full_access}")
@@ -73,13 +73,15 @@ func scopesText(k vast.Key) string {
 	return k.Permissions.String()
 }
 
-func keysCreateCommand(fs *flag.FlagSet) runFunc {
+func keysCreateCommand(fs *pflag.FlagSet) runFunc {
 	var af apiFlags
 	af.register(fs)
-	name := fs.String("name", "", "name of the new key (1 to 255 characters)")
-	permSpec := fs.String("permissions", "", "a preset ("+strings.Join(vast.PresetNames, ", ")+") or a JSON object {\"api\": {...}}")
+	name := fs.String("name", "", "`NAME` of the new key (1 to 255 characters)")
+	permSpec := fs.String("permissions", "", "`PERMS`: a preset ("+strings.Join(vast.PresetNames, ", ")+") or a JSON object {\"api\": {...}}")
 	allowFull := fs.Bool("allow-full-access", false, "allow a key with every permission (the full preset)")
-	output := fs.String("output", "", "write the key to this file (mode 0600) and print only its id")
+	output := fs.StringP("output", "o", "", "write the key to `FILE` (mode 0600) and print only its id")
+	enumFlag(fs, "permissions", vast.PresetNames...)
+	fileFlag(fs, "output")
 	return func(ctx context.Context, e *Env, pos []string) error {
 		if len(pos) > 0 {
 			return usagef("keys create takes no arguments (got %q); use --name", pos[0])
@@ -129,7 +131,7 @@ func keysCreateCommand(fs *flag.FlagSet) runFunc {
 	}
 }
 
-func keysDeleteCommand(fs *flag.FlagSet) runFunc {
+func keysDeleteCommand(fs *pflag.FlagSet) runFunc {
 	var af apiFlags
 	af.register(fs)
 	return func(ctx context.Context, e *Env, pos []string) error {
@@ -163,10 +165,11 @@ func keysDeleteCommand(fs *flag.FlagSet) runFunc {
 // current key, its SKILL.md the account's main key), so without --yes it
 // says what it would do and does nothing; with it, it checks afterwards
 // whether the old value still works and says which key was reset.
-func keysResetCommand(fs *flag.FlagSet) runFunc {
+func keysResetCommand(fs *pflag.FlagSet) runFunc {
 	var af apiFlags
 	af.register(fs)
-	output := fs.String("output", "", "write the new key to this file (mode 0600) instead of printing it")
+	output := fs.StringP("output", "o", "", "write the new key to `FILE` (mode 0600) instead of printing it")
+	fileFlag(fs, "output")
 	yes := fs.Bool("yes", false, "go ahead: the old value stops working at once (and which key the API resets, this one or the account's main key, is not verified)")
 	return func(ctx context.Context, e *Env, pos []string) error {
 		if len(pos) > 0 {

@@ -3,11 +3,11 @@ package command
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/spf13/pflag"
 	"github.com/vastguard/vastguard/ghapi"
 	"github.com/vastguard/vastguard/internal/ghactions"
 	"github.com/vastguard/vastguard/internal/safetext"
@@ -64,10 +64,10 @@ func orgMatrix(ctx context.Context, e *Env, org string, f ghapi.RepoFilter, toke
 	return string(b), notes, nil
 }
 
-func reposCommand(fs *flag.FlagSet) runFunc {
+func reposCommand(fs *pflag.FlagSet) runFunc {
 	var gf githubFlags
 	gf.register(fs)
-	org := fs.String("org", "", "the organisation whose repositories to list")
+	org := fs.String("org", "", "the organisation `NAME` whose repositories to list")
 	archived := fs.Bool("include-archived", false, "list archived repositories too")
 	forks := fs.Bool("include-forks", false, "list forks too")
 	return func(ctx context.Context, e *Env, pos []string) error {

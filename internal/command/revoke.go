@@ -3,13 +3,13 @@ package command
 import (
 	"bufio"
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"regexp"
 	"strings"
 
+	"github.com/spf13/pflag"
 	"github.com/vastguard/vastguard/ghapi"
 	"github.com/vastguard/vastguard/internal/respond"
 	"github.com/vastguard/vastguard/internal/safetext"
@@ -42,18 +42,20 @@ type revokeOptions struct {
 	perms       *vast.Permissions // of --replacement-permissions; nil for the leaked key's own
 }
 
-func revokeCommand(fs *flag.FlagSet) runFunc {
+func revokeCommand(fs *pflag.FlagSet) runFunc {
 	o := &revokeOptions{}
 	o.api.register(fs)
 	o.github.register(fs)
-	fs.StringVar(&o.rotate, "rotate-secret", "", "with --replace: store the replacement in this GitHub Actions secret of --repo (needs a token with Secrets: write)")
-	fs.StringVar(&o.repo, "repo", "", "with --rotate-secret: the repository, OWNER/NAME")
-	fs.StringVar(&o.keyFile, "key-file", "", "read the leaked keys from FILE, one per line (default: stdin)")
+	fs.StringVar(&o.rotate, "rotate-secret", "", "with --replace: store the replacement in the GitHub Actions secret `NAME` of --repo (needs a token with Secrets: write)")
+	fs.StringVar(&o.repo, "repo", "", "with --rotate-secret: the repository, `OWNER/NAME`")
+	fs.StringVar(&o.keyFile, "key-file", "", "read the leaked keys from `FILE`, one per line (default: stdin)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "check the keys and say what would be done, without deleting anything")
-	fs.BoolVar(&o.replace, "replace", false, "after revoking a key, create a replacement with its permissions (needs --output or --rotate-secret)")
-	fs.StringVar(&o.output, "output", "", "with --replace: write the replacement key to this file (mode 0600)")
-	fs.StringVar(&o.permSpec, "replacement-permissions", "", "with --replace: the replacement's permissions (default: the leaked key's own)")
+	fs.BoolVar(&o.replace, "replace", false, "before revoking a key, create a replacement with its permissions (needs --output or --rotate-secret)")
+	fs.StringVarP(&o.output, "output", "o", "", "with --replace: write the replacement key to `FILE` (mode 0600)")
+	fs.StringVar(&o.permSpec, "replacement-permissions", "", "with --replace: the replacement's permissions, `PERMS` (default: the leaked key's own)")
 	fs.BoolVar(&o.allowFull, "allow-full-access", false, "with --replace: allow a full-access replacement")
+	enumFlag(fs, "replacement-permissions", vast.PresetNames...)
+	fileFlag(fs, "key-file", "output")
 	return func(ctx context.Context, e *Env, pos []string) error {
 		if err := o.check(pos); err != nil {
 			return err

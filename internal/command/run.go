@@ -3,12 +3,11 @@ package command
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
+	vgversion "github.com/vastguard/vastguard/internal/version"
 	"io"
 	"net/http"
 	"path/filepath"
-	"runtime/debug"
 	"time"
 
 	"github.com/vastguard/vastguard/internal/safetext"
@@ -65,9 +64,6 @@ func ExitCode(err error, stderr io.Writer) int {
 		}
 		return ee.code
 	}
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
 	fmt.Fprintln(stderr, "vastguard: "+safetext.OneLine(err.Error()))
 	return exitFailure
 }
@@ -84,88 +80,19 @@ func usagef(format string, args ...any) error {
 // Run is the whole program. It never exits; main picks the exit code with
 // ExitCode. Started as vastguard-post (the Action's post-entrypoint) it is
 // the post step, whatever the arguments: the runner gives the post step
-// the main step's arguments. Otherwise the first argument names a row of
-// the command table.
+// the main step's arguments. Otherwise the arguments are a command line of
+// the command table (cli.go).
 func Run(ctx context.Context, e *Env) error {
 	if len(e.Args) > 0 && filepath.Base(e.Args[0]) == postProgram {
 		return runPost(ctx, e)
 	}
-	args := e.Args[1:]
-	if len(args) == 0 {
-		return usagef("no command given (see vastguard help)")
+	var args []string
+	if len(e.Args) > 0 {
+		args = e.Args[1:]
 	}
-	c := lookup(commands, args[0])
-	if c == nil {
-		return usagef("unknown command %q (commands: %s; see vastguard help)", args[0], names(commands, ", "))
-	}
-	return c.runCLI(ctx, e, c.Name, args[1:])
+	return runCLI(ctx, e, args)
 }
 
-// newFlagSet returns a flag set that reports errors instead of printing
-// usage (a bad flag is one line on stderr, and stdout, perhaps a report or
-// $GITHUB_OUTPUT, stays clean), and prints help to stdout for -h or -help.
-func newFlagSet(e *Env, name, synopsis string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {
-		if !wantsHelp(fs) {
-			return // a parse error: the caller reports it on stderr
-		}
-		fmt.Fprintf(e.Stdout, "Usage: %s\n\nFlags:\n", synopsis)
-		fs.SetOutput(e.Stdout)
-		fs.VisitAll(func(f *flag.Flag) {
-			if f.Name != "h" && f.Name != "help" {
-				fmt.Fprintf(e.Stdout, "  -%s\n    \t%s\n", f.Name, f.Usage)
-			}
-		})
-		fs.SetOutput(io.Discard)
-	}
-	// Defined here, -h and -help are ordinary flags, so the flag package
-	// does not print usage on every parse error.
-	fs.Bool("h", false, "show this help")
-	fs.Bool("help", false, "show this help")
-	return fs
-}
-
-// wantsHelp reports whether -h or -help was given.
-func wantsHelp(fs *flag.FlagSet) bool {
-	for _, n := range []string{"h", "help"} {
-		if f := fs.Lookup(n); f != nil && f.Value.String() == "true" {
-			return true
-		}
-	}
-	return false
-}
-
-// parseFlags parses args allowing flags after positional arguments, as
-// people type them ("keys delete 12 --api-url ..."), and returns the
-// positional ones.
-func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, usagef("%s: %v (see vastguard %s -h)", fs.Name(), err, fs.Name())
-		}
-		if wantsHelp(fs) {
-			fs.Usage()
-			return nil, flag.ErrHelp
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
-}
-
-// version is the module version the binary was built from, or "dev".
-func version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
-}
+// version is the binary's version (internal/version: injected by release
+// builds, else the module's build info, else "dev").
+func version() string { return vgversion.Version() }

@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 
+	"github.com/spf13/pflag"
 	"github.com/vastguard/vastguard/internal/respond"
 	"github.com/vastguard/vastguard/scan"
 	"github.com/vastguard/vastguard/vast"
@@ -28,24 +28,22 @@ type scanFlags struct {
 	apiURL       string
 }
 
-func (f *scanFlags) register(fs interface {
-	StringVar(*string, string, string, string)
-	BoolVar(*bool, string, bool, string)
-	IntVar(*int, string, int, string)
-}) {
-	fs.StringVar(&f.since, "since", "", "scan only what the commits after REV introduced (REV..HEAD)")
-	fs.StringVar(&f.rng, "range", "", "scan only what the commits in A..B introduced (a pull request: origin/main..HEAD)")
+func (f *scanFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.since, "since", "", "scan only what the commits after `REV` introduced (REV..HEAD)")
+	fs.StringVar(&f.rng, "range", "", "scan only what the commits in `A..B` introduced (a pull request: origin/main..HEAD)")
 	fs.BoolVar(&f.staged, "staged", false, "scan the changes staged for commit (a pre-commit hook)")
-	fs.StringVar(&f.format, "format", "text", "output format: text, json or sarif")
-	fs.StringVar(&f.output, "output", "", "write the report to FILE instead of stdout (the text summary still goes to stdout)")
-	fs.StringVar(&f.baseline, "baseline", "", "accept the keys listed in FILE (key_sha256 values, or an earlier JSON report)")
+	fs.StringVarP(&f.format, "format", "f", "text", "report `FORMAT`: text, json or sarif")
+	fs.StringVarP(&f.output, "output", "o", "", "write the report to `FILE` instead of stdout (the text summary still goes to stdout)")
+	fs.StringVarP(&f.baseline, "baseline", "b", "", "accept the keys listed in `FILE` (key_sha256 values, or an earlier JSON report)")
 	fs.BoolVar(&f.allowPartial, "allow-partial", false, "scan a partial clone's present objects instead of refusing it")
-	fs.IntVar(&f.workers, "workers", 0, "objects scanned in parallel (default: the number of CPUs)")
+	fs.IntVar(&f.workers, "workers", 0, "scan `N` objects in parallel (default: the number of CPUs)")
 	fs.BoolVar(&f.verify, "verify", false, "ask the Vast API whether each found key is live (exit code 3 if one is)")
-	fs.StringVar(&f.apiURL, "api-url", "", "Vast API URL for --verify (default $VAST_URL, then "+vast.DefaultBaseURL+")")
+	fs.StringVar(&f.apiURL, "api-url", "", "Vast API `URL` for --verify (default $VAST_URL, then "+vast.DefaultBaseURL+")")
+	enumFlag(fs, "format", "text", "json", "sarif")
+	fileFlag(fs, "output", "baseline")
 }
 
-func scanCommand(fs *flag.FlagSet) runFunc {
+func scanCommand(fs *pflag.FlagSet) runFunc {
 	var f scanFlags
 	f.register(fs)
 	return func(ctx context.Context, e *Env, pos []string) error {

@@ -2,12 +2,12 @@ package command
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/spf13/pflag"
 	"github.com/vastguard/vastguard/internal/ghactions"
 	"github.com/vastguard/vastguard/internal/hygiene"
 	"github.com/vastguard/vastguard/internal/safetext"
@@ -15,7 +15,7 @@ import (
 )
 
 // runSweep is `vastguard sweep [--dry-run]`.
-func sweepCommand(fs *flag.FlagSet) runFunc {
+func sweepCommand(fs *pflag.FlagSet) runFunc {
 	var af apiFlags
 	af.register(fs)
 	dryRun := fs.Bool("dry-run", false, "list the expired keys without deleting them")
