@@ -64,6 +64,7 @@ func catalogue(t *testing.T) []badInput {
 		{where: "vastguard keys create --permissions", value: "full", args: []string{"keys", "create", "--name", "x", "--permissions", "full"}, want: "--permissions: this grants full access"},
 		{where: "vastguard keys create --permissions", value: dupPerms, args: []string{"keys", "create", "--name", "x", "--permissions", dupPerms}, want: "--permissions: api.user_read: named twice in one object"},
 		{where: "vastguard keys create --output", value: "a missing directory", args: []string{"keys", "create", "--name", "x", "--permissions", "read-only", "--output", filepath.Join(notRepo, "no", "k")}, want: "--output: cannot write in"},
+		{where: "vastguard keys reset", value: "without --yes", args: []string{"keys", "reset"}, want: "keys reset replaces the key from VAST_API_KEY with a new value and the old one stops working at once; the Vast API may instead reset the account's main key (unverified); run it again with --yes"},
 		{where: "vastguard keys delete ID", value: "abc", args: []string{"keys", "delete", "abc"}, want: `keys delete: "abc" is not a key id`},
 		{where: "vastguard keys delete ID", value: "(missing)", args: []string{"keys", "delete"}, want: "keys delete takes one key id"},
 		{where: "vastguard keys delete ID", value: "+7", args: []string{"keys", "delete", "+7"}, want: `keys delete: "+7" is not a key id`},

@@ -133,7 +133,7 @@ func TestCLIOutputsNeverFollowLinks(t *testing.T) {
 		{[]string{"scan", repo, "--format", "json", "--output", filepath.Join(repo, "reports", "victim")}, "--output " + filepath.Join(repo, "reports") + " is a symbolic link"},
 		{[]string{"scan", repo, "--output", filepath.Join(repo, "adir")}, "--output " + filepath.Join(repo, "adir") + " is a directory; name a file"},
 		{[]string{"keys", "create", "--name", "x", "--permissions", "read-only", "--output", filepath.Join(repo, "out.sarif")}, "--output " + filepath.Join(repo, "out.sarif") + " is a symbolic link"},
-		{[]string{"keys", "reset", "--output", filepath.Join(repo, "reports", "k")}, "--output " + filepath.Join(repo, "reports") + " is a symbolic link"},
+		{[]string{"keys", "reset", "--yes", "--output", filepath.Join(repo, "reports", "k")}, "--output " + filepath.Join(repo, "reports") + " is a symbolic link"},
 	}
 	for _, tt := range tests {
 		res := runCLI(t, vars, tt.args...)

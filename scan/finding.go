@@ -128,6 +128,31 @@ type Response struct {
 	// Done is true when the leaked key is known to be dead (and, for a
 	// reset, the replacement stored).
 	Done bool `json:"done"`
+	// Activity is what the key did, from the account's audit log, read
+	// before it was revoked; nil when the log could not be read, and then
+	// ActivityNote says why in one line.
+	Activity     *Activity `json:"activity,omitempty"`
+	ActivityNote string    `json:"activity_note,omitempty"`
+}
+
+// Activity is what a leaked key did, as the Vast account's audit log
+// records it. The scan never calls an API: a responder fills it in. Every
+// string in it came from the API and was sanitised there.
+type Activity struct {
+	Summary     string    `json:"summary"` // one line, e.g. "12 calls from 3 IPs (...) between ... and ...; instances created 2"
+	Calls       int       `json:"calls"`
+	First       time.Time `json:"first_use,omitzero"`
+	Last        time.Time `json:"last_use,omitzero"`
+	IPs         []Count   `json:"ips"`     // distinct IP addresses, most calls first
+	Routes      []Count   `json:"routes"`  // routes, ids as {id}, most calls first
+	Actions     []Count   `json:"actions"` // what the calls did: instances created or destroyed, billing reads, ...
+	OtherRoutes int       `json:"other_routes,omitempty"`
+}
+
+// Count is a name and how often it occurred.
+type Count struct {
+	Name string `json:"name"`
+	N    int    `json:"count"`
 }
 
 // isHexString reports whether s is all lowercase hex digits, as a key is.

@@ -434,6 +434,12 @@ func writeResponses(w io.Writer, r *Report) {
 			fmt.Fprintf(w, ": %s", x.Detail)
 		}
 		fmt.Fprintln(w)
+		switch {
+		case x.Activity != nil:
+			fmt.Fprintf(w, "    what it did (audit log): %s\n", x.Activity.Summary)
+		case x.ActivityNote != "":
+			fmt.Fprintf(w, "    audit log: %s\n", x.ActivityNote)
+		}
 	}
 }
 

@@ -118,7 +118,13 @@ instance-management, autoscaler, full) or the API's JSON format {"api": {...}}.`
   vastguard keys create --name ci-read --permissions read-only -o ci.key`,
 				Flags: keysCreateCommand},
 			{Name: "delete", Args: "ID", Short: "delete a key by id", Flags: keysDeleteCommand},
-			{Name: "reset", Short: "replace the key in use with a new one", Flags: keysResetCommand},
+			{Name: "reset", Args: "--yes", Short: "replace the key in use with a new one",
+				Long: `Reset the key in use (PUT /api/v0/commands/reset_apikey/): the old value stops
+working at once and the new one is printed once (or written to --output, mode
+0600). Which key the API resets, the caller's or the account's main key, is not
+verified, so nothing is done without --yes; afterwards it checks whether the old
+value still works and says which key was reset.`,
+				Flags: keysResetCommand},
 		}},
 		{
 			Name: "sweep", Short: "delete expired keys the Action minted", Flags: sweepCommand,

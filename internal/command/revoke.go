@@ -180,7 +180,7 @@ func (o *revokeOptions) responder(ctx context.Context, e *Env) (*respond.Respond
 		if err != nil {
 			return nil, err
 		}
-		r.Manager = a
+		r.Manager, r.ManagerSHA256 = a, scan.KeyHash(cred.key)
 	}
 	if note := r.Prepare(ctx); note != "" {
 		fmt.Fprintln(e.Stderr, "vastguard: "+safetext.OneLine(note))
@@ -201,6 +201,9 @@ func printResponses(w io.Writer, rep *scan.Report, nkeys int, dryRun bool) error
 			fmt.Fprintf(w, ": %s", safetext.OneLine(x.Detail))
 		}
 		fmt.Fprintln(w)
+		if line := activityLine(x); line != "" {
+			fmt.Fprintf(w, "%s  sha256 %s  %s\n", x.Redacted, x.KeySHA256[:16], line)
+		}
 		switch {
 		case dryRun:
 		case !respond.Revoked(x):
@@ -220,6 +223,18 @@ func printResponses(w io.Writer, rep *scan.Report, nkeys int, dryRun bool) error
 		return &exitError{code: exitFailure, err: fmt.Errorf("%s: see above", strings.Join(problems, "; "))}
 	}
 	return nil
+}
+
+// activityLine says in one line what a leaked key did (from the audit
+// log), or why that could not be read; "" when nothing was looked up.
+func activityLine(x scan.Response) string {
+	switch {
+	case x.Activity != nil:
+		return "what it did (audit log): " + safetext.OneLine(x.Activity.Summary)
+	case x.ActivityNote != "":
+		return "audit log: " + safetext.OneLine(x.ActivityNote)
+	}
+	return ""
 }
 
 // keyLine matches the ways a responder may paste a key: bare, quoted, or

@@ -281,7 +281,7 @@ func actionRespond(ctx context.Context, e *Env, wf *ghactions.Workflow, cfg acti
 		if err != nil {
 			return err
 		}
-		r.Manager = a
+		r.Manager, r.ManagerSHA256 = a, scan.KeyHash(cfg.apiKey)
 	}
 	if note := r.Prepare(ctx); note != "" {
 		wf.Annotate("warning", "vastguard", note)
@@ -367,7 +367,15 @@ func scanSummary(rep *scan.Report, what string, sc actionScanConfig) string {
 			if x.KeyID != 0 {
 				id = strconv.FormatInt(x.KeyID, 10)
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", safetext.MarkdownCode(x.Redacted), safetext.MarkdownCode(x.KeySHA256[:16]), id, x.Action, safetext.MarkdownCell(x.Outcome), safetext.MarkdownCell(x.Detail))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", safetext.MarkdownCode(x.Redacted), safetext.MarkdownCode(x.KeySHA256[:16]), id, x.Action, safetext.MarkdownCell(x.Outcome), safetext.MarkdownMessage(x.Detail))
+		}
+		for _, x := range rep.Responses {
+			switch {
+			case x.Activity != nil:
+				b.WriteString("\n\n" + activityMarkdown("What leaked key "+safetext.MarkdownCode(x.Redacted)+" did before it was revoked (audit log)", x.Activity))
+			case x.ActivityNote != "":
+				b.WriteString("\n\nAudit log for " + safetext.MarkdownCode(x.Redacted) + ": " + safetext.MarkdownCell(x.ActivityNote) + ".")
+			}
 		}
 	}
 	var notes []string

@@ -382,6 +382,10 @@ func allJoiners(s string) bool {
 // pipes, backticks and emphasis neutralised; "-" for an empty value.
 func MarkdownCell(s string) string { return markdown(Outside(s)) }
 
+// MarkdownMessage is MarkdownCell for a message (see Message): a longer
+// bound, for a cell that holds a sentence of ours around outside text.
+func MarkdownMessage(s string) string { return markdown(Message(s)) }
+
 // MarkdownPath is MarkdownCell for a repository path (see Path).
 func MarkdownPath(s string) string { return markdown(Path(s)) }
 
