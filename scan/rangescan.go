@@ -181,14 +181,10 @@ func (s *scanner) rangeScan(ctx context.Context) (*Report, error) {
 					return nil
 				}
 				data = Text(data)
-				if isBinary(data) {
-					rep.Stats.SkippedBinaries++
-					return nil
-				}
 				rep.Stats.Blobs++
 				rep.Stats.Bytes += int64(len(data))
-				ms := Detect(data, det)
-				if bare := BareKey(data); len(ms) > 0 || bare != "" {
+				ms, bare := detectBlob(data, det, &rep.Stats.BinaryBlobs)
+				if len(ms) > 0 || bare != "" {
 					hits[e.hash] = &blobHit{hash: e.hash, matches: ms, bare: bare, first: map[string]int{}}
 				}
 			}
@@ -202,6 +198,7 @@ func (s *scanner) rangeScan(ctx context.Context) (*Report, error) {
 		})
 	}
 	bld := newBuilder(det, &rep.Stats)
+	bld.read = s.repo.readObject
 	for i, c := range order {
 		if err := ctx.Err(); err != nil {
 			return nil, err
