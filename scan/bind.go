@@ -98,8 +98,11 @@ func normalize(dst, src []byte) []byte {
 					continue
 				}
 			}
-			if restIsEOL(src, i+1) {
+			switch {
+			case restIsEOL(src, i+1):
 				dst = append(dst, '\\')
+			case i+1 < len(src) && i > 0 && wordByte[src[i+1]] && wordByte[src[i-1]] || i+1 < len(src) && src[i+1] == '.':
+				dst = append(dst, '/') // a Windows path: $HOME\.config\vastai
 			}
 		case '%':
 			if i+2 < len(src) {
@@ -291,6 +294,7 @@ type binding struct {
 	program string   // the command line's program, for CLI bindings
 	host    string   // the URL's host, for query parameters
 	pipe    bool     // the value is piped into the binding command
+	header  bool     // the name is an HTTP header (X-Api-Key:, -H "Api-Key: …")
 }
 
 // binder holds the tokens of one window.
@@ -487,6 +491,9 @@ func (bd *binder) named(n int, via Via, above bool) binding {
 	t := bd.toks[n]
 	b.name = t.text
 	b.words = splitWords(t.text)
+	if lw := strings.ToLower(t.text); strings.HasPrefix(lw, "x-") || bd.isWord(n-1) && (bd.toks[n-1].text == "-H" || bd.toks[n-1].text == "--header") {
+		b.header = true
+	}
 	if last := bd.toks[len(bd.toks)-1]; last.line != t.line {
 		b.above = true
 	}
@@ -656,6 +663,25 @@ func (bd *binder) enclosingCall(n int) string {
 func (bd *binder) callArgument(c int) binding {
 	callee := bd.toks[c].text
 	base := strings.ToLower(lastSegment(callee))
+	if wrapperCallees[base] && c > 0 {
+		// Some("…"), String::from("…"), SecretStr("…"): the binding is the
+		// wrapper's.
+		k := c - 1
+		for k >= 0 && bd.isOp(k, "::", ".") || bd.isWord(k) && wrapperCallees[strings.ToLower(bd.toks[k].text)] {
+			k--
+		}
+		if k >= 0 && bd.toks[k].kind == tOp {
+			return bd.dispatch(k)
+		}
+	}
+	if fallbackCallees[base] && bd.isOp(c-1, "|") {
+		// {{ lookup('env', 'NAME') | default('…') }}
+		if n := bd.nameBefore(c - 2); n >= 0 {
+			b := bd.named(n, ViaDefault, false)
+			b.callee = callee
+			return b
+		}
+	}
 	if fallbackCallees[base] && bd.isOp(c-1, ")") || fallbackCallees[base] && strings.HasPrefix(callee, ".") {
 		// env::var("NAME").unwrap_or("…"), Optional.ofNullable(x).orElse("…")
 		if n := bd.nameBefore(c - 1); n >= 0 {
@@ -677,6 +703,10 @@ func lastSegment(s string) string {
 	}
 	return strings.TrimLeft(s, ".:")
 }
+
+// wrapperCallees wrap a literal without naming it.
+var wrapperCallees = wordSet("some", "ok", "string", "str", "from", "new", "secretstr", "secretstring", "secret",
+	"box", "arc", "cow", "owned", "cstr", "text", "bytes", "b", "u", "r", "_", "gettext", "i18n", "sensitive")
 
 // comma binds a value after a comma: an argument after the name it sets
 // (setenv("NAME", "…"), getenv("NAME", "…"), define('NAME', '…')), a CLI

@@ -513,6 +513,14 @@ func (j *judgement) scopeOK(d *Detector, c nameClass) ([]string, bool, bool) {
 			}
 		}
 	case ScopeSection:
+		if b.via == ViaQuery {
+			return nil, false, false // only vast.ai URLs carry Vast keys as parameters
+		}
+		if b.header || b.via == ViaBearer {
+			if h := j.requestHost(); h != "" && !isVastHost(h) && !isLocalHost(h) {
+				return nil, false, false
+			}
+		}
 		if v, l := j.section(); v == forVast {
 			return []string{"section:" + clipName(l)}, false, true
 		}
@@ -520,7 +528,7 @@ func (j *judgement) scopeOK(d *Detector, c nameClass) ([]string, bool, bool) {
 		if v, _ := j.section(); v == forOther {
 			return nil, false, false
 		}
-		if b.via == ViaBearer || b.via == ViaQuery || b.via == ViaFlag && strings.Contains(strings.ToLower(b.name), "header") {
+		if b.via == ViaBearer || b.via == ViaQuery || b.header {
 			if h := j.requestHost(); h != "" && !isVastHost(h) && !isLocalHost(h) {
 				return nil, false, false // a key for another service's API
 			}
@@ -565,8 +573,11 @@ func (j *judgement) installer() bool {
 		return false
 	}
 	// The value is the installer's first argument.
-	name := strings.ToLower(lastSegment(j.b.name))
-	return name == "install" || strings.HasSuffix(name, ".py") || strings.Contains(name, "install")
+	name := strings.ToLower(j.b.name)
+	if i := strings.LastIndexAny(name, "/\\"); i >= 0 {
+		name = name[i+1:]
+	}
+	return strings.Contains(name, "install")
 }
 
 // bareLine: the value is alone on its line (comments aside), and is not a

@@ -71,6 +71,7 @@ var otherProviders = wordSet("aws", "amazon", "gcp", "google", "gcloud", "azure"
 	"deepgram", "serpapi", "tavily", "brave", "bing", "jina", "unsplash", "youtube", "spotify", "twitter",
 	"facebook", "instagram", "shopify", "algolia", "mapbox", "mixpanel", "okta", "auth0", "clerk",
 	"ethereum", "eth", "bitcoin", "btc", "wallet", "mnemonic", "infura", "alchemy", "etherscan", "nicehash",
+	"ad", "ads", "adserver", "vpaid", "vmap", "tenzir",
 	"dstack", "skypilot", "crusoe", "nebius", "scaleway", "ovh", "massedcompute")
 
 // typeWords are type annotations that sit between a name and its value
@@ -198,6 +199,7 @@ type nameClass struct {
 	other    bool // a word names another service
 	unknown  bool // a word is none of the above: the name qualifies the key with something else
 	apikey   bool // the words "api" and "key" (or apikey): the name is an API key's
+	secret   bool // a word says secret
 }
 
 func classify(words []string) nameClass {
@@ -213,6 +215,9 @@ func classify(words []string) nameClass {
 			c.other = true
 		case keyWords[w]:
 			c.key = true
+			if w == "secret" || w == "secrets" {
+				c.secret = true
+			}
 			if genericKeyWords[w] {
 				c.generic = true
 			}
@@ -246,6 +251,8 @@ func isNumber(w string) bool {
 func (c nameClass) vastKeyName() bool { return c.vast && c.key && !c.negative && !c.other }
 
 // genericKeyName: the words say API key or token and nothing about whose.
+// A "secret" among them (SECRET_KEY, CLIENT_SECRET, API_SECRET) is a
+// secret the project made for itself, not a provider's key.
 func (c nameClass) genericKeyName() bool {
-	return c.generic && !c.vast && !c.negative && !c.other && !c.unknown
+	return c.generic && !c.secret && !c.vast && !c.negative && !c.other && !c.unknown
 }
