@@ -43,7 +43,7 @@ type Case struct {
 	// Text is the content, with @K@ for the key (planted cases), @H@ and
 	// @H2@ for other hex values, @HU@ for @H@ in upper case, @B64@ for the
 	// key in base64, @Z@ and @P@ for placeholders (64 zeros, the hex alphabet
-// four times), @BIN@ for binary content built by Binary.
+	// four times), @BIN@ for binary content built by Binary.
 	Text string
 	// Binary builds the content of binary cases from the key (or @H@).
 	Binary func(v string) string
