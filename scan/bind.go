@@ -255,6 +255,9 @@ func tokenize(b []byte, toks []token) []token {
 		case c == 0xef && i+2 < len(b) && b[i+1] == 0xbc && b[i+2] == 0x9a: // ：
 			emit(tOp, ":")
 			i += 3
+		case c == '-' && i+1 < len(b) && b[i+1] == '>':
+			emit(tOp, "->")
+			i += 2
 		case wordByte[c]:
 			j := i
 			for j < len(b) && wordByte[b[j]] && !(b[j] == 0xe2 && j+2 < len(b) && b[j+1] == 0x86 && b[j+2] == 0x92) {
@@ -330,14 +333,16 @@ var stringPrefixes = wordSet("r", "b", "f", "u", "rb", "br", "fr", "rf", "R", "B
 
 var assignOps = wordSet("=", ":=", ":", "=>", "->", "<-", "==", "===", "?=", "+=", "|=", "::", "\x1f")
 var defaultOps = wordSet("||", "??", "?:", ":-", "||=", "??=", ":?")
-var proseOps = wordSet("is", "was", "are", "were", "equals", "becomes")
+var proseOps = wordSet("is", "was", "are", "were", "equals", "becomes", "to")
 var continuationOps = wordSet("=", ":", ":=", "=>", "->", "<-", "(", "[", "{", ",", "||", "??", "?:", "\\", "`",
 	"^", "&&", "+", "||=", "??=", "<<")
 
 // bind works out what the value right after the tokens is bound to. keyQuote
 // says a quote mark sits right before the value.
-func (bd *binder) bind(keyQuote bool) binding {
-	j := len(bd.toks) - 1
+func (bd *binder) bind(keyQuote bool) binding { return bd.bindFrom(len(bd.toks)-1, keyQuote) }
+
+// bindFrom binds a value whose preceding token is j.
+func (bd *binder) bindFrom(j int, keyQuote bool) binding {
 	above := false
 	nextQuote := keyQuote
 	for {
@@ -471,6 +476,9 @@ func (bd *binder) dispatch(j int) binding {
 			b.program = bd.program(j)
 			return b
 		default:
+			if k, ok := bd.listStart(j); ok {
+				return bd.bindFrom(k, false) // KEYS=(KEY1 KEY2)
+			}
 			b = bd.named(j, ViaSpace, false)
 			b.program = bd.program(j)
 			return b
@@ -642,10 +650,13 @@ func (bd *binder) enclosingCall(n int) string {
 				continue
 			}
 			if t.text == "(" && bd.isWord(k-1) {
-				return bd.toks[k-1].text
+				return bd.calleeExpr(k - 1)
 			}
 			if t.text == "{" && bd.isOp(k-1, "(") && bd.isWord(k-2) {
-				return bd.toks[k-2].text // new VastAI({ apiKey: … })
+				return bd.calleeExpr(k - 2) // new VastAI({ apiKey: … })
+			}
+			if t.text == "{" && bd.isWord(k-1) && !t.space {
+				return bd.calleeExpr(k - 1) // vast.Config{APIKey: …}
 			}
 			if t.text == "{" || t.text == "[" {
 				continue // an object inside the call: keep looking
@@ -661,7 +672,7 @@ func (bd *binder) enclosingCall(n int) string {
 // callArgument binds a value that is the first argument of a call at
 // callee index c: VastAI("…"), set_api_key("…"), .unwrap_or("…").
 func (bd *binder) callArgument(c int) binding {
-	callee := bd.toks[c].text
+	callee := bd.calleeExpr(c)
 	base := strings.ToLower(lastSegment(callee))
 	if wrapperCallees[base] && c > 0 {
 		// Some("…"), String::from("…"), SecretStr("…"): the binding is the
@@ -725,14 +736,63 @@ func (bd *binder) comma(j int) binding {
 		b.program = bd.program(p)
 		return b
 	}
-	b := bd.named(p, ViaArgument, false)
-	b.callee = bd.enclosingCall(p)
-	if b.via == ViaNameValue {
-		return b
+	if k, ok := bd.listStart(p); ok {
+		// ["KEY1", "KEY2"]: the list's binding.
+		return bd.bindFrom(k, false)
 	}
 	// [name, value] pairs and setenv("NAME", value) alike: the name is the
 	// argument before.
+	b := bd.named(p, ViaArgument, false)
+	b.callee = bd.enclosingCall(p)
 	return b
+}
+
+// isValueWord: a token that is itself a value (another key in a list), not
+// a name.
+func isValueWord(w string) bool {
+	if len(w) < 32 {
+		return false
+	}
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// listStart: if token p is a value in a list (KEY1, KEY2 or (KEY1 KEY2)),
+// returns the index of the token before the list's opening bracket.
+func (bd *binder) listStart(p int) (int, bool) {
+	if !bd.isWord(p) || !isValueWord(bd.toks[p].text) {
+		return 0, false
+	}
+	k := p - 1
+	for {
+		switch {
+		case bd.isOp(k, ",") && bd.isWord(k-1) && isValueWord(bd.toks[k-1].text):
+			k -= 2
+		case bd.isWord(k) && isValueWord(bd.toks[k].text):
+			k--
+		case bd.tok(k).kind == tNL && k > 0:
+			k--
+		case bd.isOp(k, "[", "(", "{"):
+			return k - 1, k > 0
+		default:
+			return 0, false
+		}
+	}
+}
+
+// calleeExpr returns the callee ending at token c with the scope it is
+// written in: Vast::Client.new, VastClient::new.
+func (bd *binder) calleeExpr(c int) string {
+	e := bd.toks[c].text
+	for k := c - 1; k >= 1 && bd.isOp(k, "::") && bd.isWord(k-1); k -= 2 {
+		e = bd.toks[k-1].text + "::" + e
+	}
+	return e
 }
 
 // flag binds a value after a flag at j: --api-key …, -Value …, --body ….

@@ -516,7 +516,10 @@ func (j *judgement) scopeOK(d *Detector, c nameClass) ([]string, bool, bool) {
 		if b.via == ViaQuery {
 			return nil, false, false // only vast.ai URLs carry Vast keys as parameters
 		}
-		if b.header || b.via == ViaBearer {
+		if b.header {
+			return nil, false, false // the Vast API takes keys only as Bearer tokens and api_key parameters
+		}
+		if b.via == ViaBearer {
 			if h := j.requestHost(); h != "" && !isVastHost(h) && !isLocalHost(h) {
 				return nil, false, false
 			}
@@ -528,7 +531,10 @@ func (j *judgement) scopeOK(d *Detector, c nameClass) ([]string, bool, bool) {
 		if v, _ := j.section(); v == forOther {
 			return nil, false, false
 		}
-		if b.via == ViaBearer || b.via == ViaQuery || b.header {
+		if b.header {
+			return nil, false, false // the Vast API takes keys only as Bearer tokens and api_key parameters
+		}
+		if b.via == ViaBearer {
 			if h := j.requestHost(); h != "" && !isVastHost(h) && !isLocalHost(h) {
 				return nil, false, false // a key for another service's API
 			}

@@ -152,7 +152,7 @@ var Detectors = []Detector{
 	{
 		ID: "vast-env-assignment", Name: "VAST_API_KEY assignment", Confidence: High,
 		Description: "A Vast API key bound to a name for Vast's key (VAST_API_KEY=, vast_api_key:, const VAST_API_KEY: string =, os.getenv(\"VAST_API_KEY\") or \"…\", ${VAST_API_KEY:-…}, setx VAST_API_KEY, --vast-api-key), in env, shell, YAML, JSON, TOML, HCL, properties or code.",
-		Via:         append([]Via{ViaFlag}, assignLike...), Lines: SameLine, Bound: NameVast,
+		Via:         append([]Via{ViaFlag, ViaPhrase}, assignLike...), Lines: SameLine, Bound: NameVast,
 	},
 	{
 		ID: "vast-name-value", Name: "name/value pair named for Vast", Confidence: High,
@@ -167,7 +167,7 @@ var Detectors = []Detector{
 	{
 		ID: "vast-assignment-next-line", Name: "Vast key name, value on the next line", Confidence: High,
 		Description: "A Vast API key on a line after the name for Vast's key that it is assigned to (VAST_API_KEY = (\\n 'KEY' \\n), process.env.VAST_API_KEY ||\\n 'KEY').",
-		Via:         append([]Via{ViaFlag}, assignLike...), Lines: LineAbove, Bound: NameVast,
+		Via:         append([]Via{ViaFlag, ViaPhrase}, assignLike...), Lines: LineAbove, Bound: NameVast,
 	},
 	{
 		ID: "vast-block-scalar", Name: "YAML block under a Vast key name", Confidence: High,

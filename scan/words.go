@@ -31,11 +31,13 @@ var neutralWords = wordSet("api", "my", "your", "our", "the", "a", "an", "defaul
 	"production", "staging", "stage", "test", "testing", "local", "remote", "cloud", "gpu", "gpus", "provider",
 	"account", "user", "personal", "main", "primary", "secondary", "backup", "old", "new", "current", "global",
 	"env", "environ", "environment", "var", "vars", "variable", "config", "cfg", "conf", "settings", "setting",
-	"app", "access", "auth", "master", "read", "write", "readonly", "scoped", "cli", "sdk", "os", "process", "self",
+	"app", "access", "auth", "read", "write", "readonly", "scoped", "cli", "sdk", "os", "process", "self",
 	"this", "cls", "ctx", "options", "opts", "args", "params", "kwargs", "container", "instance", "value",
 	"string", "str", "const", "let", "val", "var", "export", "set", "setx", "get", "getenv", "fetch", "final",
 	"static", "private_", "public_", "readonly_", "string_", "define", "is", "was", "here", "in", "for", "of",
-	"with", "and", "or", "to", "from", "rent", "renting", "compute", "x", "v0", "v1", "data", "string")
+	"with", "and", "or", "to", "from", "rent", "renting", "compute", "x", "v0", "v1", "data", "string",
+	// front-end build prefixes: NEXT_PUBLIC_, VITE_, REACT_APP_, EXPO_PUBLIC_
+	"next", "public", "vite", "react", "nuxt", "expo", "gatsby", "svelte", "private")
 
 // negativeWords mark a name for something that is not an account API key:
 // digests and ids, instance and daemon tokens, and secrets a project makes
@@ -51,7 +53,7 @@ var negativeWords = wordSet(
 	"jupyter", "notebook", "notebookapp", "openbutton", "button", "portal", "kaalia", "daemon", "heartbeat",
 	// secrets a project makes for itself
 	"webhook", "webhooks", "hmac", "signing", "signature", "sig", "jwt", "session", "cookie", "csrf", "xsrf",
-	"encrypt", "encryption", "encrypted", "cipher", "aes", "private", "privkey", "public", "pub", "ssh", "gpg",
+	"encrypt", "encryption", "encrypted", "cipher", "aes", "privkey", "pubkey", "ssh", "gpg",
 	"pgp", "password", "passwd", "pass", "pwd", "admin", "bot", "otp", "totp", "mfa", "recovery", "license",
 	"cache", "invite", "refresh", "nextauth", "django", "flask", "rails", "laravel")
 
@@ -205,7 +207,10 @@ type nameClass struct {
 func classify(words []string) nameClass {
 	var c nameClass
 	api := false
-	for _, w := range words {
+	for i, w := range words {
+		if (w == "public" || w == "private" || w == "pub" || w == "priv") && i+1 < len(words) && words[i+1] == "key" {
+			c.negative = true // PUBLIC_KEY, private_key: a key pair's half
+		}
 		switch {
 		case isVastWord(w):
 			c.vast = true
