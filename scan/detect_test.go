@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf16"
-
-	"github.com/vastguard/vastguard/scan/scantest"
 )
 
 // newKey returns a random key-shaped value, made at test time so no
@@ -234,37 +232,6 @@ func TestBareKey(t *testing.T) {
 			t.Errorf("WholeFileDetector(%q) = %q, want %q", path, got, want)
 		}
 	}
-}
-
-func FuzzDetect(f *testing.F) {
-	// Seeds are made at run time: no key-shaped value is committed.
-	key := scantest.Key(1)
-	f.Add([]byte("VAST_API_KEY=" + strings.Repeat("0123456789abcdef", 4)))
-	f.Add([]byte("vastai set api-key " + key + "\r\n"))
-	f.Add([]byte(`{"source": ["VastAI(api_key=\"` + key + `\")"]}`))
-	f.Add([]byte("https://console.vast.ai/api/v0/?api_key%3D" + key + "&x=1"))
-	f.Add([]byte("%3d\\u003d" + strings.Repeat("a1", 40)))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, m := range Detect(data, Detectors) {
-			if m.Offset < 0 || m.Offset+KeyLength > len(data) || string(data[m.Offset:m.Offset+KeyLength]) != m.Key {
-				t.Fatalf("match %+v does not cover its key", m)
-			}
-			for i := 0; i < KeyLength; i++ {
-				if !isHex(m.Key[i]) {
-					t.Fatalf("match %q is not 64 lowercase hex", m.Key)
-				}
-			}
-			if m.Line < 1 || m.Column < 1 {
-				t.Fatalf("bad position %d:%d", m.Line, m.Column)
-			}
-		}
-		for _, off := range Candidates(data) {
-			if off+KeyLength > len(data) {
-				t.Fatalf("candidate %d out of range", off)
-			}
-		}
-		BareKey(data)
-	})
 }
 
 func TestDetectorIDsAreUnique(t *testing.T) {
