@@ -49,6 +49,6 @@ fi
 	--report-format json --report-path "$OUT/corpus-gitleaks.json"
 "$GITLEAKS" git "$repo" --no-banner --log-level error --redact --exit-code 0 -c "$OUT/gitleaks-vast.toml" \
 	--report-format json --report-path "$OUT/corpus-gitleaks-vast.json"
-echo "gitleaks: $("$GITLEAKS" version)"
+echo "gitleaks: $(go version -m "$GITLEAKS" | awk '$1 == "mod" {print $3}')"
 go run ./bench/corpus -table -manifest "$OUT/corpus-manifest.json" -vastguard "$OUT/corpus-vastguard.json" \
 	-gitleaks "$OUT/corpus-gitleaks.json" -gitleaks-vast "$OUT/corpus-gitleaks-vast.json"
