@@ -32,7 +32,8 @@ const (
 	ViaSpace     Via = "space"       // ENV NAME value, setx NAME value, a positional CLI argument
 	ViaFlag      Via = "flag"        // --api-key value
 	ViaSecretCLI Via = "secret-flag" // gh secret set NAME --body value
-	ViaSetAPIKey Via = "set-api-key" // vastai set api-key value, echo value | vastai set api-key
+	ViaSetAPIKey Via = "set-api-key" // vastai set api-key value
+	ViaPipe      Via = "pipe"        // echo value | vastai set api-key -
 	ViaQuery     Via = "query"       // ?api_key=value
 	ViaBearer    Via = "bearer"      // Authorization: Bearer value
 	ViaBlock     Via = "block"       // name: |\n  value, heredoc

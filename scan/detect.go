@@ -383,7 +383,7 @@ func (ad *binder) writeTarget() (binding, bool) {
 				prog = ad.toks[k].text
 			}
 			if ad.isWord(k+2) && strings.EqualFold(ad.toks[k+1].text, "set") && setKeyVerbs[strings.ToLower(ad.toks[k+2].text)] {
-				return binding{via: ViaSetAPIKey, name: "set " + ad.toks[k+2].text, words: []string{"api", "key"}, program: prog, pipe: true}, true
+				return binding{via: ViaPipe, name: "set " + ad.toks[k+2].text, words: []string{"api", "key"}, program: prog, pipe: true}, true
 			}
 		case lp == "tee" || lp == "out-file" || lp == "set-content" || lp == "add-content" || lp == "sudo" && ad.isWord(k+1) && strings.EqualFold(ad.toks[k+1].text, "tee"):
 			for m := k + 1; m < len(ad.toks); m++ {
@@ -466,7 +466,7 @@ func (j *judgement) nameOK(d *Detector, c, pc nameClass) bool {
 		return !c.vastKeyName() && pc.vastKeyName()
 	case NameGeneric:
 		switch b.via {
-		case ViaBearer, ViaSetAPIKey:
+		case ViaBearer, ViaSetAPIKey, ViaPipe:
 			return true
 		}
 		if c.genericKeyName() {

@@ -455,3 +455,12 @@ func TestDetectMoreShapes(t *testing.T) {
 		}
 	}
 }
+
+func TestPipedSetAPIKey(t *testing.T) {
+	t.Parallel()
+	key := newKey(t)
+	ms := settled(Detect([]byte("printf '%s' '"+key+"' | vastai set api-key -\n"), Detectors))
+	if len(ms) != 1 || ms[0].Detector.ID != "vast-cli-set-api-key-stdin" {
+		t.Fatalf("matches = %+v", ms)
+	}
+}

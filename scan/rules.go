@@ -116,8 +116,13 @@ var assignLike = []Via{ViaAssign, ViaDefault, ViaArgument, ViaSpace, ViaRecord, 
 var Detectors = []Detector{
 	{
 		ID: "vast-cli-set-api-key", Name: "vastai set api-key", Confidence: High,
-		Description: "A Vast API key passed to `set api-key` of a Vast CLI (vastai, vast, vast.py; typed, piped or in an argv list), which stores it for the CLI.",
+		Description: "A Vast API key passed to `set api-key` of a Vast CLI (vastai, vast, vast.py, python3 vast.py; typed or in an argv list), which stores it for the CLI.",
 		Via:         []Via{ViaSetAPIKey}, Scope: ScopeProgram,
+	},
+	{
+		ID: "vast-cli-set-api-key-stdin", Name: "piped to vastai set api-key", Confidence: High,
+		Description: "A Vast API key piped into `set api-key` of a Vast CLI (echo KEY | vastai set api-key -).",
+		Via:         []Via{ViaPipe}, Scope: ScopeProgram,
 	},
 	{
 		ID: "vast-cli-flag", Name: "vastai --api-key", Confidence: High,
