@@ -338,7 +338,7 @@ var writeCommands = wordSet("echo", "printf", "print", "write-output", "write-ho
 // refine completes a binding with what follows the value (a pipe or a
 // redirection) and, for list items and block values, the parent key.
 func (e *engine) refine(b *binding, off, n int) {
-	if b.via == ViaBare || b.via == ViaSpace && writeCommands[strings.ToLower(lastSegment(b.name))] || b.via == ViaArgument && writeCommands[strings.ToLower(lastSegment(b.callee))] {
+	if b.via == ViaBare || b.via == ViaSpace && (writeCommands[strings.ToLower(lastSegment(b.name))] || writeCommands[strings.ToLower(b.program)]) || b.via == ViaArgument && writeCommands[strings.ToLower(lastSegment(b.callee))] {
 		after := e.after(off + n)
 		toks := tokenize(after, nil)
 		ad := binder{toks: toks}
