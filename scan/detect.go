@@ -98,6 +98,7 @@ type engine struct {
 	toks   []token
 	buf    []byte
 	win    []byte
+	ncands int // 64-hex candidates in text
 }
 
 func (e *engine) mentions() bool {
@@ -118,6 +119,7 @@ func (e *engine) run() []Match {
 	} else {
 		cands = Candidates(e.text)
 	}
+	e.ncands = len(cands)
 	for _, off := range cands {
 		key := string(e.text[off : off+KeyLength])
 		if Placeholder(key) {
@@ -548,11 +550,16 @@ func (j *judgement) scopeOK(d *Detector, c nameClass) ([]string, bool, bool) {
 				return []string{"file-mentions-vast"}, false, true
 			}
 		case ScopePath, ScopeReader:
-			if !j.e.mentions() {
+			// Only a name that says API key or token outright waits for the
+			// path: a bare "key" is too common in code to hold every such
+			// blob for attribution.
+			if !j.e.mentions() && (c.apiCredentialName() || b.via == ViaBearer || j.e.smallConfig()) {
 				return []string{"path"}, true, true
 			}
 		case ScopeBareLine:
-			if j.bareLine() {
+			// A small file holding a value alone on its line (a key file with
+			// a comment); not a listing or a large data file.
+			if len(j.e.text) <= bareLineMaxText && j.bareLine() {
 				return []string{"path"}, true, true
 			}
 		}
@@ -585,6 +592,14 @@ func (j *judgement) installer() bool {
 	}
 	return strings.Contains(name, "install")
 }
+
+// smallConfig: the text is small and holds few candidates, as a config
+// file or a recorded response does ({"key": …} from the Vast API); a test
+// table of digests is neither.
+func (e *engine) smallConfig() bool { return len(e.text) <= 8<<10 && e.ncands <= 4 }
+
+// bareLineMaxText bounds the files whose bare values wait for their path.
+const bareLineMaxText = 2048
 
 // bareLine: the value is alone on its line (comments aside), and is not a
 // digest listing (KEY  file.tar.gz).

@@ -202,6 +202,7 @@ type nameClass struct {
 	unknown  bool // a word is none of the above: the name qualifies the key with something else
 	apikey   bool // the words "api" and "key" (or apikey): the name is an API key's
 	secret   bool // a word says secret
+	token    bool // a word says token (api_token, access_token, token)
 }
 
 func classify(words []string) nameClass {
@@ -222,6 +223,9 @@ func classify(words []string) nameClass {
 			c.key = true
 			if w == "secret" || w == "secrets" {
 				c.secret = true
+			}
+			if w == "token" || w == "apitoken" || w == "accesstoken" || w == "authtoken" || w == "bearer" || w == "authorization" {
+				c.token = true
 			}
 			if genericKeyWords[w] {
 				c.generic = true
@@ -254,6 +258,11 @@ func isNumber(w string) bool {
 
 // vastKeyName: the words name Vast and a key, and nothing else's.
 func (c nameClass) vastKeyName() bool { return c.vast && c.key && !c.negative && !c.other }
+
+// apiCredentialName: the words say API key or token outright (api_key,
+// apiKey, api_token, token, Bearer), not just "key", which also names map
+// keys, cache keys and test-table fields.
+func (c nameClass) apiCredentialName() bool { return c.apikey || c.token }
 
 // genericKeyName: the words say API key or token and nothing about whose.
 // A "secret" among them (SECRET_KEY, CLIENT_SECRET, API_SECRET) is a
