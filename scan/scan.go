@@ -261,7 +261,7 @@ func (s *scanner) history(ctx context.Context) (*Report, error) {
 	for _, c := range commits {
 		if _, ok := g.index[c.hash]; !ok {
 			for _, m := range c.matches {
-				if !m.Allowed {
+				if !m.Allowed && !m.Pending {
 					rep.Stats.Unreachable++
 					b.message(m, c, 1<<29, "")
 				}
@@ -403,6 +403,9 @@ func (b *builder) unreachable(h *blobHit, order int) int {
 // fromMatch starts the finding for a match, or counts an allowed one and
 // reports false.
 func (b *builder) fromMatch(m *Match) (Finding, bool) {
+	if m.Pending {
+		return Finding{}, false // waits for a path, and a message has none
+	}
 	if m.Allowed {
 		b.stats.Allowed++
 		return Finding{}, false

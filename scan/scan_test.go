@@ -556,3 +556,20 @@ func TestMinConfidence(t *testing.T) {
 		t.Errorf("low: %v", err)
 	}
 }
+
+// TestMessagesHaveNoPath: a generic key in a commit message that does not
+// mention Vast would wait for a path; a message has none, so it is not a
+// finding. The same message naming Vast is one.
+func TestMessagesHaveNoPath(t *testing.T) {
+	t.Parallel()
+	r := scantest.New(t)
+	r.Commit("ci: set api_key = "+scantest.Key(1), scantest.Files{"a": "1\n"})
+	r.Commit("ci: vast api_key = "+scantest.Key(2), scantest.Files{"a": "2\n"})
+	rep, err := scan.Scan(t.Context(), r.Dir, scan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Findings) != 1 || rep.Findings[0].Secret() != scantest.Key(2) || rep.Stats.Unreachable != 0 {
+		t.Fatalf("findings %+v, stats %+v", rep.Findings, rep.Stats)
+	}
+}
