@@ -99,6 +99,7 @@ type engine struct {
 	buf    []byte
 	win    []byte
 	ncands int // 64-hex candidates in text
+	depth  int // base64 decoding depth: nested text is not decoded again
 }
 
 func (e *engine) mentions() bool {
@@ -129,8 +130,12 @@ func (e *engine) run() []Match {
 			out = append(out, m)
 		}
 	}
-	if !e.binary {
+	if !e.binary && e.depth == 0 {
 		for _, c := range base64Candidates(e.text) {
+			if c.nested != nil {
+				out = append(out, e.nested(c)...)
+				continue
+			}
 			if m, ok := e.judge(c.off, c.n, c.key, true); ok {
 				out = append(out, m)
 			}
@@ -138,6 +143,28 @@ func (e *engine) run() []Match {
 		if len(out) > 1 {
 			sortMatches(out)
 		}
+	}
+	return out
+}
+
+// nested finds the keys in base64-encoded text (an .env file in a
+// Kubernetes Secret, a config in a CI variable): the decoded text is judged
+// on its own, without decoding further, and its matches are placed at the
+// encoded token.
+func (e *engine) nested(c b64) []Match {
+	inner := engine{text: c.nested, det: e.det, vast: -1, depth: e.depth + 1}
+	if e.depth > 0 {
+		return nil
+	}
+	var out []Match
+	pos := e.match(c.off, c.n, "")
+	for _, m := range inner.run() {
+		if m.Pending && e.mentions() {
+			continue // the outer text names Vast, the inner does not: too far to bind
+		}
+		m.Offset, m.Length, m.Line, m.Column, m.Allowed = pos.Offset, pos.Length, pos.Line, pos.Column, pos.Allowed
+		m.Why.Evidence = append(m.Why.Evidence, "encoding:base64")
+		out = append(out, m)
 	}
 	return out
 }
@@ -802,10 +829,12 @@ func binaryCandidates(data []byte, limit int) []int {
 	return out
 }
 
-// b64 is one base64 token that decodes to a key.
+// b64 is one base64 token that decodes to a key, or to text that holds
+// one (a base64-encoded .env file).
 type b64 struct {
 	off, n int
 	key    string
+	nested []byte // the decoded text, when it is not itself the key
 }
 
 var b64Table [256]bool
@@ -817,10 +846,13 @@ func init() {
 	}
 }
 
+// maxNested bounds the base64 text decoded to look inside it.
+const maxNested = 64 << 10
+
 // base64Candidates finds base64 tokens (standard or URL alphabet, padded
 // or not, or wrapped at 76 columns as base64(1) writes) that decode to a
-// key-shaped value, optionally with a trailing newline. A key's base64 is
-// 86 or 87 characters before padding.
+// key-shaped value (optionally with a trailing newline), or to text that
+// holds one. A key's base64 is 86 or 87 characters before padding.
 func base64Candidates(text []byte) []b64 {
 	const minRun = 76
 	var out []b64
@@ -854,49 +886,70 @@ func base64Candidates(text []byte) []b64 {
 		}
 		enc := text[runStart:runEnd]
 		end := runEnd
-		if len(enc) == 76 && end < n && text[end] == '\n' {
-			// base64(1) wraps at 76: join the next line.
+		// base64(1) wraps at 76 columns: join the lines that follow.
+		for line := runEnd - runStart; line == 76 && end < n && text[end] == '\n' && len(enc) < maxNested; {
 			k := end + 1
+			for k < n && (text[k] == ' ' || text[k] == '\t') {
+				k++ // an indented block (YAML |)
+			}
 			m := k
 			for m < n && b64Table[text[m]] {
 				m++
 			}
-			if m-k >= 10 && m-k <= 11 {
-				enc = append(append([]byte{}, enc...), text[k:m]...)
-				end = m
-				start = m + 1
+			if m == k {
+				break
 			}
-		}
-		if len(enc) != 86 && len(enc) != 87 {
-			continue
-		}
-		// Each group of four starts with M, N, O, Y or Z when it encodes hex.
-		if !b64HexLead(enc[0]) || !b64HexLead(enc[4]) || !b64HexLead(enc[8]) {
-			continue
+			enc = append(append([]byte{}, enc...), text[k:m]...)
+			line, end = m-k, m
+			start = m + 1
 		}
 		for end < n && text[end] == '=' {
 			end++
 		}
-		key := decodeB64Key(enc)
-		if key == "" || Placeholder(key) {
-			continue
+		switch {
+		case len(enc) == 86 || len(enc) == 87:
+			// Each group of four starts with M, N, O, Y or Z when it
+			// encodes hex.
+			if !b64HexLead(enc[0]) || !b64HexLead(enc[4]) || !b64HexLead(enc[8]) {
+				continue
+			}
+			if key := decodeB64Key(enc); key != "" && !Placeholder(key) {
+				out = append(out, b64{off: runStart, n: end - runStart, key: key})
+			}
+		case len(enc) > 87 && len(enc) <= maxNested:
+			if t := decodeB64Text(enc); t != nil {
+				out = append(out, b64{off: runStart, n: end - runStart, nested: t})
+			}
 		}
-		out = append(out, b64{off: runStart, n: end - runStart, key: key})
 	}
 	return out
 }
 
-// allHex reports whether s is all lowercase hex.
-func allHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if !isHex(s[i]) {
-			return false
-		}
+// decodeB64Text decodes base64 that encodes mostly printable text holding
+// a 64-hex candidate, or returns nil. The first bytes are checked before
+// the rest is decoded: random binary (images, digests) fails at once.
+func decodeB64Text(enc []byte) []byte {
+	r := strings.NewReplacer("-", "+", "_", "/")
+	head, err := base64.RawStdEncoding.DecodeString(r.Replace(string(enc[:16])))
+	if err != nil || !mostlyPrintable(head) {
+		return nil
 	}
-	return true
+	raw, err := base64.RawStdEncoding.DecodeString(r.Replace(string(enc[:len(enc)/4*4])))
+	if err != nil || !mostlyPrintable(raw) || len(Candidates(raw)) == 0 {
+		return nil
+	}
+	return raw
 }
 
-func b64HexLead(c byte) bool { return c == 'M' || c == 'N' || c == 'O' || c == 'Y' || c == 'Z' }
+func mostlyPrintable(b []byte) bool {
+	bad := 0
+	for _, c := range b {
+		if !printable(c) {
+			bad++
+		}
+	}
+	return bad*20 <= len(b)
+}
 
 func decodeB64Key(enc []byte) string {
 	s := strings.NewReplacer("-", "+", "_", "/").Replace(string(enc))
@@ -910,6 +963,18 @@ func decodeB64Key(enc []byte) string {
 	}
 	return k
 }
+
+// allHex reports whether s is all lowercase hex.
+func allHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isHex(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func b64HexLead(c byte) bool { return c == 'M' || c == 'N' || c == 'O' || c == 'Y' || c == 'Z' }
 
 // Candidates returns the byte offsets of every run of exactly KeyLength
 // lowercase hex characters in text that stands alone: not part of a longer

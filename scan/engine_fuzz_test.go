@@ -47,7 +47,10 @@ func checkMatches(t *testing.T, data []byte, ms []Match) {
 				t.Fatalf("match does not cover its key")
 			}
 		} else if got := decodeB64Key(bytes.TrimRight(enc, "=")); got != m.Key && decodeB64Key(joinWrapped(enc)) != m.Key {
-			t.Fatalf("base64 match does not decode to its key")
+			raw, _ := base64.RawStdEncoding.DecodeString(strings.NewReplacer("-", "+", "_", "/").Replace(string(joinWrapped(enc)[:len(joinWrapped(enc))/4*4])))
+			if !bytes.Contains(raw, []byte(m.Key)) {
+				t.Fatalf("base64 match does not decode to its key or to text holding it")
+			}
 		}
 		if m.Detector == nil || m.Why.Rule != m.Detector.ID {
 			t.Fatalf("match without its rule: %+v", m.Why)

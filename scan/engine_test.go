@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"encoding/base64"
 	"strings"
 	"testing"
 
@@ -127,5 +128,29 @@ func TestIndexVastWord(t *testing.T) {
 		if got := indexVastWord([]byte(s)) >= 0; got != want {
 			t.Errorf("indexVastWord(%q) = %v", s, got)
 		}
+	}
+}
+
+// TestBase64Nested: a key inside base64-encoded text (an .env file in a
+// Secret, wrapped at 76 columns as base64(1) writes) is found at the token.
+func TestBase64Nested(t *testing.T) {
+	t.Parallel()
+	key := newKey(t)
+	env := "DEBUG=1\nVAST_API_KEY=" + key + "\nREGION=eu\n"
+	enc := base64.StdEncoding.EncodeToString([]byte(env))
+	wrapped := enc[:76] + "\n" + enc[76:]
+	for name, text := range map[string]string{
+		"one line": "data:\n  app.env: " + enc + "\n",
+		"wrapped":  "data:\n  app.env: |\n    " + strings.ReplaceAll(wrapped, "\n", "\n    ") + "\n",
+		"raw":      wrapped + "\n",
+	} {
+		ms := settled(Detect([]byte(text), Detectors))
+		if len(ms) != 1 || ms[0].Key != key || !strings.Contains(ms[0].Why.String(), "encoding:base64") {
+			t.Errorf("%s: %+v", name, ms)
+		}
+	}
+	// Base64 of random bytes (an image, a digest) is not decoded further.
+	if ms := Detect([]byte("img: "+base64.StdEncoding.EncodeToString([]byte(strings.Repeat("\x00\xff\x10", 60)))), Detectors); len(ms) != 0 {
+		t.Errorf("random base64: %+v", ms)
 	}
 }

@@ -189,6 +189,8 @@ var planted = []Case{
 	{ID: "p128", Family: "Markdown table", Source: "README tables of settings (code search)", Path: "docs/settings.md", Text: "| Setting | Value |\n|---|---|\n| VAST_API_KEY | @K@ |\n"},
 	{ID: "p129", Family: "Markdown prose", Source: srcSideStores, Path: "docs/handover.md", Text: "Our **Vast API key:** `@K@` (rotate after the demo)\n"},
 	{ID: "p130", Family: "JSON create-api-key response", Source: "Vast API docs (POST /api/v0/auth/apikeys/ returns {\"key\": ...}) recorded in a fixture", Path: "fixtures/vast_create_key.json", Text: "{\"id\": 12345, \"key\": \"@K@\", \"name\": \"ci\"}\n"},
+	{ID: "p139", Family: "base64 of an .env file in a Secret", Source: srcK8s + " (kubectl create secret generic --from-env-file, data: app.env: <base64>)", Path: "k8s/env-secret.yaml", Text: "apiVersion: v1\nkind: Secret\ndata:\n  app.env: @B64ENV@\n"},
+	{ID: "p140", Family: "base64 wrapped at 76 columns", Source: "base64(1) output pasted into a CI variable file", Path: "ci/secrets.b64", Text: "@B64ENVWRAP@\n"},
 	// side stores
 	{ID: "p131", Family: "commit message prose", Source: srcSideStores, Where: InMessage, Text: "rotate creds\n\nold vast key was @K@\n"},
 	{ID: "p132", Family: "commit message label", Source: srcSideStores, Where: InMessage, Text: "ops: notes\n\nVast API key: @K@\n"},
@@ -261,5 +263,6 @@ var lookalikes = []Case{
 	{ID: "l055", Family: "api_key_hash in a user record", Source: "Vast API users/current JSON recorded in fixtures", Path: "fixtures/user.json", Text: "{\"id\": 1, \"email\": \"a@b.c\", \"api_key_hash\": \"@H@\", \"balance\": 10}\n"},
 	{ID: "l056", Family: "session id in a Vast log", Source: srcVastLogs, Path: "logs/vast.log", Text: "2026-01-02 vastai: session_id=@H@ connected\n"},
 	{ID: "l057", Family: "ssh host key fingerprint (hex)", Source: "ssh-keygen -l -E sha256 output copied into Vast SSH notes", Path: "docs/ssh.md", Text: "Vast instance host key fingerprint: @H@\n"},
+	{ID: "l059", Family: "data URI image in a Vast dashboard", Source: "code search: inline data:image/png;base64 logos in GPU dashboards", Path: "web/logo.html", Text: "<!-- vast.ai dashboard -->\n<img src=\"data:image/png;base64,@B64RAND@\">\n"},
 	{ID: "l058", Family: "Jupyter token in a notebook output", Source: srcCodeJupyter, Path: "notebooks/connect.ipynb", Text: "{\"outputs\": [{\"text\": [\"Jupyter on your vast instance: http://203.0.113.7:8888/?token=@H@\\n\"]}]}\n"},
 }

@@ -42,7 +42,9 @@ type Case struct {
 	Path    string // for files: the path under the case's own directory
 	// Text is the content, with @K@ for the key (planted cases), @H@ and
 	// @H2@ for other hex values, @HU@ for @H@ in upper case, @B64@ for the
-	// key in base64, @Z@ and @P@ for placeholders (64 zeros, the hex alphabet
+	// key in base64, @B64ENV@ (@B64ENVWRAP@) for an env file holding the key in
+	// base64 (wrapped at 76 columns), @B64RAND@ for base64 of non-text bytes,
+	// @Z@ and @P@ for placeholders (64 zeros, the hex alphabet
 	// four times), @BIN@ for binary content built by Binary.
 	Text string
 	// Binary builds the content of binary cases from the key (or @H@).
@@ -100,7 +102,8 @@ func Cases(seed string) []Case {
 		c.Dir = c.ID
 		r := strings.NewReplacer("@K@", c.Key, "@H@", c.Key, "@H2@", c.Other, "@HU@", strings.ToUpper(c.Key),
 			"@B64@", base64.StdEncoding.EncodeToString([]byte(c.Key)),
-			"@Z@", strings.Repeat("0", 64), "@P@", strings.Repeat("0123456789abcdef", 4))
+			"@Z@", strings.Repeat("0", 64), "@P@", strings.Repeat("0123456789abcdef", 4),
+			"@B64ENV@", b64env(c.Key, false), "@B64ENVWRAP@", b64env(c.Key, true), "@B64RAND@", b64rand(c.Key))
 		c.Content = r.Replace(c.Text)
 		if c.Binary != nil {
 			c.Content = strings.Replace(c.Content, "@BIN@", c.Binary(c.Key), 1)
@@ -121,6 +124,32 @@ func Cases(seed string) []Case {
 		out = append(out, c)
 	}
 	return out
+}
+
+// b64env is an env file holding key, base64-encoded; wrapped at 76
+// columns as base64(1) writes it.
+func b64env(key string, wrap bool) string {
+	enc := base64.StdEncoding.EncodeToString([]byte("NODE_ENV=production\nVAST_API_KEY=" + key + "\nREGION=eu-west\n"))
+	if !wrap {
+		return enc
+	}
+	var b strings.Builder
+	for len(enc) > 76 {
+		b.WriteString(enc[:76] + "\n")
+		enc = enc[76:]
+	}
+	b.WriteString(enc)
+	return b.String()
+}
+
+// b64rand is base64 of bytes derived from v that are not text (an image).
+func b64rand(v string) string {
+	var raw []byte
+	for i := 0; len(raw) < 300; i++ {
+		s := sha256.Sum256([]byte(fmt.Sprintf("%s %d", v, i)))
+		raw = append(raw, s[:]...)
+	}
+	return base64.StdEncoding.EncodeToString(raw)
 }
 
 // Build writes the cases into r: each file case in its own commit under
