@@ -48,7 +48,7 @@ func isVastAt(t []byte, p int) bool {
 	}
 	q := p + 4
 	if q == len(t) || !isLetter(t[q]) {
-		return true
+		return !englishVast(t, p, q)
 	}
 	if q+1 < len(t) && t[q]|0x20 == 'a' && t[q+1]|0x20 == 'i' && (q+2 == len(t) || !isLower(t[q+2]) || t[q] == 'A') {
 		return true // vastai, VastAI, VASTAI_
@@ -60,6 +60,30 @@ func isVastAt(t []byte, p int) bool {
 		}
 		rest := t[q:min(len(t), q+5)]
 		return bytes.HasPrefix(rest, []byte("API")) || bytes.HasPrefix(rest, []byte("KEY")) || bytes.HasPrefix(rest, []byte("TOKEN"))
+	}
+	return false
+}
+
+// englishNouns follow the English adjective "vast" ("a vast number of",
+// "the vast majority"): such a "vast" names nothing.
+var englishNouns = [][]byte{[]byte("majority"), []byte("amount"), []byte("number"), []byte("array"), []byte("range"),
+	[]byte("improvement"), []byte("collection"), []byte("quantit"), []byte("expanse"), []byte("scale"),
+	[]byte("difference"), []byte("variety"), []byte("sum"), []byte("library"), []byte("world"), []byte("space"),
+	[]byte("area"), []byte("ecosystem"), []byte("knowledge"), []byte("experience"), []byte("potential"),
+	[]byte("data")}
+
+// englishVast reports whether the "vast" at t[p:q] is the English
+// adjective: lower-case (or starting a sentence) and followed by a space
+// and one of englishNouns.
+func englishVast(t []byte, p, q int) bool {
+	if q >= len(t) || t[q] != ' ' || t[p+1] != 'a' {
+		return false
+	}
+	rest := t[q+1 : min(len(t), q+14)]
+	for _, n := range englishNouns {
+		if bytes.HasPrefix(rest, n) {
+			return true
+		}
 	}
 	return false
 }

@@ -1034,7 +1034,9 @@ func standalone(text []byte, s, e int) (int, bool) {
 	}
 	if s == e-KeyLength && s > 0 {
 		c := text[s-1]
-		if isWord(c) && !(s >= 3 && text[s-3] == '%') && !(s >= 6 && text[s-6] == '\\' && text[s-5] == 'u') {
+		// %3D (URL) and =3D (quoted-printable, as mail and .eml files
+		// encode "=") end in a letter glued to the key.
+		if isWord(c) && !(s >= 3 && text[s-3] == '%') && !(s >= 3 && text[s-3] == '=' && text[s-2] == '3' && c == 'D') && !(s >= 6 && text[s-6] == '\\' && text[s-5] == 'u') {
 			return 0, false
 		}
 	}

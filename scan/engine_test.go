@@ -124,6 +124,8 @@ func TestIndexVastWord(t *testing.T) {
 		"vast": true, "Vast.ai": true, "VAST_API_KEY": true, "vastai": true, "VastAI(": true, "vastApiKey": true,
 		"myVastKey": true, "VASTAPIKEY": true, "console.vast.ai": true, "@vastai/sdk": true,
 		"vastly": false, "devastating": false, "canvas": false, "Vaster": false, "VASTNESS": false, "": false,
+		"a vast number of formats": false, "the vast majority": false, "Vast amounts of data": false,
+		"rent on vast and runpod": true, "Vast API": true,
 	} {
 		if got := indexVastWord([]byte(s)) >= 0; got != want {
 			t.Errorf("indexVastWord(%q) = %v", s, got)
