@@ -426,11 +426,7 @@ func hostAt(b []byte) string {
 	for n < len(b) && (isLetter(b[n]) || b[n] >= '0' && b[n] <= '9' || b[n] == '.' || b[n] == '-' || b[n] == '%') {
 		n++
 	}
-	h := strings.ToLower(string(b[:n]))
-	if strings.HasPrefix(h, "%2f%2f") {
-		h = h[6:]
-	}
-	return h
+	return strings.TrimPrefix(strings.ToLower(string(b[:n])), "%2f%2f")
 }
 
 // isVastHost: vast.ai and its subdomains (console.vast.ai, cloud.vast.ai,

@@ -33,7 +33,7 @@ var neutralWords = wordSet("api", "my", "your", "our", "the", "a", "an", "defaul
 	"env", "environ", "environment", "var", "vars", "variable", "config", "cfg", "conf", "settings", "setting",
 	"app", "access", "auth", "read", "write", "readonly", "scoped", "cli", "sdk", "os", "process", "self",
 	"this", "cls", "ctx", "options", "opts", "args", "params", "kwargs", "container", "instance", "value",
-	"string", "str", "const", "let", "val", "var", "export", "set", "setx", "get", "getenv", "fetch", "final",
+	"str", "const", "let", "val", "export", "set", "setx", "get", "getenv", "fetch", "final",
 	"static", "private_", "public_", "readonly_", "string_", "define", "is", "was", "here", "in", "for", "of",
 	"with", "and", "or", "to", "from", "rent", "renting", "compute", "x", "v0", "v1", "data", "string",
 	// front-end build prefixes: NEXT_PUBLIC_, VITE_, REACT_APP_, EXPO_PUBLIC_
