@@ -110,10 +110,20 @@ func (v verdict) String() string {
 	return "neutral"
 }
 
-// judgeWords says whether words name Vast, another service, or neither.
+// sectionNegative name sections whose tokens are not account keys even
+// inside a section for Vast (vast: jupyter: token: …).
+var sectionNegative = wordSet("jupyter", "notebook", "notebookapp", "openbutton", "portal", "kaalia", "daemon",
+	"heartbeat", "webhook", "webhooks", "hmac", "signing", "jwt", "session", "cookie", "csrf", "xsrf", "encryption",
+	"ssh", "gpg", "pgp", "password", "admin", "bot")
+
+// judgeWords says whether words name Vast, another service (or a section
+// for something that is not an API key: Jupyter, webhooks), or neither.
 func judgeWords(words []string) verdict {
 	other := false
 	for _, w := range words {
+		if sectionNegative[w] {
+			return forOther
+		}
 		if isVastWord(w) {
 			return forVast
 		}

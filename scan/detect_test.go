@@ -432,6 +432,8 @@ func TestDetectMoreShapes(t *testing.T) {
 		"vast: {commit: @K@}",
 		"# vast\nSIGNING_KEY=@K@",
 		"# vast\nMASTER_KEY=@K@",
+		"vast:\n  jupyter:\n    token: @K@\n",
+		"[vast.webhook]\nkey = @K@\n",
 	}
 	for i, s := range yes {
 		k := newKey(t)
