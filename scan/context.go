@@ -119,11 +119,13 @@ var sectionNegative = wordSet("jupyter", "notebook", "notebookapp", "openbutton"
 // judgeWords says whether words name Vast, another service (or a section
 // for something that is not an API key: Jupyter, webhooks), or neither.
 func judgeWords(words []string) verdict {
-	other := false
 	for _, w := range words {
 		if sectionNegative[w] {
 			return forOther
 		}
+	}
+	other := false
+	for _, w := range words {
 		if isVastWord(w) {
 			return forVast
 		}
