@@ -103,7 +103,7 @@ func TestImportRules(t *testing.T) {
 		{"internal/safetext", nil},
 		{"internal/safefile", nil}, // knows nothing of vastguard
 		{"internal/golden", nil},
-		{"internal/version", nil}, // the standard library only
+		{"internal/version", nil},     // the standard library only
 		{"internal/broker/wire", nil}, // the broker's wire codes and types
 		{"internal/broker/yamlfile", nil},
 		{"internal/broker/identity", []string{"internal/broker/wire"}}, // OIDC tokens: knows nothing of Vast
