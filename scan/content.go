@@ -110,7 +110,6 @@ type contents struct {
 	stats    Stats
 	b        *builder
 	archives map[string]string // display name -> the archive file holding it
-	order    int
 }
 
 func newContents(det []Detector, limits Limits, source string) *contents {
@@ -119,8 +118,7 @@ func newContents(det []Detector, limits Limits, source string) *contents {
 	return c
 }
 
-// report returns the findings and stats gathered, in the order contents
-// were recorded.
+// report returns the findings and stats gathered, by path and line.
 func (c *contents) report(mode string) *Report {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -155,8 +153,9 @@ func (c *contents) record(name, archive string, size int64, ms []Match, bare str
 	if archive != "" {
 		c.archives[name] = archive
 	}
-	c.order++
-	c.b.blob(&blobHit{matches: ms, bare: bare}, name, nil, c.order, "")
+	// One order for all: findings come out by path and line, however
+	// the workers raced.
+	c.b.blob(&blobHit{matches: ms, bare: bare}, name, nil, 0, "")
 }
 
 func (c *contents) note(f func(st *Stats)) {

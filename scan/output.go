@@ -654,7 +654,7 @@ func writeTextSummary(w io.Writer, r *Report, groups [][]Finding) {
 				for _, m := range names[i:] {
 					rest += n[m]
 				}
-				fmt.Fprintf(w, "  ... and %s more (%s)\n", count(len(names)-i, noun), count(rest, "place"))
+				fmt.Fprintf(w, "  ... and %d more %s%s (%s)\n", len(names)-i, noun, plural(len(names)-i), count(rest, "place"))
 				break
 			}
 			fmt.Fprintf(w, "  %5d  %s\n", n[name], name)
@@ -746,7 +746,7 @@ func writeAdvice(w io.Writer, r *Report, groups [][]Finding) {
 			fmt.Fprintln(w, "\nEvery key above is no longer valid (revoked, or never real). Accept the findings by adding")
 			fmt.Fprintln(w, "their sha256 to a --baseline file (vastguard scan --write-baseline FILE writes one).")
 		} else {
-			fmt.Fprintf(w, "\n%s no longer valid: accept %s with a --baseline file.\n", count(dead, "key"), itThem(dead))
+			fmt.Fprintf(w, "\n%s %s no longer valid: accept %s with a --baseline file.\n", count(dead, "key"), isAre(dead), itThem(dead))
 		}
 	}
 	if examples > 0 {
