@@ -84,3 +84,16 @@ func RemoteURI(raw string) string {
 	}
 	return ""
 }
+
+// WorkTree returns the root of the work tree holding path (a bare
+// repository's own directory): where .vastguard.yaml is looked for.
+func WorkTree(path string) (string, error) {
+	gitDir, workTree, err := locate(path)
+	if err != nil {
+		return "", err
+	}
+	if workTree == "" {
+		return gitDir, nil
+	}
+	return workTree, nil
+}
