@@ -202,7 +202,8 @@ func (c *contents) data(ctx context.Context, name, archive string, data []byte, 
 // stream scans content read from r, of size bytes if known (-1 if not). ra,
 // if not nil, reads the same content at random, which a zip needs.
 func (c *contents) stream(ctx context.Context, name, archive string, r io.Reader, ra io.ReaderAt, size int64, depth int) error {
-	br := bufio.NewReaderSize(r, 64<<10)
+	counted := &countingReader{r: r}
+	br := bufio.NewReaderSize(counted, 64<<10)
 	head, _ := br.Peek(sniffLen)
 	if kind := sniff(head); kind != notArchive {
 		switch {
@@ -224,8 +225,23 @@ func (c *contents) stream(ctx context.Context, name, archive string, r io.Reader
 		c.unscanned(name, "read error: "+err.Error())
 		return nil
 	}
-	c.record(name, archive, max(size, 0), ms, "", binary)
+	if size < 0 {
+		size = counted.n
+	}
+	c.record(name, archive, size, ms, "", binary)
 	return nil
+}
+
+// countingReader counts what is read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // open walks an archive whose entries are at depth+1: a zip through ra, a
