@@ -305,7 +305,10 @@ func scanWith(ctx context.Context, e *Env, target scanTarget, path string, f *sc
 			err = fmt.Errorf("reading standard input: %w", err)
 		}
 	case targetLogs:
-		rep, err = scanActionsLogs(ctx, e, f)
+		// Its errors name what failed (the token, the API, a run).
+		if rep, err = scanActionsLogs(ctx, e, f); err != nil {
+			return nil, nil, err
+		}
 	default:
 		rep, err = scan.Scan(ctx, path, scan.Options{
 			Range:        f.rng,
