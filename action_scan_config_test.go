@@ -106,7 +106,7 @@ func TestActionScanSummaryGolden(t *testing.T) {
 		"(https://ghe.example.com/acme/gpu/commit/",
 		"[(tag v1.0.0 message):3](https://ghe.example.com/acme/gpu/releases/tag/v1.0.0)",
 		"wip.sh:1 (not on the server: refs/stash)",
-		scan.KeyHash(scantest.Key(3)),
+		"`sha256:" + scan.KeyHash(scantest.Key(3)) + "`",
 	} {
 		if !strings.Contains(s.Summary, want) {
 			t.Errorf("summary lacks %q", want)

@@ -85,6 +85,8 @@ func ParseBaseline(r io.Reader) (*Baseline, error) {
 			continue
 		}
 		h := strings.Fields(line)[0]
+		// "sha256:HASH", as the job summary shows a key's hash.
+		h = strings.TrimPrefix(strings.TrimPrefix(h, "sha256:"), "SHA256:")
 		if !validHash(h) {
 			return nil, fmt.Errorf("baseline: line %d %s", n, notAHash(h))
 		}

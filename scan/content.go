@@ -142,8 +142,7 @@ func (c *contents) record(name, archive string, size int64, ms []Match, bare str
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if binary {
-		c.stats.SkippedBinaries++
-		return
+		c.stats.BinaryBlobs++
 	}
 	c.stats.Blobs++
 	c.stats.Bytes += size
@@ -169,14 +168,14 @@ func (c *contents) unscanned(name, reason string) {
 }
 
 // detectContent runs the detectors over a whole piece of content, as the
-// history scan does over a blob: text decoded (UTF-16), binary content
-// (a NUL in the first 8000 bytes, as git decides) skipped.
+// history scan does over a blob: text decoded (UTF-16), and of binary
+// content (a NUL in the first 8000 bytes, as git decides) the printable
+// text.
 func detectContent(data []byte, det []Detector) (ms []Match, bare string, binary bool) {
 	data = Text(data)
-	if isBinary(data) {
-		return nil, "", true
-	}
-	return Detect(data, det), BareKey(data), false
+	n := 0
+	ms, bare = detectBlob(data, det, &n)
+	return ms, bare, n > 0
 }
 
 // data scans content held in memory: an archive is opened (below depth),

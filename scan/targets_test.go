@@ -180,6 +180,7 @@ func TestScanDir(t *testing.T) {
 	}
 	want := []place{
 		{1, "app/.env", "", 2, "vast-env-assignment"},
+		{91, "app/logo.png", "", 1, "vast-env-assignment"}, // a binary file's printable text
 		{3, "dist/release.zip!escape.env", "dist/release.zip", 1, "vast-env-assignment"},
 		{2, "dist/release.zip!release/.env", "dist/release.zip", 1, "vast-env-assignment"},
 		{5, "dist/release.tar.gz!abs/key.env", "dist/release.tar.gz", 1, "vast-env-assignment"},
@@ -198,7 +199,7 @@ func TestScanDir(t *testing.T) {
 		t.Errorf("findings (-want +got):\n%s", diff)
 	}
 	st := rep.Stats
-	if st.Mode != "directory" || st.SkippedLinks != 4 || st.Archives != 6 || st.SkippedBinaries != 1 {
+	if st.Mode != "directory" || st.SkippedLinks != 4 || st.Archives != 6 || st.BinaryBlobs != 1 {
 		t.Errorf("stats = %+v", st)
 	}
 	if len(st.Unscanned) != 1 || st.Unscanned[0].Path != ".git" {

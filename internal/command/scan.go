@@ -9,10 +9,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
 	"github.com/vastguard/vastguard/internal/respond"
+	"github.com/vastguard/vastguard/internal/safefile"
+	"github.com/vastguard/vastguard/internal/safetext"
 	"github.com/vastguard/vastguard/internal/scanconfig"
 	"github.com/vastguard/vastguard/scan"
 	"github.com/vastguard/vastguard/vast"
@@ -36,6 +39,30 @@ type scanFlags struct {
 	maxRuns       int
 	archiveDepth  int
 	gh            githubFlags
+
+	// root, when set, is the directory baseline and output are names
+	// beneath (the Action's workspace); else they are paths as typed.
+	// Either way no link is followed on the way to them.
+	root *safefile.Root
+}
+
+// openBaseline opens a baseline without following links.
+func (f *scanFlags) openBaseline(name string) (*os.File, error) {
+	if f.root != nil {
+		return f.root.Open(name)
+	}
+	return safefile.OpenPath(name)
+}
+
+// createOutput prepares the report file without following links; see
+// safefile.File.
+func (f *scanFlags) createOutput() (*safefile.File, error) {
+	return safefile.CreatePath(f.output, safefile.Options{Perm: 0o644})
+}
+
+// createBaseline prepares the --write-baseline file the same way.
+func (f *scanFlags) createBaseline() (*safefile.File, error) {
+	return safefile.CreatePath(f.writeBaseline, safefile.Options{Perm: 0o644})
 }
 
 func (f *scanFlags) register(fs *pflag.FlagSet) {
@@ -86,23 +113,23 @@ func scanCommand(fs *pflag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		var pending *pendingFile
 		if f.writeBaseline != "" {
 			// Fail before a long scan if the baseline cannot be written.
-			if pending, err = newPendingFile(f.writeBaseline); err != nil {
-				return fmt.Errorf("--write-baseline: %w", err)
+			out, err := f.createBaseline()
+			if err != nil {
+				return pathFlagError("--write-baseline", f.writeBaseline, err)
 			}
-			defer pending.Abort()
+			out.Abort()
 		}
 		rep, baseline, err := scanWith(ctx, e, target, path, &f, nil)
 		if err != nil {
 			return err
 		}
-		if pending != nil {
+		if f.writeBaseline != "" {
 			// Every key found, those the old baseline accepts included:
 			// the new file replaces it.
-			if err := pending.Write(func(w io.Writer) error { return scan.WriteBaseline(w, rep.Findings) }); err != nil {
-				return fmt.Errorf("--write-baseline: %w", err)
+			if err := writeBaselineFile(&f, rep.Findings); err != nil {
+				return pathFlagError("--write-baseline", f.writeBaseline, err)
 			}
 		}
 		if baseline != nil {
@@ -118,11 +145,26 @@ func scanCommand(fs *pflag.FlagSet) runFunc {
 		if err := writeReport(e, rep, f); err != nil {
 			return err
 		}
-		if pending != nil {
-			fmt.Fprintf(e.Stdout, "Baseline of %s written to %s: review it, commit it, and scan with --baseline %s.\n", countKeys(rep), f.writeBaseline, f.writeBaseline)
+		if f.writeBaseline != "" {
+			p := safetext.Path(f.writeBaseline)
+			fmt.Fprintf(e.Stdout, "Baseline of %s written to %s: review it, commit it, and scan with --baseline %s.\n", countKeys(rep), p, p)
 		}
 		return findingsExit(rep)
 	}
+}
+
+// writeBaselineFile writes a baseline of findings to --write-baseline as a
+// new file.
+func writeBaselineFile(f *scanFlags, findings []scan.Finding) error {
+	out, err := f.createBaseline()
+	if err != nil {
+		return err
+	}
+	if err := scan.WriteBaseline(out, findings); err != nil {
+		out.Abort()
+		return err
+	}
+	return out.Commit()
 }
 
 func countKeys(rep *scan.Report) string {
@@ -184,9 +226,14 @@ func (f *scanFlags) target(path string, explicit bool) (scanTarget, error) {
 	return targetGit, nil
 }
 
-// maxWorkers caps --workers: past the machine's cores more only cost
-// memory, and a typo should be seen rather than quietly clamped.
+// maxWorkers caps --workers: each worker holds inflate and scan buffers,
+// and past the machine's cores more only cost memory. A count above it is
+// refused (rather than quietly clamped) so a typo is seen.
 const maxWorkers = 256
+
+// isRange reports whether r is written BASE..HEAD: one "..", since no
+// revision name holds one ("a..b..c" is no range).
+func isRange(r string) bool { return strings.Count(r, "..") == 1 }
 
 // checkScanFlags validates what every target shares.
 func (f *scanFlags) check() error {
@@ -201,7 +248,7 @@ func (f *scanFlags) check() error {
 	if f.workers > maxWorkers {
 		return usagef("scan: --workers %d is more than %d; leave it out to use one per CPU", f.workers, maxWorkers)
 	}
-	if f.rng != "" && !strings.Contains(f.rng, "..") {
+	if f.rng != "" && !isRange(f.rng) {
 		return usagef("scan: --range %q: write it as BASE..HEAD, e.g. origin/main..HEAD", f.rng)
 	}
 	if f.archiveDepth < 0 || f.archiveDepth > scan.MaxArchiveDepth {
@@ -271,9 +318,9 @@ func scanWith(ctx context.Context, e *Env, target scanTarget, path string, f *sc
 			name, flag = filepath.Join(configRoot(target, path, f.config), filepath.FromSlash(cfg.Baseline)), cfg.Name+": baseline"
 		}
 		if name != "" {
-			b, err := os.Open(name)
+			b, err := f.openBaseline(name)
 			if err != nil {
-				return nil, nil, fmt.Errorf("%s: %w", flag, err)
+				return nil, nil, pathFlagError(flag, name, err)
 			}
 			baseline, err = scan.ParseBaseline(b)
 			b.Close()
@@ -283,12 +330,13 @@ func scanWith(ctx context.Context, e *Env, target scanTarget, path string, f *sc
 		}
 	}
 	if f.output != "" {
-		// Fail before a long scan if the report cannot be written.
-		out, err := os.OpenFile(f.output, os.O_WRONLY|os.O_CREATE, 0o644)
+		// Fail before a long scan if the report cannot be written (a link
+		// or a directory at the name, a missing directory).
+		out, err := f.createOutput()
 		if err != nil {
-			return nil, nil, fmt.Errorf("--output: %w", err)
+			return nil, nil, pathFlagError("--output", f.output, err)
 		}
-		out.Close()
+		out.Abort()
 	}
 	var rep *scan.Report
 	var err error
@@ -392,26 +440,109 @@ func writeReport(e *Env, rep *scan.Report, f scanFlags) error {
 		_, err := e.Stdout.Write(buf.Bytes())
 		return err
 	}
-	if err := os.WriteFile(f.output, buf.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("--output: %w", err)
+	if err := writeOutput(f, buf.Bytes()); err != nil {
+		// The findings still reach the terminal, then the failure.
+		writeText(e.Stdout, rep)
+		code := exitFailure
+		var ee *exitError
+		if errors.As(findingsExit(rep), &ee) {
+			code = ee.code
+		}
+		return &exitError{code: code, err: pathFlagError("--output", f.output, err)}
 	}
 	if f.format != "text" {
-		if err := scan.WriteText(e.Stdout, rep); err != nil {
+		if err := writeText(e.Stdout, rep); err != nil {
 			return err
 		}
-		fmt.Fprintf(e.Stdout, "%s report written to %s\n", strings.ToUpper(f.format), f.output)
+		fmt.Fprintf(e.Stdout, "%s report written to %s\n", strings.ToUpper(f.format), safetext.Path(f.output))
 	}
 	return nil
 }
 
+// writeOutput writes the report to --output as a new file.
+func writeOutput(f scanFlags, report []byte) error {
+	out, err := f.createOutput()
+	if err != nil {
+		return err
+	}
+	if _, err := out.Write(report); err != nil {
+		out.Abort()
+		return err
+	}
+	return out.Commit()
+}
+
+// encodeReport writes the report in format. JSON and SARIF carry the
+// repository's paths and names as they are (code scanning needs the real
+// path), with what a terminal would act on escaped; the text report is
+// for people, and shows them sanitised (writeText).
 func encodeReport(w io.Writer, rep *scan.Report, format string) error {
+	var buf bytes.Buffer
+	var err error
 	switch format {
 	case "json":
-		return scan.WriteJSON(w, rep)
+		err = scan.WriteJSON(&buf, rep)
 	case "sarif":
-		return scan.WriteSARIF(w, rep, sarifTool(), nil)
+		err = scan.WriteSARIF(&buf, rep, sarifTool(), nil)
+	default:
+		return writeText(w, rep)
 	}
-	return scan.WriteText(w, rep)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(safetext.JSON(buf.Bytes()))
+	return err
+}
+
+// writeText writes the text report of rep's printable form, through
+// safetext.Block.
+func writeText(w io.Writer, rep *scan.Report) error {
+	var b strings.Builder
+	if err := scan.WriteText(&b, printable(rep)); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, safetext.Block(b.String()))
+	return err
+}
+
+// printable is a copy of rep for people to read: every string that came
+// from the repository (paths, author names, tag and ref names, archive
+// entry names), from an API (verification details, responses, workflow,
+// job and step names) or from the configuration (example reasons) through
+// the sanitiser, so a file named with a newline and "::error::", or an
+// author name with escape sequences, cannot break a line, issue a workflow
+// command or reach a terminal. rep itself is left as it is (the JSON and
+// SARIF reports carry the real values).
+func printable(rep *scan.Report) *scan.Report {
+	out := *rep
+	out.Findings = slices.Clone(rep.Findings)
+	for i := range out.Findings {
+		f := &out.Findings[i]
+		f.Path = safetext.Path(f.Path)
+		f.Archive = safetext.Path(f.Archive)
+		f.Author = safetext.Outside(f.Author)
+		f.Tag = safetext.Outside(f.Tag)
+		f.Ref = safetext.Outside(f.Ref)
+		f.VerificationDetail = safetext.Message(f.VerificationDetail)
+		f.Example = safetext.Outside(f.Example)
+		if f.Log != nil {
+			lp := *f.Log
+			lp.Workflow, lp.Job, lp.Step = safetext.Outside(lp.Workflow), safetext.Outside(lp.Job), safetext.Outside(lp.Step)
+			f.Log = &lp
+		}
+	}
+	out.Responses = slices.Clone(rep.Responses)
+	for i := range out.Responses {
+		x := &out.Responses[i]
+		x.Outcome = safetext.Message(x.Outcome)
+		x.Detail = safetext.Message(x.Detail)
+	}
+	out.Stats.Unscanned = slices.Clone(rep.Stats.Unscanned)
+	for i := range out.Stats.Unscanned {
+		u := &out.Stats.Unscanned[i]
+		u.Path, u.Reason = safetext.Path(u.Path), safetext.Message(u.Reason)
+	}
+	return &out
 }
 
 func sarifTool() scan.Tool {

@@ -4,15 +4,16 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/vastguard/vastguard/internal/ghactions"
+	"github.com/vastguard/vastguard/internal/safefile"
 	"github.com/vastguard/vastguard/internal/scanconfig"
 	"github.com/vastguard/vastguard/scan"
 )
@@ -41,22 +42,23 @@ type trusted struct {
 // maxBaselineFile bounds a baseline read from git.
 const maxBaselineFile = 128 << 20
 
-func trustedScanInputs(repoPath string, sc actionScanConfig, ev ghactions.PREvent, isPR bool) (trusted, error) {
+func trustedScanInputs(sc actionScanConfig, ws *safefile.Root, ev ghactions.PREvent, isPR bool) (trusted, error) {
 	t := trusted{scanInputs: scanInputs{given: true}}
-	root, err := scan.WorkTree(repoPath)
+	root, err := scan.WorkTree(sc.path)
 	if err != nil {
-		root = repoPath // the scan explains what is wrong
+		root = sc.path // the scan explains what is wrong
 	}
+	// In the workspace, relative to it: what safefile opens.
+	inWS := func(abs string) string { return rel(sc.workspace, abs) }
 	// The configuration.
-	cfgPath, named := sc.config, sc.config != ""
-	if !named {
-		cfgPath = filepath.Join(root, scanconfig.FileName)
-	}
+	named := sc.config != ""
+	cfgPath := filepath.Join(sc.workspace, sc.config)
 	what := "input config"
 	if !named {
+		cfgPath = filepath.Join(root, scanconfig.FileName)
 		what = scanconfig.FileName
 	}
-	data, from, err := t.read(root, cfgPath, ev, isPR, scanconfig.MaxSize)
+	data, from, err := t.read(root, cfgPath, inWS(cfgPath), ws, ev, isPR, scanconfig.MaxSize)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && !named:
 	case errors.Is(err, fs.ErrNotExist) && from != "":
@@ -78,12 +80,15 @@ func trustedScanInputs(repoPath string, sc actionScanConfig, ev ghactions.PREven
 		t.config = c
 	}
 	// The baseline: the input, else the configuration's.
-	blPath := sc.baseline
-	if blPath == "" && t.config != nil && t.config.Baseline != "" {
+	blPath := ""
+	switch {
+	case sc.baseline != "":
+		blPath = filepath.Join(sc.workspace, sc.baseline)
+	case t.config != nil && t.config.Baseline != "":
 		blPath = filepath.Join(root, filepath.FromSlash(t.config.Baseline))
 	}
 	if blPath != "" {
-		data, from, err := t.read(root, blPath, ev, isPR, maxBaselineFile)
+		data, from, err := t.read(root, blPath, inWS(blPath), ws, ev, isPR, maxBaselineFile)
 		switch {
 		case errors.Is(err, fs.ErrNotExist) && from != "":
 			t.notes = append(t.notes, fmt.Sprintf("the baseline %s is not on the base branch (%s), so none is used for this pull request", rel(root, blPath), from))
@@ -100,11 +105,12 @@ func trustedScanInputs(repoPath string, sc actionScanConfig, ev ghactions.PREven
 	return t, nil
 }
 
-// read reads name (a path under the workspace) for the scan. On a pull
-// request, a file the repository at root tracks is read as the base commit
-// has it; from is then the base's short id, and a note says when the pull
-// request changes it.
-func (t *trusted) read(root, name string, ev ghactions.PREvent, isPR bool, max int64) (data []byte, from string, err error) {
+// read reads name (absolute; wsRel in the workspace ws) for the scan. On
+// a pull request, a file the repository at root tracks is read as the
+// base commit has it; from is then the base's short id, and a note says
+// when the pull request changes it. Otherwise it is read from the
+// workspace, no link followed on the way (safefile).
+func (t *trusted) read(root, name, wsRel string, ws *safefile.Root, ev ghactions.PREvent, isPR bool, max int64) (data []byte, from string, err error) {
 	r, inRepo := relIn(root, name)
 	if isPR && inRepo {
 		head, headErr := scan.FileAt(root, "HEAD", r, max)
@@ -124,17 +130,19 @@ func (t *trusted) read(root, name string, ev ghactions.PREvent, isPR bool, max i
 			return base, from, nil
 		}
 	}
-	data, err = scanconfig.ReadFile(name)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) && max > scanconfig.MaxSize {
-		// A baseline may be larger than a configuration.
-		var fi os.FileInfo
-		if fi, err = os.Lstat(name); err == nil && fi.Mode().IsRegular() && fi.Size() <= max {
-			data, err = os.ReadFile(name)
-		} else if err == nil {
-			err = fmt.Errorf("%s is not a regular file of at most %d MiB", rel(root, name), max>>20)
-		}
+	f, err := ws.Open(wsRel)
+	if err != nil {
+		return nil, "", err
 	}
-	return data, "", err
+	defer f.Close()
+	data, err = io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, "", err
+	}
+	if int64(len(data)) > max {
+		return nil, "", fmt.Errorf("%s is larger than %d KiB", wsRel, max>>10)
+	}
+	return data, "", nil
 }
 
 // relIn is name relative to root (slash-separated), and whether it is
