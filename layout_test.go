@@ -126,6 +126,7 @@ func TestImportRules(t *testing.T) {
 		{"internal/ghactions/runnertest", []string{"internal/ghactions", "internal/safetext"}},
 		{"internal/respond", []string{"internal/safetext", "scan", "vast"}},
 		{"internal/hygiene", []string{"internal/keyname", "internal/safetext", "vast"}},
+		{"internal/scanconfig", []string{"scan", "internal/broker/yamlfile"}},
 		{"internal/demo", []string{"internal/ghactions", "internal/ghactions/runnertest", "internal/keyname", "internal/safetext", "scan", "scan/scantest", "vast", "vast/vasttest"}},
 	}
 	checked := map[string]bool{}

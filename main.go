@@ -3,7 +3,7 @@
 //
 // Usage:
 //
-//	vastguard scan [PATH] [flags]
+//	vastguard scan [PATH | -] [flags]
 //	vastguard revoke [flags]
 //	vastguard keys list [flags]
 //	vastguard keys create --name NAME --permissions PERMS [flags]

@@ -93,7 +93,7 @@ func TestScanStagedCommand(t *testing.T) {
 	}
 	// A key that was never committed has not leaked for good: the advice
 	// is to unstage it, and to rotate it only if it was pushed anywhere.
-	for _, want := range []string{"staged, not committed", "git restore --staged FILE", "The key never left your machine.", "If it was pushed anywhere", "rotate it"} {
+	for _, want := range []string{"it is not committed", "git restore --staged FILE", "it never left this machine", "If it was ever pushed", "rotate it"} {
 		if !strings.Contains(res.stdout, want) {
 			t.Errorf("the staged advice lacks %q:\n%s", want, res.stdout)
 		}

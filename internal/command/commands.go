@@ -75,13 +75,19 @@ func init() {
 	commands = []*Command{
 		{Name: "mint", Action: &ActionCommand{What: "a scoped key for this job, deleted in the post step", NeedsKey: true, Run: actionMint}},
 		{
-			Name: "scan", Args: "[PATH]", Dirs: true,
-			Short: "find Vast.ai keys in a repository's whole history",
+			Name: "scan", Args: "[PATH | -]", Dirs: true,
+			Short: "find Vast.ai keys in a repository's whole history, a directory, stdin or CI logs",
 			Long: `Find Vast.ai API keys committed anywhere in the repository at PATH (default: the
 current directory): every branch, tag, stash, note, commit and tag message, and
 objects nothing reaches; or only what --since REV or --range A..B introduced, or
-the changes --staged for commit. Findings carry the key's SHA-256 and its last
+the changes --staged for commit. With --no-git, PATH is a plain directory (or a
+file) and the zip, tar and gzip archives in it are opened; "-" reads standard
+input (a CI log piped in); --github-actions-logs OWNER/REPO downloads and scans
+a repository's workflow run logs. Findings carry the key's SHA-256 and its last
 four characters, never the key.
+
+.vastguard.yaml at the root scanned (or --config FILE) can exclude paths, turn
+rules off, set min-confidence and the baseline, and list known example values.
 
 Exit codes: 0 clean, 1 the tool failed, 2 keys found, 3 a found key is live
 (with --verify).`,
@@ -89,7 +95,11 @@ Exit codes: 0 clean, 1 the tool failed, 2 keys found, 3 a found key is live
   vastguard scan path/to/repo -f sarif -o vastguard.sarif
   vastguard scan --range origin/main..HEAD  # what a pull request introduced
   vastguard scan --staged                   # a pre-commit hook
-  vastguard scan --verify -b accepted.txt   # is each key live? accept those listed`,
+  vastguard scan --write-baseline .vastguard-baseline   # accept what is there now
+  vastguard scan --verify -b accepted.txt   # is each key live? accept those listed
+  vastguard scan --no-git ./unpacked-release
+  gh run view 123 --log | vastguard scan -
+  vastguard scan --github-actions-logs acme/gpu --since 30d`,
 			Flags: scanCommand,
 			Action: &ActionCommand{What: "find Vast.ai keys committed to the repository's history", See: "(see [Scanning](#scanning-for-leaked-keys))",
 				Check: checkScanInputs, UsesGitHubToken: scanUsesGitHub, Run: actionScan},
