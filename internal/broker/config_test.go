@@ -36,7 +36,7 @@ func TestParseConfig(t *testing.T) {
 		{"skew too large", minimalConfig + "clock_skew: 10m\n", "b.yaml: clock_skew: must be from 0s to 5m"},
 		{"grace too short", minimalConfig + "reaper: {grace: 2m}\n", "b.yaml: reaper.grace: must be at least mint_timeout (1m0s) plus 2m: a key being minted must not look abandoned"},
 		{"bad listen", minimalConfig + "listen: '8080'\n", `b.yaml: listen: "8080" is not HOST:PORT or :PORT`},
-		{"plain http Vast", minimalConfig + "vast: {api_url: 'http://console.vast.ai'}\n", "b.yaml: vast.api_url: must be https (http only to a loopback address, for a fake)"},
+		{"plain http Vast", minimalConfig + "vast: {api_url: 'http://console.vast.ai'}\n", `b.yaml: vast.api_url: "http://console.vast.ai": http:// is only for a local fake (127.0.0.1, ::1, localhost); use https://`},
 		{"rate zero", minimalConfig + "rate_limit: {per_minute: 0}\n", "b.yaml: rate_limit.per_minute: must be above 0"},
 		{"interval too long", minimalConfig + "vast: {create_interval: 2h}\n", "b.yaml: vast.create_interval: must be at most 1m"},
 	}
