@@ -41,6 +41,9 @@ func cleanupRetry(budget time.Duration) vast.RetryPolicy {
 // line naming its id and name) and left for `vastguard sweep`.
 func runPost(ctx context.Context, e *Env) error {
 	wf := ghactions.New(e.Stdout, e.Getenv)
+	if e.Getenv("STATE_"+stateBrokerURL) != "" {
+		return runPostBroker(ctx, e, wf) // post_broker.go
+	}
 	name := strings.TrimSpace(e.Getenv("STATE_" + stateKeyName))
 	idText := strings.TrimSpace(e.Getenv("STATE_" + stateKeyID))
 	if name == "" && idText == "" {
