@@ -2,7 +2,10 @@ package command
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -227,5 +230,37 @@ func TestDeployCommandLines(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestBrokerLogRedacts: whatever reaches the broker's log, in its message,
+// a string, an error or a list, a key-shaped value is redacted, in both
+// formats.
+func TestBrokerLogRedacts(t *testing.T) {
+	t.Parallel()
+	var b [32]byte
+	rand.Read(b[:])
+	key := hex.EncodeToString(b[:])
+	for _, format := range []string{"text", "json"} {
+		var out bytes.Buffer
+		log := brokerLogger(&Env{Stderr: &out}, format)
+		log.Error("a message with "+key, "name", "k-"+key, "error", fmt.Errorf("wrapped: %s", key), "issuers", []string{key})
+		log.With("held", key).Info("with")
+		if strings.Contains(out.String(), key) || strings.Count(out.String(), "[redacted]") != 5 {
+			t.Errorf("%s log holds the key, or not its redacted forms:\n%s", format, out.String())
+		}
+	}
+}
+
+// TestBrokerCompletion: the broker's flags complete as the others do.
+func TestBrokerCompletion(t *testing.T) {
+	t.Parallel()
+	out, _, code := runArgs("__complete", "broker", "--log-format", "")
+	if code != 0 || !strings.Contains(out, "text\njson\n:4") {
+		t.Errorf("--log-format completes to %q", out)
+	}
+	out, _, _ = runArgs("__complete", "broker", "--config", "")
+	if !strings.HasSuffix(out, ":0\n") {
+		t.Errorf("--config does not complete files: %q", out)
 	}
 }
