@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -390,4 +394,73 @@ func TestBrokerJobRefusals(t *testing.T) {
 		}
 		x.assertNoLeak(main, p)
 	})
+}
+
+// TestBrokerAnswersNotHandedOn: a broker (here a hand-written one) that
+// answers a key the step must not hand on, one that could mint keys, one
+// broader than asked, one that cannot be masked as one value, gets it
+// deleted again, and the step fails saying why; nothing reaches the
+// outputs or the environment.
+func TestBrokerAnswersNotHandedOn(t *testing.T) {
+	t.Parallel()
+	key := vasttestKey
+	exp := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	name := keyname.Name{Repository: "acme/gpu-tests", RunID: 9876543210, Attempt: 1, Job: "train", Label: "vast", Expires: exp, Nonce: "abcdef", Broker: true}.String()
+	tests := []struct {
+		name, value, perms, asked, want string
+	}{
+		{"user_write", key(), `{"api":{"user_write":{},"user_read":{}}}`, "", "with user_write or full access"},
+		{"broader than asked", key(), `{"api":{"instance_read":{},"instance_write":{},"misc":{}}}`, `{"api":{"instance_read":{}}}`, "with more permissions than asked (broader: api.instance_write, api.misc"},
+		{"a value with a line break", key() + "\nx", `{"api":{"instance_read":{}}}`, "", "with a value that is not a Vast key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var mu sync.Mutex
+			deletes := 0
+			fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				switch {
+				case r.Method == http.MethodPost && r.URL.Path == "/v1/keys":
+					w.WriteHeader(http.StatusCreated)
+					json.NewEncoder(w).Encode(map[string]any{"id": 7, "name": name, "key": tt.value, "expires_at": exp.Format(time.RFC3339), "permissions": json.RawMessage(tt.perms), "rule": "r"})
+				case r.Method == http.MethodDelete && r.URL.Path == "/v1/keys/7":
+					mu.Lock()
+					deletes++
+					mu.Unlock()
+					json.NewEncoder(w).Encode(map[string]any{"id": 7, "state": "revoked"})
+				default:
+					http.NotFound(w, r)
+				}
+			}))
+			defer fake.Close()
+			x := newE2E(t, "in-process")
+			tokens := x.job.GrantIDTokens(oidctest.NewServer(t))
+			defer tokens.Close()
+			with := map[string]string{"api-key": "", "broker-url": fake.URL}
+			if tt.asked != "" {
+				with["permissions"] = tt.asked
+			}
+			main := x.step("vast", with)
+			if main.Code != 1 || !strings.Contains(main.Stdout, tt.want) || !strings.Contains(main.Stdout, "it is not handed on; key 7 was deleted again") {
+				t.Errorf("main = %d %q\nwant %q", main.Code, main.Stdout, tt.want)
+			}
+			if len(main.Outputs) != 0 || len(main.Exported) != 0 || strings.Contains(main.Stdout, "add-mask") {
+				t.Errorf("handed on: outputs %v, env %v, stdout %q", main.Outputs, main.Exported, main.Stdout)
+			}
+			assertNoSecret(t, "main step", main.Stdout+main.Stderr, strings.Split(tt.value, "\n")[0])
+			mu.Lock()
+			defer mu.Unlock()
+			if deletes != 1 {
+				t.Errorf("%d deletes at the broker, want 1", deletes)
+			}
+		})
+	}
+}
+
+// vasttestKey is a key-shaped value made at run time.
+func vasttestKey() string {
+	var b [32]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

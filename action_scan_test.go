@@ -146,7 +146,8 @@ func TestActionScanRevoke(t *testing.T) {
 			if k, _ := x.srv.Key(leakID); !k.Deleted {
 				t.Error("the live key was not revoked")
 			}
-			for _, want := range []string{"#### Response to the leaked keys", "| revoke | revoked | deleted with the management key; confirmed dead |", "live: key " + fmt.Sprint(leakID)} {
+			for _, want := range []string{"#### Response to the leaked keys", "| revoke | revoked | confirmed by listing that key " + fmt.Sprint(leakID) + " is in the account", "; deleted with the management key; confirmed dead |",
+				"#### What leaked key `..." + leaked[len(leaked)-4:] + "` did before it was revoked (audit log)", "| /api/v0/users/current/ | 1 |", "live: key " + fmt.Sprint(leakID)} {
 				if !strings.Contains(s.Summary, want) {
 					t.Errorf("summary lacks %q:\n%s", want, s.Summary)
 				}

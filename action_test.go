@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/vastguard/vastguard/internal/ghactions/runnertest"
 	"github.com/vastguard/vastguard/internal/keyname"
+	"github.com/vastguard/vastguard/vast"
 	"github.com/vastguard/vastguard/vast/vasttest"
 )
 
@@ -56,10 +57,11 @@ func TestActionEndToEnd(t *testing.T) {
 		wantLive     int            // minted keys still live at the end
 		wantRequests map[string]int // by method, over the whole job
 		wantSleeps   int            // backoff sleeps (in-process); -1: at least one
+		modes        []string       // default: both
 		check        func(t *testing.T, x *e2e, main, post *runnertest.Step)
 	}{
 		{
-			name: "calm", wantRequests: map[string]int{"POST": 1, "DELETE": 1},
+			name: "calm", wantRequests: map[string]int{"POST": 1, "DELETE": 1, "GET": 1},
 			check: func(t *testing.T, x *e2e, main, post *runnertest.Step) {
 				k := x.minted()[0]
 				kn, ok := keyname.Parse(k.Name)
@@ -77,6 +79,10 @@ func TestActionEndToEnd(t *testing.T) {
 				if diff := cmp.Diff(wantOut, main.Outputs); diff != "" {
 					t.Errorf("outputs (-want +got):\n%s", diff)
 				}
+				if _, err := time.Parse(time.RFC3339Nano, main.State[stateCreateSent]); err != nil {
+					t.Errorf("the create's time is not saved: %v", err)
+				}
+				delete(main.State, stateCreateSent)
 				if diff := cmp.Diff(map[string]string{stateKeyName: k.Name, stateKeyID: strconv.FormatInt(k.ID, 10)}, main.State); diff != "" {
 					t.Errorf("state (-want +got):\n%s", diff)
 				}
@@ -95,7 +101,7 @@ func TestActionEndToEnd(t *testing.T) {
 						t.Errorf("summary lacks %q:\n%s", w, main.Summary)
 					}
 				}
-				if want := fmt.Sprintf("vastguard: deleted key %d %s\n", k.ID, k.Name); post.Stdout != want {
+				if want := fmt.Sprintf("vastguard: deleted key %d %s\nvastguard: key %d in the audit log: no calls in the audit log\n", k.ID, k.Name, k.ID); post.Stdout != want {
 					t.Errorf("post stdout = %q, want %q", post.Stdout, want)
 				}
 				for _, r := range x.srv.Requests() {
@@ -111,7 +117,7 @@ func TestActionEndToEnd(t *testing.T) {
 				x.srv.Inject(vasttest.Fault{Route: "create", Status: 429})
 				x.srv.Inject(vasttest.Fault{Route: "delete", Status: 429})
 			},
-			wantRequests: map[string]int{"POST": 2, "DELETE": 2}, wantSleeps: 2,
+			wantRequests: map[string]int{"POST": 2, "DELETE": 2, "GET": 1}, wantSleeps: 2,
 		},
 		{
 			name: "5xx during the delete",
@@ -119,7 +125,7 @@ func TestActionEndToEnd(t *testing.T) {
 				x.srv.Inject(vasttest.Fault{Route: "delete", Status: 500, Times: 2})
 				x.srv.Inject(vasttest.Fault{Route: "delete", Status: 503, Body: "<html><title>Maintenance</title></html>"})
 			},
-			wantRequests: map[string]int{"POST": 1, "DELETE": 4}, wantSleeps: 3,
+			wantRequests: map[string]int{"POST": 1, "DELETE": 4, "GET": 1}, wantSleeps: 3,
 		},
 		{
 			name: "the key is already gone at post time",
@@ -129,9 +135,9 @@ func TestActionEndToEnd(t *testing.T) {
 					x.t.Fatal(err)
 				}
 			},
-			wantRequests: map[string]int{"POST": 1, "DELETE": 2},
+			wantRequests: map[string]int{"POST": 1, "DELETE": 2, "GET": 1},
 			check: func(t *testing.T, x *e2e, main, post *runnertest.Step) {
-				if !strings.Contains(post.Stdout, "is already gone (the API answered 404)") {
+				if !strings.Contains(post.Stdout, "is already gone (the API answered 404 API Key not found.)") {
 					t.Errorf("post stdout = %q", post.Stdout)
 				}
 			},
@@ -175,12 +181,21 @@ func TestActionEndToEnd(t *testing.T) {
 				x.srv.Inject(vasttest.Fault{Route: "create", After: true, Drop: true})
 				x.srv.Inject(vasttest.Fault{Route: "list", Status: 403, Times: -1})
 			},
-			between:  func(x *e2e) { x.srv.ClearFaults() },
-			wantMain: 1, wantRequests: map[string]int{"POST": 1, "GET": 2, "DELETE": 1},
+			between: func(x *e2e) { x.srv.ClearFaults() },
+			// The post step looks by name for the whole window after the
+			// create was sent: on the fake clock only.
+			modes: []string{"in-process"}, wantMain: 1, wantSleeps: -1,
 			check: func(t *testing.T, x *e2e, main, post *runnertest.Step) {
 				k := x.minted()[0]
-				if main.State[stateKeyName] != k.Name || main.State[stateKeyID] != "" || len(main.Outputs) != 0 {
-					t.Errorf("state %v, outputs %v: want the name alone", main.State, main.Outputs)
+				if main.State[stateKeyName] != k.Name || main.State[stateKeyID] != "" || main.State[stateUnsettled] == "" || len(main.Outputs) != 0 {
+					t.Errorf("state %v, outputs %v: want the name and when the create was sent", main.State, main.Outputs)
+				}
+				if n := x.requests(); n["POST"] != 1 || n["DELETE"] != 1 {
+					t.Errorf("requests %v: want one create and one delete", n)
+				}
+				since, err := time.Parse(time.RFC3339Nano, main.State[stateUnsettled])
+				if d := x.clock.Now().Sub(since); err != nil || d < vast.SettleWindow {
+					t.Errorf("the post step stopped looking %v after the create was sent (%v), before the window of %v ended", d, err, vast.SettleWindow)
 				}
 				if !strings.Contains(main.Stdout, "the post step looks for a key named "+k.Name) {
 					t.Errorf("main stdout = %q", main.Stdout)
@@ -192,7 +207,11 @@ func TestActionEndToEnd(t *testing.T) {
 		},
 	}
 	for _, tt := range tests {
-		for _, mode := range modes {
+		ms := modes
+		if tt.modes != nil {
+			ms = tt.modes
+		}
+		for _, mode := range ms {
 			t.Run(tt.name+"/"+mode, func(t *testing.T) {
 				t.Parallel()
 				x := newE2E(t, mode)
@@ -217,7 +236,7 @@ func TestActionEndToEnd(t *testing.T) {
 				if n := len(x.liveMinted()); n != tt.wantLive {
 					t.Errorf("%d minted keys live at the end, want %d", n, tt.wantLive)
 				}
-				if diff := cmp.Diff(tt.wantRequests, x.requests()); diff != "" {
+				if diff := cmp.Diff(tt.wantRequests, x.requests()); tt.wantRequests != nil && diff != "" {
 					t.Errorf("requests by method (-want +got):\n%s", diff)
 				}
 				if x.clock != nil && tt.wantSleeps >= 0 && x.clock.Sleeps() != tt.wantSleeps {
@@ -267,7 +286,7 @@ func TestActionTwoMintsInOneJob(t *testing.T) {
 			}
 			for i, p := range posts {
 				k := keys[1-i]
-				if p.Code != 0 || p.Stdout != fmt.Sprintf("vastguard: deleted key %d %s\n", k.ID, k.Name) {
+				if p.Code != 0 || !strings.HasPrefix(p.Stdout, fmt.Sprintf("vastguard: deleted key %d %s\n", k.ID, k.Name)) {
 					t.Errorf("post %s = %d %q", p.ID, p.Code, p.Stdout)
 				}
 			}
@@ -320,7 +339,7 @@ func TestActionCancelledRightAfterCreate(t *testing.T) {
 				t.Errorf("took %v to stop after the cancellation", stopped)
 			}
 			post := x.posts()[0]
-			if post.Code != 0 || post.Stdout != fmt.Sprintf("vastguard: deleted key %d %s\n", k.ID, k.Name) {
+			if post.Code != 0 || !strings.HasPrefix(post.Stdout, fmt.Sprintf("vastguard: deleted key %d %s\n", k.ID, k.Name)) {
 				t.Errorf("post = %d %q", post.Code, post.Stdout)
 			}
 			if n := len(x.liveMinted()); n != 0 {
@@ -355,11 +374,14 @@ func TestActionCancelledWhileRateLimited(t *testing.T) {
 	if d := time.Since(cancelled); d > 3*time.Second {
 		t.Errorf("took %v to stop after the cancellation", d)
 	}
-	if main.Code != 1 || !strings.Contains(main.Stdout, "::error title=vastguard::cancelled while creating the key") || main.State[stateKeyName] == "" {
+	// Every attempt was refused before any work (429), so the client knows
+	// no key was made: the name is cleared and the post step has nothing to
+	// look for.
+	if main.Code != 1 || !strings.Contains(main.Stdout, "::error title=vastguard::cancelled while creating the key") || !strings.Contains(main.Stdout, "no key was made") || main.State[stateKeyName] != "" {
 		t.Errorf("main = %d %q, state %v", main.Code, main.Stdout, main.State)
 	}
 	post := x.posts()[0]
-	if post.Code != 0 || !strings.Contains(post.Stdout, "no key named "+main.State[stateKeyName]+" exists") {
+	if post.Code != 0 || post.Stdout != "vastguard: nothing was minted in this step, so there is nothing to delete\n" {
 		t.Errorf("post = %d %q", post.Code, post.Stdout)
 	}
 	if len(x.minted()) != 0 {
@@ -395,4 +417,107 @@ func BenchmarkActionMint(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "ms/mint")
+}
+
+// TestMintReadsThePermissionsEcho: create's answer may echo the
+// permissions as asked, expanded, not at all, false, or broader than
+// asked. A broader key is deleted and never handed on; an unconfirmed one
+// is handed on with a warning and "(unconfirmed)" in the summary.
+func TestMintReadsThePermissionsEcho(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		echo        string
+		code        int
+		warn        string // a warning line holds it
+		summary     string // the summary holds it
+		handedOn    bool
+		deletedMint bool // the main step deleted the key itself
+	}{
+		{vasttest.EchoObject, 0, "", "| Permissions | billing_read, instance_read, machine_read, team_read, user_read |", true, false},
+		{vasttest.EchoExpanded, 0, "", "| Permissions | billing_read, instance_read, machine_read, team_read, user_read |", true, false},
+		{vasttest.EchoFalse, 0, "the Vast API did not confirm the permissions of key", "(unconfirmed) |", true, false},
+		{vasttest.EchoOmitted, 0, "unconfirmed (the API did not echo them); it was asked for", "(unconfirmed) |", true, false},
+		{vasttest.EchoGrantFull, 1, "", "", false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.echo, func(t *testing.T) {
+			t.Parallel()
+			x := newE2E(t, "in-process", vasttest.WithPermissionsEcho(tt.echo))
+			main := x.step("vast", nil)
+			if main.Code != tt.code {
+				t.Fatalf("main = %d\n%s", main.Code, main.Stdout)
+			}
+			k := x.minted()[0]
+			hasWarn := strings.Contains(main.Stdout, "::warning title=vastguard::")
+			if tt.warn != "" && (!hasWarn || !strings.Contains(main.Stdout, tt.warn)) || tt.warn == "" && hasWarn {
+				t.Errorf("warning: want %q\n%s", tt.warn, main.Stdout)
+			}
+			if !strings.Contains(strings.ReplaceAll(main.Summary, `\_`, "_"), tt.summary) {
+				t.Errorf("summary lacks %q:\n%s", tt.summary, strings.ReplaceAll(main.Summary, `\_`, "_"))
+			}
+			if got := main.Outputs["api-key"] != ""; got != tt.handedOn {
+				t.Errorf("handed on = %v, want %v", got, tt.handedOn)
+			}
+			if tt.deletedMint {
+				want := fmt.Sprintf("::error title=vastguard::the Vast API made key %d (%s) with more permissions than asked (broader: api.billing_write", k.ID, k.Name)
+				if !strings.HasPrefix(strings.SplitN(main.Stdout, "\n", 2)[1], want) || !strings.Contains(main.Stdout, fmt.Sprintf("key %d was deleted again", k.ID)) || !k.Deleted {
+					t.Errorf("a broader key was not refused and deleted:\n%s", main.Stdout)
+				}
+			}
+			post := x.posts()[0]
+			if post.Code != 0 || len(x.liveMinted()) != 0 {
+				t.Errorf("post = %d, %d keys left\n%s", post.Code, len(x.liveMinted()), post.Stdout)
+			}
+			x.assertNoLeak(main, post)
+		})
+	}
+}
+
+// TestPostSummarisesWhatTheKeyDid: the post step ends the summary with
+// what the job's key did, from the audit log; a management key that may
+// not read the log (no misc) gets a one-line note and the step passes.
+func TestPostSummarisesWhatTheKeyDid(t *testing.T) {
+	t.Parallel()
+	for _, misc := range []bool{true, false} {
+		t.Run(fmt.Sprintf("misc=%v", misc), func(t *testing.T) {
+			t.Parallel()
+			x := newE2E(t, "in-process")
+			if !misc {
+				uid := x.srv.Keys()[0].UserID
+				_, x.admin = x.srv.AddKey(uid, "mgmt", `{"api":{"user_read":{},"user_write":{}}}`)
+			}
+			main := x.step("vast", nil)
+			if main.Code != 0 {
+				t.Fatalf("main = %d\n%s", main.Code, main.Stdout)
+			}
+			// A later step of the job uses the key.
+			c, err := vastClient(x, main.Outputs["api-key"])
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 2 {
+				if _, err := c.ListKeys(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			post := x.posts()[0]
+			if post.Code != 0 {
+				t.Fatalf("post = %d\n%s", post.Code, post.Stdout)
+			}
+			id := main.Outputs["key-id"]
+			want := []string{"#### What key " + id + " did (audit log)", "2 calls from 1 IP (127.0.0.1 ×2) between ", "; key list or creation 2.", "| /api/v0/auth/apikeys/ | 2 |"}
+			if !misc {
+				want = []string{"Audit log: not readable with this key (403 "}
+			}
+			for _, w := range want {
+				if !strings.Contains(post.Summary, w) {
+					t.Errorf("summary lacks %q:\n%s", w, post.Summary)
+				}
+			}
+			if strings.Contains(post.Stdout, "::error") || strings.Contains(post.Stdout, "::warning") {
+				t.Errorf("the audit log made an annotation:\n%s", post.Stdout)
+			}
+			x.assertNoLeak(main, post)
+		})
+	}
 }

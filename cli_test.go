@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -59,6 +61,47 @@ func TestKeysCreateListDelete(t *testing.T) {
 	}
 }
 
+// TestKeysDeleteReadsTheAnswer: only the API's own 404 "API Key not
+// found." is already gone; an auth failure, a web page or success=false
+// leaves the key possibly live, and says so.
+func TestKeysDeleteReadsTheAnswer(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		opts   []vasttest.Option
+		fault  *vasttest.Fault
+		code   int
+		want   string
+		delete bool // the key is gone at the end
+	}{
+		{"the documented JSON string", nil, nil, 0, "deleted key ID\n", true},
+		{"an empty 200", []vasttest.Option{vasttest.WithDeleteAnswer(vasttest.DeleteEmpty)}, nil, 0, "deleted key ID\n", true},
+		{"404 API Key not found.", nil, &vasttest.Fault{Route: "delete", Status: 404, Body: `{"msg": "API Key not found."}`}, 0, "key ID is already gone (the API answered 404 API Key not found.)\n", false},
+		{"404 auth_error", nil, &vasttest.Fault{Route: "delete", Status: 404, Body: vasttest.Dead404.Body}, 1, "vastguard: the Vast API rejected the key (404 Invalid user key): check VAST_API_KEY; key ID may still be live\n", false},
+		{"404 web page", nil, &vasttest.Fault{Route: "delete", Status: 404, Body: "<html><title>Not Found</title></html>"}, 1, "has no such endpoint (404 (an HTML page titled", false},
+		{"200 success=false", nil, &vasttest.Fault{Route: "delete", Status: 200, Body: `{"success": false, "msg": "not now"}`}, 1, "vastguard: delete key ID: the Vast API answered 200 success=false: not now, so nothing was done; key ID may still be live\n", false},
+		{"301 to http", nil, &vasttest.Fault{Route: "delete", Status: 301, Header: http.Header{"Location": {"http://elsewhere.example/x/"}}}, 1, "answered 301 redirecting to http://elsewhere.example (plain http)", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv, vars := fakeAPI(t, tt.opts...)
+			id, _ := srv.AddKey(srv.LiveKeys()[0].UserID, "ci", `{"api":{"user_read":{}}}`)
+			if tt.fault != nil {
+				srv.Inject(*tt.fault)
+			}
+			r := runCLI(t, vars, "keys", "delete", itoa(id))
+			want := strings.ReplaceAll(tt.want, "ID", itoa(id))
+			if r.code != tt.code || !strings.Contains(r.all(), want) {
+				t.Errorf("= %d %q %q\nwant %d with %q", r.code, r.stdout, r.stderr, tt.code, want)
+			}
+			if k, _ := srv.Key(id); k.Deleted != tt.delete {
+				t.Errorf("deleted = %v, want %v", k.Deleted, tt.delete)
+			}
+		})
+	}
+}
+
 func TestKeysCreateOutputFile(t *testing.T) {
 	t.Parallel()
 	srv, vars := fakeAPI(t)
@@ -101,17 +144,57 @@ func TestKeysReset(t *testing.T) {
 	t.Parallel()
 	srv, vars := fakeAPI(t)
 	old := vars["VAST_API_KEY"]
-	r := runCLI(t, vars, "keys", "reset")
+	oldID := srv.LiveKeys()[0].ID
+	r := runCLI(t, vars, "keys", "reset", "--yes")
 	if r.code != 0 {
 		t.Fatalf("%d %s", r.code, r.stderr)
 	}
 	if nv := strings.TrimSpace(r.stdout); nv == old || nv != srv.LiveKeys()[0].Value {
 		t.Error("stdout is not the new key")
 	}
+	for _, want := range []string{
+		fmt.Sprintf("resetting the key from VAST_API_KEY (key %d of account ", oldID),
+		fmt.Sprintf("reset: the old value from VAST_API_KEY no longer works (it was key %d of account ", oldID),
+		fmt.Sprintf("the new value answers as key %d of account ", oldID),
+		"store the new one now (it is shown once)",
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
 	assertNoSecret(t, "stderr", r.stderr, old, strings.TrimSpace(r.stdout))
 	r = runCLI(t, vars, "keys", "list")
 	if r.code != 1 || !strings.Contains(r.stderr, "rejected the key (401 Invalid user key): check VAST_API_KEY") {
 		t.Errorf("old key after reset = %d %q", r.code, r.stderr)
+	}
+}
+
+// TestKeysResetAsksFirst: which key the API resets is unverified, so
+// without --yes reset says what it would do, exits 1 and calls nothing.
+func TestKeysResetAsksFirst(t *testing.T) {
+	t.Parallel()
+	srv, vars := fakeAPI(t)
+	r := runCLI(t, vars, "keys", "reset")
+	want := "vastguard: keys reset replaces the key from VAST_API_KEY with a new value and the old one stops working at once; the Vast API may instead reset the account's main key (unverified); run it again with --yes to go ahead\n"
+	if r.code != 1 || r.stderr != want || r.stdout != "" {
+		t.Errorf("= %d %q %q\nwant %q", r.code, r.stdout, r.stderr, want)
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("%d API calls without --yes", n)
+	}
+}
+
+// TestKeysResetOfAnotherKey: an API that resets another key (the
+// account's main key) leaves the old value working: reset says so and
+// fails, naming the key it could not replace.
+func TestKeysResetOfAnotherKey(t *testing.T) {
+	t.Parallel()
+	srv, vars := fakeAPI(t)
+	srv.Inject(vasttest.Fault{Route: "reset", Status: 200, Body: `{"success": true, "new_api_key": "` + vasttest.NewKeyValue() + `"}`})
+	r := runCLI(t, vars, "keys", "reset", "--yes")
+	if r.code != 1 || !strings.Contains(r.stderr, "reset: the old value from VAST_API_KEY STILL works, so the API reset another key, probably the account's main key") ||
+		!strings.Contains(r.stderr, "vastguard: keys reset: the key from VAST_API_KEY was not replaced") {
+		t.Errorf("= %d\n%s", r.code, r.stderr)
 	}
 }
 
@@ -215,6 +298,11 @@ func TestAPIFailuresAreExplained(t *testing.T) {
 		{"forbidden", vasttest.Fault{Route: "list", Status: 403, Times: -1}, "vastguard: list keys: the Vast API refused (403 Forbidden): the key in VAST_API_KEY needs user_read"},
 		{"garbage", vasttest.Fault{Route: "list", Status: 200, Body: "hello", Times: -1}, "vastguard: list keys: list keys: GET /api/v0/auth/apikeys/: the API answered 2xx with a body that is not JSON: is http://"},
 		{"dropped", vasttest.Fault{Route: "list", Drop: true, Times: -1}, "vastguard: list keys: cannot reach the Vast API"},
+		{"a dead key answered 404 auth_error", vasttest.Fault{Route: "list", Status: 404, Body: vasttest.Dead404.Body, Times: -1}, "vastguard: the Vast API rejected the key (404 Invalid user key): check VAST_API_KEY"},
+		{"a redirect to plain http", vasttest.RedirectTo("list", 301, "http://elsewhere.example/api/v0/auth/apikeys/"), "vastguard: list keys: http://127.0.0.1"},
+		{"success=false", vasttest.SuccessFalse("list", false, "server_error", "try later"), "vastguard: list keys: the Vast API answered 200 success=false: try later, so nothing was done"},
+		{"no such endpoint", vasttest.Fault{Route: "list", Status: 404, Body: "<html><title>Not Found</title></html>", Times: -1}, "vastguard: list keys: http://127.0.0.1"},
+		{"a Retry-After past the budget", vasttest.RateLimited("list", "3600", -1), "vastguard: list keys: the Vast API is rate limiting this key and asked to wait 1h0m0s, longer than the retry budget"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -224,6 +312,21 @@ func TestAPIFailuresAreExplained(t *testing.T) {
 			r := runCLI(t, vars, "keys", "list")
 			if r.code != 1 || !strings.HasPrefix(r.stderr, tt.want) || strings.Count(r.stderr, "\n") != 1 {
 				t.Errorf("= %d %q\nwant prefix %q", r.code, r.stderr, tt.want)
+			}
+			switch tt.name {
+			case "a redirect to plain http":
+				if !strings.Contains(r.stderr, "answered 301 redirecting to http://elsewhere.example (plain http); vastguard does not follow redirects, so the key was not sent there") {
+					t.Errorf("the redirect is not named: %q", r.stderr)
+				}
+			case "no such endpoint":
+				if !strings.Contains(r.stderr, "has no such endpoint (404 (an HTML page titled \"Not Found\"") || !strings.Contains(r.stderr, "is VAST_URL the Vast API?") {
+					t.Errorf("the missing endpoint is not named: %q", r.stderr)
+				}
+			}
+			for _, q := range srv.Requests() {
+				if q.Path != "/api/v0/auth/apikeys/" {
+					t.Errorf("the client went to %s %s", q.Method, q.Path)
+				}
 			}
 		})
 	}

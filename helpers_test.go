@@ -185,9 +185,18 @@ func (m *actionManifest) inputDefaults() map[string]string {
 
 // fakeClock is a clock whose sleeps pass at once and move it on.
 type fakeClock struct {
-	mu     sync.Mutex
-	t      time.Time
-	sleeps []time.Duration
+	mu      sync.Mutex
+	t       time.Time
+	sleeps  []time.Duration
+	onSleep func() // called at each sleep, before the clock moves
+}
+
+// setOnSleep sets a function called at each sleep, so a test can act
+// "while" the program waits.
+func (c *fakeClock) setOnSleep(f func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.onSleep = f
 }
 
 func (c *fakeClock) Now() time.Time {
@@ -199,6 +208,12 @@ func (c *fakeClock) Now() time.Time {
 func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	c.mu.Lock()
+	hook := c.onSleep
+	c.mu.Unlock()
+	if hook != nil {
+		hook()
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -255,21 +270,26 @@ type e2e struct {
 	clock *fakeClock // in-process only
 }
 
-func newE2E(t *testing.T, mode string) *e2e {
+// newE2E starts a job against a fake Vast API with opts (its modes). In
+// process, the program and the fake share one fake clock, so the fake's
+// rate limits see the program's waits.
+func newE2E(t *testing.T, mode string, opts ...vasttest.Option) *e2e {
 	t.Helper()
 	m := manifest(t)
-	x := &e2e{t: t, mode: mode, srv: vasttest.NewServer(t)}
-	_, x.admin = x.srv.AddAccount("ci@example.com")
+	x := &e2e{t: t, mode: mode}
 	var ex runnertest.ExecFunc
 	switch mode {
 	case "binary":
 		ex = execBinary(binaryDir(t))
 	case "in-process":
 		x.clock = &fakeClock{t: time.Now()}
+		opts = append([]vasttest.Option{vasttest.WithClock(x.clock.Now)}, opts...)
 		ex = inProcess(command.Env{Now: x.clock.Now, Sleep: x.clock.Sleep})
 	default:
 		t.Fatalf("mode %q", mode)
 	}
+	x.srv = vasttest.NewServer(t, opts...)
+	_, x.admin = x.srv.AddAccount("ci@example.com")
 	job, err := runnertest.NewJob(t.TempDir(), m.inputDefaults(), m.Runs.Args, m.Runs.Entrypoint, m.Runs.PostEntrypoint, ex)
 	if err != nil {
 		t.Fatal(err)
@@ -544,12 +564,13 @@ func fakeGitHub(t *testing.T, opts ...ghtest.Option) (*ghtest.Server, map[string
 func runPostProcess(t *testing.T, vars map[string]string) result {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
+	clock := &fakeClock{t: time.Now()}
 	e := &command.Env{
 		Args:   []string{"/vastguard-post", "action"},
 		Getenv: func(k string) string { return vars[k] },
 		Stdout: &stdout, Stderr: &stderr,
-		Now:   time.Now,
-		Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() },
+		Now:   clock.Now,
+		Sleep: clock.Sleep,
 	}
 	code := command.ExitCode(command.Run(t.Context(), e), &stderr)
 	return result{stdout.String(), stderr.String(), code}
@@ -574,8 +595,10 @@ const (
 	exitFindings = 2 // exit code for findings (README: Exit codes)
 
 	// The state the main step saves for the post step (STATE_<name>).
-	stateKeyName = "vastguard_key_name"
-	stateKeyID   = "vastguard_key_id"
+	stateKeyName    = "vastguard_key_name"
+	stateKeyID      = "vastguard_key_id"
+	stateCreateSent = "vastguard_create_sent"
+	stateUnsettled  = "vastguard_key_unsettled"
 
 	// createGrace is how long a create already sent may run after the job
 	// is cancelled: the runner sends SIGINT, then SIGTERM 7.5 s later, and

@@ -8,7 +8,7 @@
 //	vastguard keys list [flags]
 //	vastguard keys create --name NAME --permissions PERMS [flags]
 //	vastguard keys delete ID [flags]
-//	vastguard keys reset [flags]
+//	vastguard keys reset --yes [flags]
 //	vastguard sweep [flags]
 //	vastguard audit [flags]
 //	vastguard repos --org NAME [flags]

@@ -16,6 +16,7 @@ import (
 func TestPostStepEdgeCases(t *testing.T) {
 	t.Parallel()
 	exp := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	sentLongAgo := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339Nano)
 	ours := keyname.Name{Repository: "a/b", RunID: 1, Attempt: 1, Job: "j", Label: "s", Expires: exp, Nonce: "abcdef"}.String()
 	tests := []struct {
 		name      string
@@ -35,10 +36,13 @@ func TestPostStepEdgeCases(t *testing.T) {
 			"::error title=vastguard cleanup::could not delete key ID " + ours + ": input api-key is empty in the post step", 0, true},
 		{"a bad cleanup-timeout falls back to 2m and still cleans up",
 			map[string]string{stateKeyName: ours, stateKeyID: "ID"}, map[string]string{"cleanup-timeout": "soon"}, 0,
-			"::warning title=vastguard cleanup::input cleanup-timeout: \"soon\" is not a duration", 1, false},
+			"::warning title=vastguard cleanup::input cleanup-timeout: \"soon\" is not a duration", 2, false}, // the delete, the audit log
 		{"a garbled id falls back to the name",
+			map[string]string{stateKeyName: ours, stateKeyID: "12x", stateCreateSent: sentLongAgo}, nil, 0,
+			"vastguard: deleted key ID " + ours + " (found by its name", 4, false}, // list, delete, list again, the audit log
+		{"a garbled id and no time saved: the name is looked for the whole window",
 			map[string]string{stateKeyName: ours, stateKeyID: "12x"}, nil, 0,
-			"vastguard: deleted key ID " + ours + " (found by its name", 2, false},
+			"vastguard: deleted key ID " + ours + " (found by its name", 15, false}, // list, delete, 12 more looks over the 2m window, the audit log
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

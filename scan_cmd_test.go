@@ -51,8 +51,8 @@ func TestScanCommand(t *testing.T) {
 		{"bad range", []string{"scan", r.Dir, "--range", "main"}, 1, "", `vastguard: scan: --range "main": write it as BASE..HEAD`, ""},
 		{"missing range base", []string{"scan", r.Dir, "--range", "origin/main..HEAD"}, 1, "", `vastguard: scan: revision "origin/main" is not in the clone; check out with fetch-depth: 0`, ""},
 		{"bad baseline", []string{"scan", r.Dir, "--baseline", bad}, 1, "", "vastguard: --baseline " + bad + ": baseline: line 1 is not a 64-character hex key_sha256", ""},
-		{"missing baseline", []string{"scan", r.Dir, "--baseline", filepath.Join(dir, "none")}, 1, "", "vastguard: --baseline: open", ""},
-		{"unwritable output", []string{"scan", r.Dir, "--output", filepath.Join(dir, "no", "such", "dir")}, 1, "", "vastguard: --output: open", ""},
+		{"missing baseline", []string{"scan", r.Dir, "--baseline", filepath.Join(dir, "none")}, 1, "", "vastguard: --baseline: ", ""},
+		{"unwritable output", []string{"scan", r.Dir, "--output", filepath.Join(dir, "no", "such", "dir")}, 1, "", "vastguard: --output: cannot write in ", ""},
 		{"two paths", []string{"scan", r.Dir, clean.Dir}, 1, "", "vastguard: scan takes one repository path", ""},
 	}
 	for _, tt := range tests {

@@ -117,6 +117,12 @@ func TestSweepFailures(t *testing.T) {
 			[]string{"already gone", "2 expired vastguard keys deleted"}, 1},
 		{"a refused delete stops the sweep", vasttest.Fault{Route: "delete", Status: 403, Times: -1}, 1,
 			[]string{"FAILED: delete key", "not tried (an earlier delete failed)", "0 expired vastguard keys deleted, 2 NOT deleted", "vastguard: sweep: 2 expired keys not deleted"}, 0},
+		{"a 404 auth failure is not already gone", vasttest.Fault{Route: "delete", Status: 404, Body: vasttest.Dead404.Body, Times: -1}, 1,
+			[]string{"FAILED: the Vast API rejected the key (404 Invalid user key)", "0 expired vastguard keys deleted, 2 NOT deleted"}, 0},
+		{"a 404 web page is not already gone", vasttest.Fault{Route: "delete", Status: 404, Body: "<html><title>Not Found</title></html>", Times: -1}, 1,
+			[]string{"FAILED: delete key", "has no such endpoint", "2 NOT deleted"}, 0},
+		{"success=false is not deleted", withTimes(vasttest.SuccessFalse("delete", false, "error", "nope"), -1), 1,
+			[]string{"FAILED: delete key", "success=false: nope", "2 NOT deleted"}, 0},
 		{"listing fails", vasttest.Fault{Route: "list", Status: 401, Times: -1}, 1,
 			[]string{"vastguard: the Vast API rejected the key"}, 0},
 	}

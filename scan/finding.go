@@ -43,6 +43,10 @@ type Finding struct {
 	Author     string     `json:"author"`
 	Date       time.Time  `json:"date"`
 	Confidence Confidence `json:"confidence"`
+	// Why says why the rule fired: what the key is bound to (the name,
+	// flag, header, parameter or phrase, redacted if it looks secret), how,
+	// and the evidence besides the name.
+	Why *Why `json:"why,omitempty"`
 	// Verification is Unchecked, Live, Invalid or Unknown.
 	Verification string `json:"verification"`
 	// VerificationDetail says why a check gave Unknown, or what a live key
@@ -85,16 +89,21 @@ func Redact(key string) string {
 
 // Stats describes what a scan covered.
 type Stats struct {
-	Mode            string  `json:"mode"` // "history", "range", "staged"
-	Refs            int     `json:"refs"`
-	Commits         int     `json:"commits"`
-	Blobs           int     `json:"blobs"`
-	Bytes           int64   `json:"bytes"`
-	SkippedBinaries int     `json:"skipped_binaries"`
-	Trees           int     `json:"trees"` // trees read for attribution
-	Seconds         float64 `json:"seconds"`
+	Mode            string `json:"mode"` // "history", "range", "staged"
+	Refs            int    `json:"refs"`
+	Commits         int    `json:"commits"`
+	Blobs           int    `json:"blobs"`
+	Bytes           int64  `json:"bytes"`
+	SkippedBinaries int    `json:"skipped_binaries"`
+	// BinaryBlobs counts binary blobs (a NUL in the first 8000 bytes, as
+	// git decides) whose printable text was scanned; they are in Blobs.
+	BinaryBlobs int     `json:"binary_blobs"`
+	Trees       int     `json:"trees"` // trees read for attribution
+	Seconds     float64 `json:"seconds"`
 	// Allowed counts keys suppressed by an inline vastguard:allow.
 	Allowed int `json:"allowed"`
+	// BelowConfidence counts findings dropped by Options.MinConfidence.
+	BelowConfidence int `json:"below_min_confidence,omitempty"`
 	// Unreachable counts keys found only in objects no ref reaches; they
 	// are reported with source "unreachable".
 	Unreachable int `json:"unreachable"`
@@ -128,6 +137,31 @@ type Response struct {
 	// Done is true when the leaked key is known to be dead (and, for a
 	// reset, the replacement stored).
 	Done bool `json:"done"`
+	// Activity is what the key did, from the account's audit log, read
+	// before it was revoked; nil when the log could not be read, and then
+	// ActivityNote says why in one line.
+	Activity     *Activity `json:"activity,omitempty"`
+	ActivityNote string    `json:"activity_note,omitempty"`
+}
+
+// Activity is what a leaked key did, as the Vast account's audit log
+// records it. The scan never calls an API: a responder fills it in. Every
+// string in it came from the API and was sanitised there.
+type Activity struct {
+	Summary     string    `json:"summary"` // one line, e.g. "12 calls from 3 IPs (...) between ... and ...; instances created 2"
+	Calls       int       `json:"calls"`
+	First       time.Time `json:"first_use,omitzero"`
+	Last        time.Time `json:"last_use,omitzero"`
+	IPs         []Count   `json:"ips"`     // distinct IP addresses, most calls first
+	Routes      []Count   `json:"routes"`  // routes, ids as {id}, most calls first
+	Actions     []Count   `json:"actions"` // what the calls did: instances created or destroyed, billing reads, ...
+	OtherRoutes int       `json:"other_routes,omitempty"`
+}
+
+// Count is a name and how often it occurred.
+type Count struct {
+	Name string `json:"name"`
+	N    int    `json:"count"`
 }
 
 // isHexString reports whether s is all lowercase hex digits, as a key is.
@@ -138,4 +172,21 @@ func isHexString(s string) bool {
 		}
 	}
 	return true
+}
+
+// minConfidence keeps the findings at least as sure as min, counting the
+// others in st.BelowConfidence.
+func minConfidence(fs []Finding, min Confidence, st *Stats) []Finding {
+	if min == "" || min == Medium {
+		return fs
+	}
+	out := fs[:0]
+	for _, f := range fs {
+		if f.Confidence.AtLeast(min) {
+			out = append(out, f)
+		} else {
+			st.BelowConfidence++
+		}
+	}
+	return out
 }

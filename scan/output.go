@@ -191,6 +191,12 @@ func SARIF(r *Report, tool Tool, detectors []Detector) ([]byte, error) {
 		if f.Ref != "" {
 			props["ref"] = f.Ref
 		}
+		if f.Why != nil {
+			props["why"] = f.Why.String()
+			if f.Why.BoundTo != "" {
+				props["bound_to"] = f.Why.BoundTo
+			}
+		}
 		run.Results = append(run.Results, sarifResult{
 			RuleID:    f.Rule,
 			RuleIndex: idx,
@@ -290,6 +296,9 @@ func findingMessage(f Finding) string {
 		}
 	}
 	msg := fmt.Sprintf("Vast.ai API key %s (sha256 %s) %s", f.Redacted, f.KeySHA256[:12], where)
+	if f.Why != nil && f.Why.BoundTo != "" {
+		msg += ", bound to " + f.Why.BoundTo
+	}
 	if f.Source == SourceFile && f.Commit != "" {
 		msg += fmt.Sprintf(", committed in %s", short(f.Commit))
 		if f.Author != "" {
@@ -388,6 +397,9 @@ func WriteText(w io.Writer, r *Report) error {
 				commit = "staged"
 			}
 			fmt.Fprintf(w, "  %-40s %-10s %-10s %s  %s", loc, commit, when, f.Author, f.Rule)
+			if f.Why != nil && f.Why.BoundTo != "" {
+				fmt.Fprintf(w, " (%s)", f.Why.BoundTo)
+			}
 			if f.Ref != "" && f.Ref != "HEAD" && !strings.HasPrefix(f.Ref, "refs/heads/") {
 				fmt.Fprintf(w, "  (only via %s)", f.Ref)
 			}
@@ -434,6 +446,12 @@ func writeResponses(w io.Writer, r *Report) {
 			fmt.Fprintf(w, ": %s", x.Detail)
 		}
 		fmt.Fprintln(w)
+		switch {
+		case x.Activity != nil:
+			fmt.Fprintf(w, "    what it did (audit log): %s\n", x.Activity.Summary)
+		case x.ActivityNote != "":
+			fmt.Fprintf(w, "    audit log: %s\n", x.ActivityNote)
+		}
 	}
 }
 
@@ -442,6 +460,12 @@ func writeTextNotes(w io.Writer, r *Report) {
 	var notes []string
 	if st.SkippedBinaries > 0 {
 		notes = append(notes, fmt.Sprintf("%d binary blobs skipped", st.SkippedBinaries))
+	}
+	if st.BinaryBlobs > 0 {
+		notes = append(notes, fmt.Sprintf("%s scanned for printable text", count(st.BinaryBlobs, "binary blob")))
+	}
+	if st.BelowConfidence > 0 {
+		notes = append(notes, fmt.Sprintf("%s below the minimum confidence not shown", count(st.BelowConfidence, "finding")))
 	}
 	if st.Allowed > 0 {
 		notes = append(notes, fmt.Sprintf("%d keys allowed inline (vastguard:allow)", st.Allowed))

@@ -52,6 +52,7 @@ func (s *scanner) rangeScan(ctx context.Context) (*Report, error) {
 		}
 	}
 	bld := newBuilder(s.opts.Detectors, &rep.Stats)
+	bld.read = s.repo.readObject
 	for i, c := range order {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -241,14 +242,10 @@ func (w *rangeWalk) scanBlob(h plumbing.Hash) {
 		return
 	}
 	data = Text(data)
-	if isBinary(data) {
-		w.stats.SkippedBinaries++
-		return
-	}
 	w.stats.Blobs++
 	w.stats.Bytes += int64(len(data))
-	ms := Detect(data, w.s.opts.Detectors)
-	if bare := BareKey(data); len(ms) > 0 || bare != "" {
+	ms, bare := detectBlob(data, w.s.opts.Detectors, &w.stats.BinaryBlobs)
+	if len(ms) > 0 || bare != "" {
 		w.hits[h] = &blobHit{hash: h, matches: ms, bare: bare, first: map[string]int{}}
 	}
 }

@@ -1,13 +1,13 @@
 package scan
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"runtime"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -32,6 +32,9 @@ type Options struct {
 	AllowPartial bool
 	// Detectors replaces the default Detectors.
 	Detectors []Detector
+	// MinConfidence drops findings less sure than it: High keeps only
+	// high-confidence findings; "" or Medium keeps all.
+	MinConfidence Confidence
 	// Workers is the number of objects inflated and scanned in parallel;
 	// 0 means GOMAXPROCS.
 	Workers int
@@ -51,6 +54,9 @@ func Scan(ctx context.Context, path string, opts Options) (*Report, error) {
 	start := now()
 	if opts.Detectors == nil {
 		opts.Detectors = Detectors
+	}
+	if _, ok := ParseConfidence(string(opts.MinConfidence)); !ok {
+		return nil, fmt.Errorf("minimum confidence %q: choose high or medium", opts.MinConfidence)
 	}
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
@@ -96,6 +102,7 @@ func Scan(ctx context.Context, path string, opts Options) (*Report, error) {
 		return nil, err
 	}
 	rep.Version = 1
+	rep.Findings = minConfidence(rep.Findings, opts.MinConfidence, &rep.Stats)
 	if rep.Findings == nil {
 		rep.Findings = []Finding{}
 	}
@@ -154,14 +161,9 @@ func (s *scanner) history(ctx context.Context) (*Report, error) {
 			switch t {
 			case plumbing.BlobObject:
 				data = Text(data)
-				if isBinary(data) {
-					ps.binaries++
-					return nil
-				}
 				ps.blobs++
 				ps.bytes += int64(len(data))
-				ms := Detect(data, det)
-				bare := BareKey(data)
+				ms, bare := detectBlob(data, det, &ps.binaries)
 				if len(ms) > 0 || bare != "" {
 					ps.hits = append(ps.hits, &blobHit{hash: h, matches: ms, bare: bare})
 				}
@@ -199,7 +201,6 @@ func (s *scanner) history(ctx context.Context) (*Report, error) {
 			}
 			if binary {
 				ps.binaries++
-				return nil
 			}
 			ps.blobs++
 			ps.bytes += size
@@ -220,7 +221,7 @@ func (s *scanner) history(ctx context.Context) (*Report, error) {
 		ps := &passes[i]
 		rep.Stats.Blobs += ps.blobs
 		rep.Stats.Bytes += ps.bytes
-		rep.Stats.SkippedBinaries += ps.binaries
+		rep.Stats.BinaryBlobs += ps.binaries
 		for _, c := range ps.commits {
 			commits[c.Hash] = c
 		}
@@ -248,6 +249,7 @@ func (s *scanner) history(ctx context.Context) (*Report, error) {
 		rep.Stats.Missing += missing
 	}
 	b := newBuilder(det, &rep.Stats)
+	b.read = db.Get
 	for _, h := range hits {
 		for path, order := range h.first {
 			if order < len(g.order) {
@@ -273,7 +275,7 @@ func (s *scanner) history(ctx context.Context) (*Report, error) {
 	for _, c := range commits {
 		if _, ok := g.index[c.Hash]; !ok {
 			for _, m := range c.matches {
-				if !m.Allowed {
+				if !m.Allowed && !m.Pending {
 					rep.Stats.Unreachable++
 					b.message(m, c, 1<<29, "")
 				}
@@ -295,6 +297,10 @@ type builder struct {
 	det   []Detector
 	stats *Stats
 	by    map[string]*Finding
+	// read, if set, reads objects so that a pending match can be checked
+	// against the files next to it (see readByVastCode).
+	read    func(plumbing.Hash) (plumbing.ObjectType, []byte, error)
+	readers map[readerKey]readerResult
 }
 
 func newBuilder(det []Detector, st *Stats) *builder {
@@ -322,7 +328,10 @@ func (b *builder) base(key string, d *Detector, m *Match) Finding {
 	}
 	if m != nil {
 		f.Line, f.Column = m.Line, m.Column
+		why := m.Why
+		f.Why = &why
 	} else {
+		f.Why = &Why{Rule: d.ID, Via: ViaBare, Evidence: []string{"whole-file"}}
 		f.Line, f.Column = 1, 1
 	}
 	return f
@@ -343,8 +352,19 @@ func (b *builder) blob(h *blobHit, path string, c *commitInfo, order int, refNam
 			f.Date = c.When
 		}
 	}
+	if h.bare != "" {
+		if d := WholeFileDetector(path, b.det); d != nil {
+			f := b.base(h.bare, d, nil)
+			fill(&f)
+			b.add(f)
+		}
+	}
 	for i := range h.matches {
-		m := &h.matches[i]
+		mv := h.matches[i] // a pending match resolves per path
+		m := &mv
+		if m.Pending && !ResolvePending(m, path, b.det, b.readerFor(c, path)) {
+			continue
+		}
 		if !m.Allowed && m.Detector.Confidence == Medium && IsLockFile(path) {
 			continue
 		}
@@ -355,13 +375,6 @@ func (b *builder) blob(h *blobHit, path string, c *commitInfo, order int, refNam
 		fill(&f)
 		b.add(f)
 	}
-	if h.bare != "" {
-		if d := WholeFileDetector(path, b.det); d != nil {
-			f := b.base(h.bare, d, nil)
-			fill(&f)
-			b.add(f)
-		}
-	}
 }
 
 // unreachable records the keys of a blob that no commit or tag holds, and
@@ -370,6 +383,9 @@ func (b *builder) blob(h *blobHit, path string, c *commitInfo, order int, refNam
 func (b *builder) unreachable(h *blobHit, order int) int {
 	n := 0
 	for i := range h.matches {
+		if h.matches[i].Pending {
+			continue // no path to decide it by
+		}
 		f, ok := b.fromMatch(&h.matches[i])
 		if !ok {
 			continue
@@ -387,6 +403,9 @@ func (b *builder) unreachable(h *blobHit, order int) int {
 // fromMatch starts the finding for a match, or counts an allowed one and
 // reports false.
 func (b *builder) fromMatch(m *Match) (Finding, bool) {
+	if m.Pending {
+		return Finding{}, false // waits for a path, and a message has none
+	}
 	if m.Allowed {
 		b.stats.Allowed++
 		return Finding{}, false
@@ -448,20 +467,32 @@ func (b *builder) findings() []Finding {
 	return out
 }
 
+// detectBlob runs the detectors over a blob's text, or over the printable
+// text of a binary one (counted in binaries), and returns the matches and
+// the key if the blob is nothing but one.
+func detectBlob(data []byte, det []Detector, binaries *int) ([]Match, string) {
+	if isBinary(data) {
+		*binaries++
+		return DetectBinary(data, det), ""
+	}
+	return Detect(data, det), BareKey(data)
+}
+
 // detectStream runs the detectors over a reader in overlapping chunks, for
-// blobs too large to hold. Medium-confidence matches that need the file to
-// mention Vast are kept only if some chunk does.
+// blobs too large to hold. Matches that need the file to mention Vast are
+// kept only if some chunk does; if none does, they wait for the path like
+// any pending match. It reports whether the blob is binary (then only its
+// printable text is read).
 func detectStream(r io.Reader, det []Detector) ([]Match, bool, error) {
 	const chunk = 4 << 20
 	const overlap = 4096
 	buf := make([]byte, 0, chunk+overlap)
-	var out, pendingMedium []Match
+	var out, fileScoped []Match
 	base := 0  // absolute offset of buf[0]
 	lines := 0 // newlines before buf[0]
 	vast := false
 	first := true
-	assumeVast := make([]Detector, len(det))
-	copy(assumeVast, det)
+	binary := false
 	for {
 		n, err := io.ReadFull(r, buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
@@ -470,10 +501,7 @@ func detectStream(r io.Reader, det []Detector) ([]Match, bool, error) {
 			return nil, false, err
 		}
 		if first {
-			if isBinary(buf) {
-				_, err := io.Copy(io.Discard, r)
-				return nil, true, err
-			}
+			binary = isBinary(buf)
 			first = false
 		}
 		if !vast && mentionsVast(buf) {
@@ -483,14 +511,17 @@ func detectStream(r io.Reader, det []Detector) ([]Match, bool, error) {
 		if base > 0 {
 			carried = overlap
 		}
-		for _, m := range detectAssumingVast(buf, det) {
-			if m.Offset+KeyLength <= carried {
+		// The chunk is judged as if the whole blob mentions Vast; that is
+		// checked over every chunk below.
+		e := engine{text: buf, det: det, vast: 1, binary: binary}
+		for _, m := range e.run() {
+			if m.Offset+m.Length <= carried {
 				continue // found in the previous chunk
 			}
 			m.Offset += base
 			m.Line += lines
-			if m.Detector.MentionsVast {
-				pendingMedium = append(pendingMedium, m)
+			if m.fileScoped {
+				fileScoped = append(fileScoped, m)
 			} else {
 				out = append(out, m)
 			}
@@ -500,21 +531,19 @@ func detectStream(r io.Reader, det []Detector) ([]Match, bool, error) {
 		}
 		// Keep the last overlap bytes for context and keys across the cut.
 		keep := buf[len(buf)-overlap:]
-		lines += strings.Count(string(buf[:len(buf)-overlap]), "\n")
+		lines += bytes.Count(buf[:len(buf)-overlap], []byte{'\n'})
 		base += len(buf) - overlap
 		buf = append(buf[:0], keep...)
 	}
-	if vast {
-		out = append(out, pendingMedium...)
+	for _, m := range fileScoped {
+		if !vast {
+			m.Pending = true
+			m.Why.Evidence = replaceEvidence(m.Why.Evidence, "file-mentions-vast", "path")
+		}
+		out = append(out, m)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Offset < out[j].Offset })
-	return out, false, nil
-}
-
-// detectAssumingVast is Detect with the "mentions Vast" condition taken as
-// met; the caller checks it over the whole stream.
-func detectAssumingVast(text []byte, det []Detector) []Match {
-	return detect(text, det, 1)
+	return out, binary, nil
 }
 
 // staged scans the blobs staged in the index that differ from HEAD.
@@ -560,13 +589,10 @@ func (s *scanner) staged(ctx context.Context) (*Report, error) {
 			continue
 		}
 		data = Text(data)
-		if isBinary(data) {
-			rep.Stats.SkippedBinaries++
-			continue
-		}
 		rep.Stats.Blobs++
 		rep.Stats.Bytes += int64(len(data))
-		h := &blobHit{hash: e.Hash, matches: Detect(data, s.opts.Detectors), bare: BareKey(data)}
+		ms, bare := detectBlob(data, s.opts.Detectors, &rep.Stats.BinaryBlobs)
+		h := &blobHit{hash: e.Hash, matches: ms, bare: bare}
 		b.blob(h, e.Name, nil, 0, "")
 	}
 	rep.Findings = b.findings()

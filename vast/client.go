@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -112,8 +113,15 @@ func ParseBaseURL(raw string) (*url.URL, error) {
 	if u.Host == "" {
 		return nil, fmt.Errorf("API URL %q has no host", shown)
 	}
-	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+	// An empty query or fragment ("https://x.test/?") parses as none, but
+	// the "?" would swallow every path the client appends.
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil || u.ForceQuery || strings.Contains(raw, "#") {
 		return nil, errors.New("API URL must not carry a query, fragment or credentials")
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("API URL %q: port %s is not a port (1 to 65535)", shown, p)
+		}
 	}
 	if u.Scheme == "http" && !IsLoopback(u.Hostname()) {
 		return nil, fmt.Errorf("%q: http:// is only for a local fake (127.0.0.1, ::1, localhost); use https://", shown)

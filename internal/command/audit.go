@@ -2,7 +2,6 @@ package command
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -32,9 +31,7 @@ func auditCommand(fs *pflag.FlagSet) runFunc {
 			return err
 		}
 		if *asJSON {
-			enc := json.NewEncoder(e.Stdout)
-			enc.SetIndent("", "  ")
-			if err := enc.Encode(r); err != nil {
+			if err := writeJSON(e.Stdout, r); err != nil {
 				return err
 			}
 		} else {
@@ -81,7 +78,7 @@ func actionAudit(ctx context.Context, e *Env, wf *ghactions.Workflow, cfg action
 	var msgs []string
 	for _, k := range r.Keys {
 		if len(k.Flags) > 0 {
-			msgs = append(msgs, fmt.Sprintf("key %d %s: %s", k.ID, safetext.Printable(k.Name, "(unnamed)"), strings.Join(k.Flags, ", ")))
+			msgs = append(msgs, fmt.Sprintf("key %d %s: %s", k.ID, safetext.OutsideOr(k.Name, "(unnamed)"), strings.Join(k.Flags, ", ")))
 		}
 	}
 	wf.AnnotateAll("warning", "vastguard audit", msgs)

@@ -4,8 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	vgversion "github.com/vastguard/vastguard/internal/version"
-	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +13,8 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/vastguard/vastguard/ghapi"
 	"github.com/vastguard/vastguard/internal/respond"
+	"github.com/vastguard/vastguard/internal/safetext"
+	vgversion "github.com/vastguard/vastguard/internal/version"
 	"github.com/vastguard/vastguard/vast"
 )
 
@@ -96,20 +97,11 @@ func apiURL(e *Env, flagURL string) (string, string) {
 }
 
 // checkAPIURL accepts https URLs, and http only to a loopback address: a
-// key must not cross a network in clear.
+// key must not cross a network in clear. It is vast.ParseBaseURL, so the
+// library and the CLI apply one rule.
 func checkAPIURL(raw string) error {
-	u, err := vast.ParseBaseURL(raw)
-	if err != nil {
-		return err
-	}
-	if u.Scheme == "http" {
-		host := u.Hostname()
-		ip := net.ParseIP(host)
-		if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-			return fmt.Errorf("%q: http:// is only for a local fake (127.0.0.1, ::1, localhost); use https://", vast.Redact(raw))
-		}
-	}
-	return nil
+	_, err := vast.ParseBaseURL(raw)
+	return err
 }
 
 // api is a client plus what the user should be told to check when it fails.
@@ -209,34 +201,66 @@ func leakedKeyDialer(ctx context.Context, e *Env, apiURL string) respond.Dialer 
 	}
 }
 
+// outsideError is an error whose message quotes a service's answer (an
+// API error body): its text goes through the sanitiser (safetext.Message:
+// no escapes or control characters, no key, whole or in pieces), its
+// chain stays for errors.Is and errors.As.
+type outsideError struct{ err error }
+
+func (e outsideError) Error() string { return safetext.Message(e.err.Error()) }
+func (e outsideError) Unwrap() error { return e.err }
+
 // Explain turns an API error into one line that says what to fix. what
 // names the operation ("create key"). The key never appears: vast errors
-// carry none, and the credential is named by its source.
+// carry none, and the credential is named by its source. It branches on
+// what an answer means (vast's sentinels), not on its status: a dead key
+// may be answered 401, 403 or 404. What the API
+// said is sanitised.
 func (a *api) Explain(what string, err error) error {
 	if err == nil {
 		return nil
 	}
-	var ve *vast.Error
-	var ue *vast.CreateUncertainError
+	return outsideError{a.explain(what, err)}
+}
+
+func (a *api) explain(what string, err error) error {
+	var (
+		ve *vast.Error
+		re *vast.RedirectError
+		ce *vast.CreateUncertainError
+		ue *vast.UnsettledError
+		ae *vast.AuditUnavailableError
+	)
 	urlHint := "--api-url or VAST_URL"
 	if a.urlSource != "" {
 		urlHint = a.urlSource
 	}
 	switch {
+	case errors.As(err, &ce), errors.As(err, &ue):
+		// They name the operation and the key, and say what to do (even
+		// when a cancellation is why the outcome is unknown).
+		return err
 	case errors.Is(err, context.Canceled):
 		return fmt.Errorf("%s: cancelled", what)
-	case errors.As(err, &ue):
-		return fmt.Errorf("%s: %w", what, err)
-	case errors.As(err, &ve) && ve.StatusCode == 401:
+	case errors.As(err, &ae):
+		return fmt.Errorf("%s: the audit log is %s", what, ae.Note())
+	case errors.As(err, &re):
+		return fmt.Errorf("%s: %s answered %d redirecting to %s; vastguard does not follow redirects, so the key was not sent there: check %s (%s)",
+			what, a.url, re.StatusCode, redirectHost(re.Location), urlHint, a.url)
+	case errors.Is(err, vast.ErrUnauthorized) && errors.As(err, &ve):
 		return fmt.Errorf("the Vast API rejected the key (%s): check %s", ve.Brief(), a.cred.source)
-	case errors.As(err, &ve) && ve.StatusCode == 403:
+	case errors.Is(err, vast.ErrRefused) && errors.As(err, &ve):
+		return fmt.Errorf("%s: the Vast API answered %s, so nothing was done", what, ve.Brief())
+	case errors.Is(err, vast.ErrForbidden) && errors.As(err, &ve):
 		return fmt.Errorf("%s: the Vast API refused (%s): the key in %s needs user_read to list keys and user_write to create, delete or reset them, and the key must belong to this account", what, ve.Brief(), a.cred.source)
-	case errors.As(err, &ve) && ve.StatusCode == 429:
+	case errors.Is(err, vast.ErrNoEndpoint) && errors.As(err, &ve):
+		return fmt.Errorf("%s: %s has no such endpoint (%s): is %s the Vast API?", what, a.url, ve.Brief(), urlHint)
+	case errors.Is(err, vast.ErrRateLimited) && errors.As(err, &ve) && ve.OverBudget:
+		return fmt.Errorf("%s: the Vast API is rate limiting this key and asked to wait %s, longer than the retry budget; try again after that", what, ve.RetryAfter.Round(time.Second))
+	case errors.Is(err, vast.ErrRateLimited) && errors.As(err, &ve):
 		return fmt.Errorf("%s: the Vast API kept rate limiting this key (%s) through every retry; wait a minute and try again", what, ve.Brief())
-	case errors.As(err, &ve) && ve.StatusCode >= 500:
+	case errors.Is(err, vast.ErrServer) && errors.As(err, &ve):
 		return fmt.Errorf("%s: the Vast API failed (%s) through every retry; try again later", what, ve.Brief())
-	case errors.As(err, &ve) && ve.StatusCode == 404 && strings.Contains(ve.Message, "HTML"):
-		return fmt.Errorf("%s: %s answered 404 with a web page: is %s the Vast API?", what, a.url, urlHint)
 	case errors.As(err, &ve):
 		return fmt.Errorf("%s: the Vast API answered %s", what, ve.Brief())
 	case errors.Is(err, vast.ErrBadResponse):
@@ -245,6 +269,22 @@ func (a *api) Explain(what string, err error) error {
 		return fmt.Errorf("%s: the Vast API at %s did not answer in time: %v", what, a.url, err)
 	}
 	return fmt.Errorf("%s: cannot reach the Vast API at %s (check %s and the network): %v", what, a.url, urlHint, err)
+}
+
+// redirectHost names where a redirect pointed: its host, and "plain http"
+// when it left https; "nowhere" without a Location.
+func redirectHost(location string) string {
+	if location == "" {
+		return "nowhere (no Location header)"
+	}
+	u, err := url.Parse(location)
+	if err != nil || u.Host == "" {
+		return safetext.OneLine(location)
+	}
+	if u.Scheme == "http" {
+		return "http://" + u.Host + " (plain http)"
+	}
+	return u.Host
 }
 
 // githubFlags are the flags of commands that call the GitHub API.
@@ -315,8 +355,16 @@ func newGitHub(e *Env, token, source, apiURL string) (*githubAPI, error) {
 
 // explain adds to a GitHub error where the token or URL came from, which
 // is what the user can change. ghapi errors already name the operation and
-// say what permission is missing; none holds the token.
+// say what permission is missing; none holds the token. What GitHub said
+// is sanitised.
 func (g *githubAPI) explain(err error) error {
+	if err == nil {
+		return nil
+	}
+	return outsideError{g.explainRaw(err)}
+}
+
+func (g *githubAPI) explainRaw(err error) error {
 	var ge *ghapi.Error
 	switch {
 	case err == nil:

@@ -64,7 +64,11 @@ type ActionCommand struct {
 	// Check applies the command's own rules to the inputs, after every
 	// input's own rules have passed; nil for none.
 	Check func(c actionConfig) error
-	Run   func(ctx context.Context, e *Env, wf *ghactions.Workflow, cfg actionConfig) error
+	// UsesGitHubToken says whether the command, given the inputs, calls
+	// GitHub with github-token; nil for never. A command that does not
+	// sees no GitHub token at all (see actionMain).
+	UsesGitHubToken func(c actionConfig) bool
+	Run             func(ctx context.Context, e *Env, wf *ghactions.Workflow, cfg actionConfig) error
 }
 
 // commands is the table, in the order of `vastguard help`. It is filled by
@@ -92,7 +96,7 @@ Exit codes: 0 clean, 1 the tool failed, 2 keys found, 3 a found key is live
   vastguard scan --verify -b accepted.txt   # is each key live? accept those listed`,
 			Flags: scanCommand,
 			Action: &ActionCommand{What: "find Vast.ai keys committed to the repository's history", See: "(see [Scanning](#scanning-for-leaked-keys))",
-				Check: checkScanInputs, Run: actionScan},
+				Check: checkScanInputs, UsesGitHubToken: scanUsesGitHub, Run: actionScan},
 		},
 		{
 			Name:  "revoke",
@@ -118,7 +122,13 @@ instance-management, autoscaler, full) or the API's JSON format {"api": {...}}.`
   vastguard keys create --name ci-read --permissions read-only -o ci.key`,
 				Flags: keysCreateCommand},
 			{Name: "delete", Args: "ID", Short: "delete a key by id", Flags: keysDeleteCommand},
-			{Name: "reset", Short: "replace the key in use with a new one", Flags: keysResetCommand},
+			{Name: "reset", Args: "--yes", Short: "replace the key in use with a new one",
+				Long: `Reset the key in use (PUT /api/v0/commands/reset_apikey/): the old value stops
+working at once and the new one is printed once (or written to --output, mode
+0600). Which key the API resets, the caller's or the account's main key, is not
+verified, so nothing is done without --yes; afterwards it checks whether the old
+value still works and says which key was reset.`,
+				Flags: keysResetCommand},
 		}},
 		{
 			Name: "sweep", Short: "delete expired keys the Action or the broker minted", Flags: sweepCommand,
@@ -134,7 +144,7 @@ flagged.`,
 		{
 			Name: "repos", Args: "--org NAME", Short: "an organisation's repositories as a JSON matrix", Flags: reposCommand,
 			Action: &ActionCommand{What: "list an organisation's repositories as a matrix", See: "(see [Organisation-wide scans](#organisation-wide-scans))",
-				Check: checkReposInputs, Run: actionRepos},
+				Check: checkReposInputs, UsesGitHubToken: func(actionConfig) bool { return true }, Run: actionRepos},
 		},
 		{
 			Name: "broker", Args: "--config FILE",

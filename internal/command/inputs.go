@@ -236,7 +236,11 @@ func parseActionInputs(getenv func(string) string) (actionConfig, error) {
 	case c.apiKey == "" && !cmd.Action.NeedsKey:
 		// A scan needs no Vast key (only to revoke or reset), repos none.
 	case c.apiKey == "":
-		return c, errors.New("input api-key is empty: the secret holding the Vast management key (user_read and user_write) is missing; store it as a repository or organization secret and pass it as api-key: ${{ secrets.VAST_API_KEY }}. If it is set, note that secrets are not passed to workflows run for pull requests from forks or by Dependabot")
+		msg := "input api-key is empty: the secret holding the Vast management key (user_read and user_write) is missing; store it as a repository or organization secret and pass it as api-key: ${{ secrets.VAST_API_KEY }}. If it is set, note that secrets are not passed to workflows run for pull requests from forks or by Dependabot"
+		if cmd.Action.Broker {
+			msg += ". Or mint through a vastguard broker with broker-url, and keep no key in GitHub"
+		}
+		return c, errors.New(msg)
 	default:
 		if _, err := vast.New(c.apiKey); err != nil {
 			return c, inputError("api-key", "%v", err)

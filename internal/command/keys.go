@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -50,17 +51,26 @@ func keysListCommand(fs *pflag.FlagSet) runFunc {
 				}
 				out = append(out, j)
 			}
-			enc := json.NewEncoder(e.Stdout)
-			enc.SetIndent("", "  ")
-			return enc.Encode(out)
+			return writeJSON(e.Stdout, out)
 		}
 		tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tNAME\tCREATED\tSCOPES")
 		for _, k := range keys {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", k.ID, safetext.Printable(k.Name, "-"), hygiene.DateOrDash(k.CreatedAt), scopesText(k))
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", k.ID, safetext.OutsideOr(k.Name, "-"), hygiene.DateOrDash(k.CreatedAt), scopesText(k))
 		}
 		return tw.Flush()
 	}
+}
+
+// writeJSON writes v as indented JSON, with the characters a terminal may
+// act on escaped (see safetext.JSON): names in it are the API's.
+func writeJSON(w io.Writer, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(safetext.JSON(b), '\n'))
+	return err
 }
 
 func scopesText(k vast.Key) string {
@@ -70,7 +80,7 @@ func scopesText(k vast.Key) string {
 	case !k.PermissionsKnown:
 		return "(not reported)"
 	}
-	return k.Permissions.String()
+	return safetext.Outside(k.Permissions.String()) // the names are the API's
 }
 
 func keysCreateCommand(fs *pflag.FlagSet) runFunc {
@@ -122,11 +132,11 @@ func keysCreateCommand(fs *pflag.FlagSet) runFunc {
 				return fmt.Errorf("%v (the new key %d was deleted again)", err, k.ID)
 			}
 			fmt.Fprintln(e.Stdout, k.ID)
-			fmt.Fprintf(e.Stderr, "created key %d %q (%s), written to %s\n", k.ID, safetext.Printable(k.Name, ""), perms, *output)
+			fmt.Fprintf(e.Stderr, "created key %d %q (%s), written to %s\n", k.ID, safetext.Outside(k.Name), safetext.Outside(perms.String()), safetext.Path(*output))
 			return nil
 		}
 		fmt.Fprintln(e.Stdout, k.Secret.Reveal())
-		fmt.Fprintf(e.Stderr, "created key %d %q (%s); this is the only time its value is shown\n", k.ID, safetext.Printable(k.Name, ""), perms)
+		fmt.Fprintf(e.Stderr, "created key %d %q (%s); this is the only time its value is shown\n", k.ID, safetext.Outside(k.Name), safetext.Outside(perms.String()))
 		return nil
 	}
 }
@@ -138,8 +148,9 @@ func keysDeleteCommand(fs *pflag.FlagSet) runFunc {
 		if len(pos) != 1 {
 			return usagef("keys delete takes one key id (see vastguard keys list)")
 		}
+		// Digits only: ParseInt would take "+7" (and delete key 7).
 		id, err := strconv.ParseInt(pos[0], 10, 64)
-		if err != nil || id <= 0 {
+		if err != nil || id <= 0 || strings.Trim(pos[0], "0123456789") != "" {
 			return usagef("keys delete: %q is not a key id; ids are positive integers (see vastguard keys list)", pos[0])
 		}
 		a, err := newAPI(ctx, e, af)
@@ -147,26 +158,40 @@ func keysDeleteCommand(fs *pflag.FlagSet) runFunc {
 			return err
 		}
 		err = a.DeleteKey(ctx, id)
-		switch {
-		case errors.Is(err, vast.ErrNotFound):
-			fmt.Fprintf(e.Stdout, "key %d is already gone (the API answered 404)\n", id)
+		switch vast.DeletionOf(err) {
+		case vast.Deleted:
+			fmt.Fprintf(e.Stdout, "deleted key %d\n", id)
 			return nil
-		case err != nil:
-			return a.Explain(fmt.Sprintf("delete key %d", id), err)
+		case vast.AlreadyGone:
+			fmt.Fprintf(e.Stdout, "key %d is already gone (the API answered 404 API Key not found.)\n", id)
+			return nil
 		}
-		fmt.Fprintf(e.Stdout, "deleted key %d\n", id)
-		return nil
+		// Anything else, a 404 auth failure included, may leave it live.
+		return fmt.Errorf("%v; key %d may still be live", a.Explain(fmt.Sprintf("delete key %d", id), err), id)
 	}
 }
 
+// keysResetCommand is `vastguard keys reset --yes [--output FILE]`. Which
+// key the API's reset_apikey replaces is unverified (the CLI says the
+// current key, its SKILL.md the account's main key), so without --yes it
+// says what it would do and does nothing; with it, it checks afterwards
+// whether the old value still works and says which key was reset.
 func keysResetCommand(fs *pflag.FlagSet) runFunc {
 	var af apiFlags
 	af.register(fs)
 	output := fs.StringP("output", "o", "", "write the new key to `FILE` (mode 0600) instead of printing it")
 	fileFlag(fs, "output")
+	yes := fs.Bool("yes", false, "go ahead: the old value stops working at once (and which key the API resets, this one or the account's main key, is not verified)")
 	return func(ctx context.Context, e *Env, pos []string) error {
 		if len(pos) > 0 {
 			return usagef("keys reset takes no arguments; it resets the key in use")
+		}
+		if !*yes {
+			src := "the key in use"
+			if cred, err := resolveKey(e, af.key); err == nil {
+				src = "the key from " + cred.source
+			}
+			return usagef("keys reset replaces %s with a new value and the old one stops working at once; the Vast API may instead reset the account's main key (unverified); run it again with --yes to go ahead", src)
 		}
 		a, err := newAPI(ctx, e, af)
 		if err != nil {
@@ -178,6 +203,16 @@ func keysResetCommand(fs *pflag.FlagSet) runFunc {
 				return err
 			}
 		}
+		// Who the key is, to say afterwards which key was reset. A key
+		// without user_read cannot ask (403) and is reset all the same.
+		before, err := a.CurrentUser(ctx)
+		if err != nil && !errors.Is(err, vast.ErrForbidden) {
+			if file != nil {
+				file.abort()
+			}
+			return a.Explain("check the key before the reset (nothing was reset)", err)
+		}
+		fmt.Fprintf(e.Stderr, "resetting the key from %s (%s)\n", a.cred.source, describeUser(before))
 		s, err := a.ResetKey(ctx)
 		if err != nil {
 			if file != nil {
@@ -189,11 +224,51 @@ func keysResetCommand(fs *pflag.FlagSet) runFunc {
 			if err := file.commit(s.Reveal()); err != nil {
 				return fmt.Errorf("the key was reset but %v; the new key is only in the Vast console now", err)
 			}
-			fmt.Fprintf(e.Stderr, "reset the key from %s: the old value no longer works; the new one is in %s\n", a.cred.source, *output)
-			return nil
+		} else {
+			fmt.Fprintln(e.Stdout, s.Reveal())
 		}
-		fmt.Fprintln(e.Stdout, s.Reveal())
-		fmt.Fprintf(e.Stderr, "reset the key from %s: the old value no longer works; store the new one now (it is shown once)\n", a.cred.source)
-		return nil
+		where := "store the new one now (it is shown once)"
+		if file != nil {
+			where = "the new one is in " + *output
+		}
+		msg, err := whichKeyWasReset(ctx, e, a, before, s)
+		fmt.Fprintf(e.Stderr, "reset: %s; %s\n", msg, where)
+		return err
 	}
+}
+
+// whichKeyWasReset asks the API, with the old value and then the new one,
+// which key the reset replaced. An old value that still works means the
+// API reset another key (the account's main key, as its SKILL.md says);
+// that is an error, since the key in use was not replaced.
+func whichKeyWasReset(ctx context.Context, e *Env, a *api, before vast.User, s vast.Secret) (string, error) {
+	newKey := "the new value was not checked"
+	if c, err := newVastClient(ctx, e, s.Reveal(), a.url, vast.DefaultRetry); err == nil {
+		if u, err := c.CurrentUser(ctx); err == nil {
+			newKey = "the new value answers as " + describeUser(u)
+		} else {
+			newKey = "the new value does not answer yet: " + safetext.OneLine(err.Error())
+		}
+	}
+	_, err := a.CurrentUser(ctx)
+	switch {
+	case errors.Is(err, vast.ErrUnauthorized):
+		return fmt.Sprintf("the old value from %s no longer works (it was %s); %s", a.cred.source, describeUser(before), newKey), nil
+	case err == nil, errors.Is(err, vast.ErrForbidden): // a 403 is a live key without user_read
+		return fmt.Sprintf("the old value from %s STILL works, so the API reset another key, probably the account's main key; %s", a.cred.source, newKey),
+			fmt.Errorf("keys reset: the key from %s was not replaced: the API reset another key (%s); check the Vast console", a.cred.source, newKey)
+	}
+	return fmt.Sprintf("could not check whether the old value still works (%s); %s", safetext.OneLine(a.Explain("check the old key", err).Error()), newKey), nil
+}
+
+// describeUser is "key 1234 of account 56", or "account 56" when the API
+// gave no key id.
+func describeUser(u vast.User) string {
+	switch {
+	case u.ID == 0:
+		return "its id unknown: it lacks user_read"
+	case u.KeyID != 0:
+		return fmt.Sprintf("key %d of account %d", u.KeyID, u.ID)
+	}
+	return fmt.Sprintf("account %d", u.ID)
 }

@@ -191,9 +191,9 @@ func actionMintBroker(ctx context.Context, e *Env, wf *ghactions.Workflow, cfg a
 		return explainBroker("mint", cfg.broker.url, err)
 	}
 	expires := k.ExpiresAt.UTC().Format(time.RFC3339)
-	name := safetext.Printable(k.Name, "")
+	name := safetext.OutsideOr(k.Name, "")
 	stateErr := wf.SaveState(stateKeyID, strconv.FormatInt(k.ID, 10), stateKeyName, k.Name, stateKeyExpires, expires)
-	if err := checkBrokerKey(k); err != nil {
+	if err := checkBrokerKey(k, cfg); err != nil {
 		return fmt.Errorf("%w; %v", err, deleteAtBroker(ctx, e, cfg.broker, k))
 	}
 	if err := wf.Mask(k.Secret.Reveal()); err != nil {
@@ -233,7 +233,7 @@ func actionMintBroker(ctx context.Context, e *Env, wf *ghactions.Workflow, cfg a
 		wf.Annotate("warning", "vastguard", safetext.OneLine(err.Error()))
 	}
 	wf.Logf("minted key %d %s (%s) through the broker %s, rule %s; expires %s; the post step deletes it, else the broker at its expiry",
-		k.ID, name, scopes, cfg.broker.url, safetext.Printable(k.Rule, "-"), expires)
+		k.ID, name, scopes, cfg.broker.url, safetext.OutsideOr(k.Rule, "-"), expires)
 	return nil
 }
 
@@ -247,15 +247,30 @@ func mintOutlivingCancel(ctx context.Context, bc *brokerclient.Client, tok strin
 	return bc.Mint(cctx, tok, req)
 }
 
-// checkBrokerKey refuses an answer the step cannot hand on: a key that
-// could not be masked as one value, or a name that is no key name.
-func checkBrokerKey(k brokerclient.Key) error {
+// checkBrokerKey refuses an answer the step must not hand on: a key that
+// could not be masked as one value, a name that is no key name, a key
+// granted more than the permissions input asked for, or one that could
+// mint keys itself (user_write or full access, which no broker rule may
+// grant).
+func checkBrokerKey(k brokerclient.Key, cfg actionConfig) error {
 	v := k.Secret.Reveal()
 	if len(v) > 256 || strings.ContainsFunc(v, func(r rune) bool { return r <= ' ' || r >= 0x7f }) {
 		return fmt.Errorf("the broker answered key %d with a value that is not a Vast key (not one word of printable ASCII); it is not handed on", k.ID)
 	}
-	if k.Name == "" || len(k.Name) > vast.MaxNameLength || safetext.Printable(k.Name, "") != k.Name {
-		return fmt.Errorf("the broker answered key %d with a name that is not printable; it is not handed on", k.ID)
+	if k.Name == "" || len(k.Name) > vast.MaxNameLength || strings.ContainsFunc(k.Name, func(r rune) bool { return r <= ' ' || r >= 0x7f }) {
+		return fmt.Errorf("the broker answered key %d with a name that is not one word of printable ASCII; it is not handed on", k.ID)
+	}
+	got, err := vast.ParsePermissions(string(k.Permissions), true)
+	if err != nil {
+		return fmt.Errorf("the broker answered key %d without permissions it can be checked by (%v); it is not handed on", k.ID, err)
+	}
+	if got.IsFull() || got.Has("user_write") {
+		return fmt.Errorf("the broker made key %d with user_write or full access (%s), which could mint keys that never expire; it is not handed on", k.ID, safetext.Outside(got.String()))
+	}
+	if cfg.permSpec != "" {
+		if d, _ := cfg.perms.Compare(got); len(d.Broader) > 0 {
+			return fmt.Errorf("the broker made key %d with more permissions than asked (%s; asked for %s); it is not handed on", k.ID, safetext.OneLine(d.String()), cfg.perms)
+		}
 	}
 	return nil
 }

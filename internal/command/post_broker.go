@@ -36,7 +36,7 @@ func runPostBroker(ctx context.Context, e *Env, wf *ghactions.Workflow) error {
 	}
 	id, err := strconv.ParseInt(idText, 10, 64)
 	if err != nil || id <= 0 {
-		return postBrokerFailed(wf, 0, name, expiry, fmt.Errorf("the saved key id %q is not a key id", safetext.Printable(idText, "")))
+		return postBrokerFailed(wf, 0, name, expiry, fmt.Errorf("the saved key id %q is not a key id", safetext.OutsideOr(idText, "")))
 	}
 	if _, err := time.Parse(time.RFC3339, expiry); err != nil {
 		expiry = ""
@@ -81,7 +81,7 @@ func runPostBroker(ctx context.Context, e *Env, wf *ghactions.Workflow) error {
 		wf.Summary(fmt.Sprintf("vastguard: key %d %s was already gone (%s).", id, safetext.MarkdownCode(name), why))
 		return nil
 	}
-	return postBrokerFailed(wf, id, name, expiry, fmt.Errorf("the broker answered the delete with the state %q, not revoked, reaped or gone", safetext.Printable(state, "")))
+	return postBrokerFailed(wf, id, name, expiry, fmt.Errorf("the broker answered the delete with the state %q, not revoked, reaped or gone", safetext.OutsideOr(state, "")))
 }
 
 // postBrokerFailed reports a broker key the post step could not delete: an
@@ -105,6 +105,6 @@ func postBrokerFailed(wf *ghactions.Workflow, id int64, name, expiry string, rea
 		idCell = strconv.FormatInt(id, 10)
 	}
 	wf.Summary(fmt.Sprintf("### vastguard: a key was NOT deleted\n\n| Id | Name | Why |\n|---|---|---|\n| %s | %s | %s |\n\nThe key is still live: %s, or %s.",
-		idCell, safetext.MarkdownCode(safetext.Printable(name, "-")), safetext.MarkdownCell(safetext.OneLine(reason.Error())), later, fix))
+		idCell, safetext.MarkdownCode(safetext.OutsideOr(name, "-")), safetext.MarkdownCell(safetext.OneLine(reason.Error())), later, fix))
 	return &exitError{code: exitFailure}
 }

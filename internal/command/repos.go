@@ -61,7 +61,8 @@ func orgMatrix(ctx context.Context, e *Env, org string, f ghapi.RepoFilter, toke
 	if strings.HasPrefix(g.cred.key, "ghs_") {
 		notes = append(notes, fmt.Sprintf("the token from %s is a GitHub App installation token; if it is a job's built-in GITHUB_TOKEN, the list holds only public repositories and the job's own: use a token with \"Metadata: read\" on the organisation's repositories", g.cred.source))
 	}
-	return string(b), notes, nil
+	// The names are GitHub's: what a terminal would act on is escaped.
+	return string(safetext.JSON(b)), notes, nil
 }
 
 func reposCommand(fs *pflag.FlagSet) runFunc {
@@ -83,7 +84,7 @@ func reposCommand(fs *pflag.FlagSet) runFunc {
 		}
 		fmt.Fprintln(e.Stdout, matrix)
 		for _, n := range notes {
-			fmt.Fprintln(e.Stderr, "vastguard: note: "+n)
+			fmt.Fprintln(e.Stderr, "vastguard: note: "+safetext.OneLine(n))
 		}
 		return nil
 	}

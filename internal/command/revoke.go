@@ -3,6 +3,7 @@ package command
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/vastguard/vastguard/ghapi"
 	"github.com/vastguard/vastguard/internal/respond"
+	"github.com/vastguard/vastguard/internal/safetext"
 	"github.com/vastguard/vastguard/scan"
 	"github.com/vastguard/vastguard/vast"
 )
@@ -123,7 +125,7 @@ func revokeRun(ctx context.Context, e *Env, o *revokeOptions) error {
 	checks := r.Verifier.VerifyReport(ctx, rep)
 	for _, f := range rep.Findings {
 		c := checks[f.KeySHA256]
-		fmt.Fprintf(e.Stdout, "%s  sha256 %s  %s: %s\n", f.Redacted, f.KeySHA256[:16], c.Status, c.Detail)
+		fmt.Fprintf(e.Stdout, "%s  sha256 %s  %s: %s\n", f.Redacted, f.KeySHA256[:16], c.Status, safetext.OneLine(c.Detail))
 	}
 	r.Respond(ctx, rep, checks)
 	return printResponses(e.Stdout, rep, len(keys), o.dryRun)
@@ -178,10 +180,10 @@ func (o *revokeOptions) responder(ctx context.Context, e *Env) (*respond.Respond
 		if err != nil {
 			return nil, err
 		}
-		r.Manager = a
+		r.Manager, r.ManagerSHA256 = a, scan.KeyHash(cred.key)
 	}
 	if note := r.Prepare(ctx); note != "" {
-		fmt.Fprintln(e.Stderr, "vastguard: "+note)
+		fmt.Fprintln(e.Stderr, "vastguard: "+safetext.OneLine(note))
 	}
 	if r.Manager == nil && o.replace {
 		return nil, fmt.Errorf("--replace needs a management key (VAST_API_KEY, --api-key or the vastai key file) to create the replacement")
@@ -194,11 +196,14 @@ func (o *revokeOptions) responder(ctx context.Context, e *Env) (*respond.Respond
 func printResponses(w io.Writer, rep *scan.Report, nkeys int, dryRun bool) error {
 	live, unreplaced := 0, 0
 	for _, x := range rep.Responses {
-		fmt.Fprintf(w, "%s  sha256 %s  %s", x.Redacted, x.KeySHA256[:16], x.Outcome)
+		fmt.Fprintf(w, "%s  sha256 %s  %s", x.Redacted, x.KeySHA256[:16], safetext.OneLine(x.Outcome))
 		if x.Detail != "" {
-			fmt.Fprintf(w, ": %s", x.Detail)
+			fmt.Fprintf(w, ": %s", safetext.OneLine(x.Detail))
 		}
 		fmt.Fprintln(w)
+		if line := activityLine(x); line != "" {
+			fmt.Fprintf(w, "%s  sha256 %s  %s\n", x.Redacted, x.KeySHA256[:16], line)
+		}
 		switch {
 		case dryRun:
 		case !respond.Revoked(x):
@@ -220,33 +225,69 @@ func printResponses(w io.Writer, rep *scan.Report, nkeys int, dryRun bool) error
 	return nil
 }
 
+// activityLine says in one line what a leaked key did (from the audit
+// log), or why that could not be read; "" when nothing was looked up.
+func activityLine(x scan.Response) string {
+	switch {
+	case x.Activity != nil:
+		return "what it did (audit log): " + safetext.OneLine(x.Activity.Summary)
+	case x.ActivityNote != "":
+		return "audit log: " + safetext.OneLine(x.ActivityNote)
+	}
+	return ""
+}
+
 // keyLine matches the ways a responder may paste a key: bare, quoted, or
 // as an env line (export VAST_API_KEY="...").
 var keyLine = regexp.MustCompile(`^(?:export\s+)?(?:[A-Za-z_][A-Za-z0-9_]*\s*=\s*)?(["']?)([!-~]+?)(["']?)$`)
 
+// Bounds on revoke's input, which is read whole, streaming, before
+// anything is called: any number of lines, blank or comments, but no line
+// longer than a key line could be and no more keys than one run can
+// check (at five checks a second, 10,000 keys take over half an hour).
+// Input past a bound is refused, never cut.
+const (
+	maxKeyLine    = 64 << 10
+	maxRevokeKeys = 10000
+)
+
 // readKeys reads one key per line; blank lines and # comments are skipped.
 // A line may be the key alone, quoted, or NAME=KEY as an env file has it
-// (sending the whole line would make a live key look dead).
+// (sending the whole line would make a live key look dead). It reads to
+// the end of r, however long, and fails on anything it cannot take.
 func readKeys(r io.Reader) ([]string, error) {
 	var out []string
 	seen := map[string]bool{}
-	sc := bufio.NewScanner(io.LimitReader(r, 1<<20))
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
+	br := bufio.NewReaderSize(r, maxKeyLine)
+	for n := 1; ; n++ {
+		raw, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			return nil, fmt.Errorf("line %d is longer than %d KiB: not a key (one key per line)", n, maxKeyLine>>10)
 		}
-		m := keyLine.FindStringSubmatch(line)
-		if m == nil || m[1] != m[3] || strings.ContainsAny(m[2], `"'=`) || !isPrintableASCII(m[2]) {
-			return nil, fmt.Errorf("line %d is not a single key (a key alone, quoted, or NAME=KEY)", n)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, err
 		}
-		line = m[2]
-		if !seen[line] {
-			seen[line] = true
-			out = append(out, line)
+		line := strings.TrimSpace(string(raw))
+		if n == 1 {
+			line = strings.TrimPrefix(line, "\ufeff") // a BOM, as Windows editors write
+		}
+		if line != "" && !strings.HasPrefix(line, "#") {
+			m := keyLine.FindStringSubmatch(line)
+			if m == nil || m[1] != m[3] || strings.ContainsAny(m[2], `"'=`) || !isPrintableASCII(m[2]) {
+				return nil, fmt.Errorf("line %d is not a single key (a key alone, quoted, or NAME=KEY)", n)
+			}
+			if k := m[2]; !seen[k] {
+				if len(out) == maxRevokeKeys {
+					return nil, fmt.Errorf("more than %d keys: split them over several runs", maxRevokeKeys)
+				}
+				seen[k] = true
+				out = append(out, k)
+			}
+		}
+		if err != nil { // io.EOF, after the last line
+			return out, nil
 		}
 	}
-	return out, sc.Err()
 }
 
 func isPrintableASCII(s string) bool {

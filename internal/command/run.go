@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"time"
 
 	"github.com/vastguard/vastguard/internal/safetext"
@@ -74,6 +76,31 @@ func ExitCode(err error, stderr io.Writer) int {
 	return exitFailure
 }
 
+// panicError describes a recovered panic on one line: its value and the
+// function and line that panicked (the first frame below the panic that is
+// not the runtime's), for a bug report. Call it from the deferred function
+// that recovered.
+func panicError(p any) error {
+	pcs := make([]uintptr, 64)
+	n := runtime.Callers(1, pcs)
+	frames := runtime.CallersFrames(pcs[:n])
+	where, seenPanic := "", false
+	for {
+		f, more := frames.Next()
+		switch {
+		case f.Function == "runtime.gopanic":
+			seenPanic = true
+		case seenPanic && !strings.HasPrefix(f.Function, "runtime."):
+			where = fmt.Sprintf(" at %s (%s:%d)", f.Function, filepath.Base(f.File), f.Line)
+		}
+		if where != "" || !more {
+			break
+		}
+	}
+	return fmt.Errorf("internal error, a bug in vastguard (please report it with the command that caused it): %s%s",
+		safetext.OneLine(fmt.Sprint(p)), where)
+}
+
 // usageError is a mistake in the command line.
 type usageError struct{ msg string }
 
@@ -88,7 +115,19 @@ func usagef(format string, args ...any) error {
 // the post step, whatever the arguments: the runner gives the post step
 // the main step's arguments. Otherwise the arguments are a command line of
 // the command table (cli.go).
-func Run(ctx context.Context, e *Env) error {
+//
+// A panic anywhere in the command (or in a goroutine that hands its panic
+// back, as respond's verifier does) is a bug, and ends as exit code 1 with
+// one line saying where, never as Go's exit status 2, which the exit-code
+// contract reads as "findings". (What no program can recover from, a stack
+// overflow or running out of memory, the program avoids: it recurses on no
+// input's depth, and bounds what it holds.)
+func Run(ctx context.Context, e *Env) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &exitError{code: exitFailure, err: panicError(p)}
+		}
+	}()
 	if len(e.Args) > 0 && filepath.Base(e.Args[0]) == postProgram {
 		return runPost(ctx, e)
 	}

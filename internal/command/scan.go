@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
 	"github.com/vastguard/vastguard/internal/respond"
+	"github.com/vastguard/vastguard/internal/safefile"
+	"github.com/vastguard/vastguard/internal/safetext"
 	"github.com/vastguard/vastguard/scan"
 	"github.com/vastguard/vastguard/vast"
 )
@@ -26,6 +29,25 @@ type scanFlags struct {
 	workers      int
 	verify       bool
 	apiURL       string
+
+	// root, when set, is the directory baseline and output are names
+	// beneath (the Action's workspace); else they are paths as typed.
+	// Either way no link is followed on the way to them.
+	root *safefile.Root
+}
+
+// openBaseline opens the baseline without following links.
+func (f *scanFlags) openBaseline() (*os.File, error) {
+	if f.root != nil {
+		return f.root.Open(f.baseline)
+	}
+	return safefile.OpenPath(f.baseline)
+}
+
+// createOutput prepares the report file without following links; see
+// safefile.File.
+func (f *scanFlags) createOutput() (*safefile.File, error) {
+	return safefile.CreatePath(f.output, safefile.Options{Perm: 0o644})
 }
 
 func (f *scanFlags) register(fs *pflag.FlagSet) {
@@ -73,6 +95,15 @@ func scanCommand(fs *pflag.FlagSet) runFunc {
 	}
 }
 
+// maxWorkers caps --workers: each worker holds inflate and scan buffers,
+// and past the machine's cores more only cost memory. A count above it is
+// refused (rather than quietly clamped) so a typo is seen.
+const maxWorkers = 256
+
+// isRange reports whether r is written BASE..HEAD: one "..", since no
+// revision name holds one ("a..b..c" is no range).
+func isRange(r string) bool { return strings.Count(r, "..") == 1 }
+
 // scanRepo validates the flags, runs the scan and applies the baseline.
 func scanRepo(ctx context.Context, path string, f scanFlags) (*scan.Report, error) {
 	switch f.format {
@@ -83,14 +114,17 @@ func scanRepo(ctx context.Context, path string, f scanFlags) (*scan.Report, erro
 	if f.workers < 0 {
 		return nil, usagef("scan: --workers must be positive")
 	}
-	if f.rng != "" && !strings.Contains(f.rng, "..") {
+	if f.workers > maxWorkers {
+		return nil, usagef("scan: --workers %d is more than %d; leave it out to use one per CPU", f.workers, maxWorkers)
+	}
+	if f.rng != "" && !isRange(f.rng) {
 		return nil, usagef("scan: --range %q: write it as BASE..HEAD, e.g. origin/main..HEAD", f.rng)
 	}
 	var baseline *scan.Baseline
 	if f.baseline != "" {
-		b, err := os.Open(f.baseline)
+		b, err := f.openBaseline()
 		if err != nil {
-			return nil, fmt.Errorf("--baseline: %w", err)
+			return nil, pathFlagError("--baseline", f.baseline, err)
 		}
 		baseline, err = scan.ParseBaseline(b)
 		b.Close()
@@ -99,12 +133,13 @@ func scanRepo(ctx context.Context, path string, f scanFlags) (*scan.Report, erro
 		}
 	}
 	if f.output != "" {
-		// Fail before a long scan if the report cannot be written.
-		out, err := os.OpenFile(f.output, os.O_WRONLY|os.O_CREATE, 0o644)
+		// Fail before a long scan if the report cannot be written (a link
+		// or a directory at the name, a missing directory).
+		out, err := f.createOutput()
 		if err != nil {
-			return nil, fmt.Errorf("--output: %w", err)
+			return nil, pathFlagError("--output", f.output, err)
 		}
-		out.Close()
+		out.Abort()
 	}
 	rep, err := scan.Scan(ctx, path, scan.Options{
 		Range:        f.rng,
@@ -136,26 +171,96 @@ func writeReport(e *Env, rep *scan.Report, f scanFlags) error {
 		_, err := e.Stdout.Write(buf.Bytes())
 		return err
 	}
-	if err := os.WriteFile(f.output, buf.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("--output: %w", err)
+	if err := writeOutput(f, buf.Bytes()); err != nil {
+		// The findings still reach the terminal, then the failure.
+		writeText(e.Stdout, rep)
+		code := exitFailure
+		var ee *exitError
+		if errors.As(findingsExit(rep), &ee) {
+			code = ee.code
+		}
+		return &exitError{code: code, err: pathFlagError("--output", f.output, err)}
 	}
 	if f.format != "text" {
-		if err := scan.WriteText(e.Stdout, rep); err != nil {
+		if err := writeText(e.Stdout, rep); err != nil {
 			return err
 		}
-		fmt.Fprintf(e.Stdout, "%s report written to %s\n", strings.ToUpper(f.format), f.output)
+		fmt.Fprintf(e.Stdout, "%s report written to %s\n", strings.ToUpper(f.format), safetext.Path(f.output))
 	}
 	return nil
 }
 
+// writeOutput writes the report to --output as a new file.
+func writeOutput(f scanFlags, report []byte) error {
+	out, err := f.createOutput()
+	if err != nil {
+		return err
+	}
+	if _, err := out.Write(report); err != nil {
+		out.Abort()
+		return err
+	}
+	return out.Commit()
+}
+
+// encodeReport writes the report in format. JSON and SARIF carry the
+// repository's paths and names as they are (code scanning needs the real
+// path), with what a terminal would act on escaped; the text report is
+// for people, and shows them sanitised (writeText).
 func encodeReport(w io.Writer, rep *scan.Report, format string) error {
+	var buf bytes.Buffer
+	var err error
 	switch format {
 	case "json":
-		return scan.WriteJSON(w, rep)
+		err = scan.WriteJSON(&buf, rep)
 	case "sarif":
-		return scan.WriteSARIF(w, rep, sarifTool(), nil)
+		err = scan.WriteSARIF(&buf, rep, sarifTool(), nil)
+	default:
+		return writeText(w, rep)
 	}
-	return scan.WriteText(w, rep)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(safetext.JSON(buf.Bytes()))
+	return err
+}
+
+// writeText writes the text report of rep's printable form, through
+// safetext.Block.
+func writeText(w io.Writer, rep *scan.Report) error {
+	var b strings.Builder
+	if err := scan.WriteText(&b, printable(rep)); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, safetext.Block(b.String()))
+	return err
+}
+
+// printable is a copy of rep for people to read: every string that came
+// from the repository (paths, author names, tag and ref names) or from an
+// API (verification details, responses) through the sanitiser, so a file
+// named with a newline and "::error::", or an author name with escape
+// sequences, cannot break a line, issue a workflow command or reach a
+// terminal. rep itself is left as it is (the JSON and SARIF reports carry
+// the real values).
+func printable(rep *scan.Report) *scan.Report {
+	out := *rep
+	out.Findings = slices.Clone(rep.Findings)
+	for i := range out.Findings {
+		f := &out.Findings[i]
+		f.Path = safetext.Path(f.Path)
+		f.Author = safetext.Outside(f.Author)
+		f.Tag = safetext.Outside(f.Tag)
+		f.Ref = safetext.Outside(f.Ref)
+		f.VerificationDetail = safetext.Message(f.VerificationDetail)
+	}
+	out.Responses = slices.Clone(rep.Responses)
+	for i := range out.Responses {
+		x := &out.Responses[i]
+		x.Outcome = safetext.Message(x.Outcome)
+		x.Detail = safetext.Message(x.Detail)
+	}
+	return &out
 }
 
 func sarifTool() scan.Tool {

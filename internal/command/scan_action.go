@@ -4,14 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/vastguard/vastguard/internal/ghactions"
 	"github.com/vastguard/vastguard/internal/respond"
+	"github.com/vastguard/vastguard/internal/safefile"
 	"github.com/vastguard/vastguard/internal/safetext"
 	"github.com/vastguard/vastguard/scan"
 	"github.com/vastguard/vastguard/vast"
@@ -22,9 +23,10 @@ type actionScanConfig struct {
 	path      string // repository, absolute
 	workspace string
 	rng       string // explicit range input
-	baseline  string // absolute, "" for none
-	sarifFile string // absolute, "" for none
+	baseline  string // relative to the workspace, "" for none
+	sarifFile string // relative to the workspace, "" for none
 	uploaded  string // code scanning upload id, once uploaded
+	sarifErr  error  // why the SARIF file could not be written
 }
 
 // checkScanInputs is the scan command's rules for the inputs.
@@ -40,46 +42,80 @@ func checkScanInputs(c actionConfig) error {
 	return nil
 }
 
-// parseScanInputs reads the scan command's paths and range; it runs after
-// checkScanInputs, first thing in the step.
-func parseScanInputs(getenv func(string) string) (actionScanConfig, error) {
-	var c actionScanConfig
-	c.workspace = getenv("GITHUB_WORKSPACE")
-	if c.workspace == "" {
+// scanUsesGitHub: a scan calls GitHub to upload SARIF and, with on-leak:
+// reset, to write the replacement into a repository secret.
+func scanUsesGitHub(c actionConfig) bool {
+	return c.uploadSARIF || c.onLeak == respond.ActionReset
+}
+
+// workspaceRoot opens the workspace, GITHUB_WORKSPACE (else the current
+// directory): what the path, baseline and sarif-file inputs name things
+// in, and what nothing the step writes may leave.
+func workspaceRoot(getenv func(string) string) (string, *safefile.Root, error) {
+	ws := getenv("GITHUB_WORKSPACE")
+	if ws == "" {
 		wd, err := os.Getwd()
 		if err != nil {
-			return c, err
+			return "", nil, err
 		}
-		c.workspace = wd
+		ws = wd
 	}
-	inWorkspace := func(name, p string) (string, error) {
-		if p == "" {
-			return "", nil
-		}
-		if filepath.IsAbs(p) {
-			return filepath.Clean(p), nil
-		}
-		clean := filepath.Clean(filepath.Join(c.workspace, p))
-		if clean != c.workspace && !strings.HasPrefix(clean, c.workspace+string(filepath.Separator)) {
-			return "", inputError(name, "%q leaves the workspace; give a path inside it", p)
-		}
-		return clean, nil
+	ws = filepath.Clean(ws)
+	r, err := safefile.OpenRoot(ws)
+	if err != nil {
+		return "", nil, fmt.Errorf("GITHUB_WORKSPACE: %w", err)
 	}
-	var err error
-	if c.path, err = inWorkspace("path", input(getenv, "path")); err != nil {
+	return ws, r, nil
+}
+
+// inWorkspace checks an input that names a path in the workspace and
+// returns it cleaned, relative to the workspace: an absolute path (in a
+// container action the host's paths do not even exist) and one that climbs
+// out with ".." are refused. Links on the way are refused where the path
+// is opened (safefile).
+func inWorkspace(name, p string) (string, error) {
+	if p == "" {
+		return "", nil
+	}
+	if filepath.IsAbs(p) {
+		return "", inputError(name, "%q is an absolute path; give a path relative to the workspace", p)
+	}
+	clean := filepath.Clean(p)
+	if clean == ".." || strings.HasPrefix(clean, "../") {
+		return "", inputError(name, "%q leaves the workspace; give a path inside it", p)
+	}
+	return clean, nil
+}
+
+// parseScanInputs reads the scan command's paths and range; it runs after
+// checkScanInputs, first thing in the step. root is the workspace.
+func parseScanInputs(getenv func(string) string, root *safefile.Root, ws string) (actionScanConfig, error) {
+	c := actionScanConfig{workspace: ws}
+	rel, err := inWorkspace("path", input(getenv, "path"))
+	if err != nil {
 		return c, err
 	}
+	if err := root.CheckDir(rel); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		// A missing directory is the scan's to explain.
+		return c, inputError("path", "%v", err)
+	}
+	c.path = filepath.Join(ws, rel)
 	c.rng = input(getenv, "range")
-	if c.rng != "" && !strings.Contains(c.rng, "..") {
+	if c.rng != "" && !isRange(c.rng) {
 		return c, inputError("range", "%q: write it as BASE..HEAD, e.g. origin/main..HEAD", c.rng)
 	}
 	if c.baseline, err = inWorkspace("baseline", input(getenv, "baseline")); err != nil {
 		return c, err
 	}
 	if c.baseline != "" {
-		if _, err := os.Stat(c.baseline); err != nil {
-			return c, inputError("baseline", "%s cannot be read: %v", input(getenv, "baseline"), errors.Unwrap(err))
+		f, err := root.Open(c.baseline)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return c, inputError("baseline", "%s cannot be read: no such file", input(getenv, "baseline"))
+			}
+			return c, inputError("baseline", "%v", err)
 		}
+		f.Close()
 	}
 	if c.sarifFile, err = inWorkspace("sarif-file", input(getenv, "sarif-file")); err != nil {
 		return c, err
@@ -92,11 +128,16 @@ func parseScanInputs(getenv func(string) string) (actionScanConfig, error) {
 // ten: the runner shows no more) and a job summary table of all of them; a
 // SARIF file if asked; exit code 2 for findings.
 func actionScan(ctx context.Context, e *Env, wf *ghactions.Workflow, cfg actionConfig) error {
-	sc, err := parseScanInputs(e.Getenv)
+	ws, root, err := workspaceRoot(e.Getenv)
 	if err != nil {
 		return err
 	}
-	f := scanFlags{baseline: sc.baseline, format: "text", allowPartial: cfg.allowPartial}
+	defer root.Close()
+	sc, err := parseScanInputs(e.Getenv, root, ws)
+	if err != nil {
+		return err
+	}
+	f := scanFlags{baseline: sc.baseline, format: "text", allowPartial: cfg.allowPartial, root: root}
 	what := "the whole history"
 	switch ev, isPR, err := ghactions.ReadPREvent(e.Getenv); {
 	case sc.rng != "":
@@ -127,10 +168,11 @@ func actionScan(ctx context.Context, e *Env, wf *ghactions.Workflow, cfg actionC
 		}
 	}
 	if sc.sarifFile != "" {
-		if err := writeWorkspaceFile(sc.sarifFile, sc.workspace, func(w *os.File) error {
-			return scan.WriteSARIF(w, rep, sarifTool(), nil)
-		}); err != nil {
-			return inputError("sarif-file", "%v", err)
+		// A file that cannot be written (a link or a directory a pull
+		// request put at its name) must not hide the findings: they are
+		// reported, then the step fails.
+		if err := writeSARIF(root, sc.sarifFile, rep); err != nil {
+			sc.sarifErr = inputError("sarif-file", "%v", err)
 		}
 	}
 	var uploadErr error
@@ -141,26 +183,50 @@ func actionScan(ctx context.Context, e *Env, wf *ghactions.Workflow, cfg actionC
 			sc.uploaded = sarifID
 		}
 	}
+	exit := findingsExit(rep)
+	// A failed write or upload is an error annotation issued before the
+	// findings', so the runner's cap on annotations cannot hide it; with
+	// findings their exit code says more, else the step fails with it.
+	failures := []error{}
+	for _, err := range []error{sc.sarifErr, uploadErr} {
+		if err != nil {
+			failures = append(failures, err)
+		}
+	}
+	if exit != nil {
+		for _, err := range failures {
+			wf.Annotate("error", "vastguard", safetext.OneLine(err.Error()))
+		}
+	}
 	reportScan(wf, rep, what, sc)
 	// Outputs are read by steps on the host, where the container's
 	// /github/workspace is the workspace: give the path relative to it.
-	sarifOut := ""
-	if sc.sarifFile != "" {
-		sarifOut, _ = filepath.Rel(sc.workspace, sc.sarifFile)
+	sarifOut := sc.sarifFile
+	if sc.sarifErr != nil {
+		sarifOut = ""
 	}
 	if err := wf.SetOutput("findings", strconv.Itoa(len(rep.Findings)), "sarif-file", sarifOut, "sarif-id", sarifID); err != nil {
 		return fmt.Errorf("setting the outputs: %w", err)
 	}
-	exit := findingsExit(rep)
-	if uploadErr != nil {
-		if exit == nil {
-			return uploadErr
-		}
-		// The findings' exit code says more; the failed upload is still
-		// an error annotation.
-		wf.Annotate("error", "vastguard", safetext.OneLine(uploadErr.Error()))
+	if exit == nil && len(failures) > 0 {
+		return errors.Join(failures...)
 	}
 	return exit
+}
+
+// writeSARIF writes the report to name in the workspace as a new file,
+// making the directories on the way, with no link followed, owned as the
+// workspace is.
+func writeSARIF(root *safefile.Root, name string, rep *scan.Report) error {
+	f, err := root.Create(name, safefile.Options{Perm: 0o644, MakeDirs: true, Chown: true})
+	if err != nil {
+		return err
+	}
+	if err := scan.WriteSARIF(f, rep, sarifTool(), nil); err != nil {
+		f.Abort()
+		return err
+	}
+	return f.Commit()
 }
 
 // uploadSARIF sends the report to GitHub code scanning for the commit and
@@ -215,7 +281,7 @@ func actionRespond(ctx context.Context, e *Env, wf *ghactions.Workflow, cfg acti
 		if err != nil {
 			return err
 		}
-		r.Manager = a
+		r.Manager, r.ManagerSHA256 = a, scan.KeyHash(cfg.apiKey)
 	}
 	if note := r.Prepare(ctx); note != "" {
 		wf.Annotate("warning", "vastguard", note)
@@ -225,19 +291,23 @@ func actionRespond(ctx context.Context, e *Env, wf *ghactions.Workflow, cfg acti
 }
 
 // reportScan writes the step's log, annotations and job summary for rep.
+// Everything shown comes from rep's printable form; an annotation points
+// at the finding's real path (ghactions leaves out a path it would have to
+// change).
 func reportScan(wf *ghactions.Workflow, rep *scan.Report, what string, sc actionScanConfig) {
+	pr := printable(rep)
 	var text strings.Builder
-	scan.WriteText(&text, rep)
+	scan.WriteText(&text, pr)
 	wf.Untrusted(text.String())
-	anns := make([]ghactions.Annotation, len(rep.Findings))
-	for i, f := range rep.Findings {
+	anns := make([]ghactions.Annotation, len(pr.Findings))
+	for i, f := range pr.Findings {
 		anns[i] = ghactions.Annotation{Title: "Vast.ai API key (" + f.Rule + ")", Message: scan.Message(f)}
 		if f.Path != "" && (f.Source == scan.SourceFile || f.Source == scan.SourceStaged) {
-			anns[i].File, anns[i].Line = f.Path, max(f.Line, 1)
+			anns[i].File, anns[i].Line = rep.Findings[i].Path, max(f.Line, 1)
 		}
 	}
 	wf.AnnotateEach("error", anns)
-	for _, x := range rep.Responses {
+	for _, x := range pr.Responses {
 		id := ""
 		if x.KeyID != 0 {
 			id = fmt.Sprintf(" (key %d)", x.KeyID)
@@ -248,7 +318,7 @@ func reportScan(wf *ghactions.Workflow, rep *scan.Report, what string, sc action
 			wf.Annotate("error", "vastguard response", fmt.Sprintf("leaked key %s%s may still be live: %s: %s", x.Redacted, id, x.Outcome, x.Detail))
 		}
 	}
-	wf.Summary(scanSummary(rep, what, sc))
+	wf.Summary(scanSummary(pr, what, sc))
 }
 
 // maxSummaryRows keeps the job summary well under the runner's 1 MiB.
@@ -287,7 +357,7 @@ func scanSummary(rep *scan.Report, what string, sc actionScanConfig) string {
 				date = f.Date.UTC().Format("2006-01-02")
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s:%d | %s | %s | %s | %s | %s | %s |\n",
-				safetext.MarkdownCode(f.Redacted), safetext.MarkdownCode(f.KeySHA256[:16]), safetext.MarkdownCell(where), f.Line, safetext.MarkdownCode(shortID(f.Commit)), safetext.MarkdownCell(f.Author), date, safetext.MarkdownCode(f.Rule), f.Confidence, safetext.MarkdownCell(verificationText(f)))
+				safetext.MarkdownCode(f.Redacted), safetext.MarkdownCode(f.KeySHA256[:16]), safetext.MarkdownPath(where), f.Line, safetext.MarkdownCode(shortID(f.Commit)), safetext.MarkdownCell(f.Author), date, safetext.MarkdownCode(f.Rule), f.Confidence, safetext.MarkdownCell(verificationText(f)))
 		}
 	}
 	if len(rep.Responses) > 0 {
@@ -297,7 +367,15 @@ func scanSummary(rep *scan.Report, what string, sc actionScanConfig) string {
 			if x.KeyID != 0 {
 				id = strconv.FormatInt(x.KeyID, 10)
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", safetext.MarkdownCode(x.Redacted), safetext.MarkdownCode(x.KeySHA256[:16]), id, x.Action, safetext.MarkdownCell(x.Outcome), safetext.MarkdownCell(x.Detail))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", safetext.MarkdownCode(x.Redacted), safetext.MarkdownCode(x.KeySHA256[:16]), id, x.Action, safetext.MarkdownCell(x.Outcome), safetext.MarkdownMessage(x.Detail))
+		}
+		for _, x := range rep.Responses {
+			switch {
+			case x.Activity != nil:
+				b.WriteString("\n\n" + activityMarkdown("What leaked key "+safetext.MarkdownCode(x.Redacted)+" did before it was revoked (audit log)", x.Activity))
+			case x.ActivityNote != "":
+				b.WriteString("\n\nAudit log for " + safetext.MarkdownCode(x.Redacted) + ": " + safetext.MarkdownCell(x.ActivityNote) + ".")
+			}
 		}
 	}
 	var notes []string
@@ -319,9 +397,11 @@ func scanSummary(rep *scan.Report, what string, sc actionScanConfig) string {
 	if rep.Baseline != nil {
 		notes = append(notes, fmt.Sprintf("baseline: %d suppressed, %d stale entries", rep.Baseline.Suppressed, len(rep.Baseline.Stale)))
 	}
-	if sc.sarifFile != "" {
-		rel, _ := filepath.Rel(sc.workspace, sc.sarifFile)
-		notes = append(notes, "SARIF written to "+safetext.MarkdownCode(rel))
+	switch {
+	case sc.sarifErr != nil:
+		notes = append(notes, "**the SARIF file was not written**: "+safetext.MarkdownCell(sc.sarifErr.Error()))
+	case sc.sarifFile != "":
+		notes = append(notes, "SARIF written to "+safetext.MarkdownCode(sc.sarifFile))
 	}
 	if sc.uploaded != "" {
 		notes = append(notes, "uploaded to code scanning (upload "+safetext.MarkdownCode(sc.uploaded)+"); closing an alert there does not make its key safe: revoke the key")
@@ -347,30 +427,4 @@ func shortID(h string) string {
 		return "staged"
 	}
 	return h
-}
-
-// writeWorkspaceFile writes a file in the workspace and gives it the
-// workspace's owner: the container runs as root, and a root-owned file
-// breaks the next checkout on a self-hosted runner.
-func writeWorkspaceFile(path, workspace string, write func(*os.File) error) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	err = write(f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	if fi, err := os.Stat(workspace); err == nil {
-		if st, ok := fi.Sys().(*syscall.Stat_t); ok && os.Geteuid() == 0 {
-			os.Chown(path, int(st.Uid), int(st.Gid))
-		}
-	}
-	return nil
 }

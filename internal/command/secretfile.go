@@ -3,60 +3,63 @@ package command
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
+	"syscall"
+
+	"github.com/vastguard/vastguard/internal/safefile"
 )
 
 // secretFile writes a key to a file readable only by its owner (0600),
-// atomically: the temporary file is created first, so an unwritable path
-// fails before any key is made, and the final name appears only complete.
+// atomically and without following links: the temporary file is created
+// first, so an unwritable path, or a link or directory at the name or on
+// the way, fails before any key is made, and the final name appears only
+// complete, as a new file (a hard link elsewhere is replaced, never
+// written through).
 type secretFile struct {
-	tmp   *os.File
-	final string
+	f *safefile.File
 }
 
 func openSecretFile(path string) (*secretFile, error) {
 	if path == "" {
 		return nil, errors.New("--output: empty path")
 	}
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return nil, fmt.Errorf("--output %s is a directory; name a file", path)
-	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	f, err := safefile.CreatePath(path, safefile.Options{Perm: 0o600})
 	if err != nil {
-		return nil, fmt.Errorf("--output: cannot write in %s: %w", dir, errors.Unwrap(err))
+		return nil, pathFlagError("--output", path, err)
 	}
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return nil, fmt.Errorf("--output: %w", err)
+	return &secretFile{f: f}, nil
+}
+
+// pathFlagError is a refused or failed --output or --baseline, on one line
+// that names the path: "--output DIR/x is a symbolic link, ...", "--output:
+// cannot write in DIR: permission denied".
+func pathFlagError(flag, path string, err error) error {
+	var pe *safefile.PathError
+	if !errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", flag, err)
 	}
-	return &secretFile{tmp: tmp, final: path}, nil
+	var sys syscall.Errno
+	switch {
+	case !errors.As(pe.Err, &sys):
+		return fmt.Errorf("%s %w", flag, err) // a link, a directory, ...
+	case flag == "--output":
+		return fmt.Errorf("%s: cannot write in %s: %w", flag, filepath.Dir(path), sys)
+	}
+	return fmt.Errorf("%s: %w", flag, err)
 }
 
 // commit writes value with no trailing newline (the vastai key file's
 // format) and moves the file into place.
 func (s *secretFile) commit(value string) error {
-	_, err := s.tmp.WriteString(value)
-	if err == nil {
-		err = s.tmp.Sync()
+	if _, err := s.f.Write([]byte(value)); err != nil {
+		s.f.Abort()
+		return fmt.Errorf("writing %s: %w", s.f.Name(), err)
 	}
-	if cerr := s.tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(s.tmp.Name(), s.final)
-	}
-	if err != nil {
-		os.Remove(s.tmp.Name())
-		return fmt.Errorf("writing %s: %w", s.final, err)
+	if err := s.f.Commit(); err != nil {
+		return fmt.Errorf("writing %w", err)
 	}
 	return nil
 }
 
 // abort removes the temporary file.
-func (s *secretFile) abort() {
-	s.tmp.Close()
-	os.Remove(s.tmp.Name())
-}
+func (s *secretFile) abort() { s.f.Abort() }

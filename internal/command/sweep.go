@@ -66,7 +66,7 @@ func actionSweep(ctx context.Context, e *Env, wf *ghactions.Workflow, cfg action
 		for _, k := range r.Expired {
 			res := k.Result
 			if k.Err != nil {
-				res += ": " + safetext.OneLine(k.Err.Error())
+				res += ": " + safetext.Message(k.Err.Error())
 			}
 			fmt.Fprintf(&md, "| %d | %s | %s | %s |\n", k.ID, safetext.MarkdownCode(k.Name), k.Expires.Format(time.RFC3339), safetext.MarkdownCell(res))
 		}
@@ -84,7 +84,7 @@ func actionSweep(ctx context.Context, e *Env, wf *ghactions.Workflow, cfg action
 	for _, k := range r.Expired {
 		switch k.Result {
 		case hygiene.Failed:
-			msgs = append(msgs, fmt.Sprintf("could not delete expired key %d %s: %s", k.ID, safetext.Printable(k.Name, ""), safetext.OneLine(k.Err.Error())))
+			msgs = append(msgs, fmt.Sprintf("could not delete expired key %d %s: %s", k.ID, safetext.Outside(k.Name), safetext.Message(k.Err.Error())))
 		case hygiene.NotTried, hygiene.Cancelled:
 			skipped++
 		}

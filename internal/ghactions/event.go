@@ -29,7 +29,7 @@ var prEventNames = map[string]bool{"pull_request": true, "pull_request_target": 
 // fields; it fails, naming what is missing, when the commits are absent or
 // not 40-hex ids.
 func ParsePREvent(eventName string, payload []byte) (PREvent, error) {
-	eventName = safetext.Printable(eventName, "(unnamed)")
+	eventName = safetext.OutsideOr(eventName, "(unnamed)")
 	var ev struct {
 		Number      int `json:"number"`
 		PullRequest *struct {

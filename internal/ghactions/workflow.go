@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	githubactions "github.com/sethvargo/go-githubactions"
+
+	"github.com/vastguard/vastguard/internal/safetext"
 )
 
 // Workflow is how a step speaks to the runner: workflow commands on stdout
@@ -62,27 +64,31 @@ type Annotation struct {
 func (a Annotation) props() map[string]string {
 	props := map[string]string{}
 	if a.Title != "" {
-		props["title"] = a.Title
+		props["title"] = safetext.OneLine(a.Title)
 	}
-	if a.File != "" {
+	// A path the sanitiser would change (escapes, control characters) is
+	// not a path the runner can point at; the message still names it.
+	if a.File != "" && safetext.Path(a.File) == a.File {
 		props["file"] = a.File
-	}
-	if a.Line > 0 {
-		props["line"] = strconv.Itoa(a.Line)
+		if a.Line > 0 {
+			props["line"] = strconv.Itoa(a.Line)
+		}
 	}
 	return props
 }
 
 // Annotate issues an error, warning or notice annotation titled title. It
 // reports whether the runner will show it (see MaxAnnotations); past the
-// limit the line still reaches the log.
+// limit the line still reaches the log. The title and message go through
+// safetext.OneLine: whatever they quote, they stay one line with no escape
+// sequence and no key.
 func (w *Workflow) Annotate(kind, title, msg string) bool {
 	return w.annotate(kind, Annotation{Title: title, Message: msg})
 }
 
 func (w *Workflow) annotate(kind string, a Annotation) bool {
 	w.shown[kind]++
-	w.command(kind, a.Message, a.props())
+	w.command(kind, safetext.OneLine(a.Message), a.props())
 	return w.shown[kind] <= MaxAnnotations
 }
 
@@ -117,15 +123,20 @@ func (w *Workflow) AnnotateEach(kind string, anns []Annotation) {
 }
 
 // Logf writes a plain log line. Lines start with "vastguard" so they can
-// never be read as a workflow command.
+// never be read as a workflow command, and the line goes through
+// safetext.OneLine, so what it quotes cannot break it.
 func (w *Workflow) Logf(format string, args ...any) {
-	fmt.Fprintf(w.out, "vastguard: "+format+"\n", args...)
+	io.WriteString(w.out, "vastguard: "+safetext.OneLine(fmt.Sprintf(format, args...))+"\n")
 }
 
 // Untrusted writes text that came from outside (key names from an API, a
 // scan's report) to the log with workflow commands switched off around it,
-// so a line such as "::error::..." or "::add-mask::..." is only text.
+// so a line such as "::error::..." or "::add-mask::..." is only text; the
+// text goes through safetext.Block too (no escape sequences, which the log
+// viewer would render, and no workflow command even if the runner missed
+// the switch).
 func (w *Workflow) Untrusted(text string) {
+	text = safetext.Block(text)
 	token := strings.TrimPrefix(NewDelimiter(), "ghadelimiter_")
 	fmt.Fprintf(w.out, "::stop-commands::%s\n%s", token, text)
 	if !strings.HasSuffix(text, "\n") {
@@ -153,7 +164,9 @@ func (w *Workflow) ExportEnv(pairs ...string) error {
 }
 
 // Summary appends Markdown to the job summary (GITHUB_STEP_SUMMARY). Where
-// the runner gave no summary file it does nothing.
+// the runner gave no summary file it does nothing. Cells that quote text
+// from outside are the caller's to escape (safetext.MarkdownCell); the
+// whole goes through safetext.Block as a last guard.
 func (w *Workflow) Summary(markdown string) error {
 	path := w.getenv("GITHUB_STEP_SUMMARY")
 	if path == "" {
@@ -163,7 +176,7 @@ func (w *Workflow) Summary(markdown string) error {
 	if err != nil {
 		return fmt.Errorf("GITHUB_STEP_SUMMARY: %w", err)
 	}
-	_, err = io.WriteString(f, strings.TrimRight(markdown, "\n")+"\n\n")
+	_, err = io.WriteString(f, safetext.Block(strings.TrimRight(markdown, "\n"))+"\n\n")
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

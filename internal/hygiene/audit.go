@@ -116,7 +116,8 @@ func flagsOf(k vast.Key, ak AuditKey, now time.Time) []string {
 	return flags
 }
 
-// AuditScopes is the scopes column.
+// AuditScopes is the scopes column, each scope (a name the API gave) made
+// safe to print.
 func AuditScopes(k AuditKey) string {
 	switch {
 	case k.FullAccess:
@@ -124,7 +125,7 @@ func AuditScopes(k AuditKey) string {
 	case k.Scopes == nil:
 		return "(not reported)"
 	}
-	return strings.Join(k.Scopes, ", ")
+	return safetext.Outside(strings.Join(k.Scopes, ", "))
 }
 
 // AuditFlagsText is the flags column: the flags, and "(key in use)" for
@@ -148,7 +149,7 @@ func WriteAuditTable(w io.Writer, r AuditReport) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNAME\tCREATED\tSCOPES\tFLAGS")
 	for _, k := range r.Keys {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", k.ID, safetext.Printable(k.Name, "-"), DateOrDash(k.CreatedAt), AuditScopes(k), AuditFlagsText(k))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", k.ID, safetext.OutsideOr(k.Name, "-"), DateOrDash(k.CreatedAt), AuditScopes(k), AuditFlagsText(k))
 	}
 	tw.Flush()
 	fmt.Fprintln(w, AuditSentence(r))

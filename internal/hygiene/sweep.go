@@ -11,7 +11,6 @@ package hygiene
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -117,11 +116,13 @@ func Sweep(ctx context.Context, a Keys, now time.Time, dryRun bool) (SweepReport
 			k.Result, stopped = Cancelled, Cancelled
 			continue
 		}
+		// Only the API's own "API Key not found." is already gone: a 404
+		// auth failure (a management key revoked mid-sweep) is a failure.
 		err := a.DeleteKey(ctx, k.ID)
-		switch {
-		case err == nil:
+		switch vast.DeletionOf(err) {
+		case vast.Deleted:
 			k.Result = Deleted
-		case errors.Is(err, vast.ErrNotFound):
+		case vast.AlreadyGone:
 			k.Result = Gone
 		default:
 			k.Result, k.Err = Failed, a.Explain(fmt.Sprintf("delete key %d", k.ID), err)
@@ -142,9 +143,9 @@ func WriteSweepTable(w io.Writer, r SweepReport) {
 		for _, k := range r.Expired {
 			res := k.Result
 			if k.Err != nil {
-				res += ": " + safetext.OneLine(k.Err.Error())
+				res += ": " + safetext.Message(k.Err.Error())
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", k.ID, safetext.Printable(k.Name, "-"), k.Expires.Format("2006-01-02 15:04Z"), res)
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", k.ID, safetext.OutsideOr(k.Name, "-"), k.Expires.Format("2006-01-02 15:04Z"), res)
 		}
 		tw.Flush()
 	}

@@ -16,10 +16,14 @@ import (
 	"github.com/vastguard/vastguard/vast"
 )
 
-// Client is what respond does with a leaked key's own client: ask whom the
-// key belongs to, and delete a key with it.
+// Client is what respond does with a leaked key's own client (and with
+// the management key's): ask whom the key belongs to, list the account's
+// keys (to confirm which one is about to be deleted), read the audit log
+// (what the leaked key did), and delete a key.
 type Client interface {
 	CurrentUser(ctx context.Context) (vast.User, error)
+	ListKeys(ctx context.Context) ([]vast.Key, error)
+	AuditLog(ctx context.Context) ([]vast.AuditEntry, error)
 	DeleteKey(ctx context.Context, id int64) error
 }
 
@@ -31,7 +35,6 @@ type Dialer func(key string, retry vast.RetryPolicy) (Client, error)
 // KeyManager is the management key's client.
 type KeyManager interface {
 	Client
-	ListKeys(ctx context.Context) ([]vast.Key, error)
 	CreateKey(ctx context.Context, name string, perms vast.Permissions) (vast.Key, error)
 	// Explain turns an error of the operation what ("delete key") into one
 	// line that says what to fix, without the key.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,8 +25,11 @@ const (
 type Responder struct {
 	Verifier *Verifier
 	Manager  KeyManager // the management key's client; nil if none was given
-	DryRun   bool
-	Action   string // ActionRevoke or ActionReset
+	// ManagerSHA256 is scan.KeyHash of the management key, so a leaked key
+	// that is the management key itself is recognised; "" if unknown.
+	ManagerSHA256 string
+	DryRun        bool
+	Action        string // ActionRevoke or ActionReset
 
 	// For a reset:
 	Perms     *vast.Permissions // the replacement's; nil: the leaked key's own
@@ -36,7 +40,8 @@ type Responder struct {
 	// happens with it (the Action masks it).
 	Reveal func(value string) error
 
-	mgmtID int64 // the management key's account, 0 if unknown
+	mgmtID    int64 // the management key's account, 0 if unknown
+	mgmtKeyID int64 // the key_id users/current/ gives the management key, 0 if none
 }
 
 // Prepare learns the management key's account, so keys of other accounts
@@ -53,7 +58,7 @@ func (r *Responder) Prepare(ctx context.Context) string {
 		r.Manager = nil
 		return fmt.Sprintf("the management key does not work (%v); trying each leaked key on itself", why)
 	}
-	r.mgmtID = u.ID
+	r.mgmtID, r.mgmtKeyID = u.ID, u.KeyID
 	return ""
 }
 
@@ -111,6 +116,15 @@ func (r *Responder) revoke(ctx context.Context, l leaked, replace bool) scan.Res
 		return x
 	}
 	reset := r.Action == ActionReset && replace
+	sameAccount := r.Manager != nil && (r.mgmtID == 0 || r.mgmtID == c.UserID)
+	confirmed, refuse := r.confirm(ctx, l, c, sameAccount)
+	if refuse != "" {
+		x.Outcome, x.Detail = "not revoked", refuse
+		return x
+	}
+	// What the key did, before anything changes: the audit log is the only
+	// record of its use.
+	x.Activity, x.ActivityNote = r.activity(ctx, l, c, sameAccount)
 	// A reset needs the leaked key's permissions, which only the key list
 	// shows, and only while the key exists.
 	var perms vast.Permissions
@@ -118,12 +132,11 @@ func (r *Responder) revoke(ctx context.Context, l leaked, replace bool) scan.Res
 	if reset {
 		perms, permsErr = r.replacementPerms(ctx, c)
 	}
-	sameAccount := r.Manager != nil && (r.mgmtID == 0 || r.mgmtID == c.UserID)
 	if r.DryRun {
-		x.Outcome, x.Detail = "would revoke (dry run)", r.dryRunDetail(c, sameAccount, reset, perms, permsErr)
+		x.Outcome, x.Detail = "would revoke (dry run)", confirmed+"; "+r.dryRunDetail(c, sameAccount, reset, perms, permsErr)
 		return x
 	}
-	var notes []string
+	notes := []string{confirmed}
 	if reset {
 		var note string
 		x.Replacement, note = r.replaceFirst(ctx, c, perms, permsErr)
@@ -133,8 +146,127 @@ func (r *Responder) revoke(ctx context.Context, l leaked, replace bool) scan.Res
 	notes = append(notes, how...)
 	var after []string
 	x.Outcome, x.Done, after = r.outcome(ctx, l.key, deleted, reset, x.Replacement)
+	if deleted && !Revoked(x) {
+		after = append(after, fmt.Sprintf("key %d may not have been the leaked key: check the Vast console", c.KeyID))
+	}
 	x.Detail = strings.Join(append(notes, after...), "; ")
 	return x
+}
+
+// isManager reports whether the leaked key is the management key itself.
+func (r *Responder) isManager(l leaked) bool {
+	return r.ManagerSHA256 != "" && r.ManagerSHA256 == l.hash
+}
+
+// confirm checks, before anything is deleted, that the key_id
+// users/current/ gave names the leaked key, by listing: the API documents
+// key_id only as "the API key ID associated with the user", and if it
+// named the account's main key, a revoke would delete the wrong key and
+// leave the leak live. The management key, a different key, must not
+// report the same key_id; the key list (the management key's, else the
+// leaked key's own) must show the id in the leaked key's account; and the
+// listed key must hold user_read, which the leaked key just used to answer
+// users/current/. It returns a note saying what was confirmed (or that it
+// could not be), or why the key is not revoked when the evidence says
+// key_id is another key.
+func (r *Responder) confirm(ctx context.Context, l leaked, c Check, sameAccount bool) (note, refuse string) {
+	self := r.isManager(l)
+	if sameAccount && !self && r.mgmtKeyID != 0 && r.mgmtKeyID == c.KeyID {
+		return "", fmt.Sprintf("users/current/ gives key_id %d for the leaked key and for the management key alike, so key_id does not name the leaked key; nothing was deleted: delete it in the Vast console", c.KeyID)
+	}
+	keys, who, err := r.listFor(ctx, l, sameAccount)
+	if err != nil {
+		return fmt.Sprintf("not confirmed by listing (%s): deleting key %d, the key_id users/current/ gave", err, c.KeyID), ""
+	}
+	i := slices.IndexFunc(keys, func(k vast.Key) bool { return k.ID == c.KeyID })
+	if i < 0 {
+		return "", fmt.Sprintf("key %d, the key_id users/current/ gave, is not in the key list (listed with %s), so it may not be the leaked key; nothing was deleted: delete it in the Vast console", c.KeyID, who)
+	}
+	k := keys[i]
+	switch {
+	case k.UserID != 0 && c.UserID != 0 && k.UserID != c.UserID:
+		return "", fmt.Sprintf("key %d is listed under account %d, not the leaked key's %d; nothing was deleted: delete it in the Vast console", c.KeyID, k.UserID, c.UserID)
+	case k.PermissionsKnown && !k.FullAccess && !k.Permissions.Has("user_read"):
+		return "", fmt.Sprintf("key %d is listed without user_read, which the leaked key has (it answered users/current/), so key_id does not name the leaked key; nothing was deleted: delete it in the Vast console", c.KeyID)
+	}
+	note = fmt.Sprintf("confirmed by listing that key %d is in the account (listed with %s)", c.KeyID, who)
+	switch {
+	case self:
+		note += "; it is the management key itself"
+	case sameAccount && r.mgmtKeyID != 0:
+		note += fmt.Sprintf("; the management key reports another key_id (%d), so key_id names the calling key", r.mgmtKeyID)
+	default:
+		note += "; that key_id names the calling key rather than the account's main key is not proven (no other key of the account to compare with)"
+	}
+	return note, ""
+}
+
+// listFor lists the leaked key's account: with the management key when it
+// is of the same account, else (or when that fails) with the leaked key
+// itself. who names the key used.
+func (r *Responder) listFor(ctx context.Context, l leaked, sameAccount bool) (keys []vast.Key, who string, err error) {
+	var why []string
+	if sameAccount {
+		keys, err := r.Manager.ListKeys(ctx)
+		if err == nil {
+			return keys, "the management key", nil
+		}
+		why = append(why, "the management key: "+safetext.OneLine(r.Manager.Explain("list keys", err).Error()))
+	}
+	self, err := r.Verifier.dial(l.key, verifyRetry)
+	if err == nil {
+		if keys, err = self.ListKeys(ctx); err == nil {
+			return keys, "the leaked key itself", nil
+		}
+	}
+	why = append(why, "the leaked key: "+safetext.OneLine(err.Error()))
+	return nil, "", errors.New(strings.Join(why, "; "))
+}
+
+// activity reads what the leaked key did from the account's audit log:
+// with the management key when it is of the same account, else (or when it
+// may not read the log: the misc permission) with the leaked key itself.
+// An unreadable log is a one-line note, never a failure.
+func (r *Responder) activity(ctx context.Context, l leaked, c Check, sameAccount bool) (*scan.Activity, string) {
+	var why []string
+	read := func(who string, cl Client) *scan.Activity {
+		entries, err := cl.AuditLog(ctx)
+		if err != nil {
+			var ae *vast.AuditUnavailableError
+			if errors.As(err, &ae) {
+				why = append(why, who+": "+ae.Note())
+			} else {
+				why = append(why, who+": "+safetext.OneLine(err.Error()))
+			}
+			return nil
+		}
+		return ActivityOf(vast.SummarizeAudit(entries, c.KeyID))
+	}
+	if sameAccount {
+		if a := read("with the management key", r.Manager); a != nil {
+			return a, ""
+		}
+	}
+	if self, err := r.Verifier.dial(l.key, verifyRetry); err == nil {
+		if a := read("with the leaked key", self); a != nil {
+			return a, ""
+		}
+	}
+	return nil, "the audit log could not be read (" + strings.Join(why, "; ") + ")"
+}
+
+// ActivityOf converts the library's summary of a key's audit log into
+// the report's.
+func ActivityOf(a vast.KeyActivity) *scan.Activity {
+	conv := func(cs []vast.Count) []scan.Count {
+		out := make([]scan.Count, len(cs))
+		for i, c := range cs {
+			out[i] = scan.Count{Name: c.Name, N: c.N}
+		}
+		return out
+	}
+	return &scan.Activity{Summary: a.String(), Calls: a.Calls, First: a.First, Last: a.Last,
+		IPs: conv(a.IPs), Routes: conv(a.Routes), Actions: conv(a.Actions), OtherRoutes: a.OtherRoutes}
 }
 
 // dryRunDetail says what a revoke would do.
@@ -178,12 +310,12 @@ func (r *Responder) delete(ctx context.Context, key string, c Check, sameAccount
 	if sameAccount {
 		err := r.Manager.DeleteKey(ctx, c.KeyID)
 		switch {
-		case err == nil, errors.Is(err, vast.ErrNotFound):
+		case vast.DeletionOf(err) != vast.DeleteFailed:
 			return true, append(notes, "deleted with the management key")
 		case errors.Is(err, vast.ErrForbidden):
 			notes = append(notes, "403: the management key lacks user_write")
 		default:
-			notes = append(notes, "the management key could not delete it: "+safetext.OneLine(r.Manager.Explain("delete key", err).Error()))
+			notes = append(notes, "the management key could not delete it: "+safetext.Message(r.Manager.Explain("delete key", err).Error()))
 		}
 	} else if r.Manager != nil {
 		notes = append(notes, fmt.Sprintf("the key belongs to another account (%d, not the management key's %d)", c.UserID, r.mgmtID))
@@ -193,12 +325,12 @@ func (r *Responder) delete(ctx context.Context, key string, c Check, sameAccount
 		err = self.DeleteKey(ctx, c.KeyID)
 	}
 	switch {
-	case err == nil, errors.Is(err, vast.ErrNotFound):
+	case vast.DeletionOf(err) != vast.DeleteFailed:
 		return true, append(notes, "deleted with the leaked key itself")
 	case errors.Is(err, vast.ErrForbidden):
 		return false, append(notes, "the leaked key may not delete keys (no user_write): delete it in the Vast console")
 	default:
-		return false, append(notes, "the leaked key could not delete itself: "+safetext.OneLine(err.Error()))
+		return false, append(notes, "the leaked key could not delete itself: "+safetext.Message(err.Error()))
 	}
 }
 
@@ -249,7 +381,7 @@ func (r *Responder) replacementPerms(ctx context.Context, c Check) (vast.Permiss
 	}
 	keys, err := r.Manager.ListKeys(ctx)
 	if err != nil {
-		return vast.Permissions{}, "listing keys to read the leaked key's permissions: " + safetext.OneLine(r.Manager.Explain("list keys", err).Error())
+		return vast.Permissions{}, "listing keys to read the leaked key's permissions: " + safetext.Message(r.Manager.Explain("list keys", err).Error())
 	}
 	for _, k := range keys {
 		if k.ID != c.KeyID {
@@ -274,13 +406,13 @@ func (r *Responder) replace(ctx context.Context, c Check, perms vast.Permissions
 	}
 	k, err := r.Manager.CreateKey(ctx, r.Name(c.KeyID), perms)
 	if err != nil {
-		return 0, errors.New(safetext.OneLine(r.Manager.Explain("create the replacement", err).Error()))
+		return 0, errors.New(safetext.Message(r.Manager.Explain("create the replacement", err).Error()))
 	}
 	undo := func(why error) error {
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		if derr := r.Manager.DeleteKey(dctx, k.ID); derr != nil && !errors.Is(derr, vast.ErrNotFound) {
-			return fmt.Errorf("%v; and deleting the replacement key %d failed too (delete it yourself): %v", why, k.ID, safetext.OneLine(derr.Error()))
+		if derr := r.Manager.DeleteKey(dctx, k.ID); vast.DeletionOf(derr) == vast.DeleteFailed {
+			return fmt.Errorf("%v; and deleting the replacement key %d failed too (delete it yourself): %v", why, k.ID, safetext.Message(derr.Error()))
 		}
 		return fmt.Errorf("%v; the replacement key %d was deleted again", why, k.ID)
 	}

@@ -75,7 +75,7 @@ func (v *Verifier) check(ctx context.Context, key string) Check {
 func (v *Verifier) checkUncached(ctx context.Context, key string) Check {
 	cl, err := v.dial(key, v.retry)
 	if err != nil {
-		return Check{Status: scan.Unknown, Detail: "not a usable key: " + err.Error()}
+		return Check{Status: scan.Unknown, Detail: "not a usable key: " + safetext.Message(err.Error())}
 	}
 	if err := v.limiter.Wait(ctx); err != nil {
 		return Check{Status: scan.Unknown, Detail: "not checked: " + err.Error()}
@@ -99,13 +99,13 @@ func classify(u vast.User, err error) Check {
 		if errors.As(err, &ve) {
 			msg = ve.Brief()
 		}
-		return Check{Status: scan.Invalid, Detail: "the API answers " + msg}
+		return Check{Status: scan.Invalid, Detail: "the API answers " + safetext.Message(msg)}
 	case errors.Is(err, vast.ErrForbidden):
 		return Check{Status: scan.Unknown, Detail: "403: the key may be live without user_read (a scoped key); revoke it in the Vast console to be sure"}
 	case errors.Is(err, vast.ErrRateLimited):
 		return Check{Status: scan.Unknown, Detail: "still rate limited (429) after retries; check again later"}
 	case errors.As(err, &ve):
-		return Check{Status: scan.Unknown, Detail: "the API answered " + ve.Brief()}
+		return Check{Status: scan.Unknown, Detail: "the API answered " + safetext.Message(ve.Brief())}
 	case errors.Is(err, vast.ErrBadResponse):
 		return Check{Status: scan.Unknown, Detail: "the API answered something that is not its JSON (a proxy or an outage page?)"}
 	case errors.Is(err, context.Canceled):
@@ -113,7 +113,7 @@ func classify(u vast.User, err error) Check {
 	case errors.Is(err, context.DeadlineExceeded):
 		return Check{Status: scan.Unknown, Detail: "no answer in time"}
 	}
-	return Check{Status: scan.Unknown, Detail: "the API could not be reached: " + safetext.OneLine(err.Error())}
+	return Check{Status: scan.Unknown, Detail: "the API could not be reached: " + safetext.Message(err.Error())}
 }
 
 // VerifyReport checks every distinct key of rep, workers at a time, and
@@ -125,6 +125,7 @@ func (v *Verifier) VerifyReport(ctx context.Context, rep *scan.Report) map[strin
 	}
 	out := make(map[string]Check, len(keys))
 	var mu sync.Mutex
+	var panicked any // the first panic of a check, handed to the caller
 	sem := make(chan struct{}, v.workers)
 	var wg sync.WaitGroup
 	for h, k := range keys {
@@ -133,6 +134,18 @@ func (v *Verifier) VerifyReport(ctx context.Context, rep *scan.Report) map[strin
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
+			defer func() {
+				// A panic here would end the process with Go's exit status
+				// 2 ("findings"); the caller's goroutine re-raises it, where
+				// the program turns it into exit code 1.
+				if p := recover(); p != nil {
+					mu.Lock()
+					if panicked == nil {
+						panicked = p
+					}
+					mu.Unlock()
+				}
+			}()
 			c := v.check(ctx, k)
 			mu.Lock()
 			out[h] = c
@@ -140,6 +153,9 @@ func (v *Verifier) VerifyReport(ctx context.Context, rep *scan.Report) map[strin
 		}()
 	}
 	wg.Wait()
+	if panicked != nil {
+		panic(panicked)
+	}
 	for i := range rep.Findings {
 		c := out[rep.Findings[i].KeySHA256]
 		rep.Findings[i].Verification = c.Status
