@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -364,6 +365,19 @@ func TestBrokerJobRefusals(t *testing.T) {
 			t.Errorf("main step = %d %q", main.Code, main.Stdout)
 		}
 	})
+	t.Run("the runner's token endpoint fails twice, then answers", func(t *testing.T) {
+		t.Parallel()
+		x := newBrokerJob(t, "in-process", false)
+		x.tokens.FailNext(http.StatusServiceUnavailable, 2)
+		before := x.clock.Sleeps()
+		main := x.step("vast", nil)
+		if main.Code != 0 || len(x.liveMinted()) != 1 {
+			t.Fatalf("main = %d %q", main.Code, main.Stdout)
+		}
+		if n := x.clock.Sleeps() - before; n != 2 {
+			t.Errorf("%d sleeps between token requests, want 2", n)
+		}
+	})
 	t.Run("the broker is down at the post step", func(t *testing.T) {
 		t.Parallel()
 		x := newBrokerJob(t, "in-process", false)
@@ -463,4 +477,41 @@ func vasttestKey() string {
 	var b [32]byte
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// TestSweepBackstopsTheBroker: sweep deletes an expired broker key (the
+// broker's reaper being down) as it does the Action's, leaves a live one,
+// and never touches a name that only starts like the broker's; the broker
+// then finds the key gone.
+func TestSweepBackstopsTheBroker(t *testing.T) {
+	t.Parallel()
+	srv, vars := fakeAPI(t)
+	user := srv.LiveKeys()[0].UserID
+	now := time.Now().UTC().Truncate(time.Second)
+	ro := `{"api":{"instance_read":{}}}`
+	name := func(exp time.Time, broker bool) string {
+		return keyname.Name{Repository: "acme/gpu-tests", RunID: 42, Attempt: 1, Job: "train", Label: "vast", Expires: exp, Nonce: keyname.NewNonce(), Broker: broker}.String()
+	}
+	expiredBroker, _ := srv.AddKey(user, name(now.Add(-time.Hour), true), ro)
+	expiredAction, _ := srv.AddKey(user, name(now.Add(-time.Hour), false), ro)
+	liveBroker, _ := srv.AddKey(user, name(now.Add(time.Hour), true), ro)
+	lookalike, _ := srv.AddKey(user, "vastguard-broker:acme/gpu-tests:run-42-1:train:vast:exp-20200101T000000Z", ro)
+	r := runCLI(t, vars, "sweep")
+	if r.code != 0 || !strings.Contains(r.stdout, "2 expired vastguard keys deleted; 1 not expired yet; 2 other keys left alone.") {
+		t.Errorf("sweep = %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	var live []int64
+	for _, k := range srv.LiveKeys() {
+		live = append(live, k.ID)
+	}
+	for _, id := range []int64{expiredBroker, expiredAction} {
+		if slices.Contains(live, id) {
+			t.Errorf("expired key %d is still live", id)
+		}
+	}
+	for _, id := range []int64{liveBroker, lookalike} {
+		if !slices.Contains(live, id) {
+			t.Errorf("key %d was deleted", id)
+		}
+	}
 }
