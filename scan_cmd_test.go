@@ -91,5 +91,15 @@ func TestScanStagedCommand(t *testing.T) {
 	if res.code != 2 || !strings.Contains(res.stdout, "deploy/.env:1") || !strings.Contains(res.stdout, "staged") {
 		t.Errorf("= %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
+	// A key that was never committed has not leaked for good: the advice
+	// is to unstage it, and to rotate it only if it was pushed anywhere.
+	for _, want := range []string{"staged, not committed", "git restore --staged FILE", "The key never left your machine.", "If it was pushed anywhere", "rotate it"} {
+		if !strings.Contains(res.stdout, want) {
+			t.Errorf("the staged advice lacks %q:\n%s", want, res.stdout)
+		}
+	}
+	if strings.Contains(res.stdout, "leaked for good") || strings.Contains(res.stdout, "every clone keeps it") {
+		t.Errorf("a staged key is called leaked for good:\n%s", res.stdout)
+	}
 	assertNoSecret(t, "output", res.all(), scantest.Key(2))
 }

@@ -415,6 +415,15 @@ func WriteText(w io.Writer, r *Report) error {
 	if dead == len(groups) {
 		fmt.Fprintln(w, "\nEvery key above is no longer valid (revoked, or never real). Accept the findings by adding")
 		fmt.Fprintln(w, "their sha256 to a --baseline file.")
+	} else if st.Mode == "staged" {
+		// Staged, never committed: the key has not left the machine by git.
+		fmt.Fprintln(w, "\nWhat to do: these keys are staged, not committed, so git has not carried them anywhere yet.")
+		fmt.Fprintln(w, "For each key above:")
+		fmt.Fprintln(w, "  1. Unstage it (git restore --staged FILE) and take the key out of the file: read it from")
+		fmt.Fprintln(w, "     the environment (VAST_API_KEY) or a secret store instead. The key never left your machine.")
+		fmt.Fprintln(w, "  2. If it was pushed anywhere (another branch, a fork, a CI log), rotate it: vastguard revoke")
+		fmt.Fprintln(w, "     --key-file FILE (or Vast console > Keys > Delete), then use a new key.")
+		fmt.Fprintln(w, "  3. A finding that is no real key: add its sha256 to a --baseline file, or vastguard:allow on its line.")
 	} else {
 		fmt.Fprintln(w, "\nWhat to do: a key in git history is leaked for good, even if a later commit deletes it;")
 		fmt.Fprintln(w, "every clone keeps it. For each key above:")

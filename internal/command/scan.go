@@ -29,6 +29,8 @@ type scanFlags struct {
 	workers      int
 	verify       bool
 	apiURL       string
+	quiet        bool
+	progress     *progressLine // nil: none
 
 	// root, when set, is the directory baseline and output are names
 	// beneath (the Action's workspace); else they are paths as typed.
@@ -61,6 +63,7 @@ func (f *scanFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&f.workers, "workers", 0, "scan `N` objects in parallel (default: the number of CPUs)")
 	fs.BoolVar(&f.verify, "verify", false, "ask the Vast API whether each found key is live (exit code 3 if one is)")
 	fs.StringVar(&f.apiURL, "api-url", "", "Vast API `URL` for --verify (default $VAST_URL, then "+vast.DefaultBaseURL+")")
+	fs.BoolVarP(&f.quiet, "quiet", "q", false, "show no progress on stderr (shown only on a terminal, and every 10 s in a GitHub Actions log)")
 	enumFlag(fs, "format", "text", "json", "sarif")
 	fileFlag(fs, "output", "baseline")
 }
@@ -77,6 +80,7 @@ func scanCommand(fs *pflag.FlagSet) runFunc {
 		default:
 			return usagef("scan takes one repository path (got %d)", len(pos))
 		}
+		f.progress = newProgressLine(e, f.quiet)
 		rep, err := scanRepo(ctx, path, f)
 		if err != nil {
 			return err
@@ -147,7 +151,9 @@ func scanRepo(ctx context.Context, path string, f scanFlags) (*scan.Report, erro
 		Staged:       f.staged,
 		AllowPartial: f.allowPartial,
 		Workers:      f.workers,
+		Progress:     f.progress.callback(),
 	})
+	f.progress.end()
 	if err != nil {
 		if errors.Is(err, scan.ErrBadRange) {
 			return nil, usagef("scan: %v", err)

@@ -137,7 +137,7 @@ func actionScan(ctx context.Context, e *Env, wf *ghactions.Workflow, cfg actionC
 	if err != nil {
 		return err
 	}
-	f := scanFlags{baseline: sc.baseline, format: "text", allowPartial: cfg.allowPartial, root: root}
+	f := scanFlags{baseline: sc.baseline, format: "text", allowPartial: cfg.allowPartial, root: root, progress: newProgressLine(e, false)}
 	what := "the whole history"
 	switch ev, isPR, err := ghactions.ReadPREvent(e.Getenv); {
 	case sc.rng != "":
