@@ -120,6 +120,8 @@ func catalogue(t *testing.T) []badInput {
 		{where: "vastguard repos --github-api-url", value: "https://ghe.example/api/v3?", args: []string{"repos", "--org", "acme", "--token", "ghp_x", "--github-api-url", "https://ghe.example/api/v3?"}, want: "--github-api-url: GitHub API URL must not carry credentials, a query or a fragment"},
 		{where: "vastguard sweep", value: "an argument", args: []string{"sweep", "now"}, want: `sweep takes no arguments (got "now")`},
 		{where: "vastguard audit", value: "an argument", args: []string{"audit", "all"}, want: `audit takes no arguments (got "all")`},
+		{where: "vastguard broker --config", value: "(missing)", args: []string{"broker"}, want: "broker: --config FILE is required"},
+		{where: "vastguard broker --log-format", value: "xml", args: []string{"broker", "--config", "b.yaml", "--log-format", "xml"}, want: `broker: --log-format "xml": use text or json`},
 
 		// The Action's inputs.
 		{where: "input command", value: "rotate", with: map[string]string{"command": "rotate"}, want: `input command: "rotate" is not a command; use mint, scan, sweep, audit or repos`},
@@ -137,6 +139,13 @@ func catalogue(t *testing.T) []badInput {
 		{where: "input api-url", value: "https://x.test/?", with: map[string]string{"api-url": "https://x.test/?"}, want: "input api-url: API URL must not carry a query"},
 		{where: "input api-url", value: "https://x.test/#", with: map[string]string{"api-url": "https://x.test/#"}, want: "input api-url: API URL must not carry a query"},
 		{where: "input api-url", value: "https://x.test/?api_key=1", with: map[string]string{"api-url": "https://x.test/?api_key=1"}, want: "input api-url: API URL must not carry a query"},
+		{where: "input broker-url", value: "ftp://broker", with: map[string]string{"api-key": "", "broker-url": "ftp://broker"}, want: `input broker-url: "ftp://broker" must start with https:// (http:// only to a loopback address)`},
+		{where: "input broker-url", value: "http://broker.example.com", with: map[string]string{"api-key": "", "broker-url": "http://broker.example.com"}, want: `input broker-url: "http://broker.example.com" must start with https://`},
+		{where: "input broker-url", value: "https://user:pw@broker.example.com", with: map[string]string{"api-key": "", "broker-url": "https://user:pw@broker.example.com"}, want: "input broker-url: must not carry credentials, a query or a fragment"},
+		{where: "input broker-url", value: "with api-key", with: map[string]string{"broker-url": "https://broker.example.com"}, want: "input api-key: leave it out with broker-url"},
+		{where: "input broker-url", value: "for command: sweep", with: map[string]string{"command": "sweep", "broker-url": "https://broker.example.com"}, want: "input broker-url: command sweep does not use the broker (only mint does)"},
+		{where: "input broker-audience", value: "https://github.com/acme", with: map[string]string{"api-key": "", "broker-url": "https://broker.example.com", "broker-audience": "https://github.com/acme"}, want: `input broker-audience: "https://github.com/acme" is GitHub's default audience`},
+		{where: "input broker-audience", value: "two words", with: map[string]string{"api-key": "", "broker-url": "https://broker.example.com", "broker-audience": "two words"}, want: "input broker-audience: must be one word"},
 		{where: "input permissions", value: "read-write", with: map[string]string{"permissions": "read-write"}, want: `input permissions: unknown preset "read-write"`},
 		{where: "input permissions", value: `{"api": {"gpu_write": {}}}`, with: map[string]string{"permissions": `{"api": {"gpu_write": {}}}`}, want: "input permissions: api.gpu_write: unknown category"},
 		{where: "input permissions", value: `{"api": `, with: map[string]string{"permissions": `{"api": `}, want: "input permissions: not valid JSON"},

@@ -86,6 +86,7 @@ var chapters = []chapter{
 	{"Backstop and hygiene: sweep expired keys, audit the account", demoSweepAudit},
 	{"Leaked keys: scan a repository's whole history", demoScan},
 	{"Incident response: verify leaked keys (one confirmed, one a scoped key's 403), revoke them, see them dead", demoRespond},
+	{"The broker (a demo): a job mints with its OIDC token, its runner dies, the key dies at its TTL", demoBroker},
 }
 
 // Run runs the demo, printing to cfg.Out.
