@@ -10,6 +10,7 @@ import (
 	"github.com/vastguard/vastguard/ghapi"
 	"github.com/vastguard/vastguard/internal/ghactions"
 	"github.com/vastguard/vastguard/internal/respond"
+	"github.com/vastguard/vastguard/scan"
 	"github.com/vastguard/vastguard/vast"
 )
 
@@ -63,6 +64,8 @@ func inputTable() []actionInput {
 			"`scan` only: the configuration (default `.vastguard.yaml` at the repository's root); on pull requests read from the base branch (see [Configuration](#configuration))"},
 		{"sarif-file", "", "For scan: write a SARIF 2.1.0 report to this path in the workspace (for github/codeql-action/upload-sarif).", "",
 			"`scan` only: write a SARIF 2.1.0 report there (in the workspace)"},
+		{"min-confidence", "medium", "For scan: report only findings at least this sure: medium (the default: every finding) or high (only keys bound to a Vast name, flag or URL).", "",
+			"`scan` only: `medium` (every finding) or `high` (only the surest)"},
 		{"allow-partial", "false", "For scan: scan a partial clone's present objects (actions/checkout with filter:) instead of refusing it. true or false.", "",
 			"`scan` only: scan a partial clone's present objects instead of refusing it"},
 		{"verify", "false", "For scan: ask the Vast API whether each found key is live (GET /users/current/ with the key as Bearer token); a live key fails the step with exit code 3. true or false.", "",
@@ -155,6 +158,7 @@ type actionConfig struct {
 	allowFull      bool
 	rotateSecret   string
 	allowPartial   bool
+	minConfidence  string
 	uploadSARIF    bool
 	githubToken    string
 	org            string
@@ -354,6 +358,13 @@ func (c *actionConfig) parseShared(getenv func(string) string) error {
 	})
 	c.uploadSARIF = p.bool("upload-sarif")
 	c.allowPartial = p.bool("allow-partial")
+	c.minConfidence = input(getenv, "min-confidence")
+	p.check(func() error {
+		if _, ok := scan.ParseConfidence(c.minConfidence); !ok {
+			return inputError("min-confidence", "%q: use high or medium", c.minConfidence)
+		}
+		return nil
+	})
 	c.githubToken = input(getenv, "github-token")
 	if strings.HasPrefix(c.githubToken, "${{") {
 		c.githubToken = "" // not evaluated: no runner filled it in

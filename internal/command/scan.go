@@ -39,6 +39,7 @@ type scanFlags struct {
 	maxRuns       int
 	archiveDepth  int
 	gh            githubFlags
+	minConfidence string
 	quiet         bool
 	progress      *progressLine // nil: none
 
@@ -80,6 +81,7 @@ func (f *scanFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&f.archiveDepth, "max-archive-depth", scan.DefaultLimits.Depth, "open archives nested up to `N` levels deep (0: open none), with --no-git and -")
 	fs.StringVar(&f.actionsLogs, "github-actions-logs", "", "scan the workflow run logs of GitHub repository `OWNER/REPO` (a token with Actions: read)")
 	fs.IntVar(&f.maxRuns, "max-runs", 200, "with --github-actions-logs, read at most `N` runs, the newest first")
+	fs.StringVar(&f.minConfidence, "min-confidence", "medium", "report only findings at least this sure: `LEVEL` medium (every finding) or high (only keys bound to a Vast name, flag or URL)")
 	fs.BoolVar(&f.allowPartial, "allow-partial", false, "scan a partial clone's present objects instead of refusing it")
 	fs.IntVar(&f.workers, "workers", 0, "scan `N` objects in parallel (default: the number of CPUs)")
 	fs.BoolVar(&f.verify, "verify", false, "ask the Vast API whether each found key is live (exit code 3 if one is)")
@@ -87,6 +89,7 @@ func (f *scanFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "show no progress on stderr (shown only on a terminal, and every 10 s in a GitHub Actions log)")
 	f.gh.register(fs)
 	enumFlag(fs, "format", "text", "json", "sarif")
+	enumFlag(fs, "min-confidence", "medium", "high")
 	fileFlag(fs, "output", "baseline", "write-baseline", "config")
 }
 
@@ -246,6 +249,9 @@ func (f *scanFlags) check() error {
 	default:
 		return usagef("scan: --format %q: use text, json or sarif", f.format)
 	}
+	if _, ok := scan.ParseConfidence(f.minConfidence); !ok {
+		return usagef("scan: --min-confidence %q: use high or medium", f.minConfidence)
+	}
 	if f.workers < 0 {
 		return usagef("scan: --workers must be positive")
 	}
@@ -386,6 +392,11 @@ func scanWith(ctx context.Context, e *Env, target scanTarget, path string, f *sc
 	}
 	if cfg != nil {
 		cfg.Filter.Apply(rep)
+	}
+	if c, _ := scan.ParseConfidence(f.minConfidence); c == scan.High {
+		// The flag or input, over what the configuration says.
+		mf, _ := scan.NewFilter(scan.Filter{MinConfidence: c}, nil)
+		mf.Apply(rep)
 	}
 	return rep, baseline, nil
 }

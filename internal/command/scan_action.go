@@ -156,7 +156,7 @@ func actionScan(ctx context.Context, e *Env, wf *ghactions.Workflow, cfg actionC
 	if err != nil {
 		return err
 	}
-	f := scanFlags{format: "text", allowPartial: cfg.allowPartial, root: root, progress: newProgressLine(e, false)}
+	f := scanFlags{format: "text", allowPartial: cfg.allowPartial, minConfidence: cfg.minConfidence, root: root, progress: newProgressLine(e, false)}
 	what := "the whole history"
 	ev, isPR, err := ghactions.ReadPREvent(e.Getenv)
 	switch {
