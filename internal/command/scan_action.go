@@ -432,6 +432,9 @@ func scanSummary(rep *scan.Report, what string, sc actionScanConfig) string {
 	if st.SkippedBinaries > 0 {
 		notes = append(notes, fmt.Sprintf("%d binary blobs skipped", st.SkippedBinaries))
 	}
+	if st.BinaryBlobs > 0 {
+		notes = append(notes, fmt.Sprintf("%d binary blobs scanned for printable text", st.BinaryBlobs))
+	}
 	if st.Allowed > 0 {
 		notes = append(notes, fmt.Sprintf("%d keys allowed inline with `vastguard:allow`", st.Allowed))
 	}
