@@ -1,0 +1,155 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vastguard/vastguard/internal/command"
+	"github.com/vastguard/vastguard/scan/scantest"
+)
+
+// What a newcomer meets the first time: scan as a git hook, Ctrl-C, a
+// directory that is not a repository.
+
+// stageInTemporaryIndex leaves r as `git commit -a` leaves it while the
+// pre-commit hook runs: .git/index as it was (HEAD's files), and the commit
+// staged in .git/index.lock, whose name the hook gets in GIT_INDEX_FILE.
+func stageInTemporaryIndex(t *testing.T, r *scantest.Repo, files scantest.Files) string {
+	t.Helper()
+	index := filepath.Join(r.Dir, ".git", "index")
+	clean, err := os.ReadFile(index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Stage(files)
+	lock := filepath.Join(r.Dir, ".git", "index.lock")
+	if err := os.Rename(index, lock); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(index, clean, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return lock
+}
+
+func TestScanStagedReadsGitIndexFile(t *testing.T) {
+	t.Parallel()
+	r := scantest.New(t)
+	r.Commit("init", scantest.Files{"app.env": "DEBUG=0\n"})
+	r.CheckoutWorktree()
+	lock := stageInTemporaryIndex(t, r, scantest.Files{"app.env": "VAST_API_KEY=" + scantest.Key(1) + "\n"})
+
+	res := runCLI(t, map[string]string{"HOME": t.TempDir()}, "scan", r.Dir, "--staged")
+	if res.code != 0 {
+		t.Fatalf("without GIT_INDEX_FILE (.git/index holds no key): exit %d\n%s", res.code, res.all())
+	}
+	res = runCLI(t, map[string]string{"HOME": t.TempDir(), "GIT_INDEX_FILE": lock}, "scan", r.Dir, "--staged")
+	if res.code != 2 || !strings.Contains(res.stdout, "app.env:1") {
+		t.Errorf("with GIT_INDEX_FILE: exit %d, want 2 and app.env:1\n%s", res.code, res.all())
+	}
+	// A history scan does not read the index, so a GIT_INDEX_FILE that
+	// names nothing is no error (it finds the staged blob as unreachable).
+	res = runCLI(t, map[string]string{"HOME": t.TempDir(), "GIT_INDEX_FILE": filepath.Join(r.Dir, "missing")}, "scan", r.Dir)
+	if res.code != 2 {
+		t.Errorf("history scan with GIT_INDEX_FILE set: exit %d\n%s", res.code, res.all())
+	}
+}
+
+// TestPreCommitHookWithCommitAll runs `vastguard scan --staged` as a real
+// git pre-commit hook and commits with `git commit -a`, `git commit PATH`
+// and a plain `git commit`: each must be refused.
+func TestPreCommitHookWithCommitAll(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	bin := binary(t)
+	dir := t.TempDir()
+	git := func(args ...string) (string, error) {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "HOME="+dir, "GIT_CONFIG_NOSYSTEM=1", "GIT_AUTHOR_NAME=A", "GIT_AUTHOR_EMAIL=a@example.com",
+			"GIT_COMMITTER_NAME=A", "GIT_COMMITTER_EMAIL=a@example.com")
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	must := func(args ...string) {
+		t.Helper()
+		if out, err := git(args...); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	must("init", "-q")
+	os.WriteFile(filepath.Join(dir, "app.env"), []byte("DEBUG=0\n"), 0o644)
+	must("add", "app.env")
+	must("commit", "-q", "-m", "init")
+	hook := filepath.Join(dir, ".git", "hooks", "pre-commit")
+	os.MkdirAll(filepath.Dir(hook), 0o755)
+	if err := os.WriteFile(hook, []byte("#!/bin/sh\nexec '"+bin+"' scan --staged -q\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	leak := []byte("VAST_API_KEY=" + scantest.Key(1) + "\n")
+	for _, args := range [][]string{{"commit", "-a", "-m", "leak"}, {"commit", "-m", "leak", "app.env"}, {"commit", "-m", "leak"}} {
+		if err := os.WriteFile(filepath.Join(dir, "app.env"), leak, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if args[len(args)-1] == "leak" && len(args) == 3 {
+			must("add", "app.env")
+		}
+		out, err := git(args...)
+		if err == nil {
+			t.Errorf("git %v: the hook let the key through:\n%s", args, out)
+			must("reset", "-q", "--hard", "HEAD~1")
+			continue
+		}
+		if !strings.Contains(out, "app.env:1") {
+			t.Errorf("git %v: the hook's report does not name app.env:1:\n%s", args, out)
+		}
+		must("reset", "-q", "--hard", "HEAD")
+	}
+}
+
+func TestScanInterruptedWritesNothing(t *testing.T) {
+	t.Parallel()
+	r := leakyRepo(t)
+	out := filepath.Join(t.TempDir(), "report.json")
+	if err := os.WriteFile(out, []byte("the last report\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel() // Ctrl-C before the scan read anything
+	var stdout, stderr bytes.Buffer
+	err := command.Run(ctx, &command.Env{
+		Args:   []string{"vastguard", "scan", r.Dir, "-f", "json", "-o", out},
+		Getenv: func(string) string { return "" },
+		Stdin:  strings.NewReader(""),
+		Stdout: &stdout, Stderr: &stderr,
+		Now: time.Now,
+	})
+	code := command.ExitCode(err, &stderr)
+	if want := "vastguard: scan: interrupted before it finished; no report was written\n"; code != 1 || stderr.String() != want || stdout.Len() != 0 {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 1, nothing, %q", code, stdout.String(), stderr.String(), want)
+	}
+	if b, _ := os.ReadFile(out); string(b) != "the last report\n" {
+		t.Errorf("the report file was touched: %q", b)
+	}
+	if m, _ := filepath.Glob(filepath.Join(filepath.Dir(out), "*")); len(m) != 1 {
+		t.Errorf("files left beside the report: %v", m)
+	}
+}
+
+func TestScanOutsideARepositorySaysNoGit(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	res := runCLI(t, map[string]string{"HOME": t.TempDir()}, "scan", dir)
+	want := "vastguard: scan: " + dir + " is not a git repository (no .git in it or its parents); to scan a plain directory or file instead, add --no-git\n"
+	if res.code != 1 || res.stderr != want {
+		t.Errorf("exit %d, stderr %q; want 1, %q", res.code, res.stderr, want)
+	}
+}
