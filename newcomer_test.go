@@ -144,12 +144,42 @@ func TestScanInterruptedWritesNothing(t *testing.T) {
 	}
 }
 
-func TestScanOutsideARepositorySaysNoGit(t *testing.T) {
+// TestScanErrorsSayItOnce: the errors a newcomer meets first are one line
+// that says what is wrong and what to do, once (not "...: not a git
+// repository" after a sentence that said so).
+func TestScanErrorsSayItOnce(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	res := runCLI(t, map[string]string{"HOME": t.TempDir()}, "scan", dir)
-	want := "vastguard: scan: " + dir + " is not a git repository (no .git in it or its parents); to scan a plain directory or file instead, add --no-git\n"
-	if res.code != 1 || res.stderr != want {
-		t.Errorf("exit %d, stderr %q; want 1, %q", res.code, res.stderr, want)
+	r := leakyRepo(t)
+	shallow := scantest.New(t)
+	c := shallow.Commit("one", scantest.Files{"a.txt": "a\n"})
+	shallow.MakeShallow(c)
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"not a repository", []string{"scan", dir},
+			"vastguard: scan: " + dir + " is not a git repository (no .git in it or its parents); to scan a plain directory or file instead, add --no-git\n"},
+		{"range base missing", []string{"scan", r.Dir, "--range", "origin/main..HEAD"},
+			"vastguard: scan: revision \"origin/main\" is not in the clone; check out with fetch-depth: 0 (actions/checkout) or run `git fetch --unshallow`\n"},
+		{"shallow", []string{"scan", shallow.Dir}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			res := runCLI(t, map[string]string{"HOME": t.TempDir()}, tt.args...)
+			if res.code != 1 || strings.Count(res.stderr, "\n") != 1 || res.stdout != "" {
+				t.Fatalf("exit %d, stdout %q, stderr %q: want 1, nothing, one line", res.code, res.stdout, res.stderr)
+			}
+			if tt.want != "" && res.stderr != tt.want {
+				t.Errorf("stderr %q\nwant   %q", res.stderr, tt.want)
+			}
+			for _, tail := range []string{": not a git repository\n", ": shallow clone\n", ": partial clone\n", ": revision not in the clone\n"} {
+				if strings.HasSuffix(res.stderr, tail) {
+					t.Errorf("stderr %q repeats itself at its end", res.stderr)
+				}
+			}
+		})
 	}
 }

@@ -97,6 +97,22 @@ func (f *scanFlags) register(fs *pflag.FlagSet) {
 	fileFlag(fs, "output", "baseline", "write-baseline", "config")
 }
 
+// scanSentinels are the errors scan wraps under a message that already
+// says what they say ("... is a shallow clone (...); fetch ...: shallow
+// clone").
+var scanSentinels = []error{scan.ErrNotRepository, scan.ErrShallow, scan.ErrPartial, scan.ErrMissingRevision}
+
+// untailed is err's message without a sentinel's text repeated at its end.
+func untailed(err error) string {
+	msg := err.Error()
+	for _, s := range scanSentinels {
+		if errors.Is(err, s) {
+			msg = strings.TrimSuffix(msg, ": "+s.Error())
+		}
+	}
+	return msg
+}
+
 // reworded is err under a message of its own, still matching err with
 // errors.Is and errors.As.
 type reworded struct {
@@ -412,12 +428,9 @@ func scanWith(ctx context.Context, e *Env, target scanTarget, path string, f *sc
 			// Ctrl-C: say so, rather than "context canceled".
 			return nil, nil, &reworded{msg: "scan: interrupted before it finished; no report was written", err: err}
 		case errors.Is(err, scan.ErrNotRepository) && target == targetGit:
-			// The message without scan's ": not a git repository" tail,
-			// which repeats it.
-			msg := strings.TrimSuffix(err.Error(), ": "+scan.ErrNotRepository.Error())
-			return nil, nil, &reworded{msg: "scan: " + msg + "; to scan a plain directory or file instead, add --no-git", err: err}
+			return nil, nil, &reworded{msg: "scan: " + untailed(err) + "; to scan a plain directory or file instead, add --no-git", err: err}
 		}
-		return nil, nil, fmt.Errorf("scan: %w", err)
+		return nil, nil, &reworded{msg: "scan: " + untailed(err), err: err}
 	}
 	if cfg != nil {
 		cfg.Filter.Apply(rep)
