@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -181,5 +183,65 @@ func TestScanErrorsSayItOnce(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestREADMEDockerRunScans runs the README's `docker run ... scan /repo`
+// line as the image would: the Dockerfile's ENTRYPOINT with the line's
+// arguments after the image name, on a repository owned by another user
+// (as a bind mount is, seen from the container's root). The scanner reads
+// git's files itself, so git's "dubious ownership" refusal, which gitleaks
+// and TruffleHog users meet in containers, does not apply.
+func TestREADMEDockerRunScans(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const image = "ghcr.io/vastguard/vastguard"
+	var args []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "docker run ") && strings.Contains(line, `-v "$PWD:/repo"`) {
+			_, after, ok := strings.Cut(line, " "+image+" ")
+			if !ok {
+				t.Fatalf("README: %q does not run %s", line, image)
+			}
+			args = strings.Fields(after)
+		}
+	}
+	if len(args) == 0 {
+		t.Fatal(`README has no docker run -v "$PWD:/repo" line`)
+	}
+	d, err := readDockerfile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := binaryDir(t)
+	r := leakyRepo(t)
+	if os.Geteuid() == 0 {
+		// Another owner, as a bind mount's files are to the container.
+		err := filepath.Walk(r.Dir, func(p string, _ os.FileInfo, err error) error {
+			if err != nil {
+				return err
+			}
+			return os.Lchown(p, 4321, 4321)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, a := range args {
+		args[i] = strings.ReplaceAll(a, "/repo", r.Dir)
+	}
+	argv := append(slices.Clone(d.entrypoint[1:]), args...)
+	cmd := exec.Command(filepath.Join(root, filepath.Base(d.entrypoint[0])), argv...)
+	cmd.Args[0] = d.entrypoint[0]
+	cmd.Env = []string{"PATH=/usr/bin:/bin"} // distroless sets no HOME for root beyond /etc/passwd
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitFindings || !strings.Contains(stdout.String(), "a.env:1") {
+		t.Errorf("%s %q: %v, want exit 2 and a.env:1\nstdout:\n%s\nstderr:\n%s", d.entrypoint[0], argv, err, stdout.String(), stderr.String())
 	}
 }
