@@ -8,7 +8,6 @@ import (
 	"io"
 	"runtime"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -545,7 +544,7 @@ func detectStream(r io.Reader, det []Detector) ([]Match, bool, error) {
 		}
 		// Keep the last overlap bytes for context and keys across the cut.
 		keep := buf[len(buf)-overlap:]
-		lines += strings.Count(string(buf[:len(buf)-overlap]), "\n")
+		lines += bytes.Count(buf[:len(buf)-overlap], []byte{'\n'})
 		base += len(buf) - overlap
 		buf = append(buf[:0], keep...)
 	}

@@ -55,8 +55,19 @@ func notRegular(path string, fi os.FileInfo) error {
 	case m&os.ModeSocket != 0:
 		kind = "a socket"
 	}
-	return fmt.Errorf("%s is %s, where git expects a regular file: %w", path, kind, ErrNotRegular)
+	return &notRegularError{path, kind}
 }
+
+// notRegularError is a path where git expects a regular file and finds
+// kind.
+type notRegularError struct{ path, kind string }
+
+func (e *notRegularError) Error() string {
+	return fmt.Sprintf("%s is %s, where git expects a regular file; refusing to read it", e.path, e.kind)
+}
+
+// Is makes errors.Is(err, ErrNotRegular) hold.
+func (e *notRegularError) Is(target error) bool { return target == ErrNotRegular }
 
 // ReadRegular reads the whole of the regular file at path (see
 // OpenRegular), refusing one larger than limit bytes with an error that

@@ -175,6 +175,7 @@ type worker struct {
 	*walk
 	zr    io.ReadCloser
 	br    bytes.Reader
+	dr    dropReader
 	stack []frame
 	held  int64 // bytes of the objects on this worker's books
 	token bool  // the worker holds the large-memory token
@@ -500,11 +501,61 @@ func (wk *worker) reset(r io.Reader) error {
 	return wk.zr.(zlib.Resetter).Reset(r, nil)
 }
 
+// resetTo points the worker's zlib reader at object i's compressed bytes.
+// A large object's are read through a dropReader, so that a mapped pack's
+// pages leave the process as they are consumed instead of all of them
+// staying resident until the object is done.
+func (wk *worker) resetTo(p *pack, i int32) error {
+	if !p.mapped || p.end[i]-p.dataOff[i] <= dropEvery {
+		wk.br.Reset(p.read(i))
+		return wk.reset(&wk.br)
+	}
+	wk.dr = dropReader{b: p.data[p.dataOff[i]:p.end[i]]}
+	return wk.reset(&wk.dr)
+}
+
+// dropEvery is how many compressed bytes a dropReader reads between
+// dropping pages.
+const dropEvery = 8 << 20
+
+// dropReader reads a mapped pack's bytes and drops each stretch of pages
+// once read past.
+type dropReader struct {
+	b            []byte
+	off, dropped int
+}
+
+func (r *dropReader) Read(buf []byte) (int, error) {
+	if r.off >= len(r.b) {
+		return 0, io.EOF
+	}
+	n := copy(buf, r.b[r.off:])
+	r.off += n
+	r.drop()
+	return n, nil
+}
+
+func (r *dropReader) ReadByte() (byte, error) {
+	if r.off >= len(r.b) {
+		return 0, io.EOF
+	}
+	c := r.b[r.off]
+	r.off++
+	r.drop()
+	return c, nil
+}
+
+func (r *dropReader) drop() {
+	if r.off-r.dropped >= dropEvery {
+		dropPages(r.b[r.dropped:r.off])
+		r.dropped = r.off
+	}
+}
+
 // inflateInto inflates object i (the delta, for a delta) into out, which
 // is exactly its size.
 func (wk *worker) inflateInto(out []byte, p *pack, i int32) error {
-	wk.br.Reset(p.read(i))
-	if err := wk.reset(&wk.br); err != nil {
+	if err := wk.resetTo(p, i); err != nil {
 		return fmt.Errorf("%s: object %s: %w", p.path, p.hash(i), err)
 	}
 	if _, err := io.ReadFull(wk.zr, out); err != nil {
@@ -514,8 +565,7 @@ func (wk *worker) inflateInto(out []byte, p *pack, i int32) error {
 }
 
 func (wk *worker) streamPacked(p *pack, i int32, typ plumbing.ObjectType) error {
-	wk.br.Reset(p.read(i))
-	if err := wk.reset(&wk.br); err != nil {
+	if err := wk.resetTo(p, i); err != nil {
 		return fmt.Errorf("%s: object %s: %w", p.path, p.hash(i), err)
 	}
 	r := &exactReader{r: wk.zr, n: p.size[i]}

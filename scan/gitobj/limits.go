@@ -51,7 +51,7 @@ func (l Limits) WithDefaults() Limits {
 
 // ErrLimit is matched (errors.Is) by every error about content over a
 // budget; the error itself is a *LimitError.
-var ErrLimit = errors.New("over a budget")
+var ErrLimit = errors.New("limit exceeded")
 
 // LimitError is content over a budget: a Size that Limit, named by Knob,
 // does not allow for What.

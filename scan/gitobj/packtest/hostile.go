@@ -92,8 +92,15 @@ func (r *Repo) DeepChain(n int) (string, error) {
 // Comb writes a chain of depth blobs of size bytes, each a delta on the
 // one before, where every link also has a small leaf delta on it: a walker
 // that keeps each base until all the deltas on it are done holds the
-// whole spine at once, depth·size bytes.
+// whole spine at once, depth·size bytes. Every leaf's id sorts before its
+// sibling link's, so a walker taking deltas in index order reaches the
+// link last.
 func (r *Repo) Comb(depth int, size int64) (string, error) {
+	id := func(n int, first byte) plumbing.Hash {
+		h := MadeUpID(n)
+		h[0] = first
+		return h
+	}
 	return r.WritePack(2*depth, func(pw *Writer) error {
 		spine, err := pw.Add(Object{Type: plumbing.BlobObject, Data: Text(int(size), 2)})
 		if err != nil {
@@ -102,12 +109,12 @@ func (r *Repo) Comb(depth int, size int64) (string, error) {
 		for k := 1; k < depth; k++ {
 			head := fmt.Appendf(nil, "spine %d\n", k)
 			d := NewDelta(uint64(size), uint64(size)).Insert(head).Copy(uint64(len(head)), uint64(size)-uint64(len(head)))
-			next, err := pw.Add(Object{Type: plumbing.OFSDeltaObject, Data: d.Bytes(), Base: spine})
+			next, err := pw.Add(Object{Type: plumbing.OFSDeltaObject, Data: d.Bytes(), Base: spine, ID: id(2*k, 0xff)})
 			if err != nil {
 				return err
 			}
 			leaf := fmt.Appendf(nil, "leaf %d\n", k)
-			if _, err := pw.Add(Object{Type: plumbing.OFSDeltaObject, Data: NewDelta(uint64(size), uint64(len(leaf))).Insert(leaf).Bytes(), Base: spine}); err != nil {
+			if _, err := pw.Add(Object{Type: plumbing.OFSDeltaObject, Data: NewDelta(uint64(size), uint64(len(leaf))).Insert(leaf).Bytes(), Base: spine, ID: id(2*k+1, 0x00)}); err != nil {
 				return err
 			}
 			spine = next

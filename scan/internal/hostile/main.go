@@ -62,8 +62,8 @@ var classes = map[string]class{
 		_, err := r.Huge(plumbing.CommitObject, 256*MiB)
 		return err
 	}, ""},
-	"huge-blob": {"a 4 GiB text blob (streamed)", func(r *packtest.Repo) error {
-		_, err := r.Huge(plumbing.BlobObject, 4<<30)
+	"huge-blob": {"a 2 GiB text blob (streamed)", func(r *packtest.Repo) error {
+		_, err := r.Huge(plumbing.BlobObject, 2<<30)
 		return err
 	}, ""},
 	"fifo-head":        special("HEAD", packtest.FIFO),
