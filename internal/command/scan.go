@@ -100,7 +100,7 @@ func (f *scanFlags) register(fs *pflag.FlagSet) {
 // scanSentinels are the errors scan wraps under a message that already
 // says what they say ("... is a shallow clone (...); fetch ...: shallow
 // clone").
-var scanSentinels = []error{scan.ErrNotRepository, scan.ErrShallow, scan.ErrPartial, scan.ErrMissingRevision}
+var scanSentinels = []error{scan.ErrNotRepository, scan.ErrShallow, scan.ErrPartial, scan.ErrMissingRevision, scan.ErrBareInWorkTree}
 
 // untailed is err's message without a sentinel's text repeated at its end.
 func untailed(err error) string {
