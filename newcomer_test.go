@@ -14,6 +14,7 @@ import (
 
 	"github.com/vastguard/vastguard/internal/command"
 	"github.com/vastguard/vastguard/scan/scantest"
+	"gopkg.in/yaml.v3"
 )
 
 // What a newcomer meets the first time: scan as a git hook, Ctrl-C, a
@@ -243,5 +244,99 @@ func TestREADMEDockerRunScans(t *testing.T) {
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != exitFindings || !strings.Contains(stdout.String(), "a.env:1") {
 		t.Errorf("%s %q: %v, want exit 2 and a.env:1\nstdout:\n%s\nstderr:\n%s", d.entrypoint[0], argv, err, stdout.String(), stderr.String())
+	}
+}
+
+// preCommitHook is a hook of .pre-commit-hooks.yaml, with every field
+// pre-commit's manifest schema (pre_commit/clientlib.py, MANIFEST_HOOK_DICT)
+// allows: decoding it strictly refuses a field pre-commit would not know.
+type preCommitHook struct {
+	MinimumPreCommitVersion string   `yaml:"minimum_pre_commit_version"`
+	ID                      string   `yaml:"id"`
+	Name                    string   `yaml:"name"`
+	Entry                   string   `yaml:"entry"`
+	Language                string   `yaml:"language"`
+	Alias                   string   `yaml:"alias"`
+	Files                   string   `yaml:"files"`
+	Exclude                 string   `yaml:"exclude"`
+	Types                   []string `yaml:"types"`
+	TypesOr                 []string `yaml:"types_or"`
+	ExcludeTypes            []string `yaml:"exclude_types"`
+	AdditionalDependencies  []string `yaml:"additional_dependencies"`
+	Args                    []string `yaml:"args"`
+	AlwaysRun               *bool    `yaml:"always_run"`
+	FailFast                bool     `yaml:"fail_fast"`
+	PassFilenames           *bool    `yaml:"pass_filenames"`
+	Description             string   `yaml:"description"`
+	LanguageVersion         string   `yaml:"language_version"`
+	LogFile                 string   `yaml:"log_file"`
+	RequireSerial           bool     `yaml:"require_serial"`
+	Stages                  []string `yaml:"stages"`
+	Verbose                 bool     `yaml:"verbose"`
+}
+
+// TestPreCommitManifest: .pre-commit-hooks.yaml is what pre-commit reads
+// from a tag (language golang: `go install ./...` of the repository), its
+// hook runs `vastguard scan --staged` on the whole index (no file names:
+// the scan reads the index itself, and pre-commit's default, one run per
+// batch of staged file names, would scan it several times), and the
+// README's .pre-commit-config.yaml names it.
+func TestPreCommitManifest(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile(".pre-commit-hooks.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hooks []preCommitHook
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&hooks); err != nil {
+		t.Fatalf(".pre-commit-hooks.yaml: %v", err)
+	}
+	ids := map[string]bool{}
+	for _, h := range hooks {
+		if h.ID == "" || h.Name == "" || h.Entry == "" || h.Language == "" {
+			t.Errorf("hook %+v: id, name, entry and language are required", h)
+		}
+		ids[h.ID] = true
+		if h.Language != "golang" {
+			t.Errorf("hook %s: language %q, want golang (built from the tag with go install ./...)", h.ID, h.Language)
+		}
+		if !strings.HasPrefix(h.Entry, "vastguard scan --staged") {
+			t.Errorf("hook %s: entry %q, want vastguard scan --staged", h.ID, h.Entry)
+		}
+		if h.PassFilenames == nil || *h.PassFilenames || h.AlwaysRun == nil || !*h.AlwaysRun {
+			t.Errorf("hook %s: want pass_filenames: false and always_run: true (the scan reads the index)", h.ID)
+		}
+	}
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(readme), "```yaml\n# .pre-commit-config.yaml\n")
+	if !ok {
+		t.Fatal("README.md has no .pre-commit-config.yaml block")
+	}
+	block, _, _ = strings.Cut(block, "```")
+	var cfg struct {
+		Repos []struct {
+			Repo  string `yaml:"repo"`
+			Rev   string `yaml:"rev"`
+			Hooks []struct {
+				ID string `yaml:"id"`
+			} `yaml:"hooks"`
+		} `yaml:"repos"`
+	}
+	if err := yaml.Unmarshal([]byte(block), &cfg); err != nil || len(cfg.Repos) != 1 {
+		t.Fatalf("README's .pre-commit-config.yaml: %v %+v", err, cfg)
+	}
+	r := cfg.Repos[0]
+	if r.Repo != "https://github.com/vastguard/vastguard" || !strings.HasPrefix(r.Rev, "v") {
+		t.Errorf("README's pre-commit repo %q rev %q: want this repository at a release tag", r.Repo, r.Rev)
+	}
+	for _, h := range r.Hooks {
+		if !ids[h.ID] {
+			t.Errorf("README's pre-commit hook %q is not in .pre-commit-hooks.yaml", h.ID)
+		}
 	}
 }
