@@ -21,6 +21,8 @@
 // non-canonical paths (WithSlashRedirects), the key in api_key
 // (WithCreateKeyField), a permissions echo of false, none, expanded or
 // broadened (WithPermissionsEcho), other delete bodies (WithDeleteAnswer),
+// a live key whose endpoint wants a 2FA session (WithTwoFactor), a paged
+// key list (WithPagedList), created_at as Python writes it (WithListTimes),
 // and rate limits with the real per-endpoint thresholds on the fake's clock,
 // answered as plain text, {"detail"}, {success, error, msg} or the staff
 // drafts' JSON with Retry-After (WithRateLimits, WithRateLimitStyle,
@@ -183,6 +185,9 @@ type Server struct {
 	deleteShape string
 	noAudit     bool
 	auditTimes  string
+	listTimes   string
+	pageSize    int
+	twoFactor   map[string]bool
 	audit       map[int64][]AuditEntry // user id -> entries, oldest first
 	closed      chan struct{}
 	closeOnce   sync.Once
@@ -319,6 +324,39 @@ func WithoutAuditLog() Option { return func(s *Server) { s.noAudit = true } }
 // float of seconds, as the key list does; default) or "iso"
 // ("2006-01-02T15:04:05.000000", as the CLI's test mock suggests).
 func WithAuditTimes(format string) Option { return func(s *Server) { s.auditTimes = format } }
+
+// WithListTimes picks how the key list writes created_at: "epoch" (a float
+// of seconds, default), "iso" ("2006-01-02T15:04:05.000000+00:00",
+// Python's isoformat()) or "python" ("2006-01-02 15:04:05.000000+00:00",
+// Python's str() of a datetime, as a backend that formats it by hand
+// would).
+func WithListTimes(format string) Option { return func(s *Server) { s.listTimes = format } }
+
+// WithPagedList answers the key list with its first n entries only, and
+// "count" (all of them) and "next" (a page 2 link) beside them, as a
+// paginated API would. The API documents no pages: a client must refuse
+// such a list rather than take it for the whole.
+func WithPagedList(n int) Option { return func(s *Server) { s.pageSize = n } }
+
+// WithTwoFactor makes the given routes ("create", "delete", "list",
+// "user", ...) answer a live caller 401 {"success": false, "msg": "This
+// endpoint requires Two Factor Authentication. ..."}: an account with 2FA
+// on whose endpoint wants a session key (vastai/cli/main.py tells this 401
+// from a dead key by "Two Factor Authentication" in the message). The key
+// is live; nothing is done.
+func WithTwoFactor(routes ...string) Option {
+	return func(s *Server) {
+		if s.twoFactor == nil {
+			s.twoFactor = map[string]bool{}
+		}
+		for _, r := range routes {
+			s.twoFactor[r] = true
+		}
+	}
+}
+
+// TwoFactorBody is the body WithTwoFactor answers with.
+const TwoFactorBody = `{"success": false, "msg": "This endpoint requires Two Factor Authentication. Log in with vastai tfa login and try again."}`
 
 // WithDeletedInList makes the key list include soft-deleted keys with their
 // deleted_at set, as the real list may.
@@ -831,6 +869,10 @@ func (s *Server) handle(w *recorder, r *http.Request, rt, token string, body []b
 	if s.rateLimit && s.limitedLocked(w, rt, token) {
 		return
 	}
+	if s.twoFactor[rt] {
+		w.raw(http.StatusUnauthorized, "application/json", TwoFactorBody)
+		return
+	}
 	if !slices.Contains(caller.Scopes(), scope[rt]) {
 		w.json(http.StatusForbidden, errBody("forbidden", fmt.Sprintf("API key lacks the %s permission required for this endpoint.", scope[rt])))
 		return
@@ -904,6 +946,12 @@ func (s *Server) item(k *Key) map[string]any {
 		"created_at": float64(k.CreatedAt.UnixNano()) / 1e9,
 		"deleted_at": nil,
 	}
+	switch s.listTimes {
+	case "iso":
+		it["created_at"] = k.CreatedAt.UTC().Format("2006-01-02T15:04:05.000000+00:00")
+	case "python":
+		it["created_at"] = k.CreatedAt.UTC().Format("2006-01-02 15:04:05.000000+00:00")
+	}
 	if k.Permissions == "" {
 		it["permissions"] = false
 	} else {
@@ -928,6 +976,10 @@ func (s *Server) list(w *recorder, caller *Key) {
 			continue
 		}
 		items = append(items, s.item(k))
+	}
+	if s.pageSize > 0 && len(items) > s.pageSize {
+		w.json(http.StatusOK, map[string]any{"apikeys": items[:s.pageSize], "count": len(items), "next": "/api/v0/auth/apikeys/?page=2"})
+		return
 	}
 	w.json(http.StatusOK, map[string]any{"apikeys": items})
 }
