@@ -149,7 +149,9 @@ func (e *partialListError) Error() string {
 	return fmt.Sprintf("GET %s: the API answered part of the key list (%d keys, %s); it documents no pages, so vastguard does not follow them and will not act on part of the list", keysPath, e.listed, e.why)
 }
 
-func (e *partialListError) Is(target error) bool { return target == ErrPartialList || target == ErrBadResponse }
+func (e *partialListError) Is(target error) bool {
+	return target == ErrPartialList || target == ErrBadResponse
+}
 
 // partial says whether a list envelope holding n entries marks itself as
 // incomplete, the ways paginated APIs do: a next link or page, has_more,
