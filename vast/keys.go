@@ -90,7 +90,7 @@ func (c *Client) ListKeys(ctx context.Context) ([]Key, error) {
 	}
 	items, err := listItems(raw)
 	if err != nil {
-		var pe *partialListError
+		var pe *PartialListError
 		if errors.As(err, &pe) {
 			return nil, fmt.Errorf("list keys: %w", pe)
 		}
@@ -139,17 +139,18 @@ func listItems(raw json.RawMessage) ([]map[string]json.RawMessage, error) {
 	return nil, errors.New(`an object without an "apikeys" list`)
 }
 
-// partialListError is a key list that says it goes on.
-type partialListError struct {
-	listed int
-	why    string
+// PartialListError is a key list that says it goes on. It matches
+// ErrPartialList and ErrBadResponse.
+type PartialListError struct {
+	Listed int    // entries in the answer
+	Why    string // what said there is more: "a next field", "count 250", ...
 }
 
-func (e *partialListError) Error() string {
-	return fmt.Sprintf("GET %s: the API answered part of the key list (%d keys, %s); it documents no pages, so vastguard does not follow them and will not act on part of the list", keysPath, e.listed, e.why)
+func (e *PartialListError) Error() string {
+	return fmt.Sprintf("GET %s: the API answered part of the key list (%d keys, %s); it documents no pages, so vastguard does not follow them and will not act on part of the list", keysPath, e.Listed, e.Why)
 }
 
-func (e *partialListError) Is(target error) bool {
+func (e *PartialListError) Is(target error) bool {
 	return target == ErrPartialList || target == ErrBadResponse
 }
 
@@ -160,15 +161,15 @@ func partial(env map[string]json.RawMessage, n int) error {
 	for _, f := range []string{"next", "next_page", "next_cursor", "cursor"} {
 		v := strings.TrimSpace(string(env[f]))
 		if v != "" && v != "null" && v != `""` && v != "false" && v != "0" {
-			return &partialListError{n, "a " + f + " field"}
+			return &PartialListError{n, "a " + f + " field"}
 		}
 	}
 	if strings.TrimSpace(string(env["has_more"])) == "true" {
-		return &partialListError{n, "has_more"}
+		return &PartialListError{n, "has_more"}
 	}
 	for _, f := range []string{"count", "total", "total_count"} {
 		if total, ok := parseID(env[f]); ok && total > int64(n) {
-			return &partialListError{n, fmt.Sprintf("%s %d", f, total)}
+			return &PartialListError{n, fmt.Sprintf("%s %d", f, total)}
 		}
 	}
 	return nil

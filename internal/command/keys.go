@@ -254,7 +254,7 @@ func whichKeyWasReset(ctx context.Context, e *Env, a *api, before vast.User, s v
 	switch {
 	case errors.Is(err, vast.ErrUnauthorized):
 		return fmt.Sprintf("the old value from %s no longer works (it was %s); %s", a.cred.source, describeUser(before), newKey), nil
-	case err == nil, errors.Is(err, vast.ErrForbidden): // a 403 is a live key without user_read
+	case err == nil, errors.Is(err, vast.ErrForbidden), errors.Is(err, vast.ErrTwoFactor): // a 403 is a live key without user_read; a 2FA demand, a key the API knows
 		return fmt.Sprintf("the old value from %s STILL works, so the API reset another key, probably the account's main key; %s", a.cred.source, newKey),
 			fmt.Errorf("keys reset: the key from %s was not replaced: the API reset another key (%s); check the Vast console", a.cred.source, newKey)
 	}

@@ -84,9 +84,12 @@ func (v *Verifier) checkUncached(ctx context.Context, key string) Check {
 	return classify(u, err)
 }
 
-// classify turns a CurrentUser answer into a Check.
+// classify turns a CurrentUser answer into a Check. Only an answer that
+// says the key is not accepted (vast.ErrUnauthorized) makes it Invalid: a
+// 401 asking for a two-factor session is a key the API knows, so Unknown.
 func classify(u vast.User, err error) Check {
 	var ve *vast.Error
+	var re *vast.RedirectError
 	switch {
 	case err == nil:
 		d := fmt.Sprintf("account %d", u.ID)
@@ -94,6 +97,8 @@ func classify(u vast.User, err error) Check {
 			d = fmt.Sprintf("key %d of account %d", u.KeyID, u.ID)
 		}
 		return Check{Status: scan.Live, Detail: d, UserID: u.ID, KeyID: u.KeyID}
+	case errors.Is(err, vast.ErrTwoFactor) && errors.As(err, &ve):
+		return Check{Status: scan.Unknown, Detail: "the API asks for a two-factor (2FA) session (" + safetext.Message(ve.Brief()) + "): the key is probably live; revoke it in the Vast console"}
 	case errors.Is(err, vast.ErrUnauthorized):
 		msg := "401"
 		if errors.As(err, &ve) {
@@ -106,6 +111,8 @@ func classify(u vast.User, err error) Check {
 		return Check{Status: scan.Unknown, Detail: "still rate limited (429) after retries; check again later"}
 	case errors.As(err, &ve):
 		return Check{Status: scan.Unknown, Detail: "the API answered " + safetext.Message(ve.Brief())}
+	case errors.As(err, &re):
+		return Check{Status: scan.Unknown, Detail: fmt.Sprintf("the API answered %d, a redirect, which vastguard does not follow with a key; check the API URL", re.StatusCode)}
 	case errors.Is(err, vast.ErrBadResponse):
 		return Check{Status: scan.Unknown, Detail: "the API answered something that is not its JSON (a proxy or an outage page?)"}
 	case errors.Is(err, context.Canceled):
