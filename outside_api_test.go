@@ -108,8 +108,14 @@ type outsideAnswers struct {
 	createShape string
 	// echo: "" (the permissions stored), "false" (the 2025-07 doc tests:
 	// false even for a scoped key), "absent", "expanded" (each category
-	// asked for whole listed as operations, as a third-party client saw).
+	// asked for whole listed as operations, as a third-party client saw),
+	// "grant-full" (the server ignores the permissions asked for, makes a
+	// full-access key, and echoes every category).
 	echo string
+	// keyID is what users/current/ says key_id is: "" the calling key's
+	// id, "main" the account's oldest key's (what "the API key ID
+	// associated with the user" may mean), "absent" none.
+	keyID string
 	// deleteShape: "" (the JSON string), "success-true" (a CLI test mock),
 	// "empty" (200, no body), "204".
 	deleteShape string
@@ -418,8 +424,21 @@ func (f *outsideAPI) serve(r *http.Request, rt, bearer string, body []byte) outs
 	case "reset":
 		return f.resetLocked(caller, body)
 	case "user":
-		return jsonReply(200, map[string]any{"id": caller.uid, "key_id": caller.id, "email": f.users[caller.uid], "balance": 3.25,
-			"ssh_key": "", "sid": "s" + strconv.FormatInt(caller.uid, 10), "api_key": caller.secret, "username": "ci", "credit": 0})
+		u := map[string]any{"id": caller.uid, "key_id": caller.id, "email": f.users[caller.uid], "balance": 3.25,
+			"ssh_key": "", "sid": "s" + strconv.FormatInt(caller.uid, 10), "api_key": caller.secret, "username": "ci", "credit": 0}
+		switch f.a.keyID {
+		case "main":
+			main := caller.id
+			for id, k := range f.keys {
+				if k.uid == caller.uid && id < main {
+					main = id
+				}
+			}
+			u["key_id"] = main
+		case "absent":
+			delete(u, "key_id")
+		}
+		return jsonReply(200, u)
 	case "audit":
 		var out []map[string]any
 		for _, e := range f.audit {
@@ -495,9 +514,19 @@ func (f *outsideAPI) createLocked(caller *outsideKey, body []byte) outsideReply 
 		}
 		perms = append(json.RawMessage(nil), p...)
 	}
-	k := f.addLocked(caller.uid, *req.Name, perms)
+	stored := perms
+	if f.a.echo == "grant-full" {
+		stored = nil
+	}
+	k := f.addLocked(caller.uid, *req.Name, stored)
 	var echo any = json.RawMessage(perms)
 	switch {
+	case f.a.echo == "grant-full":
+		all := map[string]any{}
+		for _, c := range outsideCategories {
+			all[c] = map[string]any{}
+		}
+		echo = map[string]any{"api": all}
 	case perms == nil, f.a.echo == "false":
 		echo = false
 	case f.a.echo == "expanded":

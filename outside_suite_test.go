@@ -211,6 +211,7 @@ func outsideCases() []outsideCase {
 		{name: "create echoes permissions: false", flows: []string{"job", "keys-create"}, a: outsideAnswers{echo: "false"}},
 		{name: "create echoes no permissions", flows: []string{"job", "keys-create"}, a: outsideAnswers{echo: "absent"}},
 		{name: "create echoes {} expanded into operations", flows: []string{"job", "keys-create"}, a: outsideAnswers{echo: "expanded"}},
+		{name: "the server makes a full-access key instead", flows: []string{"job", "keys-create"}, a: outsideAnswers{echo: "grant-full"}, want: all(wantFail, nil)},
 		{name: "create carried out, answered 400", flows: []string{"job", "keys-create"},
 			a:    outsideAnswers{hook: onRoute("create", 0, 1, true, jsonReply(400, map[string]any{"success": false, "error": "invalid_args", "msg": "Bad request"}))},
 			want: all(wantFail, nil)},
@@ -230,6 +231,13 @@ func outsideCases() []outsideCase {
 		{name: "list created_at as Python's str(datetime)", flows: []string{"audit", "keys-list", "sweep"}, a: outsideAnswers{item: isoItem("2006-01-02 15:04:05.000000+00:00")}},
 		{name: "list created_at as an epoch string", flows: []string{"audit", "keys-list", "sweep"}, a: outsideAnswers{item: func(k *outsideKey) map[string]any {
 			return map[string]any{"id": k.id, "user_id": k.uid, "name": k.name, "created_at": fmt.Sprintf("%.6f", float64(k.created.UnixMicro())/1e6), "permissions": outsidePerms(k)}
+		}}},
+		{name: "list permissions as a JSON string", a: outsideAnswers{item: func(k *outsideKey) map[string]any {
+			var perms any = false
+			if k.perms != nil {
+				perms = string(k.perms)
+			}
+			return map[string]any{"id": k.id, "user_id": k.uid, "name": k.name, "created_at": float64(k.created.UnixMicro()) / 1e6, "permissions": perms}
 		}}},
 		{name: "list as a bare array", a: outsideAnswers{list: func(items []map[string]any) any { return items }}},
 		{name: "list with success: true", a: outsideAnswers{list: func(items []map[string]any) any { return map[string]any{"success": true, "apikeys": items} }}},
@@ -262,6 +270,12 @@ func outsideCases() []outsideCase {
 			a: outsideAnswers{hook: onRoute("delete", 0, -1, false, jsonReply(400, map[string]any{"msg": "API Key ID not provided."}))}, want: all(wantFail, nil)},
 		{name: "delete answers 403 not yours", flows: deleting,
 			a: outsideAnswers{hook: onRoute("delete", 0, -1, false, jsonReply(403, map[string]any{"msg": "You do not have permission to delete this API Key."}))}, want: all(wantFail, nil)},
+
+		// users/current/'s key_id.
+		{name: "users/current key_id is the account's main key", a: outsideAnswers{keyID: "main"}, flows: []string{"revoke", "on-leak", "verify", "audit", "keys-reset"},
+			want: map[string]string{"revoke": wantFail, "on-leak": wantFail, "audit": wantAny}},
+		{name: "users/current without key_id", a: outsideAnswers{keyID: "absent"}, flows: []string{"revoke", "on-leak", "verify", "audit", "keys-reset"},
+			want: map[string]string{"revoke": wantFail, "on-leak": wantFail}},
 
 		// Reset.
 		{name: "reset replaces the account's main key", flows: []string{"keys-reset"}, a: outsideAnswers{resetMain: true}, want: map[string]string{"keys-reset": wantFail}},
@@ -376,6 +390,7 @@ type outsideEnv struct {
 	mgmt   string
 	mgmtID int64
 	uid    int64
+	gone   map[int64]bool // keys the scenario deleted before the flow
 }
 
 func (x *outsideEnv) vars() map[string]string {
@@ -424,6 +439,12 @@ func runOutside(t *testing.T, sc outsideCase, flow string) outsideRow {
 	if sc.between != nil && flow != "job" {
 		sc.between(f, x.mgmtID) // a revoked key is revoked from the start
 	}
+	x.gone = map[int64]bool{}
+	f.mu.Lock()
+	for id, k := range f.keys {
+		x.gone[id] = k.deleted
+	}
+	f.mu.Unlock()
 	start, wall := clock.Now(), time.Now()
 	var o outcome
 	switch flow {
@@ -863,6 +884,17 @@ func (x *outsideEnv) flowKeysReset() outcome {
 	return o
 }
 
+// othersAlive checks that a revoke deleted no key but the leaked one.
+func (x *outsideEnv) othersAlive(leaked int64) []string {
+	var p []string
+	for _, id := range []int64{x.mgmtID} {
+		if id != leaked && x.f.key(id).deleted && !x.gone[id] {
+			p = append(p, fmt.Sprintf("WRONG KEY: key %d, not the leaked key, was deleted", id))
+		}
+	}
+	return p
+}
+
 // leakedKey adds the leaked key: in the management key's account, allowed
 // to read the account and to delete keys itself.
 func (x *outsideEnv) leakedKey() (int64, string) {
@@ -877,6 +909,7 @@ func (x *outsideEnv) flowRevoke() outcome {
 		o.alive = append(o.alive, fmt.Sprintf("key %d (leaked %s)", id, redacted(leaked)))
 		o.named = r.code == 1 && strings.Contains(r.stdout, redacted(leaked)) && strings.Contains(r.stderr, "may still be live")
 	}
+	o.problems = append(o.problems, x.othersAlive(id)...)
 	o.problems = append(o.problems, leaks(o.out, x.f.secrets()...)...)
 	o.problems = append(o.problems, oneErrorLine(r)...)
 	return o
@@ -928,6 +961,7 @@ func (x *outsideEnv) flowOnLeak() outcome {
 		x.t.Fatal(err)
 	}
 	o := outcome{codes: strconv.Itoa(s.Code), code: s.Code, out: stepText(s), named: true}
+	o.problems = append(o.problems, x.othersAlive(id)...)
 	if !x.f.key(id).deleted {
 		o.alive = append(o.alive, fmt.Sprintf("key %d (leaked %s)", id, redacted(leaked)))
 		o.named = strings.Contains(s.Stdout, "::error title=vastguard response::leaked key "+redacted(leaked)) && strings.Contains(s.Stdout, "may still be live") &&

@@ -309,6 +309,22 @@ func (b *Broker) mint(w http.ResponseWriter, r *http.Request) *apiError {
 		b.record(ctx, store.Event{Event: store.EventMintFailed, Repository: c.Repository, RunID: c.RunID, KeyName: name, Rule: g.Rule, Code: e.code, Message: oneLine(err.Error(), 500), Claims: string(c.JSON)})
 		return e
 	}
+	if len(k.Diff.Broader) > 0 {
+		// The server made a broader key than the rule grants (its echo
+		// says so): never hand it out.
+		why := fmt.Sprintf("the Vast API made key %d with more permissions than asked (%s)", k.ID, oneLine(k.Diff.String(), 200))
+		if derr := b.vast.DeleteKey(ctx, k.ID); vast.DeletionOf(derr) == vast.DeleteFailed {
+			// The record stays pending: reconcile deletes the key by name.
+			b.store.Note(ctx, name, oneLine(why, 500))
+			b.log.Error("KEY LEFT BEHIND: a key broader than asked could not be deleted; reconcile will delete it", "key_id", k.ID, "name", name, "error", oneLine(derr.Error(), 300))
+		} else {
+			b.store.Fail(ctx, name, oneLine(why, 500), b.now())
+		}
+		b.metrics.denials.WithLabelValues(wire.CodeVastRefused).Inc()
+		b.log.Error("mint refused: "+why, "repository", c.Repository, "run_id", c.RunID, "name", name, "rule", g.Rule)
+		b.record(ctx, store.Event{Event: store.EventMintFailed, Repository: c.Repository, RunID: c.RunID, KeyName: name, Rule: g.Rule, Code: wire.CodeVastRefused, Message: oneLine(why, 500), Claims: string(c.JSON)})
+		return refusal(wire.CodeVastRefused, "%s; it was not handed out: the broker's operator must check the management key's account", why)
+	}
 	if err := b.store.Activate(ctx, name, k.ID); err != nil {
 		// The key exists but its record is not live, so the reaper would not
 		// know it: take it back now rather than hand it out.

@@ -402,3 +402,20 @@ func TestReconcileRefusesAPartialList(t *testing.T) {
 		t.Errorf("record %s, want live", r.State)
 	}
 }
+
+// A server that makes a broader key than the rule grants (its echo says
+// so) gets no key handed out: the broker deletes it and refuses the mint.
+func TestMintRefusesABroaderKey(t *testing.T) {
+	t.Parallel()
+	clk := &clock{t: epoch}
+	fake := vasttest.NewServer(t, vasttest.WithClock(clk.Now), vasttest.WithPermissionsEcho(vasttest.EchoGrantFull))
+	_, mgmt := fake.AddAccount("owner@example.com")
+	h := newHarness(t, withClock(clk), withFake(fake, mgmt))
+	a := h.mint(h.token(oidctest.Job{}), `{"ttl": "10m"}`)
+	if a.status != http.StatusBadGateway || a.err.Code != "vast_refused" || !strings.Contains(a.err.Message, "more permissions than asked") || a.mint.Key != "" {
+		t.Errorf("mint = %d %s", a.status, a.body)
+	}
+	if n := len(h.minted()); n != 0 {
+		t.Errorf("%d keys left live", n)
+	}
+}

@@ -416,6 +416,10 @@ func (r *Responder) replace(ctx context.Context, c Check, perms vast.Permissions
 		}
 		return fmt.Errorf("%v; the replacement key %d was deleted again", why, k.ID)
 	}
+	if len(k.Diff.Broader) > 0 {
+		// A replacement broader than asked is never stored.
+		return 0, undo(fmt.Errorf("the Vast API made the replacement key %d with more permissions than asked (%s; asked for %s)", k.ID, safetext.OneLine(k.Diff.String()), perms))
+	}
 	if r.Reveal != nil {
 		if err := r.Reveal(k.Secret.Reveal()); err != nil {
 			return 0, undo(err)
