@@ -112,6 +112,10 @@ type outsideAnswers struct {
 	// "grant-full" (the server ignores the permissions asked for, makes a
 	// full-access key, and echoes every category).
 	echo string
+	// scope answers a live key that lacks the route's permission; default
+	// 403. authentication.mdx: "If you get a 401 Unauthorized or 403
+	// Forbidden ... a scoped key that lacks the required permission".
+	scope *outsideReply
 	// keyID is what users/current/ says key_id is: "" the calling key's
 	// id, "main" the account's oldest key's (what "the API key ID
 	// associated with the user" may mean), "absent" none.
@@ -411,6 +415,9 @@ func (f *outsideAPI) serve(r *http.Request, rt, bearer string, body []byte) outs
 		return jsonReply(401, map[string]any{"success": false, "error": "auth_error", "msg": "This endpoint requires Two Factor Authentication. Please log in with 2FA."})
 	}
 	if !f.grantsLocked(caller, outsideScopes[rt]) {
+		if f.a.scope != nil {
+			return *f.a.scope
+		}
 		return jsonReply(403, map[string]any{"success": false, "error": "forbidden", "msg": "Your API key does not have permission to access this endpoint."})
 	}
 	f.audit = append(f.audit, outsideAudit{keyID: caller.id, uid: caller.uid, at: f.now(), route: r.URL.Path, args: string(body)})

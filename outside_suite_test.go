@@ -127,6 +127,7 @@ func outsideCases() []outsideCase {
 	dead403 := jsonReply(403, map[string]any{"success": false, "error": "auth_error", "msg": "This action requires login."})
 	dead401text := rawReply(401, "text/plain; charset=utf-8", "Unauthorized")
 	session404 := jsonReply(404, map[string]any{"success": false, "msg": "Session expired. Please log in again."})
+	scope401 := jsonReply(401, map[string]any{"success": false, "error": "unauthorized", "msg": "Authentication required"})
 	html200 := rawReply(200, "text/html; charset=utf-8", outsideMaintenance)
 	html503 := rawReply(503, "text/html; charset=utf-8", outsideMaintenance)
 	// Flows that never use the management key for the answer under test.
@@ -160,6 +161,8 @@ func outsideCases() []outsideCase {
 					return false
 				}
 			}, want: map[string]string{"sweep": wantFail}},
+		{name: "a live key lacking a permission answered 401 Authentication required", flows: []string{"verify", "revoke", "on-leak"},
+			a: outsideAnswers{scope: &scope401}},
 		{name: "a live key whose endpoint needs a 2FA session (401 Two Factor Authentication)", a: outsideAnswers{twoFA: map[string]bool{"create": true, "delete": true, "reset": true}},
 			want: map[string]string{"job": wantFail, "sweep": wantFail, "keys-create": wantFail, "keys-delete": wantFail, "keys-reset": wantFail, "revoke": wantFail, "on-leak": wantFail}},
 		{name: "users/current needs a 2FA session (401 Two Factor Authentication)", a: outsideAnswers{twoFA: map[string]bool{"user": true}},
@@ -919,7 +922,8 @@ func (x *outsideEnv) flowVerify() outcome {
 	_, liveKey := x.f.add(x.uid, "prod", `{"api":{"user_read":{},"instance_read":{}}}`)
 	deadID, deadKey := x.f.add(x.uid, "old", `{"api":{"user_read":{}}}`)
 	x.f.revoke(deadID)
-	dir := leakRepo(x.t, liveKey, deadKey)
+	_, scopedKey := x.f.add(x.uid, "scoped", `{"api":{"instance_read":{}}}`) // live, without user_read
+	dir := leakRepo(x.t, liveKey, deadKey, scopedKey)
 	r := x.cli(x.vars(), "", "scan", dir, "--verify", "--format", "json")
 	o := outcome{codes: strconv.Itoa(r.code), code: r.code, out: r.all(), named: true}
 	var rep scan.Report
@@ -930,12 +934,14 @@ func (x *outsideEnv) flowVerify() outcome {
 		switch {
 		case fd.KeySHA256 == scan.KeyHash(liveKey) && fd.Verification == scan.Invalid:
 			o.problems = append(o.problems, "MISREAD: a live key reported invalid (dead): "+fd.VerificationDetail)
+		case fd.KeySHA256 == scan.KeyHash(scopedKey) && fd.Verification == scan.Invalid:
+			o.problems = append(o.problems, "MISREAD: a live key without user_read reported invalid (dead): "+fd.VerificationDetail)
 		case fd.KeySHA256 == scan.KeyHash(deadKey) && fd.Verification == scan.Live:
 			o.problems = append(o.problems, "MISREAD: a dead key reported live")
 		}
 	}
-	if len(rep.Findings) != 2 && r.code != 1 {
-		o.problems = append(o.problems, fmt.Sprintf("MISREAD: %d findings for 2 leaked keys", len(rep.Findings)))
+	if len(rep.Findings) != 3 && r.code != 1 {
+		o.problems = append(o.problems, fmt.Sprintf("MISREAD: %d findings for 3 leaked keys", len(rep.Findings)))
 	}
 	o.problems = append(o.problems, leaks(o.out, x.f.secrets()...)...)
 	return o

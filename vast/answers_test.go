@@ -817,3 +817,24 @@ func TestLongKeyListIsRead(t *testing.T) {
 		t.Fatalf("ListKeys = %d keys, %v", len(keys), err)
 	}
 }
+
+// Only "Invalid user key" (or an expired session) says a key is dead: a
+// live key lacking user_read may be answered 401 too (authentication.mdx),
+// and that is ErrUnauthorized without ErrInvalidKey.
+func TestInvalidKeyIsSaidInWords(t *testing.T) {
+	t.Parallel()
+	srv := vasttest.NewServer(t, vasttest.WithMissingScopeAnswer(vasttest.Scope401))
+	srv.AddAccount("ops@example.com")
+	_, scoped := srv.AddKey(101, "scoped", `{"api":{"instance_read":{}}}`)
+	_, err := newClient(t, srv, scoped, newFakeTime()).CurrentUser(t.Context())
+	if !errors.Is(err, vast.ErrUnauthorized) || errors.Is(err, vast.ErrInvalidKey) {
+		t.Errorf("a live key lacking user_read: %v, want ErrUnauthorized without ErrInvalidKey", err)
+	}
+	for _, dead := range []vasttest.DeadKeyAnswer{vasttest.Dead401, vasttest.Dead404, vasttest.DeadSession404} {
+		srv := vasttest.NewServer(t, vasttest.WithDeadKeyAnswer(dead))
+		_, err := newClient(t, srv, vasttest.NewKeyValue(), newFakeTime()).CurrentUser(t.Context())
+		if !errors.Is(err, vast.ErrInvalidKey) {
+			t.Errorf("%d %s: %v, want ErrInvalidKey", dead.Status, dead.Body, err)
+		}
+	}
+}

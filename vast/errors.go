@@ -21,6 +21,14 @@ var (
 	// (error auth_error / invalid_token, "Invalid user key", "Session
 	// expired", "requires login"). The key is unknown, deleted or reset.
 	ErrUnauthorized = errors.New("vast: unauthorized")
+	// ErrInvalidKey: an ErrUnauthorized answer that says the key itself is
+	// unknown or dead: "Invalid user key" (what Vast sends for a deleted
+	// key, vastai/cli/main.py), the code invalid_user_key, or an expired
+	// session. A 401 that says only "Unauthorized" is not proof: Vast's
+	// docs give 401 or 403 also for "a scoped key that lacks the required
+	// permission" (api-reference/authentication.mdx), so a verifier must
+	// not call such a key dead.
+	ErrInvalidKey = errors.New("vast: the key is invalid")
 	// ErrForbidden: 403 that is not an authentication failure. The key is
 	// valid but lacks the scope, or the object belongs to another account.
 	ErrForbidden = errors.New("vast: forbidden")
@@ -134,6 +142,8 @@ func (e *Error) Is(target error) bool {
 		return e.kind == kindNoEndpoint
 	case ErrTwoFactor:
 		return e.kind == kindTwoFactor
+	case ErrInvalidKey:
+		return e.kind == kindAuth && (invalidKeyMessage.MatchString(e.Message) || strings.EqualFold(e.Code, "invalid_user_key"))
 	case ErrRateLimited:
 		return e.StatusCode == http.StatusTooManyRequests
 	case ErrServer:
@@ -153,6 +163,9 @@ var authCodes = map[string]bool{"auth_error": true, "invalid_token": true, "inva
 // ("Invalid user key"), an expired 2FA session ("Session expired. Please log
 // in again."), the middleware's "This action requires login.".
 var authMessage = regexp.MustCompile(`(?i)invalid user key|session expired|requires login|please log in`)
+
+// invalidKeyMessage matches messages that say the key itself is dead.
+var invalidKeyMessage = regexp.MustCompile(`(?i)invalid user key|invalid api key|session expired|api key (is )?(invalid|deleted|revoked)`)
 
 // twoFactorMessage matches the messages of an endpoint that wants a 2FA
 // session: the CLI looks for "Two Factor Authentication" in a 401's msg.

@@ -344,7 +344,11 @@ func (r *Responder) outcome(ctx context.Context, key string, deleted, reset bool
 		}
 		return "not revoked", false, nil
 	}
-	if after := classify(r.checkNow(ctx, key)); after.Status != scan.Invalid {
+	// The key answered users/current/ before the delete, so it holds the
+	// permission: any refusal of it now is the delete taking effect, even
+	// one that does not say "Invalid user key".
+	u, err := r.checkNow(ctx, key)
+	if after := classify(u, err); after.Status != scan.Invalid && !errors.Is(err, vast.ErrUnauthorized) {
 		return "deleted, not confirmed", false, []string{"but the API still answers it: " + after.Status + " " + after.Detail}
 	}
 	notes = []string{"confirmed dead"}

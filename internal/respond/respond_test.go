@@ -88,7 +88,7 @@ func (c leakedClient) CurrentUser(context.Context) (vast.User, error) {
 	c.a.mu.Lock()
 	defer c.a.mu.Unlock()
 	if c.a.dead[42] {
-		return vast.User{}, vast.ErrUnauthorized
+		return vast.User{}, errors.Join(vast.ErrUnauthorized, vast.ErrInvalidKey)
 	}
 	return vast.User{ID: 7, KeyID: 42}, nil
 }

@@ -433,3 +433,13 @@ func TestErrorWithoutSuccessPreset(t *testing.T) {
 		t.Error("the key was deleted without After")
 	}
 }
+
+func TestMissingScopeAnswerMode(t *testing.T) {
+	t.Parallel()
+	srv := vasttest.NewServer(t, vasttest.WithMissingScopeAnswer(vasttest.Scope401))
+	srv.AddAccount("s@example.com")
+	_, scoped := srv.AddKey(101, "scoped", `{"api":{"instance_read":{}}}`)
+	if st, body, _ := call(t, srv, "GET", "/api/v0/users/current/", scoped, ""); st != 401 || body != vasttest.Scope401.Body {
+		t.Errorf("= %d %s", st, body)
+	}
+}

@@ -21,7 +21,8 @@
 // non-canonical paths (WithSlashRedirects), the key in api_key
 // (WithCreateKeyField), a permissions echo of false, none, expanded or
 // broadened (WithPermissionsEcho), other delete bodies (WithDeleteAnswer),
-// a live key whose endpoint wants a 2FA session (WithTwoFactor), a paged
+// a live key whose endpoint wants a 2FA session (WithTwoFactor), a live
+// key lacking a permission answered 401 (WithMissingScopeAnswer), a paged
 // key list (WithPagedList), created_at as Python writes it (WithListTimes),
 // and rate limits with the real per-endpoint thresholds on the fake's clock,
 // answered as plain text, {"detail"}, {success, error, msg} or the staff
@@ -179,6 +180,7 @@ type Server struct {
 	limitStyle  string
 	penalty     bool
 	deadAnswer  DeadKeyAnswer
+	scopeAnswer DeadKeyAnswer
 	slashRedir  bool
 	keyField    string
 	echo        string
@@ -271,6 +273,17 @@ var (
 // (default Dead401). Dead404 models a management key revoked mid-job on an
 // API that answers the way several documented endpoints do.
 func WithDeadKeyAnswer(a DeadKeyAnswer) Option { return func(s *Server) { s.deadAnswer = a } }
+
+// Scope401 answers a live key that lacks the route's permission 401 with
+// the OpenAPI files' Error example: Vast's docs say a 401 or a 403 may mean
+// "a scoped key that lacks the required permission"
+// (api-reference/authentication.mdx), so a 401 is no proof of a dead key.
+var Scope401 = DeadKeyAnswer{401, `{"success": false, "error": "unauthorized", "msg": "Authentication required"}`}
+
+// WithMissingScopeAnswer sets how a live key lacking the route's
+// permission is answered (default 403 {"success": false, "error":
+// "forbidden", "msg": "API key lacks the ... permission ..."}).
+func WithMissingScopeAnswer(a DeadKeyAnswer) Option { return func(s *Server) { s.scopeAnswer = a } }
 
 // WithSlashRedirects answers a known path without its trailing slash (or
 // with a doubled slash) with 301 to the canonical path, as the real API
@@ -874,6 +887,10 @@ func (s *Server) handle(w *recorder, r *http.Request, rt, token string, body []b
 		return
 	}
 	if !slices.Contains(caller.Scopes(), scope[rt]) {
+		if s.scopeAnswer.Status != 0 {
+			w.raw(s.scopeAnswer.Status, "application/json", s.scopeAnswer.Body)
+			return
+		}
 		w.json(http.StatusForbidden, errBody("forbidden", fmt.Sprintf("API key lacks the %s permission required for this endpoint.", scope[rt])))
 		return
 	}
