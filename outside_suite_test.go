@@ -280,6 +280,12 @@ func outsideCases() []outsideCase {
 		{name: "users/current without key_id", a: outsideAnswers{keyID: "absent"}, flows: []string{"revoke", "on-leak", "verify", "audit", "keys-reset"},
 			want: map[string]string{"revoke": wantFail, "on-leak": wantFail}},
 
+		// The audit log: a note, never a failure.
+		{name: "audit log answered with a maintenance page", flows: []string{"job", "revoke", "on-leak"}, a: outsideAnswers{hook: onRoute("audit", 0, -1, false, html200)}},
+		{name: "audit log not there (an HTML 404)", flows: []string{"job", "revoke", "on-leak"},
+			a: outsideAnswers{hook: onRoute("audit", 0, -1, false, rawReply(404, "text/html", "<html><title>404 Not Found</title></html>"))}},
+		{name: "audit log far over its bound", flows: []string{"job"}, a: outsideAnswers{hook: huge("audit", 40)}},
+
 		// Reset.
 		{name: "reset replaces the account's main key", flows: []string{"keys-reset"}, a: outsideAnswers{resetMain: true}, want: map[string]string{"keys-reset": wantFail}},
 		{name: "reset answers {sent, key}", flows: []string{"keys-reset"}, a: outsideAnswers{resetShape: "old-doc"}},
@@ -394,6 +400,8 @@ type outsideEnv struct {
 	mgmtID int64
 	uid    int64
 	gone   map[int64]bool // keys the scenario deleted before the flow
+	// exec runs the program for the runner; nil: in-process on clock.
+	exec runnertest.ExecFunc
 }
 
 func (x *outsideEnv) vars() map[string]string {
@@ -412,8 +420,11 @@ func (x *outsideEnv) cli(vars map[string]string, stdin string, args ...string) r
 // job is a runner job running the program in-process on the fake clock.
 func (x *outsideEnv) job() *runnertest.Job {
 	m := manifest(x.t)
-	j, err := runnertest.NewJob(x.t.TempDir(), m.inputDefaults(), m.Runs.Args, m.Runs.Entrypoint, m.Runs.PostEntrypoint,
-		inProcess(command.Env{Now: x.clock.Now, Sleep: x.clock.Sleep}))
+	ex := x.exec
+	if ex == nil {
+		ex = inProcess(command.Env{Now: x.clock.Now, Sleep: x.clock.Sleep})
+	}
+	j, err := runnertest.NewJob(x.t.TempDir(), m.inputDefaults(), m.Runs.Args, m.Runs.Entrypoint, m.Runs.PostEntrypoint, ex)
 	if err != nil {
 		x.t.Fatal(err)
 	}
@@ -431,10 +442,20 @@ type outcome struct {
 }
 
 func runOutside(t *testing.T, sc outsideCase, flow string) outsideRow {
+	return runOutsideWith(t, sc, flow, nil)
+}
+
+// runOutsideWith runs one flow of a scenario; with exec, the job's steps
+// run through it (the built binary, on the real clock).
+func runOutsideWith(t *testing.T, sc outsideCase, flow string, exec runnertest.ExecFunc) outsideRow {
 	clock := &fakeClock{t: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
-	f := newOutsideAPI(t, clock.Now, sc.a)
+	now := clock.Now
+	if exec != nil {
+		now = time.Now
+	}
+	f := newOutsideAPI(t, now, sc.a)
 	uid, mgmt := f.account("ci@example.com")
-	x := &outsideEnv{t: t, f: f, clock: clock, mgmt: mgmt, uid: uid}
+	x := &outsideEnv{t: t, f: f, clock: clock, mgmt: mgmt, uid: uid, exec: exec}
 	x.mgmtID = outsideFirstKey(f)
 	if sc.setup != nil {
 		sc.setup(f, x.mgmtID)
@@ -975,6 +996,26 @@ func (x *outsideEnv) flowOnLeak() outcome {
 	}
 	o.problems = append(o.problems, leaks(o.out, x.f.secrets()...)...)
 	return o
+}
+
+// TestOutsideAPIBinary runs the job of the scenarios that leave a key
+// behind, and the calm one, with the built binary as the runner starts
+// it (argv[0] /vastguard, then /vastguard-post; the real clock).
+func TestOutsideAPIBinary(t *testing.T) {
+	t.Parallel()
+	ex := execBinary(binaryDir(t))
+	for _, sc := range outsideCases() {
+		switch sc.name {
+		case "calm", "management key revoked, 404 auth_error Invalid user key", "a live key whose endpoint needs a 2FA session (401 Two Factor Authentication)",
+			"delete answers 200 {error, msg} without success", "302 on delete to plain http", "create carried out, answered 400", "the server makes a full-access key instead":
+		default:
+			continue
+		}
+		t.Run(sc.name, func(t *testing.T) {
+			t.Parallel()
+			runOutsideWith(t, sc, "job", ex)
+		})
+	}
 }
 
 // TestOutsideAPIRedirectsCarryNoKey: whatever a redirect points at, the
