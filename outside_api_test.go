@@ -58,6 +58,9 @@ type outsideAPI struct {
 	seen     map[string]int       // route -> requests so far
 	reqs     []outsideRequest
 	srv      *httptest.Server
+	// violations are requests that came back inside a wait the API asked
+	// for (limitFirst).
+	violations []string
 }
 
 // outsideKey is a key as the fake holds it. perms nil is a full-access key
@@ -745,6 +748,46 @@ func huge(route string, mib int) func(http.ResponseWriter, *http.Request, string
 			}
 		}
 		io.WriteString(w, `]}`)
+		return true
+	}
+}
+
+// limitFirst answers the route's first request 429 and asks the client to
+// wait window: with a Retry-After header of seconds (header "seconds"), of
+// an HTTP date (header "date"), or none (header "": the window is the
+// documented threshold, which body may state). A request that comes back
+// inside the window is answered 429 again and recorded as a violation (the
+// drafts' penalty); one after it goes through.
+func limitFirst(f *outsideAPI, route string, window time.Duration, header string, body outsideReply) func(http.ResponseWriter, *http.Request, string, int, func() outsideReply) bool {
+	var mu sync.Mutex
+	var until time.Time
+	return func(w http.ResponseWriter, r *http.Request, rt string, n int, real func() outsideReply) bool {
+		if rt != route {
+			return false
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		now := f.now()
+		if n > 0 && !now.Before(until) {
+			return false
+		}
+		if n > 0 {
+			f.mu.Lock()
+			f.violations = append(f.violations, fmt.Sprintf("%s came back %v before the end of the wait the API asked for", route, until.Sub(now)))
+			f.mu.Unlock()
+		}
+		until = now.Add(window)
+		for k, v := range body.header {
+			w.Header()[k] = v
+		}
+		switch header {
+		case "seconds":
+			w.Header().Set("Retry-After", strconv.Itoa(int(window/time.Second)))
+		case "date":
+			w.Header().Set("Retry-After", until.UTC().Format(http.TimeFormat))
+		}
+		w.WriteHeader(429)
+		w.Write(body.body)
 		return true
 	}
 }

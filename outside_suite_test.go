@@ -146,6 +146,7 @@ func outsideCases() []outsideCase {
 		// A dead caller key, in each documented shape.
 		{name: "management key revoked, 404 auth_error Invalid user key", a: outsideAnswers{dead: &dead404},
 			between: revokeMgmt, want: all(wantFail, mgmtFree)},
+		{name: "management key revoked, 401 auth_error Invalid user key", between: revokeMgmt, want: all(wantFail, mgmtFree)},
 		{name: "management key revoked, 403 auth_error", a: outsideAnswers{dead: &dead403},
 			between: revokeMgmt, want: all(wantFail, mgmtFree)},
 		{name: "management key revoked, 401 plain text", a: outsideAnswers{dead: &dead401text},
@@ -176,6 +177,18 @@ func outsideCases() []outsideCase {
 		{name: "429 {success, error, msg}", a: outsideAnswers{limits: true, limitStyle: "envelope"}},
 		{name: "429 Retry-After seconds and retry_after", a: outsideAnswers{limits: true, limitStyle: "retry-after"}},
 		{name: "429 Retry-After as an HTTP date", a: outsideAnswers{limits: true, limitStyle: "retry-after-date"}},
+		{name: "429 on the first delete, Retry-After: 7", flows: deleting, setup: func(f *outsideAPI, _ int64) {
+			f.a.hook = limitFirst(f, "delete", 7*time.Second, "seconds", jsonReply(429, map[string]any{"success": false, "error": "too_many_requests", "msg": "API requests too frequent"}))
+		}},
+		{name: "429 on the first delete, Retry-After as a date 9 s ahead", flows: deleting, setup: func(f *outsideAPI, _ int64) {
+			f.a.hook = limitFirst(f, "delete", 9*time.Second, "date", rawReply(429, "text/plain", "API requests too frequent"))
+		}},
+		{name: "429 plain text without threshold on the first create", flows: []string{"job", "keys-create"}, setup: func(f *outsideAPI, _ int64) {
+			f.a.hook = limitFirst(f, "create", 2*time.Second, "", rawReply(429, "text/plain; charset=utf-8", "API requests too frequent"))
+		}},
+		{name: "429 {detail threshold=2.0} on the first list", flows: []string{"sweep", "audit", "keys-list", "revoke"}, setup: func(f *outsideAPI, _ int64) {
+			f.a.hook = limitFirst(f, "list", 2*time.Second, "", jsonReply(429, map[string]any{"detail": "API requests too frequent endpoint threshold=2.0"}))
+		}},
 		{name: "429 on delete with Retry-After an hour away", flows: deleting,
 			a:    outsideAnswers{hook: onRoute("delete", 0, -1, false, withHeader(jsonReply(429, map[string]any{"detail": "API requests too frequent endpoint threshold=2.0"}), "Retry-After", "3600"))},
 			want: all(wantFail, nil)},
@@ -495,6 +508,11 @@ func runOutsideWith(t *testing.T, sc outsideCase, flow string, exec runnertest.E
 	}
 	row := outsideRow{scenario: sc.name, flow: flow, codes: o.codes, alive: len(o.alive), loud: "-", fake: clock.Now().Sub(start), real: time.Since(wall)}
 	problems := o.problems
+	f.mu.Lock()
+	for _, v := range f.violations {
+		problems = append(problems, "MISREAD: "+v)
+	}
+	f.mu.Unlock()
 	if strings.Contains(o.out, "panic") || strings.Contains(o.out, "goroutine ") {
 		problems = append(problems, "CRASH: panicked")
 	}
