@@ -29,6 +29,12 @@
 // (ErrShallow, ErrMissingRevision) that says to fetch the whole history: a
 // scan never passes silently over history it cannot see. A partial clone
 // (objects left on the server) is an error unless Options.AllowPartial.
+// A repository that tries to exhaust the scanner fails it with an error
+// naming what it tried: content over a budget (Options.MaxObjectSize,
+// MaxDeltaSize, MaxMemory; ErrLimit), a FIFO or device where git expects a
+// file (ErrNotRegular), and a bare repository layout inside a work tree, a
+// decoy a pull request can commit under the scanned path
+// (ErrBareInWorkTree, unless Options.AllowBareInWorkTree).
 //
 // Detection. For each 64-hex value (and each base64 token that decodes to
 // one) the engine works out what it is bound to: the name, key, flag,

@@ -18,7 +18,7 @@ import (
 // submodule or a directory at name is an error (nothing is followed); more
 // than max bytes is an error.
 func FileAt(path, rev, name string, max int64) ([]byte, error) {
-	r, err := openRepo(path)
+	r, err := openRepo(path, Options{})
 	if err != nil {
 		return nil, err
 	}

@@ -14,7 +14,7 @@ import (
 // taken out, and the commit and branch HEAD names. Without a usable remote
 // it returns nil; a detached HEAD gives no branch.
 func RepositoryOf(path string) (*Repository, error) {
-	r, err := openRepo(path)
+	r, err := openRepo(path, Options{})
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +88,7 @@ func RemoteURI(raw string) string {
 // WorkTree returns the root of the work tree holding path (a bare
 // repository's own directory): where .vastguard.yaml is looked for.
 func WorkTree(path string) (string, error) {
-	gitDir, workTree, err := locate(path)
+	gitDir, workTree, err := locate(path, false)
 	if err != nil {
 		return "", err
 	}

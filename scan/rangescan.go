@@ -47,7 +47,7 @@ func (s *scanner) rangeScan(ctx context.Context) (*Report, error) {
 	order := oldestFirst(in, w.commits)
 	rep.Stats.Commits = len(order)
 	for h := range boundary {
-		if err := w.markKnown(w.commits[h].Tree); err != nil {
+		if err := w.markKnown(w.commits[h].Tree, 0); err != nil {
 			return nil, err
 		}
 	}
@@ -57,7 +57,7 @@ func (s *scanner) rangeScan(ctx context.Context) (*Report, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if err := w.scanTree(c.Tree, "", i); err != nil {
+		if err := w.scanTree(c.Tree, "", i, 0); err != nil {
 			return nil, fmt.Errorf("commit %s: %w", c.Hash, err)
 		}
 		// Messages are read again: load kept them.
@@ -173,7 +173,10 @@ func (w *rangeWalk) inRange(ctx context.Context, b plumbing.Hash, base map[plumb
 }
 
 // markKnown records every blob under tree h as known to the boundary.
-func (w *rangeWalk) markKnown(h plumbing.Hash) error {
+func (w *rangeWalk) markKnown(h plumbing.Hash, depth int) error {
+	if depth > maxTreeDepth {
+		return treeTooDeep(h, "")
+	}
 	if w.seenTree[h] {
 		return nil
 	}
@@ -186,7 +189,7 @@ func (w *rangeWalk) markKnown(h plumbing.Hash) error {
 	return gitobj.ParseTree(data, func(e gitobj.TreeEntry) error {
 		switch e.Mode {
 		case filemode.Dir:
-			return w.markKnown(e.Hash)
+			return w.markKnown(e.Hash, depth+1)
 		case filemode.Submodule:
 		default:
 			w.known[e.Hash] = true
@@ -198,7 +201,10 @@ func (w *rangeWalk) markKnown(h plumbing.Hash) error {
 // scanTree scans the blobs under tree h (at path prefix) that the boundary
 // does not know, recording where the order-th commit of the range holds
 // each blob with a key.
-func (w *rangeWalk) scanTree(h plumbing.Hash, prefix string, order int) error {
+func (w *rangeWalk) scanTree(h plumbing.Hash, prefix string, order, depth int) error {
+	if depth > maxTreeDepth {
+		return treeTooDeep(h, prefix)
+	}
 	if w.seenTree[h] {
 		return nil
 	}
@@ -212,7 +218,7 @@ func (w *rangeWalk) scanTree(h plumbing.Hash, prefix string, order int) error {
 	return gitobj.ParseTree(data, func(e gitobj.TreeEntry) error {
 		switch {
 		case e.Mode == filemode.Dir:
-			return w.scanTree(e.Hash, prefix+e.Name+"/", order)
+			return w.scanTree(e.Hash, prefix+e.Name+"/", order, depth+1)
 		case e.Mode == filemode.Submodule || w.known[e.Hash]:
 			return nil
 		}

@@ -36,8 +36,23 @@ type Options struct {
 	// high-confidence findings; "" or Medium keeps all.
 	MinConfidence Confidence
 	// Workers is the number of objects inflated and scanned in parallel;
-	// 0 means GOMAXPROCS.
+	// 0 means GOMAXPROCS, and more than MaxWorkers is refused.
 	Workers int
+	// MaxObjectSize, MaxDeltaSize and MaxMemory are the budgets the
+	// repository's objects must fit in; 0 takes the default (8 GiB, 1 GiB,
+	// and 3 × MaxDeltaSize), far above what git writes. MaxObjectSize
+	// bounds any object; MaxDeltaSize an object held whole (a delta, the
+	// object rebuilt from it, its base); MaxMemory the objects held at once
+	// by the whole scan beyond 32 MiB per worker. Content over a budget
+	// fails the scan with an error naming the budget that wraps ErrLimit.
+	MaxObjectSize int64
+	MaxDeltaSize  int64
+	MaxMemory     int64
+	// AllowBareInWorkTree scans a bare repository layout found inside a
+	// work tree (at the path or above it) instead of refusing it with
+	// ErrBareInWorkTree: git's safe.bareRepository=all. A repository can
+	// commit such a layout as a decoy, so only allow it for one you trust.
+	AllowBareInWorkTree bool
 	// Now is the clock for timing; nil means time.Now.
 	Now func() time.Time
 	// Progress, if set, is called while a whole-history scan reads its
@@ -47,10 +62,19 @@ type Options struct {
 	Progress func(Progress)
 }
 
+// MaxWorkers is the most workers a scan runs.
+const MaxWorkers = 1024
+
+// limits are the budgets of opts, defaults filled in.
+func (opts Options) limits() gitobj.Limits {
+	return gitobj.Limits{MaxObjectSize: opts.MaxObjectSize, MaxDeltaSize: opts.MaxDeltaSize, MaxMemory: opts.MaxMemory}.WithDefaults()
+}
+
 // Scan scans the repository at path (a work tree, a directory inside one,
 // or a bare repository) and returns what it found. Errors name what to fix;
-// ErrNotRepository, ErrShallow, ErrPartial, ErrMissingRevision and
-// ErrBadRange can be matched with errors.Is.
+// ErrNotRepository, ErrShallow, ErrPartial, ErrMissingRevision,
+// ErrBadRange, ErrLimit, ErrNotRegular and ErrBareInWorkTree can be matched
+// with errors.Is.
 func Scan(ctx context.Context, path string, opts Options) (*Report, error) {
 	now := opts.Now
 	if now == nil {
@@ -66,6 +90,12 @@ func Scan(ctx context.Context, path string, opts Options) (*Report, error) {
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
+	if opts.Workers > MaxWorkers {
+		return nil, fmt.Errorf("workers: %d is more than %d, the most a scan runs (more than the machine's %d CPUs gains nothing): %w", opts.Workers, MaxWorkers, runtime.NumCPU(), ErrLimit)
+	}
+	if opts.MaxObjectSize < 0 || opts.MaxDeltaSize < 0 || opts.MaxMemory < 0 {
+		return nil, fmt.Errorf("a size budget cannot be negative: %w", ErrLimit)
+	}
 	modes := 0
 	for _, on := range []bool{opts.Range != "", opts.Since != "", opts.Staged} {
 		if on {
@@ -75,7 +105,7 @@ func Scan(ctx context.Context, path string, opts Options) (*Report, error) {
 	if modes > 1 {
 		return nil, fmt.Errorf("choose one of a range, --since and --staged: %w", ErrBadRange)
 	}
-	r, err := openRepo(path)
+	r, err := openRepo(path, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -150,9 +180,37 @@ type pass struct {
 	tags            []*tagInfo
 }
 
+// blob scans a blob held whole.
+func (ps *pass) blob(h plumbing.Hash, data []byte, det []Detector) {
+	data = Text(data)
+	ps.blobs++
+	ps.bytes += int64(len(data))
+	ms, bare := detectBlob(data, det, &ps.binaries)
+	if len(ms) > 0 || bare != "" {
+		ps.hits = append(ps.hits, &blobHit{hash: h, matches: ms, bare: bare})
+	}
+}
+
+// streamedBlob scans a blob too large to hold, from r.
+func (ps *pass) streamedBlob(h plumbing.Hash, size int64, r io.Reader, det []Detector) error {
+	ms, binary, err := detectStream(r, det)
+	if err != nil {
+		return fmt.Errorf("blob %s: %w", h, err)
+	}
+	if binary {
+		ps.binaries++
+	}
+	ps.blobs++
+	ps.bytes += size
+	if len(ms) > 0 {
+		ps.hits = append(ps.hits, &blobHit{hash: h, matches: ms})
+	}
+	return nil
+}
+
 // history scans every object, then attributes what it found.
 func (s *scanner) history(ctx context.Context) (*Report, error) {
-	db, err := gitobj.Open(s.repo.objDir, gitobj.Options{External: s.repo.readObject})
+	db, err := gitobj.Open(s.repo.objDir, gitobj.Options{External: s.repo.readObject, Limits: s.repo.limits})
 	if err != nil {
 		return nil, fmt.Errorf("reading the object database: %w", err)
 	}
@@ -164,6 +222,7 @@ func (s *scanner) history(ctx context.Context) (*Report, error) {
 	if s.opts.Progress != nil {
 		prog = newProgress(s.opts.Progress, db.Count(want))
 	}
+	streamAbove := min(gitobj.DefaultStreamAbove, s.repo.limits.MaxDeltaSize)
 	v := gitobj.Visitor{
 		Want: want,
 		Object: func(w int, h plumbing.Hash, t plumbing.ObjectType, data []byte) error {
@@ -171,13 +230,12 @@ func (s *scanner) history(ctx context.Context) (*Report, error) {
 			ps := &passes[w]
 			switch t {
 			case plumbing.BlobObject:
-				data = Text(data)
-				ps.blobs++
-				ps.bytes += int64(len(data))
-				ms, bare := detectBlob(data, det, &ps.binaries)
-				if len(ms) > 0 || bare != "" {
-					ps.hits = append(ps.hits, &blobHit{hash: h, matches: ms, bare: bare})
+				if int64(len(data)) > streamAbove {
+					// Rebuilt from a delta, so held; scanned as a streamed
+					// blob is, never decoded into a larger copy.
+					return ps.streamedBlob(h, int64(len(data)), bytes.NewReader(data), det)
 				}
+				ps.blob(h, data, det)
 			case plumbing.CommitObject:
 				c, err := gitobj.ParseCommit(h, data)
 				if err != nil {
@@ -198,29 +256,15 @@ func (s *scanner) history(ctx context.Context) (*Report, error) {
 			return nil
 		},
 		Stream: func(w int, h plumbing.Hash, t plumbing.ObjectType, size int64, r io.Reader) error {
-			ps := &passes[w]
 			if t != plumbing.BlobObject {
-				data, err := io.ReadAll(r)
-				if err != nil {
-					return err
-				}
-				return fmt.Errorf("object %s: a %d-byte %s is too large to be real (%d bytes read)", h, size, t, len(data))
+				// Refused unread: a commit, tag or tree this large is not
+				// real, and reading it would only cost its size.
+				return &gitobj.LimitError{What: t.String() + " " + h.String(), Need: "a " + t.String(), Size: size, Limit: streamAbove, Knob: "the largest commit, tag or tree read"}
 			}
-			ms, binary, err := detectStream(r, det)
 			prog.add(size)
-			if err != nil {
-				return fmt.Errorf("blob %s: %w", h, err)
-			}
-			if binary {
-				ps.binaries++
-			}
-			ps.blobs++
-			ps.bytes += size
-			if len(ms) > 0 {
-				ps.hits = append(ps.hits, &blobHit{hash: h, matches: ms})
-			}
-			return nil
+			return passes[w].streamedBlob(h, size, r, det)
 		},
+		StreamAbove: streamAbove,
 	}
 	if err := db.ForEach(ctx, s.opts.Workers, v); err != nil {
 		return nil, err

@@ -10,8 +10,8 @@ import "github.com/go-git/go-git/v5/plumbing"
 // every header.
 func (db *DB) Count(want func(plumbing.ObjectType) bool) int64 {
 	n := int64(len(db.loose))
-	for pi, p := range db.packs {
-		dup := db.dup[pi]
+	for _, p := range db.packs {
+		dup := p.dup
 		for i, t := range p.typ {
 			if (dup == nil || !dup[i]) && (t == 0 || want(t)) {
 				n++
