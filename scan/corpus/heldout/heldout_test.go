@@ -38,10 +38,19 @@ func TestHeldout(t *testing.T) {
 		}
 	}
 	k, d := heldout.Planted(cases)
-	if k < 60 || d < 40 {
+	if os.Getenv("HELDOUT_CASES") == "" && (k < 60 || d < 40) {
 		t.Fatalf("corpus has %d planted keys and %d look-alikes; want at least 60 and 40", k, d)
 	}
-	seed := os.Getenv("HELDOUT_SEED") // empty: crypto/rand
+	seed := os.Getenv("HELDOUT_SEED")                   // empty: crypto/rand
+	if only := os.Getenv("HELDOUT_CASES"); only != "" { // a comma-separated list, while debugging
+		var keep []heldout.Case
+		for _, c := range cases {
+			if strings.Contains(","+only+",", ","+c.ID+",") {
+				keep = append(keep, c)
+			}
+		}
+		cases = keep
+	}
 	results := make([]heldout.Result, len(cases))
 	for i, c := range cases {
 		v := c.NewValues(seed)
