@@ -120,7 +120,7 @@ func TestImportRules(t *testing.T) {
 		{"vast/vasttest", nil}, // a wire-level fake: it does not import what it fakes
 		{"ghapi/ghtest", nil},
 		{"scan/scantest", nil},
-		{"scan/corpus", []string{"scan/scantest"}}, // the detection corpus, for tests and bench/corpus.sh
+		{"scan/corpus", []string{"scan/scantest"}},         // the detection corpus, for tests and bench/corpus.sh
 		{"scan/corpus/heldout", []string{"scan/scantest"}}, // the held-out corpus, for its test and bench/heldout
 		{"internal/keyname", []string{"vast"}},
 		{"internal/ghactions", []string{"internal/safetext"}}, // knows nothing of Vast
