@@ -52,6 +52,8 @@ func TestBindingFamilies(t *testing.T) {
 		{"client block of another host", "{\"mybox\": {\"baseUrl\": \"http://93.91.156.86:44050/v1\", \"apiKey\": \"@K@\"}}\n// Qwen on Vast", ""},
 		{"yaml client block of another host", "mybox:\n  base_url: http://93.91.156.86:44050/v1\n  api_key: @K@\n# on a Vast.ai box", ""},
 		{"client block of vast", "{\"client\": {\"base_url\": \"https://console.vast.ai/api/v0\", \"api_key\": \"@K@\"}}\n# vast", "generic-key-in-vast-file"},
+		{"vast section, another host's endpoint", "vast:\n  endpoint: http://93.91.156.86:8000/v1\n  api_key: @K@\n", ""},
+		{"vast section, a local proxy", "vast:\n  base_url: http://localhost:8080/api/v0\n  api_key: @K@\n", "vast-section-key"},
 		{"callback url is not the client's", "{\"api_key\": \"@K@\", \"callback_url\": \"https://hooks.example.com/x\"}\n# vast", "generic-key-in-vast-file"},
 		// VAST Data is another company.
 		{"vastdata provider", "provider \"vastdata\" {\n  host      = var.vast_host\n  api_token = \"@K@\"\n}\n", ""},

@@ -401,10 +401,17 @@ func followingDiscriminators(text []byte, off int) []string {
 // a row ,,login,Vast.ai API,,,0,https://cloud.vast.ai/,me,KEY,. A password
 // column counts as a credential for the row's host when that is a vast.ai
 // host.
-func csvCell(text []byte, off, n int) (binding, bool) {
+func (e *engine) csvCell(off, n int) (binding, bool) {
+	text := e.text
 	ls := bytes.LastIndexByte(text[:off], '\n') + 1
 	if ls == 0 {
 		return binding{}, false // the header itself
+	}
+	if e.csv == nil {
+		e.csv = parseCSVHeader(text)
+	}
+	if !e.csv.ok {
+		return binding{}, false
 	}
 	le := bytes.IndexByte(text[off:], '\n')
 	if le < 0 {
@@ -413,28 +420,17 @@ func csvCell(text []byte, off, n int) (binding, bool) {
 		le += off
 	}
 	row := text[ls:le]
-	sep := byte(',')
-	if bytes.Count(row, []byte{'\t'}) >= 2 {
-		sep = '\t'
+	if len(row) > maxCSVLine {
+		return binding{}, false // a minified or data line, not a table's
 	}
-	if bytes.Count(row, []byte{sep}) < 2 {
+	sep, heads := e.csv.sep, e.csv.cells
+	if bytes.Count(row, []byte{sep}) != len(heads)-1 {
 		return binding{}, false
 	}
-	he := bytes.IndexByte(text, '\n')
-	header := bytes.TrimRight(text[:he], "\r")
 	cells := splitCells(row, sep)
-	heads := splitCells(header, sep)
-	if len(cells) != len(heads) || len(heads) > 64 {
-		return binding{}, false
-	}
 	col := bytes.Count(text[ls:off], []byte{sep})
-	if col >= len(heads) {
+	if len(cells) != len(heads) || col >= len(heads) {
 		return binding{}, false
-	}
-	for _, h := range heads {
-		if !isHeaderCell(h) {
-			return binding{}, false
-		}
 	}
 	v := strings.Trim(cells[col], "\"' \r")
 	if len(v) != n {
@@ -459,6 +455,39 @@ func csvCell(text []byte, off, n int) (binding, bool) {
 	}
 	return b, true
 }
+
+// csvHeader is a text's first line read as a table's header, once per
+// text.
+type csvHeader struct {
+	ok    bool
+	sep   byte
+	cells []string
+}
+
+func parseCSVHeader(text []byte) *csvHeader {
+	he := bytes.IndexByte(text, '\n')
+	if he < 0 || he > maxCSVLine {
+		return &csvHeader{}
+	}
+	header := bytes.TrimRight(text[:he], "\r")
+	sep := byte(',')
+	if bytes.Count(header, []byte{'\t'}) >= 2 {
+		sep = '\t'
+	}
+	if n := bytes.Count(header, []byte{sep}); n < 2 || n >= 64 {
+		return &csvHeader{}
+	}
+	cells := splitCells(header, sep)
+	for _, h := range cells {
+		if !isHeaderCell(h) {
+			return &csvHeader{}
+		}
+	}
+	return &csvHeader{ok: true, sep: sep, cells: cells}
+}
+
+// maxCSVLine bounds the lines read as a table's header and row.
+const maxCSVLine = 4096
 
 func splitCells(row []byte, sep byte) []string {
 	var out []string

@@ -101,6 +101,9 @@ type engine struct {
 	win    []byte
 	ncands int // 64-hex candidates in text
 	depth  int // base64 decoding depth: nested text is not decoded again
+	csv    *csvHeader
+	lineAt int // lineOf's position and the line breaks before it
+	lines  int
 }
 
 func (e *engine) mentions() bool {
@@ -356,6 +359,18 @@ func (e *engine) base64Detector() *Detector {
 	return nil
 }
 
+// lineOf returns the 1-based line of off, counting on from the previous
+// call when off is past it (candidates come in order), so a text dense
+// with keys costs one pass, not one per key.
+func (e *engine) lineOf(off int) int {
+	if off < e.lineAt {
+		e.lineAt, e.lines = 0, 0
+	}
+	e.lines += bytes.Count(e.text[e.lineAt:off], []byte{'\n'})
+	e.lineAt = off
+	return e.lines + 1
+}
+
 func (e *engine) match(off, n int, key string) Match {
 	t := e.text
 	lineStart := bytes.LastIndexByte(t[:off], '\n') + 1
@@ -369,7 +384,7 @@ func (e *engine) match(off, n int, key string) Match {
 		Key:     key,
 		Offset:  off,
 		Length:  n,
-		Line:    bytes.Count(t[:off], []byte{'\n'}) + 1,
+		Line:    e.lineOf(off),
 		Column:  off - lineStart + 1,
 		Allowed: bytes.Contains(t[lineStart:lineEnd], []byte(AllowMarker)),
 	}
@@ -383,7 +398,7 @@ var writeCommands = wordSet("echo", "printf", "print", "write-output", "write-ho
 // redirection) and, for list items and block values, the parent key.
 func (e *engine) refine(b *binding, off, n int) {
 	if b.via == ViaArgument || b.via == ViaBare || b.via == ViaSpace || b.via == ViaList {
-		if cb, ok := csvCell(e.text, off, n); ok {
+		if cb, ok := e.csvCell(off, n); ok {
 			*b = cb
 			return
 		}
@@ -668,15 +683,16 @@ type judgement struct {
 
 func (j *judgement) section() (verdict, string) {
 	if !j.sectSet {
-		j.sect, j.label = section(j.e.text, j.off)
+		j.sectSet = true
 		if j.b.via == ViaColumn {
 			// A CSV row: its other cells say whose the value is
 			// (vast,KEY under service,api_key).
 			if v := judgeWords(j.b.row); v != neutral {
 				j.sect, j.label = v, "row"
+				return j.sect, j.label
 			}
 		}
-		j.sectSet = true
+		j.sect, j.label = section(j.e.text, j.off)
 	}
 	return j.sect, j.label
 }
@@ -686,7 +702,8 @@ func (j *judgement) section() (verdict, string) {
 func (j *judgement) requestHost() string {
 	if !j.hostSet {
 		j.host = j.b.host
-		if j.host == "" {
+		if j.host == "" && j.b.via != ViaNetrc && j.b.via != ViaColumn {
+			// A record's host is the record's own (machine, login_uri).
 			j.host = hostNear(j.e.text, j.off, 1024)
 		}
 		j.hostSet = true
@@ -768,10 +785,18 @@ func (j *judgement) scopeOK(d *Detector, c nameClass) ([]string, bool, bool) {
 				return nil, false, false
 			}
 		}
+		if h := blockHost(j.e.text, j.off); h != "" && !isVastHost(h) && !isLocalHost(h) {
+			return nil, false, false // the block configures a client of another server
+		}
 		if v, l := j.section(); v == forVast {
 			return []string{"section:" + clipName(l)}, false, true
 		}
 	case ScopeFile, ScopePath, ScopeReader, ScopeBareLine:
+		if h := blockHost(j.e.text, j.off); h != "" && !isVastHost(h) && !isLocalHost(h) {
+			// {"baseUrl": "http://1.2.3.4:8000/v1", "apiKey": …}: the block
+			// configures a client of another server.
+			return nil, false, false
+		}
 		if v, _ := j.section(); v == forOther {
 			return nil, false, false
 		}
@@ -785,11 +810,6 @@ func (j *judgement) scopeOK(d *Detector, c nameClass) ([]string, bool, bool) {
 		}
 		if b.via == ViaQuery {
 			return nil, false, false // only vast.ai URLs carry Vast keys as parameters
-		}
-		if h := blockHost(j.e.text, j.off); h != "" && !isVastHost(h) {
-			// {"baseUrl": "http://1.2.3.4:8000/v1", "apiKey": …}: the block
-			// configures a client of another server.
-			return nil, false, false
 		}
 		switch d.Scope {
 		case ScopeFile:
