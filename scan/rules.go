@@ -255,7 +255,7 @@ var Detectors = []Detector{
 	},
 	{
 		ID: "generic-key-read-by-vast-code", Name: "generic key in a file Vast code reads", Confidence: Medium,
-		Description: "A 64-hex value bound to a generic key name in a file that code next to it, which talks to Vast, opens by name (with open(\"config.json\") beside a VastAI client).",
+		Description: "A 64-hex value bound to a generic key name in a file, or alone in a file named for a key (api_key.txt, token), that code next to it, which talks to Vast, opens by name (with open(\"config.json\") beside a VastAI client).",
 		Via:         append([]Via{ViaNameValue, ViaBlock, ViaList, ViaFlag, ViaBearer}, assignLike...), Bound: NameGeneric, Scope: ScopeReader,
 	},
 }
