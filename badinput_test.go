@@ -34,6 +34,11 @@ func catalogue(t *testing.T) []badInput {
 	r.CheckoutWorktree()
 	badBaseline := filepath.Join(t.TempDir(), "bad-baseline.txt")
 	os.WriteFile(badBaseline, []byte("not a hash\n"), 0o644)
+	cfgDir := t.TempDir()
+	badConfig := filepath.Join(cfgDir, "bad.yaml")
+	os.WriteFile(badConfig, []byte("min-confidence: high\nexclude-paths: testdata/**\n"), 0o644)
+	unknownConfig := filepath.Join(cfgDir, "typo.yaml")
+	os.WriteFile(unknownConfig, []byte("exclude_paths: [testdata/**]\n"), 0o644)
 	// Over 1 MiB of keys: revoke used to read the first MiB and act on it.
 	var manyKeys strings.Builder
 	for i := range 10001 {
@@ -72,6 +77,7 @@ func catalogue(t *testing.T) []badInput {
 		{where: "vastguard scan PATH", value: "not a repository", args: []string{"scan", notRepo}, want: "scan: " + notRepo + " is not a git repository", doc: "scan: DIR is not a git repository"},
 		{where: "vastguard scan PATH", value: "missing", args: []string{"scan", filepath.Join(notRepo, "x")}, want: "scan: " + filepath.Join(notRepo, "x") + " does not exist", doc: "scan: DIR/x does not exist"},
 		{where: "vastguard scan --format", value: "xml", args: []string{"scan", r.Dir, "--format", "xml"}, want: `scan: --format "xml": use text, json or sarif`},
+		{where: "vastguard scan --min-confidence", value: "low", args: []string{"scan", r.Dir, "--min-confidence", "low"}, want: `scan: --min-confidence "low": use high or medium`},
 		{where: "vastguard scan --range", value: "main", args: []string{"scan", r.Dir, "--range", "main"}, want: `scan: --range "main": write it as BASE..HEAD`},
 		{where: "vastguard scan --range", value: "a..b..c", args: []string{"scan", r.Dir, "--range", "a..b..c"}, want: `scan: --range "a..b..c": write it as BASE..HEAD`},
 		{where: "vastguard scan --range", value: "origin/main..HEAD (base not fetched)", args: []string{"scan", r.Dir, "--range", "origin/main..HEAD"}, want: `scan: revision "origin/main" is not in the clone; check out with fetch-depth: 0`},
@@ -79,6 +85,20 @@ func catalogue(t *testing.T) []badInput {
 		{where: "vastguard scan --staged --range", value: "both", args: []string{"scan", r.Dir, "--staged", "--range", "a..b"}, want: "scan: choose one of a range, --since and --staged"},
 		{where: "vastguard scan --baseline", value: "a line that is not a hash", args: []string{"scan", r.Dir, "--baseline", badBaseline}, want: "--baseline " + badBaseline + ": baseline: line 1 is not a 64-character hex key_sha256", doc: "--baseline FILE: baseline: line 1 is not a 64-character hex key_sha256"},
 		{where: "vastguard scan --workers", value: "-1", args: []string{"scan", r.Dir, "--workers", "-1"}, want: "scan: --workers must be positive"},
+		{where: "vastguard scan --config", value: "a list given as a string", args: []string{"scan", r.Dir, "--config", badConfig}, want: badConfig + ":2: exclude-paths: a list is expected", doc: "FILE:2: exclude-paths: a list is expected"},
+		{where: "vastguard scan --config", value: "a misspelt field", args: []string{"scan", r.Dir, "--config", unknownConfig}, want: unknownConfig + `:1: unknown field "exclude_paths" (known: baseline, disable-rules, examples, exclude-paths, min-confidence)`, doc: `FILE:1: unknown field "exclude_paths" (known: baseline, disable-rules, examples, exclude-paths, min-confidence)`},
+		{where: "vastguard scan --config", value: "missing", args: []string{"scan", r.Dir, "--config", filepath.Join(cfgDir, "none.yaml")}, want: "--config: lstat " + filepath.Join(cfgDir, "none.yaml") + ": no such file or directory", doc: "--config: lstat DIR/none.yaml: no such file or directory"},
+		{where: "vastguard scan --write-baseline", value: "a missing directory", args: []string{"scan", r.Dir, "--write-baseline", filepath.Join(notRepo, "no", "b")}, want: "--write-baseline: cannot write in " + filepath.Join(notRepo, "no") + ": no such file or directory", doc: "--write-baseline: cannot write in DIR/no: no such file or directory"},
+		{where: "vastguard scan --write-baseline", value: "a directory", args: []string{"scan", r.Dir, "--write-baseline", notRepo}, want: "--write-baseline " + notRepo + " is a directory; name a file", doc: "--write-baseline DIR is a directory; name a file"},
+		{where: "vastguard scan --no-git --range", value: "both", args: []string{"scan", "--no-git", notRepo, "--range", "a..b"}, want: "scan: --range reads git history; it does not go with --no-git"},
+		{where: "vastguard scan --no-git --max-archive-depth", value: "17", args: []string{"scan", "--no-git", notRepo, "--max-archive-depth", "17"}, want: "scan: --max-archive-depth 17: use 0 (open no archive) to 16"},
+		{where: "vastguard scan --no-git PATH", value: "missing", args: []string{"scan", "--no-git", filepath.Join(notRepo, "x")}, want: "scan: " + filepath.Join(notRepo, "x") + " does not exist", doc: "scan: DIR/x does not exist"},
+		{where: "vastguard scan - --since", value: "v1", args: []string{"scan", "-", "--since", "v1"}, want: "scan: --since reads git history; it does not go with - (standard input)"},
+		{where: "vastguard scan --github-actions-logs", value: "acme", args: []string{"scan", "--github-actions-logs", "acme"}, want: `scan: --github-actions-logs "acme": give the repository as OWNER/REPO`},
+		{where: "vastguard scan --github-actions-logs PATH", value: "a path too", args: []string{"scan", ".", "--github-actions-logs", "acme/gpu"}, want: `scan: --github-actions-logs reads a repository's runs from GitHub; give no PATH (got ".")`},
+		{where: "vastguard scan --github-actions-logs --since", value: "yesterday", args: []string{"scan", "--github-actions-logs", "acme/gpu", "--since", "yesterday"}, want: `scan: --since "yesterday": give a date (2026-09-01), an RFC 3339 time, or an age (30d, 12h)`},
+		{where: "vastguard scan --github-actions-logs --max-runs", value: "0", args: []string{"scan", "--github-actions-logs", "acme/gpu", "--max-runs", "0"}, want: "scan: --max-runs must be at least 1"},
+		{where: "vastguard scan --github-actions-logs", value: "no GitHub token", args: []string{"scan", "--github-actions-logs", "acme/gpu"}, want: "no GitHub token: set GITHUB_TOKEN (or GH_TOKEN), or pass --token"},
 		{where: "vastguard scan --workers", value: "1000000000", args: []string{"scan", r.Dir, "--workers", "1000000000"}, want: "scan: --workers 1000000000 is more than 256; leave it out to use one per CPU"},
 		{where: "vastguard scan --verify --api-url", value: "ftp://x", args: []string{"scan", r.Dir, "--verify", "--api-url", "ftp://x"}, want: `--api-url or VAST_URL: API URL "ftp://x" must start with https://`},
 		{where: "vastguard keys list --api-url", value: "https://x.test:99999", args: []string{"keys", "list", "--api-url", "https://x.test:99999"}, want: `--api-url: API URL "https://x.test:99999": port 99999 is not a port (1 to 65535)`},
@@ -101,6 +121,8 @@ func catalogue(t *testing.T) []badInput {
 		{where: "vastguard repos --github-api-url", value: "https://ghe.example/api/v3?", args: []string{"repos", "--org", "acme", "--token", "ghp_x", "--github-api-url", "https://ghe.example/api/v3?"}, want: "--github-api-url: GitHub API URL must not carry credentials, a query or a fragment"},
 		{where: "vastguard sweep", value: "an argument", args: []string{"sweep", "now"}, want: `sweep takes no arguments (got "now")`},
 		{where: "vastguard audit", value: "an argument", args: []string{"audit", "all"}, want: `audit takes no arguments (got "all")`},
+		{where: "vastguard broker --config", value: "(missing)", args: []string{"broker"}, want: "broker: --config FILE is required"},
+		{where: "vastguard broker --log-format", value: "xml", args: []string{"broker", "--config", "b.yaml", "--log-format", "xml"}, want: `broker: --log-format "xml": use text or json`},
 
 		// The Action's inputs.
 		{where: "input command", value: "rotate", with: map[string]string{"command": "rotate"}, want: `input command: "rotate" is not a command; use mint, scan, sweep, audit or repos`},
@@ -108,6 +130,7 @@ func catalogue(t *testing.T) []badInput {
 		{where: "input rotate-secret", value: "GITHUB_TOKEN", with: map[string]string{"command": "scan", "on-leak": "reset", "rotate-secret": "GITHUB_TOKEN"}, want: `input rotate-secret: "GITHUB_TOKEN" is not a valid secret name: names starting with GITHUB_ are reserved`},
 		{where: "input rotate-secret", value: "VAST KEY", with: map[string]string{"command": "scan", "on-leak": "reset", "rotate-secret": "VAST KEY"}, want: `input rotate-secret: "VAST KEY" is not a valid secret name: use only letters, digits and underscores`},
 		{where: "input upload-sarif", value: "please", with: map[string]string{"command": "scan", "upload-sarif": "please"}, want: `input upload-sarif: "please" is not a boolean`},
+		{where: "input min-confidence", value: "low", with: map[string]string{"command": "scan", "min-confidence": "low"}, want: `input min-confidence: "low": use high or medium`},
 		{where: "input github-token", value: "(empty) with upload-sarif", with: map[string]string{"command": "scan", "upload-sarif": "true", "github-token": ""}, want: "input github-token: is empty: upload-sarif needs a token with security-events: write"},
 		{where: "input org", value: "(empty) for repos", with: map[string]string{"command": "repos"}, want: "input org: is empty"},
 		{where: "input api-key", value: "(empty)", with: map[string]string{"api-key": ""}, want: "input api-key is empty: the secret holding the Vast management key (user_read and user_write) is missing"},
@@ -118,6 +141,13 @@ func catalogue(t *testing.T) []badInput {
 		{where: "input api-url", value: "https://x.test/?", with: map[string]string{"api-url": "https://x.test/?"}, want: "input api-url: API URL must not carry a query"},
 		{where: "input api-url", value: "https://x.test/#", with: map[string]string{"api-url": "https://x.test/#"}, want: "input api-url: API URL must not carry a query"},
 		{where: "input api-url", value: "https://x.test/?api_key=1", with: map[string]string{"api-url": "https://x.test/?api_key=1"}, want: "input api-url: API URL must not carry a query"},
+		{where: "input broker-url", value: "ftp://broker", with: map[string]string{"api-key": "", "broker-url": "ftp://broker"}, want: `input broker-url: "ftp://broker" must start with https:// (http:// only to a loopback address)`},
+		{where: "input broker-url", value: "http://broker.example.com", with: map[string]string{"api-key": "", "broker-url": "http://broker.example.com"}, want: `input broker-url: "http://broker.example.com" must start with https://`},
+		{where: "input broker-url", value: "https://user:pw@broker.example.com", with: map[string]string{"api-key": "", "broker-url": "https://user:pw@broker.example.com"}, want: "input broker-url: must not carry credentials, a query or a fragment"},
+		{where: "input broker-url", value: "with api-key", with: map[string]string{"broker-url": "https://broker.example.com"}, want: "input api-key: leave it out with broker-url"},
+		{where: "input broker-url", value: "for command: sweep", with: map[string]string{"command": "sweep", "broker-url": "https://broker.example.com"}, want: "input broker-url: command sweep does not use the broker (only mint does)"},
+		{where: "input broker-audience", value: "https://github.com/acme", with: map[string]string{"api-key": "", "broker-url": "https://broker.example.com", "broker-audience": "https://github.com/acme"}, want: `input broker-audience: "https://github.com/acme" is GitHub's default audience`},
+		{where: "input broker-audience", value: "two words", with: map[string]string{"api-key": "", "broker-url": "https://broker.example.com", "broker-audience": "two words"}, want: "input broker-audience: must be one word"},
 		{where: "input permissions", value: "read-write", with: map[string]string{"permissions": "read-write"}, want: `input permissions: unknown preset "read-write"`},
 		{where: "input permissions", value: `{"api": {"gpu_write": {}}}`, with: map[string]string{"permissions": `{"api": {"gpu_write": {}}}`}, want: "input permissions: api.gpu_write: unknown category"},
 		{where: "input permissions", value: `{"api": `, with: map[string]string{"permissions": `{"api": `}, want: "input permissions: not valid JSON"},
@@ -143,6 +173,8 @@ func catalogue(t *testing.T) []badInput {
 		{where: "input baseline", value: "/etc/passwd (absolute)", with: map[string]string{"command": "scan", "baseline": "/etc/passwd"}, want: `input baseline: "/etc/passwd" is an absolute path; give a path relative to the workspace`},
 		{where: "input sarif-file", value: "/github/workflow/event.json", with: map[string]string{"command": "scan", "sarif-file": "/github/workflow/event.json"}, want: `input sarif-file: "/github/workflow/event.json" is an absolute path; give a path relative to the workspace`},
 		{where: "input baseline", value: "nope.txt (missing)", with: map[string]string{"command": "scan", "baseline": "nope.txt"}, want: "input baseline: nope.txt cannot be read"},
+		{where: "input config", value: "nope.yaml (missing)", with: map[string]string{"command": "scan", "config": "nope.yaml"}, want: "input config: nope.yaml cannot be read"},
+		{where: "input config", value: "../vastguard.yaml", with: map[string]string{"command": "scan", "config": "../vastguard.yaml"}, want: `input config: "../vastguard.yaml" leaves the workspace`},
 		{where: "input sarif-file", value: "../out.sarif", with: map[string]string{"command": "scan", "sarif-file": "../out.sarif"}, want: `input sarif-file: "../out.sarif" leaves the workspace`},
 		{where: "input verify", value: "on", with: map[string]string{"command": "scan", "verify": "on"}, want: `input verify: "on" is not a boolean`},
 		{where: "input on-leak", value: "delete", with: map[string]string{"command": "scan", "on-leak": "delete"}, want: `input on-leak: "delete": use report, revoke or reset`},

@@ -335,7 +335,20 @@ func TestAPIFailuresAreExplained(t *testing.T) {
 func TestDemoRunsAndShowsNoKey(t *testing.T) {
 	t.Parallel()
 	r := runDemoChecked(t)
-	for _, want := range []string{"keys create --name demo-ci", "403", "401 Invalid user key", "Demo finished", "3 Vast.ai API keys found", "(exit code 2)"} {
+	for _, want := range []string{"keys create --name demo-ci", "403", "401 Invalid user key", "Demo finished", "3 Vast.ai API keys found", "(exit code 2)",
+		// The incident as it really goes: the preset's key answers 403, the
+		// read-only one is confirmed live and revoked, the 403 one is
+		// deleted by hand; where the revoke input and the baseline come from.
+		"--permissions instance-management --output $DEMO/runner.key",
+		"verification: unknown: 403",
+		"verification: live: key",
+		"not revoked: could not tell whether it is live (403",
+		"deleted with the management key; confirmed dead",
+		"1 of 2 keys may still be live",
+		"show ", "> $DEMO/leaked.txt",
+		"| jq -r '.findings[]", "$ cat $DEMO/incident-baseline.txt",
+		"baseline: 2 findings suppressed",
+	} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("demo output lacks %q", want)
 		}

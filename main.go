@@ -3,7 +3,7 @@
 //
 // Usage:
 //
-//	vastguard scan [PATH] [flags]
+//	vastguard scan [PATH | -] [flags]
 //	vastguard revoke [flags]
 //	vastguard keys list [flags]
 //	vastguard keys create --name NAME --permissions PERMS [flags]
@@ -12,6 +12,7 @@
 //	vastguard sweep [flags]
 //	vastguard audit [flags]
 //	vastguard repos --org NAME [flags]
+//	vastguard broker --config FILE [flags]
 //	vastguard action
 //	vastguard demo
 //	vastguard version
@@ -56,7 +57,16 @@ func main() {
 		Stderr: os.Stderr,
 		HTTP:   &http.Client{},
 		Now:    time.Now,
+		Notify: notify,
 	})
 	stop()
 	os.Exit(command.ExitCode(err, os.Stderr))
+}
+
+// notify subscribes to signals on the command's behalf (the broker's
+// SIGHUP), only while it asks.
+func notify(sig ...os.Signal) (<-chan os.Signal, func()) {
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, sig...)
+	return c, func() { signal.Stop(c) }
 }

@@ -18,6 +18,15 @@ const (
 	// the blob's id. Such a key was committed at some point; treat it as
 	// leaked.
 	SourceUnreachable = "unreachable"
+	// SourceDirectory is a file in a plain directory tree (ScanDir), or an
+	// entry of an archive found in one; Commit is empty.
+	SourceDirectory = "directory"
+	// SourceStdin is text read from a reader (ScanReader: standard input,
+	// a CI log piped in).
+	SourceStdin = "stdin"
+	// SourceActionsLog is a line of a GitHub Actions run's log
+	// (ScanActionsLog); Log says which run, job and step.
+	SourceActionsLog = "actions-log"
 )
 
 // Verification values. Scans leave findings Unchecked; a liveness check
@@ -56,6 +65,17 @@ type Finding struct {
 	Blob               string `json:"blob,omitempty"` // the blob holding the key
 	Ref                string `json:"ref,omitempty"`  // a ref the commit is reachable from
 	Tag                string `json:"tag,omitempty"`  // for tag messages
+	// Archive is the archive file (a path in the scanned directory) that
+	// holds the entry at Path ("release.zip!config/.env"), for findings
+	// inside archives.
+	Archive string `json:"archive,omitempty"`
+	// Log says where in a GitHub Actions run's log the key was printed.
+	Log *LogPlace `json:"log,omitempty"`
+	// Example is set for a key the configuration lists as a known example
+	// value (a published placeholder): the reason given, or "known example
+	// value". Such findings are reported but do not fail a scan unless the
+	// key is verified live.
+	Example string `json:"example,omitempty"`
 
 	secret string
 	order  int // position of Commit in the oldest-first walk
@@ -89,7 +109,7 @@ func Redact(key string) string {
 
 // Stats describes what a scan covered.
 type Stats struct {
-	Mode            string `json:"mode"` // "history", "range", "staged"
+	Mode            string `json:"mode"` // "history", "range", "staged", "directory", "stdin", "actions-logs"
 	Refs            int    `json:"refs"`
 	Commits         int    `json:"commits"`
 	Blobs           int    `json:"blobs"`
@@ -110,6 +130,42 @@ type Stats struct {
 	// Missing counts objects the history names but the clone lacks.
 	Missing int  `json:"missing"`
 	Partial bool `json:"partial_clone,omitempty"`
+
+	// Directory, reader and log scans (Mode "directory", "stdin",
+	// "actions-logs"): Blobs and Bytes count the files (and archive
+	// entries) read.
+	Archives       int `json:"archives,omitempty"`        // archives opened
+	ArchiveEntries int `json:"archive_entries,omitempty"` // entries read from them
+	SkippedLinks   int `json:"skipped_links,omitempty"`   // symbolic and hard links, never followed
+	SkippedSpecial int `json:"skipped_special,omitempty"` // devices, sockets, FIFOs
+	// Unscanned lists what a limit or an error kept from being read
+	// (an archive nested too deep, a zip bomb, a corrupt entry), at most
+	// maxUnscanned entries; UnscannedCount counts them all.
+	Unscanned      []Unscanned `json:"unscanned,omitempty"`
+	UnscannedCount int         `json:"unscanned_count,omitempty"`
+	Runs           int         `json:"runs,omitempty"` // workflow runs whose logs were read
+
+	// Configuration (Filter): findings left out and why.
+	Excluded int `json:"excluded,omitempty"` // at a path the configuration excludes
+	Disabled int `json:"disabled,omitempty"` // of a rule the configuration turns off
+	Examples int `json:"examples,omitempty"` // known example values, reported but not failing
+}
+
+// Unscanned is something a scan could not read, and why.
+type Unscanned struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
+}
+
+// maxUnscanned bounds Stats.Unscanned.
+const maxUnscanned = 100
+
+// unscanned records that path was not read.
+func (st *Stats) unscanned(path, reason string) {
+	st.UnscannedCount++
+	if len(st.Unscanned) < maxUnscanned {
+		st.Unscanned = append(st.Unscanned, Unscanned{Path: path, Reason: reason})
+	}
 }
 
 // Report is the result of a scan: the JSON document vastguard writes.
@@ -118,6 +174,9 @@ type Report struct {
 	Findings []Finding     `json:"findings"`
 	Stats    Stats         `json:"stats"`
 	Baseline *BaselineInfo `json:"baseline,omitempty"`
+	// Repository is what was scanned, when known: the repository's URL and
+	// the commit checked out (SARIF's versionControlProvenance).
+	Repository *Repository `json:"repository,omitempty"`
 	// Responses records what was done about live keys (revocation,
 	// replacement), one entry per key, when a caller acted on the findings.
 	Responses []Response `json:"responses,omitempty"`
@@ -189,4 +248,12 @@ func minConfidence(fs []Finding, min Confidence, st *Stats) []Finding {
 		}
 	}
 	return out
+}
+
+// Repository names the repository and revision a report is about. URI
+// never carries credentials (RepositoryOf strips them).
+type Repository struct {
+	URI      string `json:"uri"`                // https://github.com/owner/name
+	Revision string `json:"revision,omitempty"` // the commit checked out
+	Branch   string `json:"branch,omitempty"`   // refs/heads/main
 }

@@ -40,6 +40,11 @@ type Options struct {
 	Workers int
 	// Now is the clock for timing; nil means time.Now.
 	Now func() time.Time
+	// Progress, if set, is called while a whole-history scan reads its
+	// objects: from the scan's workers, one call at a time, at most every
+	// 100 ms, and once more with Done when reading ends. It must return
+	// quickly. Range and staged scans do not call it.
+	Progress func(Progress)
 }
 
 // Scan scans the repository at path (a work tree, a directory inside one,
@@ -154,9 +159,15 @@ func (s *scanner) history(ctx context.Context) (*Report, error) {
 	defer db.Close()
 	passes := make([]pass, s.opts.Workers)
 	det := s.opts.Detectors
+	want := func(t plumbing.ObjectType) bool { return t != plumbing.TreeObject }
+	var prog *progress
+	if s.opts.Progress != nil {
+		prog = newProgress(s.opts.Progress, db.Count(want))
+	}
 	v := gitobj.Visitor{
-		Want: func(t plumbing.ObjectType) bool { return t != plumbing.TreeObject },
+		Want: want,
 		Object: func(w int, h plumbing.Hash, t plumbing.ObjectType, data []byte) error {
+			prog.add(int64(len(data)))
 			ps := &passes[w]
 			switch t {
 			case plumbing.BlobObject:
@@ -196,6 +207,7 @@ func (s *scanner) history(ctx context.Context) (*Report, error) {
 				return fmt.Errorf("object %s: a %d-byte %s is too large to be real (%d bytes read)", h, size, t, len(data))
 			}
 			ms, binary, err := detectStream(r, det)
+			prog.add(size)
 			if err != nil {
 				return fmt.Errorf("blob %s: %w", h, err)
 			}
@@ -213,6 +225,7 @@ func (s *scanner) history(ctx context.Context) (*Report, error) {
 	if err := db.ForEach(ctx, s.opts.Workers, v); err != nil {
 		return nil, err
 	}
+	prog.done()
 	rep := &Report{Stats: Stats{Mode: "history"}}
 	commits := map[plumbing.Hash]*commitInfo{}
 	tags := map[plumbing.Hash]*tagInfo{}

@@ -272,7 +272,7 @@ func TestSARIFForGitHub(t *testing.T) {
 	for _, res := range log.Runs[0].Results {
 		uris = append(uris, res.Locations[0].PhysicalLocation.ArtifactLocation.URI)
 	}
-	want := []string{"dir%20with%20space/a%23b%3F.env", "%C3%BCn%C3%AF/%C3%A7%C3%B8d%C3%A9.env", scan.MessageURI}
+	want := []string{"dir%20with%20space/a%23b%3F.env", "%C3%BCn%C3%AF/%C3%A7%C3%B8d%C3%A9.env", scan.NoFileURI}
 	if diff := cmp.Diff(want, uris); diff != "" {
 		t.Errorf("URIs (-want +got):\n%s", diff)
 	}

@@ -149,6 +149,7 @@ type harness struct {
 	srv    *httptest.Server
 	logs   *syncBuffer
 	namer  *namer
+	names  broker.Namer // if set, used instead of namer
 	policy string
 	wrap   func(store.Store) store.Store
 	edit   func(*broker.Config)
@@ -177,6 +178,9 @@ func withFake(f *vasttest.Server, key string) option {
 }
 
 func withPolicy(p string) option { return func(h *harness) { h.policy = p } }
+
+// withNames uses a given name scheme instead of the test's.
+func withNames(n broker.Namer) option { return func(h *harness) { h.names = n } }
 
 func withClock(c *clock) option { return func(h *harness) { h.clk = c } }
 
@@ -258,8 +262,12 @@ func (h *harness) start() {
 	if err != nil {
 		h.t.Fatal(err)
 	}
+	var names broker.Namer = h.namer
+	if h.names != nil {
+		names = h.names
+	}
 	h.b, err = broker.New(context.Background(), h.cfg, broker.Deps{
-		Vast: vc, Namer: h.namer, Store: h.st, Now: h.clk.Now, Sleep: h.clk.Sleep,
+		Vast: vc, Namer: names, Store: h.st, Now: h.clk.Now, Sleep: h.clk.Sleep,
 		Logger: slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {

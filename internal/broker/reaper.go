@@ -286,7 +286,9 @@ func (r *Reaper) prune(ctx context.Context) {
 	now := b.now()
 	n, err := b.store.Prune(ctx, now.Add(-b.cfg.AuditRetention))
 	if err != nil {
-		b.log.Error("audit prune failed", "error", oneLine(err.Error(), 300))
+		if ctx.Err() == nil { // a stopping broker has not failed
+			b.log.Error("audit prune failed", "error", oneLine(err.Error(), 300))
+		}
 		return
 	}
 	r.mu.Lock()

@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -123,14 +127,28 @@ func userAgent() string { return vgversion.UserAgent("vastguard") }
 // attempt starts after a cancellation, even where a request runs on a
 // context that outlives it (a create allowed to finish, the undoing of a
 // half-made key).
+//
+// An API that cannot be reached fails fast: each connection attempt is
+// bounded by connectTimeout, and once a connect timed out or two in a row
+// failed, the client stops retrying and the call fails with its "cannot
+// reach" error, while answers that came over a connection (429, 5xx) keep
+// the whole retry budget. Cleanup (a policy with AllServerErrors, the post
+// step's) keeps retrying connects too: giving up there leaves a live key.
 func newVastClient(ctx context.Context, e *Env, key, baseURL string, retry vast.RetryPolicy) (*vast.Client, error) {
 	inner := e.Sleep
 	if inner == nil {
 		inner = vast.Sleep
 	}
+	var reach *reachability
+	if !retry.AllServerErrors {
+		reach = &reachability{}
+	}
 	sleep := func(sctx context.Context, d time.Duration) error {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if reach.lost() {
+			return errUnreachable
 		}
 		sctx, cancel := context.WithCancel(sctx)
 		defer cancel()
@@ -138,14 +156,91 @@ func newVastClient(ctx context.Context, e *Env, key, baseURL string, retry vast.
 		defer stop()
 		return inner(sctx, d)
 	}
-	opts := []vast.Option{vast.WithBaseURL(baseURL), vast.WithUserAgent(userAgent()), vast.WithRetry(retry), vast.WithSleep(sleep)}
-	if e.HTTP != nil {
-		opts = append(opts, vast.WithHTTPClient(e.HTTP))
-	}
+	opts := []vast.Option{vast.WithBaseURL(baseURL), vast.WithUserAgent(userAgent()), vast.WithRetry(retry), vast.WithSleep(sleep),
+		vast.WithHTTPClient(httpClient(e, reach))}
 	if e.Now != nil {
 		opts = append(opts, vast.WithClock(e.Now))
 	}
 	return vast.New(key, opts...)
+}
+
+// connectTimeout bounds one connection to an API (DNS and TCP): an API
+// that cannot be reached says so in seconds, not after the system's TCP
+// timeout of a minute or more.
+const connectTimeout = 5 * time.Second
+
+// apiDialer and apiTransport are what every client connects with when the
+// environment brings no transport of its own (main's): Go's default
+// transport with a connect timeout. One transport for all clients, so they
+// share its connection pool.
+var (
+	apiDialer    = &net.Dialer{Timeout: connectTimeout, KeepAlive: 30 * time.Second}
+	apiTransport = sync.OnceValue(func() http.RoundTripper {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.DialContext = apiDialer.DialContext
+		return t
+	})
+)
+
+// httpClient is e's HTTP client with the connect timeout, and with reach
+// (when not nil) watching its connections.
+func httpClient(e *Env, reach *reachability) *http.Client {
+	hc := &http.Client{}
+	if e.HTTP != nil {
+		*hc = *e.HTTP
+	}
+	if hc.Transport == nil {
+		hc.Transport = apiTransport()
+	}
+	if reach != nil {
+		hc.Transport = &watchedTransport{base: hc.Transport, reach: reach}
+	}
+	return hc
+}
+
+// errUnreachable ends a client's retries once its API is unreachable; the
+// call returns the connection error itself.
+var errUnreachable = errors.New("the API cannot be reached; not retrying")
+
+// reachability is what one client's connection attempts showed: how many
+// failed in a row, and whether one timed out. A nil *reachability never
+// gives up.
+type reachability struct {
+	failed   atomic.Int32
+	timedOut atomic.Bool
+}
+
+// lost reports whether retrying is pointless: a connect timed out (another
+// try costs as long again), or two in a row failed (refused, no route, an
+// unknown host).
+func (r *reachability) lost() bool {
+	return r != nil && (r.timedOut.Load() || r.failed.Load() >= 2)
+}
+
+// watchedTransport tells reach how each request's connection went.
+type watchedTransport struct {
+	base  http.RoundTripper
+	reach *reachability
+}
+
+func (t *watchedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	var oe *net.OpError
+	var de *net.DNSError
+	switch {
+	case err == nil:
+		t.reach.failed.Store(0)
+		t.reach.timedOut.Store(false)
+	case req.Context().Err() != nil:
+		// The call's own deadline or a cancellation, not the network.
+	case errors.As(err, &de) || (errors.As(err, &oe) && oe.Op == "dial"):
+		t.reach.failed.Add(1)
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			t.reach.timedOut.Store(true)
+		}
+	}
+	return resp, err
 }
 
 // newAPI builds the CLI's client from the flags and environment.
@@ -336,10 +431,7 @@ func newGitHub(e *Env, token, source, apiURL string) (*githubAPI, error) {
 		return nil, err
 	}
 	u, src := githubAPIURL(e, apiURL)
-	opts := []ghapi.Option{ghapi.WithBaseURL(u), ghapi.WithUserAgent(userAgent())}
-	if e.HTTP != nil {
-		opts = append(opts, ghapi.WithHTTPClient(e.HTTP))
-	}
+	opts := []ghapi.Option{ghapi.WithBaseURL(u), ghapi.WithUserAgent(userAgent()), ghapi.WithHTTPClient(httpClient(e, nil))}
 	c, err := ghapi.New(cred.key, opts...)
 	switch {
 	case err == nil:

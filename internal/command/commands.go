@@ -55,8 +55,12 @@ type ActionCommand struct {
 	// See points at the README section about it, after its name in the
 	// README's Inputs table; "" for none.
 	See string
-	// NeedsKey says the api-key input is required.
+	// NeedsKey says the api-key input is required (unless Broker and
+	// broker-url is given).
 	NeedsKey bool
+	// Broker says the command can mint through a broker (broker-url)
+	// instead of with api-key; other commands refuse broker-url.
+	Broker bool
 	// Check applies the command's own rules to the inputs, after every
 	// input's own rules have passed; nil for none.
 	Check func(c actionConfig) error
@@ -73,15 +77,21 @@ var commands []*Command
 
 func init() {
 	commands = []*Command{
-		{Name: "mint", Action: &ActionCommand{What: "a scoped key for this job, deleted in the post step", NeedsKey: true, Run: actionMint}},
+		{Name: "mint", Action: &ActionCommand{What: "a scoped key for this job, deleted in the post step", NeedsKey: true, Broker: true, Run: actionMint}},
 		{
-			Name: "scan", Args: "[PATH]", Dirs: true,
-			Short: "find Vast.ai keys in a repository's whole history",
+			Name: "scan", Args: "[PATH | -]", Dirs: true,
+			Short: "find Vast.ai keys in a repository's whole history, a directory, stdin or CI logs",
 			Long: `Find Vast.ai API keys committed anywhere in the repository at PATH (default: the
 current directory): every branch, tag, stash, note, commit and tag message, and
 objects nothing reaches; or only what --since REV or --range A..B introduced, or
-the changes --staged for commit. Findings carry the key's SHA-256 and its last
+the changes --staged for commit. With --no-git, PATH is a plain directory (or a
+file) and the zip, tar and gzip archives in it are opened; "-" reads standard
+input (a CI log piped in); --github-actions-logs OWNER/REPO downloads and scans
+a repository's workflow run logs. Findings carry the key's SHA-256 and its last
 four characters, never the key.
+
+.vastguard.yaml at the root scanned (or --config FILE) can exclude paths, turn
+rules off, set min-confidence and the baseline, and list known example values.
 
 Exit codes: 0 clean, 1 the tool failed, 2 keys found, 3 a found key is live
 (with --verify).`,
@@ -89,7 +99,11 @@ Exit codes: 0 clean, 1 the tool failed, 2 keys found, 3 a found key is live
   vastguard scan path/to/repo -f sarif -o vastguard.sarif
   vastguard scan --range origin/main..HEAD  # what a pull request introduced
   vastguard scan --staged                   # a pre-commit hook
-  vastguard scan --verify -b accepted.txt   # is each key live? accept those listed`,
+  vastguard scan --write-baseline .vastguard-baseline   # accept what is there now
+  vastguard scan --verify -b accepted.txt   # is each key live? accept those listed
+  vastguard scan --no-git ./unpacked-release
+  gh run view 123 --log | vastguard scan -
+  vastguard scan --github-actions-logs acme/gpu --since 30d`,
 			Flags: scanCommand,
 			Action: &ActionCommand{What: "find Vast.ai keys committed to the repository's history", See: "(see [Scanning](#scanning-for-leaked-keys))",
 				Check: checkScanInputs, UsesGitHubToken: scanUsesGitHub, Run: actionScan},
@@ -127,8 +141,8 @@ value still works and says which key was reset.`,
 				Flags: keysResetCommand},
 		}},
 		{
-			Name: "sweep", Short: "delete expired keys the Action minted", Flags: sweepCommand,
-			Action: &ActionCommand{What: "delete expired keys this action minted", NeedsKey: true, Run: actionSweep},
+			Name: "sweep", Short: "delete expired keys the Action or the broker minted", Flags: sweepCommand,
+			Action: &ActionCommand{What: "delete expired keys this action or a vastguard broker minted", NeedsKey: true, Run: actionSweep},
 		},
 		{
 			Name: "audit", Short: "flag full-access, user_write, old and expired keys", Flags: auditCommand,
@@ -141,6 +155,24 @@ flagged.`,
 			Name: "repos", Args: "--org NAME", Short: "an organisation's repositories as a JSON matrix", Flags: reposCommand,
 			Action: &ActionCommand{What: "list an organisation's repositories as a matrix", See: "(see [Organisation-wide scans](#organisation-wide-scans))",
 				Check: checkReposInputs, UsesGitHubToken: func(actionConfig) bool { return true }, Run: actionRepos},
+		},
+		{
+			Name: "broker", Args: "--config FILE",
+			Short: "run the key broker: keys for workflows' OIDC tokens",
+			Long: `Run the key broker: an HTTP service that holds the Vast management key and
+mints short-lived keys for GitHub Actions jobs that prove who they are with the
+job's OIDC token, under a deny-by-default policy, and deletes every key at its
+expiry whether or not the job's post step ran. FILE is its YAML config
+(deploy/broker.yaml is a commented example): listen address, store (sqlite:PATH
+or postgres://...), audience, issuers, the policy file, and where the
+management key comes from (env: VAR or file: PATH).
+
+SIGHUP reloads the policy (a bad file keeps the policy in force, and the log
+says why); SIGINT or SIGTERM stop it gracefully. The log goes to stderr and
+never holds a key or a token.`,
+			Example: `  vastguard broker --config broker.yaml
+  vastguard broker -c /etc/vastguard/broker.yaml --log-format json`,
+			Flags: brokerCommand,
 		},
 		{Name: "action", Short: "the GitHub Action's main step (reads INPUT_*)", Flags: noFlags(runAction),
 			Long: `The GitHub Action's main step: action.yml runs it, and it reads the step's

@@ -194,7 +194,7 @@ func TestCompletion(t *testing.T) {
 		want      []string
 		directive cobra.ShellCompDirective
 	}{
-		{[]string{""}, []string{"scan\tfind Vast.ai keys in a repository's whole history", "keys\tlist, create, delete and reset the account's API keys", "completion\tprint a shell completion script (bash, zsh, fish, powershell)"}, cobra.ShellCompDirectiveNoFileComp},
+		{[]string{""}, []string{"scan\tfind Vast.ai keys in a repository's whole history, a directory, stdin or CI logs", "keys\tlist, create, delete and reset the account's API keys", "completion\tprint a shell completion script (bash, zsh, fish, powershell)"}, cobra.ShellCompDirectiveNoFileComp},
 		{[]string{"keys", ""}, []string{"list\tlist the account's API keys", "reset\treplace the key in use with a new one"}, cobra.ShellCompDirectiveNoFileComp},
 		{[]string{"scan", "--format", ""}, []string{"text", "json", "sarif"}, cobra.ShellCompDirectiveNoFileComp},
 		{[]string{"scan", "-f", ""}, []string{"text", "json", "sarif"}, cobra.ShellCompDirectiveNoFileComp},

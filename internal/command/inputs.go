@@ -10,6 +10,7 @@ import (
 	"github.com/vastguard/vastguard/ghapi"
 	"github.com/vastguard/vastguard/internal/ghactions"
 	"github.com/vastguard/vastguard/internal/respond"
+	"github.com/vastguard/vastguard/scan"
 	"github.com/vastguard/vastguard/vast"
 )
 
@@ -35,14 +36,18 @@ func inputTable() []actionInput {
 			"the management key, from a secret; needs `user_read` and `user_write` (to scan, only for `on-leak: revoke` or `reset`)"},
 		{"api-url", vast.DefaultBaseURL, "Vast API URL. https only (http is allowed for 127.0.0.1, ::1 and localhost, for a local fake).", "",
 			"the Vast API; `https://` only (`http://` only to 127.0.0.1, ::1 or localhost)"},
-		{"permissions", "read-only", "Permissions of the minted key: read-only, instance-management, autoscaler, full (needs allow-full-access), or a JSON object {\"api\": {...}}.", "",
+		{"broker-url", "", "For mint: the URL of a vastguard broker, which mints the key for this job's OIDC token instead of api-key (the job needs permissions: id-token: write). https only (http only to a loopback address).", "",
+			"`mint` only: a [broker](#the-broker-no-management-key-in-github) to mint through with the job's OIDC token, instead of `api-key`; the job needs `permissions: id-token: write`"},
+		{"broker-audience", "", "With broker-url: the audience of the job's OIDC token, as the broker's config names it. Default: broker-url, without a trailing slash.", "`broker-url`",
+			"the audience the broker expects in the job's OIDC token"},
+		{"permissions", "", "Permissions of the minted key: read-only, instance-management, autoscaler, full (needs allow-full-access), or a JSON object {\"api\": {...}}. Default: read-only; with broker-url, what the broker's policy rule grants.", "`read-only` (with `broker-url`: the rule's grant)",
 			"a preset (`read-only`, `instance-management`, `autoscaler`, `full`) or a JSON object `{\"api\": {...}}`"},
 		{"allow-full-access", "false", "Allow minting a key with every permission (the full preset). true or false.", "",
 			"required for `permissions: full`"},
 		{"key-name", "", "A label for the minted key (letters, digits, '.', '_', '-'; at most 64), shown inside its name in the Vast console. Default: the step's id.", "the step's id",
 			"a label (1–64 of `A-Za-z0-9._-`) placed inside the key's name"},
-		{"ttl", "6h", "How long the minted key may live, as a Go duration (5m to 168h). The post step deletes it at the end of the job; sweep deletes it once this has passed if the post step never ran.", "",
-			"how long the key may live (Go duration, `5m` to `168h`); `sweep` deletes it after that"},
+		{"ttl", "", "How long the minted key may live, as a Go duration (5m to 168h). The post step deletes it at the end of the job; sweep deletes it once this has passed if the post step never ran. Default: 6h; with broker-url, the policy rule's default_ttl, and the broker deletes the key when it has passed.", "`6h` (with `broker-url`: the rule's `default_ttl`)",
+			"how long the key may live (Go duration, `5m` to `168h`); `sweep` (or the broker) deletes it after that"},
 		{"export-env", "true", "Also set VAST_API_KEY for the later steps of the job. true or false.", "",
 			"also set `VAST_API_KEY` for the later steps of the job"},
 		{"cleanup-timeout", "2m", "How long the post step keeps retrying the delete (rate limits, outages), as a Go duration (1s to 30m).", "",
@@ -53,10 +58,14 @@ func inputTable() []actionInput {
 			"`scan` only: the repository, relative to the workspace"},
 		{"range", "", "For scan: scan only what the commits in BASE..HEAD introduced. Default: the pull request's commits for pull_request events, else the whole history.", "",
 			"`scan` only: scan what `BASE..HEAD` introduced; default: the pull request's commits on `pull_request` events, else the whole history"},
-		{"baseline", "", "For scan: a file (in the workspace) of accepted keys' key_sha256 values, or an earlier JSON report; those findings are suppressed.", "",
+		{"baseline", "", "For scan: a file (in the workspace) of accepted keys' key_sha256 values, or an earlier JSON report; those findings are suppressed. On pull_request events a file tracked in the repository is read from the base branch.", "",
 			"`scan` only: a file of accepted keys' `key_sha256` (or an earlier JSON report)"},
+		{"config", "", "For scan: the scanner's configuration file, relative to the workspace (default: .vastguard.yaml at the repository's root, if there is one). On pull_request events a file tracked in the repository is read from the base branch, so a pull request cannot change what it is scanned with.", "",
+			"`scan` only: the configuration (default `.vastguard.yaml` at the repository's root); on pull requests read from the base branch (see [Configuration](#configuration))"},
 		{"sarif-file", "", "For scan: write a SARIF 2.1.0 report to this path in the workspace (for github/codeql-action/upload-sarif).", "",
 			"`scan` only: write a SARIF 2.1.0 report there (in the workspace)"},
+		{"min-confidence", "medium", "For scan: report only findings at least this sure: medium (the default: every finding) or high (only keys bound to a Vast name, flag or URL).", "",
+			"`scan` only: `medium` (every finding) or `high` (only the surest)"},
 		{"allow-partial", "false", "For scan: scan a partial clone's present objects (actions/checkout with filter:) instead of refusing it. true or false.", "",
 			"`scan` only: scan a partial clone's present objects instead of refusing it"},
 		{"verify", "false", "For scan: ask the Vast API whether each found key is live (GET /users/current/ with the key as Bearer token); a live key fails the step with exit code 3. true or false.", "",
@@ -121,12 +130,23 @@ const (
 	createGrace = 5 * time.Second
 )
 
+// Defaults of the permissions and ttl inputs when they are not given. They
+// are not action.yml's defaults: with broker-url, an input not given leaves
+// the choice to the broker's policy rule.
+const (
+	defaultPermissions = "read-only"
+	defaultTTL         = 6 * time.Hour
+)
+
 // actionConfig is the validated inputs.
 type actionConfig struct {
 	command        string
 	apiKey         string
 	apiURL         string
+	broker         brokerInputs // with broker-url
 	perms          vast.Permissions
+	permSpec       string // the permissions input as given; "" if not
+	ttlGiven       bool
 	label          string // the key-name input; "" means the step id
 	ttl            time.Duration
 	exportEnv      bool
@@ -138,6 +158,7 @@ type actionConfig struct {
 	allowFull      bool
 	rotateSecret   string
 	allowPartial   bool
+	minConfidence  string
 	uploadSARIF    bool
 	githubToken    string
 	org            string
@@ -214,10 +235,18 @@ func parseActionInputs(getenv func(string) string) (actionConfig, error) {
 	}
 	c.apiKey = input(getenv, "api-key")
 	switch {
+	case input(getenv, "broker-url") != "":
+		if err := c.parseBrokerInputs(getenv, cmd); err != nil {
+			return c, err
+		}
 	case c.apiKey == "" && !cmd.Action.NeedsKey:
 		// A scan needs no Vast key (only to revoke or reset), repos none.
 	case c.apiKey == "":
-		return c, errors.New("input api-key is empty: the secret holding the Vast management key (user_read and user_write) is missing; store it as a repository or organization secret and pass it as api-key: ${{ secrets.VAST_API_KEY }}. If it is set, note that secrets are not passed to workflows run for pull requests from forks or by Dependabot")
+		msg := "input api-key is empty: the secret holding the Vast management key (user_read and user_write) is missing; store it as a repository or organization secret and pass it as api-key: ${{ secrets.VAST_API_KEY }}. If it is set, note that secrets are not passed to workflows run for pull requests from forks or by Dependabot"
+		if cmd.Action.Broker {
+			msg += ". Or mint through a vastguard broker with broker-url, and keep no key in GitHub"
+		}
+		return c, errors.New(msg)
 	default:
 		if _, err := vast.New(c.apiKey); err != nil {
 			return c, inputError("api-key", "%v", err)
@@ -279,8 +308,13 @@ func (c *actionConfig) parseShared(getenv func(string) string) error {
 	})
 	c.exportEnv = p.bool("export-env")
 	c.allowFull = p.bool("allow-full-access")
+	c.permSpec = input(getenv, "permissions")
 	p.check(func() (err error) {
-		if c.perms, err = vast.ParsePermissions(input(getenv, "permissions"), c.allowFull); err != nil {
+		spec := c.permSpec
+		if spec == "" {
+			spec = defaultPermissions
+		}
+		if c.perms, err = vast.ParsePermissions(spec, c.allowFull); err != nil {
 			return fmt.Errorf("input %w", err)
 		}
 		return nil
@@ -292,7 +326,10 @@ func (c *actionConfig) parseShared(getenv func(string) string) error {
 		}
 		return nil
 	})
-	c.ttl = p.duration("ttl", minTTL, maxTTL)
+	c.ttl, c.ttlGiven = defaultTTL, input(getenv, "ttl") != ""
+	if c.ttlGiven {
+		c.ttl = p.duration("ttl", minTTL, maxTTL)
+	}
 	c.cleanupTimeout = p.duration("cleanup-timeout", minCleanupTimeout, maxCleanupTimeout)
 	c.dryRun = p.bool("dry-run")
 	c.verify = p.bool("verify")
@@ -321,6 +358,13 @@ func (c *actionConfig) parseShared(getenv func(string) string) error {
 	})
 	c.uploadSARIF = p.bool("upload-sarif")
 	c.allowPartial = p.bool("allow-partial")
+	c.minConfidence = input(getenv, "min-confidence")
+	p.check(func() error {
+		if _, ok := scan.ParseConfidence(c.minConfidence); !ok {
+			return inputError("min-confidence", "%q: use high or medium", c.minConfidence)
+		}
+		return nil
+	})
 	c.githubToken = input(getenv, "github-token")
 	if strings.HasPrefix(c.githubToken, "${{") {
 		c.githubToken = "" // not evaluated: no runner filled it in

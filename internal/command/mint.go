@@ -58,6 +58,9 @@ func actionMint(ctx context.Context, e *Env, wf *ghactions.Workflow, cfg actionC
 	if cfg.exportEnv && e.Getenv("GITHUB_ENV") == "" {
 		return errors.New("GITHUB_ENV is not set, so export-env cannot work: run this as a step of a GitHub Actions job or set export-env: false")
 	}
+	if cfg.broker.url != "" {
+		return actionMintBroker(ctx, e, wf, cfg) // mint_broker.go
+	}
 	rc := ghactions.ReadRunContext(e.Getenv)
 	label := cfg.label
 	if label == "" {

@@ -97,6 +97,9 @@ func runPost(ctx context.Context, e *Env) (err error) {
 			err = &exitError{code: exitFailure}
 		}
 	}()
+	if e.Getenv("STATE_"+stateBrokerURL) != "" {
+		return runPostBroker(ctx, e, wf) // post_broker.go
+	}
 	st := readPostState(e.Getenv)
 	if st.name == "" && st.idText == "" {
 		wf.Logf("nothing was minted in this step, so there is nothing to delete")

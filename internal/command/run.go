@@ -7,6 +7,7 @@ import (
 	vgversion "github.com/vastguard/vastguard/internal/version"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -27,6 +28,11 @@ type Env struct {
 	Now    func() time.Time
 	// Sleep, when set, replaces the API clients' real sleep between retries.
 	Sleep func(context.Context, time.Duration) error
+	// Notify, when set, subscribes to the process's signals sig (as
+	// os/signal's Notify) and returns their channel and a function that
+	// ends the subscription: `vastguard broker` reloads its policy on
+	// SIGHUP. nil: no signals but ctx's cancellation.
+	Notify func(sig ...os.Signal) (<-chan os.Signal, func())
 }
 
 // Exit codes, the same for every command and the Action.

@@ -24,9 +24,15 @@ type actionScanConfig struct {
 	workspace string
 	rng       string // explicit range input
 	baseline  string // relative to the workspace, "" for none
+	config    string // relative to the workspace, "" for the repository's .vastguard.yaml
 	sarifFile string // relative to the workspace, "" for none
 	uploaded  string // code scanning upload id, once uploaded
 	sarifErr  error  // why the SARIF file could not be written
+	// trust says where the configuration and baseline were read from,
+	// for the summary; links builds links to the server the run is on.
+	trust []string
+	links *serverLinks
+	pr    bool // a pull request's commits were scanned
 }
 
 // checkScanInputs is the scan command's rules for the inputs.
@@ -117,6 +123,19 @@ func parseScanInputs(getenv func(string) string, root *safefile.Root, ws string)
 		}
 		f.Close()
 	}
+	if c.config, err = inWorkspace("config", input(getenv, "config")); err != nil {
+		return c, err
+	}
+	if c.config != "" {
+		f, err := root.Open(c.config)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return c, inputError("config", "%s cannot be read: no such file", input(getenv, "config"))
+			}
+			return c, inputError("config", "%v", err)
+		}
+		f.Close()
+	}
 	if c.sarifFile, err = inWorkspace("sarif-file", input(getenv, "sarif-file")); err != nil {
 		return c, err
 	}
@@ -137,14 +156,15 @@ func actionScan(ctx context.Context, e *Env, wf *ghactions.Workflow, cfg actionC
 	if err != nil {
 		return err
 	}
-	f := scanFlags{baseline: sc.baseline, format: "text", allowPartial: cfg.allowPartial, root: root}
+	f := scanFlags{format: "text", allowPartial: cfg.allowPartial, minConfidence: cfg.minConfidence, root: root, progress: newProgressLine(e, false)}
 	what := "the whole history"
-	switch ev, isPR, err := ghactions.ReadPREvent(e.Getenv); {
+	ev, isPR, err := ghactions.ReadPREvent(e.Getenv)
+	switch {
+	case err != nil:
+		return err
 	case sc.rng != "":
 		f.rng = sc.rng
 		what = "the commits in " + sc.rng
-	case err != nil:
-		return err
 	case isPR:
 		f.rng = ev.Base + ".." + ev.Head
 		what = "the commits of the pull request"
@@ -152,7 +172,15 @@ func actionScan(ctx context.Context, e *Env, wf *ghactions.Workflow, cfg actionC
 			what += fmt.Sprintf(" #%d", ev.Number)
 		}
 	}
-	rep, err := scanRepo(ctx, sc.path, f)
+	in, err := trustedScanInputs(sc, root, ev, isPR)
+	if err != nil {
+		return err
+	}
+	sc.trust = in.notes
+	sc.links = newServerLinks(e.Getenv)
+	sc.pr = isPR && sc.rng == ""
+	in.repository = actionRepository(e.Getenv)
+	rep, err := scanRepo(ctx, e, sc.path, f, &in.scanInputs)
 	if err != nil {
 		if errors.Is(err, scan.ErrShallow) || errors.Is(err, scan.ErrMissingRevision) {
 			return fmt.Errorf("%w. In the workflow: uses: actions/checkout@v4 with fetch-depth: 0", err)
@@ -307,6 +335,9 @@ func reportScan(wf *ghactions.Workflow, rep *scan.Report, what string, sc action
 		}
 	}
 	wf.AnnotateEach("error", anns)
+	if sc.pr && rep.Stats.Allowed > 0 {
+		wf.Annotate("warning", "vastguard", fmt.Sprintf("%d keys in this pull request's changes are marked vastguard:allow and not reported: a reviewer should confirm each is not a real key", rep.Stats.Allowed))
+	}
 	for _, x := range pr.Responses {
 		id := ""
 		if x.KeyID != 0 {
@@ -336,28 +367,47 @@ func scanSummary(rep *scan.Report, what string, sc actionScanConfig) string {
 		}
 		fmt.Fprintf(&b, "### vastguard: %d Vast.ai API %s in %d %s\n\nScanned %s: %d commits, %d blobs. "+
 			"A key in git history stays leaked after the file is deleted: revoke each one (`vastguard revoke`, or the Vast console), "+
-			"then accept it with a baseline of its sha256.\n\n", len(keys), plural(len(keys), "key", "keys"), len(rep.Findings), plural(len(rep.Findings), "place", "places"), what, st.Commits, st.Blobs)
+			"then accept it with a baseline of its sha256 (`vastguard scan --write-baseline FILE` writes one).\n\n", len(keys), plural(len(keys), "key", "keys"), len(rep.Findings), plural(len(rep.Findings), "place", "places"), what, st.Commits, st.Blobs)
 		b.WriteString("| Key | sha256 | Where | Commit | Author | Date | Rule | Confidence | Verification |\n|---|---|---|---|---|---|---|---|---|\n")
 		for i, f := range rep.Findings {
 			if i == maxSummaryRows {
 				fmt.Fprintf(&b, "\n%d more findings are in the JSON or SARIF report.\n", len(rep.Findings)-i)
 				break
 			}
-			where := f.Path
-			switch f.Source {
-			case scan.SourceCommitMessage:
-				where = "(commit message)"
-			case scan.SourceTagMessage:
-				where = "(tag " + f.Tag + " message)"
-			case scan.SourceUnreachable:
-				where = "(unreachable blob " + shortID(f.Blob) + ")"
+			where := scan.Location(f)
+			if f.Line > 0 {
+				where += fmt.Sprintf(":%d", f.Line)
+			}
+			where = safetext.MarkdownPath(where)
+			commit := safetext.MarkdownCode(shortID(f.Commit))
+			switch {
+			case f.Source == scan.SourceFile && f.Commit != "" && onServer(f):
+				where = markdownLink(where, sc.links.file(f.Commit, f.Path, f.Line))
+				commit = markdownLink(commit, sc.links.commit(f.Commit))
+			case f.Source == scan.SourceCommitMessage && onServer(f):
+				where = markdownLink(where, sc.links.commit(f.Commit))
+				commit = markdownLink(commit, sc.links.commit(f.Commit))
+			case f.Source == scan.SourceTagMessage:
+				where = markdownLink(where, sc.links.tag(f.Tag))
+				commit = markdownLink(commit, sc.links.commit(f.Commit))
+			case f.Source == scan.SourceActionsLog && f.Log != nil && strings.HasPrefix(f.Log.RunURL, "https://"):
+				where = markdownLink(where, f.Log.RunURL)
+				commit = "-"
+			case f.Source == scan.SourceFile && f.Commit != "":
+				// Reached only from this clone's stash, notes or reflog:
+				// the server has no page for it.
+				where += " (not on the server: " + safetext.MarkdownCell(f.Ref) + ")"
 			}
 			date := ""
 			if !f.Date.IsZero() {
 				date = f.Date.UTC().Format("2006-01-02")
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s:%d | %s | %s | %s | %s | %s | %s |\n",
-				safetext.MarkdownCode(f.Redacted), safetext.MarkdownCode(f.KeySHA256[:16]), safetext.MarkdownPath(where), f.Line, safetext.MarkdownCode(shortID(f.Commit)), safetext.MarkdownCell(f.Author), date, safetext.MarkdownCode(f.Rule), f.Confidence, safetext.MarkdownCell(verificationText(f)))
+			state := verificationText(f)
+			if f.Example != "" && f.Verification != scan.Live {
+				state = "example: " + f.Example
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+				safetext.MarkdownCode(f.Redacted), safetext.MarkdownCode("sha256:"+f.KeySHA256), where, commit, safetext.MarkdownCell(f.Author), date, safetext.MarkdownCode(f.Rule), f.Confidence, safetext.MarkdownCell(state))
 		}
 	}
 	if len(rep.Responses) > 0 {
@@ -367,7 +417,7 @@ func scanSummary(rep *scan.Report, what string, sc actionScanConfig) string {
 			if x.KeyID != 0 {
 				id = strconv.FormatInt(x.KeyID, 10)
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", safetext.MarkdownCode(x.Redacted), safetext.MarkdownCode(x.KeySHA256[:16]), id, x.Action, safetext.MarkdownCell(x.Outcome), safetext.MarkdownMessage(x.Detail))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", safetext.MarkdownCode(x.Redacted), safetext.MarkdownCode("sha256:"+x.KeySHA256), id, x.Action, safetext.MarkdownCell(x.Outcome), safetext.MarkdownMessage(x.Detail))
 		}
 		for _, x := range rep.Responses {
 			switch {
@@ -382,6 +432,9 @@ func scanSummary(rep *scan.Report, what string, sc actionScanConfig) string {
 	if st.SkippedBinaries > 0 {
 		notes = append(notes, fmt.Sprintf("%d binary blobs skipped", st.SkippedBinaries))
 	}
+	if st.BinaryBlobs > 0 {
+		notes = append(notes, fmt.Sprintf("%d binary blobs scanned for printable text", st.BinaryBlobs))
+	}
 	if st.Allowed > 0 {
 		notes = append(notes, fmt.Sprintf("%d keys allowed inline with `vastguard:allow`", st.Allowed))
 	}
@@ -394,8 +447,23 @@ func scanSummary(rep *scan.Report, what string, sc actionScanConfig) string {
 	if st.Partial {
 		notes = append(notes, "partial clone: objects left on the server were not scanned")
 	}
+	if st.Excluded > 0 {
+		notes = append(notes, fmt.Sprintf("%d findings at paths the configuration excludes", st.Excluded))
+	}
+	if st.Disabled > 0 {
+		notes = append(notes, fmt.Sprintf("%d findings of rules the configuration turns off", st.Disabled))
+	}
+	if st.BelowConfidence > 0 {
+		notes = append(notes, fmt.Sprintf("%d findings below the configuration's min-confidence", st.BelowConfidence))
+	}
+	if st.Examples > 0 {
+		notes = append(notes, fmt.Sprintf("%d findings of known example values (listed, not failing)", st.Examples))
+	}
 	if rep.Baseline != nil {
 		notes = append(notes, fmt.Sprintf("baseline: %d suppressed, %d stale entries", rep.Baseline.Suppressed, len(rep.Baseline.Stale)))
+	}
+	for _, n := range sc.trust {
+		notes = append(notes, safetext.MarkdownCell(n))
 	}
 	switch {
 	case sc.sarifErr != nil:

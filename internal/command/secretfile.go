@@ -42,7 +42,7 @@ func pathFlagError(flag, path string, err error) error {
 	switch {
 	case !errors.As(pe.Err, &sys):
 		return fmt.Errorf("%s %w", flag, err) // a link, a directory, ...
-	case flag == "--output":
+	case flag == "--output" || flag == "--write-baseline":
 		return fmt.Errorf("%s: cannot write in %s: %w", flag, filepath.Dir(path), sys)
 	}
 	return fmt.Errorf("%s: %w", flag, err)

@@ -85,7 +85,8 @@ var chapters = []chapter{
 	{"The GitHub Action: mint a key for a job, hand it on, delete it in the post step", demoAction},
 	{"Backstop and hygiene: sweep expired keys, audit the account", demoSweepAudit},
 	{"Leaked keys: scan a repository's whole history", demoScan},
-	{"Incident response: verify a leaked key, revoke it, see it dead", demoRespond},
+	{"Incident response: verify leaked keys (one confirmed, one a scoped key's 403), revoke them, see them dead", demoRespond},
+	{"The broker (a demo): a job mints with its OIDC token, its runner dies, the key dies at its TTL", demoBroker},
 }
 
 // Run runs the demo, printing to cfg.Out.
@@ -189,6 +190,12 @@ func indent(s string) string {
 // redacted) without printing it.
 func (d *demo) quiet(ctx context.Context, args ...string) (string, error) {
 	fmt.Fprintf(d.out, "$ vastguard %s\n", strings.ReplaceAll(strings.Join(args, " "), d.dir, "$DEMO"))
+	return d.silent(ctx, args...)
+}
+
+// silent runs the program and returns its stdout (keys redacted), printing
+// nothing, not even the command line.
+func (d *demo) silent(ctx context.Context, args ...string) (string, error) {
 	var stdout, stderr bytes.Buffer
 	err := d.cfg.Run(ctx, Invocation{Args: append([]string{"vastguard"}, args...), Getenv: d.getenv(nil),
 		Stdout: &stdout, Stderr: &stderr, HTTP: d.srv.Client()})

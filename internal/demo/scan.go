@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/vastguard/vastguard/scan"
 	"github.com/vastguard/vastguard/scan/scantest"
 )
 
@@ -89,22 +88,13 @@ func demoScan(ctx context.Context, d *demo) error {
 		out = out[i+1:]
 	}
 	fmt.Fprint(d.out, indent("... (the same text summary)\n"+out))
-	// Accept the deleted key (say it was revoked) with a baseline.
-	rep, err := scan.Scan(ctx, r.Dir, scan.Options{})
-	if err != nil {
-		return err
-	}
-	var accept []string
-	for _, f := range rep.Findings {
-		if f.Path == "train.py" {
-			accept = append(accept, f.KeySHA256+"  # revoked on the day it leaked")
-		}
-	}
 	base := filepath.Join(d.dir, "baseline.txt")
-	if err := os.WriteFile(base, []byte(strings.Join(accept, "\n")+"\n"), 0o644); err != nil {
+	d.say("\nOnce the first key is revoked, a baseline of its key_sha256 accepts it; the JSON report has each")
+	d.say("finding's whole hash, which is what a baseline line holds:")
+	if err := d.writeBaseline(ctx, r.Dir, base, "train.py", "revoked on the day it leaked"); err != nil {
 		return err
 	}
-	d.say("\nOnce the first key is revoked, a baseline of its sha256 accepts it; the other two still fail:")
+	d.say("The other two still fail:")
 	if _, err := d.vastguard(ctx, nil, "scan", r.Dir, "--baseline", base); err != nil && d.exitCode(err) != exitFindings {
 		return err
 	}

@@ -1,4 +1,4 @@
-// Package keyname names the keys the Action mints. Vast keys never expire,
+// Package keyname names the keys vastguard mints. Vast keys never expire,
 // so a minted key carries its expiry in its name, with where it came from,
 // and `vastguard sweep` acts on the name alone. The format is seven fields
 // joined by ":":
@@ -6,6 +6,14 @@
 //	vastguard:OWNER/REPO:run-RUNID-ATTEMPT:JOB:LABEL:exp-20261126T180000Z:NONCE
 //
 // e.g. vastguard:acme/gpu-tests:run-9876543210-1:train:mint:exp-20261126T180000Z:q7k2mx
+//
+// A key the Action mints with a management key starts with Prefix
+// ("vastguard"); a key `vastguard broker` mints for a job starts with
+// BrokerPrefix ("vastguard-broker") and is otherwise the same. The broker's
+// reconcile deletes unrecorded keys only when Minted says the broker made
+// them, so it never touches the Action's keys; sweep and audit read both
+// kinds (an expired broker key is one the broker's reaper has not deleted
+// yet, and sweep deleting it is a backstop the broker takes as "gone").
 //
 // LABEL is the key-name input, else the step's id (GITHUB_ACTION), and
 // NONCE is 6 random base32 characters: jobs of a matrix share a job id, so
@@ -30,8 +38,12 @@ import (
 	"github.com/vastguard/vastguard/vast"
 )
 
-// Prefix starts every name the Action mints. Sweep touches nothing else.
+// Prefix starts every name the Action mints with a management key.
 const Prefix = "vastguard"
+
+// BrokerPrefix starts every name `vastguard broker` mints. Sweep touches
+// keys of these two prefixes and nothing else.
+const BrokerPrefix = "vastguard-broker"
 
 // expiryLayout is the expiry's form in a name: UTC, to the second.
 const expiryLayout = "20060102T150405Z"
@@ -45,6 +57,17 @@ type Name struct {
 	Label      string
 	Expires    time.Time // UTC, whole seconds
 	Nonce      string
+	// Broker says `vastguard broker` minted the key (BrokerPrefix), not the
+	// Action with a management key (Prefix).
+	Broker bool
+}
+
+// prefix is the name's first field.
+func (k Name) prefix() string {
+	if k.Broker {
+		return BrokerPrefix
+	}
+	return Prefix
 }
 
 var (
@@ -103,7 +126,7 @@ func (k Name) String() string {
 	run := fmt.Sprintf("run-%d-%d", max(k.RunID, 0), max(k.Attempt, 0))
 	exp := "exp-" + k.Expires.UTC().Format(expiryLayout)
 	build := func() string {
-		return strings.Join([]string{Prefix, owner + "/" + repo, run, job, label, exp, nonce}, ":")
+		return strings.Join([]string{k.prefix(), owner + "/" + repo, run, job, label, exp, nonce}, ":")
 	}
 	// Shorten the longest of job, label and repository name one character at
 	// a time until the name fits; the owner only if those are down to two.
@@ -121,7 +144,7 @@ func (k Name) String() string {
 			p = &owner
 		}
 		if len(*p) <= 2 {
-			break // unreachable: the fixed fields take 85 characters
+			break // unreachable: the fixed fields take at most 92 characters
 		}
 		cut := strings.TrimSuffix(*p, "~")
 		*p = cut[:len(cut)-1] + "~"
@@ -129,14 +152,15 @@ func (k Name) String() string {
 	return build()
 }
 
-// Parse parses a name made by Name.String. ok is false for any other
-// name: sweep never touches a key whose name does not parse.
+// Parse parses a name made by Name.String, the Action's or the broker's
+// (Broker tells them apart). ok is false for any other name: sweep never
+// touches a key whose name does not parse.
 func Parse(s string) (Name, bool) {
 	if len(s) > vast.MaxNameLength {
 		return Name{}, false
 	}
 	f := strings.Split(s, ":")
-	if len(f) != 7 || f[0] != Prefix {
+	if len(f) != 7 || (f[0] != Prefix && f[0] != BrokerPrefix) {
 		return Name{}, false
 	}
 	owner, repo, ok := strings.Cut(f[1], "/")
@@ -174,5 +198,14 @@ func Parse(s string) (Name, bool) {
 		Label:      f[4],
 		Expires:    exp.UTC(),
 		Nonce:      f[6],
+		Broker:     f[0] == BrokerPrefix,
 	}, true
+}
+
+// Minted reports whether `vastguard broker` made a key of this name: it
+// parses, with BrokerPrefix. A name the Action made, or one that only
+// starts like the broker's, is not.
+func Minted(name string) bool {
+	k, ok := Parse(name)
+	return ok && k.Broker
 }

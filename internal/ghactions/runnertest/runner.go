@@ -6,9 +6,13 @@
 // runner would. It is not the runner: what it models is written down in
 // actions-runtime.md §1, and it is only as right as that.
 //
+// With GrantIDTokens the job may request OIDC tokens, as a workflow with
+// `permissions: id-token: write` does (idtoken.go).
+//
 // Production code never imports it, except internal/demo, which shows the
 // Action running under it. It imports ghactions only for the names of
-// inputs, and nothing that knows of Vast.
+// inputs, the test OIDC issuer (oidctest) to sign the job's tokens, and
+// nothing that knows of Vast.
 package runnertest
 
 import (
