@@ -6,7 +6,6 @@ import (
 	"io"
 	"io/fs"
 
-	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
@@ -22,11 +21,11 @@ func FileAt(path, rev, name string, max int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := r.git.ResolveRevision(plumbing.Revision(rev))
+	h, err := r.resolveCommit(rev)
 	if err != nil {
-		return nil, fmt.Errorf("revision %q is not in the clone; %s: %w", rev, fetchHint, ErrMissingRevision)
+		return nil, err
 	}
-	c, err := r.git.CommitObject(*h)
+	c, err := r.git.CommitObject(h)
 	if err != nil {
 		return nil, fmt.Errorf("reading commit %s: %w", h, err)
 	}
