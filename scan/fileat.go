@@ -15,9 +15,10 @@ import (
 // base branch of a pull request, whatever the pull request changed in the
 // work tree. A missing file matches fs.ErrNotExist; a symbolic link, a
 // submodule or a directory at name is an error (nothing is followed); more
-// than max bytes is an error.
-func FileAt(path, rev, name string, max int64) ([]byte, error) {
-	r, err := openRepo(path, Options{})
+// than max bytes is an error. Of opts only AllowBareInWorkTree counts, as
+// for Scan.
+func FileAt(path, rev, name string, max int64, opts Options) ([]byte, error) {
+	r, err := openRepo(path, Options{AllowBareInWorkTree: opts.AllowBareInWorkTree})
 	if err != nil {
 		return nil, err
 	}

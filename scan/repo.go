@@ -177,7 +177,7 @@ func locate(path string, allowBare bool) (gitDir, workTree string, err error) {
 		}
 		if isGitDir(dir) {
 			if wt := enclosingWorkTree(dir); wt != "" && !allowBare {
-				return "", "", fmt.Errorf("%s holds a bare repository layout inside the work tree %s, where a repository can commit a decoy to be scanned instead; scan %s instead, or allow bare repositories inside work trees (git's safe.bareRepository=all) if this one is yours: %w", dir, wt, wt, ErrBareInWorkTree)
+				return "", "", fmt.Errorf("%s holds a bare repository layout inside the work tree %s, where a repository can commit a decoy to be scanned instead; scan %s instead, or, if this one is yours, allow a bare repository inside a work tree (as git's safe.bareRepository=all does): scan.Options.AllowBareInWorkTree, or vastguard scan --allow-bare-repository (Action input allow-bare-repository: true): %w", dir, wt, wt, ErrBareInWorkTree)
 			}
 			return dir, "", nil
 		}

@@ -34,6 +34,8 @@ type actionScanConfig struct {
 	trust []string
 	links *serverLinks
 	pr    bool // a pull request's commits were scanned
+	// allowBare is the allow-bare-repository input.
+	allowBare bool
 }
 
 // checkScanInputs is the scan command's rules for the inputs.
@@ -163,7 +165,9 @@ func actionScan(ctx context.Context, e *Env, wf *ghactions.Workflow, cfg actionC
 	if err != nil {
 		return err
 	}
-	f := scanFlags{format: "text", allowPartial: cfg.allowPartial, minConfidence: cfg.minConfidence, root: root, progress: newProgressLine(e, false)}
+	sc.allowBare = cfg.allowBare
+	f := scanFlags{format: "text", allowPartial: cfg.allowPartial, minConfidence: cfg.minConfidence, root: root, progress: newProgressLine(e, false),
+		maxObjectSize: sizeFlag{cfg.maxObjectSize}, maxDeltaSize: sizeFlag{cfg.maxDeltaSize}, maxMemory: sizeFlag{cfg.maxMemory}, allowBare: cfg.allowBare}
 	what := "the whole history"
 	ev, isPR, err := ghactions.ReadPREvent(e.Getenv)
 	switch {

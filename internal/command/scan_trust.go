@@ -45,14 +45,15 @@ import (
 type trusted struct {
 	scanInputs
 	notes []string
+	open  scan.Options // how the repository is opened (allow-bare-repository)
 }
 
 // maxBaselineFile bounds a baseline read from git.
 const maxBaselineFile = 128 << 20
 
 func trustedScanInputs(sc actionScanConfig, ws *safefile.Root, ev ghactions.PREvent, isPR bool) (trusted, error) {
-	t := trusted{scanInputs: scanInputs{given: true}}
-	root, err := scan.WorkTree(sc.path)
+	t := trusted{scanInputs: scanInputs{given: true}, open: scan.Options{AllowBareInWorkTree: sc.allowBare}}
+	root, err := scan.WorkTree(sc.path, t.open)
 	if err != nil {
 		root = sc.path // the scan explains what is wrong
 	}
@@ -122,11 +123,11 @@ func (t *trusted) read(root, name, wsRel string, ws *safefile.Root, ev ghactions
 	r, inRepo := relIn(root, name)
 	if isPR && inRepo {
 		from = shortID(ev.Base)
-		base, err := scan.FileAt(root, ev.Base, r, max)
+		base, err := scan.FileAt(root, ev.Base, r, max, t.open)
 		switch {
 		case err == nil:
 			t.notes = append(t.notes, fmt.Sprintf("%s was read from the base branch (%s): a pull request cannot change what it is scanned with", r, from))
-			head, headErr := scan.FileAt(root, "HEAD", r, max)
+			head, headErr := scan.FileAt(root, "HEAD", r, max, t.open)
 			switch {
 			case headErr == nil && bytes.Equal(head, base):
 			case errors.Is(headErr, fs.ErrNotExist):
@@ -143,7 +144,7 @@ func (t *trusted) read(root, name, wsRel string, ws *safefile.Root, ev ghactions
 			return nil, from, err
 		}
 		// The base commit does not track it.
-		_, headErr := scan.FileAt(root, "HEAD", r, max)
+		_, headErr := scan.FileAt(root, "HEAD", r, max, t.open)
 		switch {
 		case headErr == nil || !errors.Is(headErr, fs.ErrNotExist):
 			t.notes = append(t.notes, fmt.Sprintf("the %s %s is not on the base branch (%s), so none is used for this pull request; the pull request's applies once it is merged", what, r, from))
