@@ -540,3 +540,20 @@ func TestScannerPanic(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, stderr.String())
 	}
 }
+
+// TestAttackIndexFile: GIT_INDEX_FILE (which --staged reads, as git sets it
+// for a hook) that is a FIFO or a device is refused at once.
+func TestAttackIndexFile(t *testing.T) {
+	t.Parallel()
+	r := scantest.New(t)
+	r.Commit("c", scantest.Files{"a.txt": "a\n"})
+	r.CheckoutWorktree()
+	fifo := filepath.Join(t.TempDir(), "index")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skip(err)
+	}
+	for _, p := range []string{fifo, "/dev/zero"} {
+		res := runCLIWithin(t, time.Minute, map[string]string{"GIT_INDEX_FILE": p}, nil, "scan", r.Dir, "--staged")
+		oneLine(t, res, p)
+	}
+}
