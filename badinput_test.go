@@ -6,8 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/vastguard/vastguard/internal/golden"
 	"github.com/vastguard/vastguard/scan/scantest"
 )
@@ -23,6 +25,7 @@ type badInput struct {
 	args  []string          // CLI: the arguments; nil for an Action input
 	stdin string            // CLI: standard input
 	with  map[string]string // Action: the step's with:
+	env   map[string]string // Action: the job's environment, over the runner model's
 	want  string            // the error line starts with "vastguard: "+want (CLI) or "::error title=vastguard::"+want (Action)
 	doc   string            // want as the README shows it, where want holds a temporary path
 }
@@ -45,6 +48,23 @@ func catalogue(t *testing.T) []badInput {
 		fmt.Fprintf(&manyKeys, "VAST_API_KEY=leaked-key-%05d-%s\n", i, strings.Repeat("x", 100))
 	}
 	const dupPerms = `{"api": {"user_read": {}, "user_read": {}}}`
+	// A repository with a 2 KiB blob, for the budgets.
+	big := scantest.New(t)
+	big.Commit("big", scantest.Files{"big.txt": strings.Repeat("x", 2048)})
+	big.CheckoutWorktree()
+	// A bare repository layout committed under sub/, as a decoy.
+	decoyParent := scantest.New(t)
+	decoyParent.Commit("c", scantest.Files{"README": "x\n"})
+	decoyParent.CheckoutWorktree()
+	decoy := scantest.New(t)
+	decoy.Commit("decoy", scantest.Files{"README": "nothing\n"})
+	if err := os.CopyFS(filepath.Join(decoyParent.Dir, "sub"), os.DirFS(filepath.Join(decoy.Dir, ".git"))); err != nil {
+		t.Fatal(err)
+	}
+	eventFIFO := filepath.Join(t.TempDir(), "event.json")
+	if err := syscall.Mkfifo(eventFIFO, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	return []badInput{
 		// The CLI.
 		{where: "vastguard (no command)", value: "", args: []string{}, want: "no command given (see vastguard help)"},
@@ -100,6 +120,11 @@ func catalogue(t *testing.T) []badInput {
 		{where: "vastguard scan --github-actions-logs --max-runs", value: "0", args: []string{"scan", "--github-actions-logs", "acme/gpu", "--max-runs", "0"}, want: "scan: --max-runs must be at least 1"},
 		{where: "vastguard scan --github-actions-logs", value: "no GitHub token", args: []string{"scan", "--github-actions-logs", "acme/gpu"}, want: "no GitHub token: set GITHUB_TOKEN (or GH_TOKEN), or pass --token"},
 		{where: "vastguard scan --workers", value: "1000000000", args: []string{"scan", r.Dir, "--workers", "1000000000"}, want: "scan: --workers 1000000000 is more than 256; leave it out to use one per CPU"},
+		{where: "vastguard scan --max-object-size", value: "lots", args: []string{"scan", r.Dir, "--max-object-size", "lots"}, want: `scan: invalid argument "lots" for "--max-object-size" flag: "lots" is not a size; write it as 2GiB, 512MiB or a number of bytes`},
+		{where: "vastguard scan --max-delta-size", value: "0", args: []string{"scan", r.Dir, "--max-delta-size", "0"}, want: `scan: invalid argument "0" for "--max-delta-size" flag: "0": a size must be more than 0`},
+		{where: "vastguard scan --max-memory", value: "-1GiB", args: []string{"scan", r.Dir, "--max-memory", "-1GiB"}, want: `scan: invalid argument "-1GiB" for "--max-memory" flag: "-1GiB" is not a size`},
+		{where: "vastguard scan --max-object-size", value: "1KiB (a 2 KiB blob)", args: []string{"scan", big.Dir, "--max-object-size", "1KiB"}, want: "scan: loose object " + plumbing.ComputeHash(plumbing.BlobObject, []byte(strings.Repeat("x", 2048))).String() + ": a blob of 2.0 KiB is over the 1.0 KiB limit (MaxObjectSize); a real repository stays far below it, so the repository is corrupt or hostile (only if you trust it, raise the limit: scan.Options.MaxObjectSize, or vastguard scan --max-object-size SIZE (Action input max-object-size)"},
+		{where: "vastguard scan PATH", value: "a bare layout committed inside a work tree", args: []string{"scan", filepath.Join(decoyParent.Dir, "sub")}, want: "scan: " + filepath.Join(decoyParent.Dir, "sub") + " holds a bare repository layout inside the work tree " + decoyParent.Dir, doc: "scan: DIR/sub holds a bare repository layout inside the work tree DIR, where a repository can commit a decoy to be scanned instead; scan DIR instead, or, if this one is yours, allow a bare repository inside a work tree (as git's safe.bareRepository=all does): scan.Options.AllowBareInWorkTree, or vastguard scan --allow-bare-repository"},
 		{where: "vastguard scan --verify --api-url", value: "ftp://x", args: []string{"scan", r.Dir, "--verify", "--api-url", "ftp://x"}, want: `--api-url or VAST_URL: API URL "ftp://x" must start with https://`},
 		{where: "vastguard keys list --api-url", value: "https://x.test:99999", args: []string{"keys", "list", "--api-url", "https://x.test:99999"}, want: `--api-url: API URL "https://x.test:99999": port 99999 is not a port (1 to 65535)`},
 		{where: "vastguard keys list --api-url", value: "https://x.test:abc", args: []string{"keys", "list", "--api-url", "https://x.test:abc"}, want: `--api-url: API URL "https://x.test:abc" is not a URL`},
@@ -177,6 +202,13 @@ func catalogue(t *testing.T) []badInput {
 		{where: "input config", value: "../vastguard.yaml", with: map[string]string{"command": "scan", "config": "../vastguard.yaml"}, want: `input config: "../vastguard.yaml" leaves the workspace`},
 		{where: "input sarif-file", value: "../out.sarif", with: map[string]string{"command": "scan", "sarif-file": "../out.sarif"}, want: `input sarif-file: "../out.sarif" leaves the workspace`},
 		{where: "input verify", value: "on", with: map[string]string{"command": "scan", "verify": "on"}, want: `input verify: "on" is not a boolean`},
+		{where: "input max-object-size", value: "2 gigs", with: map[string]string{"command": "scan", "max-object-size": "2 gigs"}, want: `input max-object-size: "2 gigs" is not a size; write it as 2GiB, 512MiB or a number of bytes`},
+		{where: "input max-delta-size", value: "0", with: map[string]string{"command": "scan", "max-delta-size": "0"}, want: `input max-delta-size: "0": a size must be more than 0`},
+		{where: "input max-memory", value: "lots", with: map[string]string{"command": "scan", "max-memory": "lots"}, want: `input max-memory: "lots" is not a size`},
+		{where: "input allow-bare-repository", value: "yes", with: map[string]string{"command": "scan", "allow-bare-repository": "yes"}, want: `input allow-bare-repository: "yes" is not a boolean; use true or false`},
+		{where: "input path", value: `sub\n::set-output name=findings::0`, with: map[string]string{"command": "scan", "path": "sub\n::set-output name=findings::0"}, want: `input path: "sub\n::set-output name=findings::0" holds a line break or another control character; give a plain path`},
+		{where: "input sarif-file", value: `x.sarif\n::add-mask::x`, with: map[string]string{"command": "scan", "sarif-file": "x.sarif\n::add-mask::x"}, want: `input sarif-file: "x.sarif\n::add-mask::x" holds a line break or another control character`},
+		{where: "GITHUB_EVENT_PATH", value: "a FIFO (pull_request)", with: map[string]string{"command": "scan"}, env: map[string]string{"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": eventFIFO}, want: "reading the pull_request event payload: GITHUB_EVENT_PATH (" + eventFIFO + ") is a FIFO, not a regular file; an earlier step may have replaced it: not used", doc: "reading the pull_request event payload: GITHUB_EVENT_PATH (FILE) is a FIFO, not a regular file; an earlier step may have replaced it: not used"},
 		{where: "input on-leak", value: "delete", with: map[string]string{"command": "scan", "on-leak": "delete"}, want: `input on-leak: "delete": use report, revoke or reset`},
 		{where: "input replacement-permissions", value: "admin", with: map[string]string{"command": "scan", "replacement-permissions": "admin"}, want: `input replacement-permissions: unknown preset "admin"`},
 	}
@@ -207,6 +239,9 @@ func TestBadInputCatalogue(t *testing.T) {
 				return
 			}
 			x := newE2E(t, "in-process")
+			for k, v := range tt.env {
+				x.job.Env[k] = v
+			}
 			main := x.step("vast", tt.with)
 			want := "::error title=vastguard::" + tt.want
 			if main.Code != 1 || !strings.HasPrefix(main.Stdout, want) || strings.Count(main.Stdout, "\n") != 1 || main.Stderr != "" {

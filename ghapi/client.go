@@ -31,6 +31,9 @@ type Client struct {
 	token string
 	http  *http.Client
 	ua    string
+	// callTimeout bounds an API call; idleTimeout the wait for a log
+	// download's next bytes (deadline.go).
+	callTimeout, idleTimeout time.Duration
 }
 
 // An Option configures a Client.
@@ -93,13 +96,29 @@ func isLoopback(host string) bool {
 }
 
 // WithHTTPClient sets the HTTP client requests go through. The client is
-// copied, not changed. The default has a 60 s timeout.
+// copied, not changed. Whatever its Timeout, each API call is bounded (see
+// WithTimeouts) and each answer's body too.
 func WithHTTPClient(h *http.Client) Option {
 	return func(c *Client) error {
 		if h == nil {
 			return errors.New("nil HTTP client")
 		}
 		c.http = h
+		return nil
+	}
+}
+
+// WithTimeouts sets how long one API call may take, its answer read
+// included (default DefaultCallTimeout; a call that sends more than 1 MiB
+// gets at least 5 minutes), and how long a log download may wait for its
+// next bytes (default DefaultIdleTimeout). A call over its deadline fails
+// with an error matching ErrNoAnswer.
+func WithTimeouts(call, idle time.Duration) Option {
+	return func(c *Client) error {
+		if call <= 0 || idle <= 0 {
+			return errors.New("timeouts must be positive")
+		}
+		c.callTimeout, c.idleTimeout = call, idle
 		return nil
 	}
 }
@@ -129,10 +148,12 @@ func New(token string, opts ...Option) (*Client, error) {
 	}
 	base, _ := url.Parse(DefaultAPIURL + "/")
 	c := &Client{
-		base:  base,
-		token: token,
-		http:  &http.Client{Timeout: 60 * time.Second},
-		ua:    DefaultUserAgent,
+		base:        base,
+		token:       token,
+		http:        &http.Client{},
+		ua:          DefaultUserAgent,
+		callTimeout: DefaultCallTimeout,
+		idleTimeout: DefaultIdleTimeout,
 	}
 	for _, o := range opts {
 		if err := o(c); err != nil {
@@ -144,7 +165,7 @@ func New(token string, opts ...Option) (*Client, error) {
 	if next == nil {
 		next = http.DefaultTransport
 	}
-	hc.Transport = &authTransport{next: next, token: token, scheme: c.base.Scheme, host: c.base.Host}
+	hc.Transport = &deadlineTransport{next: &authTransport{next: next, token: token, scheme: c.base.Scheme, host: c.base.Host}, timeout: c.callTimeout}
 	gh := github.NewClient(&hc)
 	gh.BaseURL = c.base
 	gh.UserAgent = c.ua

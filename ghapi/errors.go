@@ -161,7 +161,15 @@ func (c *Client) wrap(op string, err error, h hints, secrets ...string) error {
 		ute *json.UnmarshalTypeError
 	)
 	var e *Error
+	var (
+		na *noAnswer
+		tl *tooLarge
+	)
 	switch {
+	case errors.As(err, &na):
+		return fmt.Errorf("%s: no answer from GitHub at %s in %s: %w", op, c.host(), na.after, ErrNoAnswer)
+	case errors.As(err, &tl):
+		e = &Error{Op: op, Status: http.StatusOK, Message: tl.Error()}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("%s: %w", op, err)
 	case errors.As(err, &rle):

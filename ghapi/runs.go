@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/go-github/v62/github"
@@ -156,6 +157,11 @@ func (c *Client) RunLogs(ctx context.Context, owner, repo string, runID int64, w
 		if u == nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			return 0, &Error{Op: op, Status: http.StatusFound, Message: "a redirect without a usable Location"}
 		}
+		if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+			// Logs are what leaked keys are looked for in: they do not
+			// cross a network in clear, as the token does not.
+			return 0, &Error{Op: op, Status: http.StatusFound, Message: fmt.Sprintf("a redirect to http://%s, which would carry the logs in clear; only https is followed (http only to a loopback address)", clean(u.Host, 100))}
+		}
 		n, expired, err := c.download(ctx, op, u, w, limit)
 		if expired && attempt == 1 && n == 0 {
 			continue // the link died before it was used: ask for another
@@ -195,8 +201,26 @@ func (n noLogsError) Unwrap() error        { return n.e }
 
 // download fetches a blob-storage URL into w. The URL's query is a
 // signature: it never goes into an error.
+//
+// A download that stalls (no byte for the idle timeout) or takes longer
+// than 15 minutes in all fails with an error matching ErrNoAnswer.
 func (c *Client) download(ctx context.Context, op string, u *url.URL, w io.Writer, limit int64) (n int64, expired bool, err error) {
 	host := u.Scheme + "://" + u.Host
+	parent := ctx
+	ctx, cancel := context.WithTimeout(ctx, downloadTimeout)
+	defer cancel()
+	var stalled atomic.Bool
+	timer := time.AfterFunc(c.idleTimeout, func() { stalled.Store(true); cancel() })
+	defer timer.Stop()
+	why := func(err error) error {
+		switch {
+		case stalled.Load():
+			return fmt.Errorf("%s: no answer from %s in %s (the download stalled): %w", op, host, c.idleTimeout, ErrNoAnswer)
+		case parent.Err() == nil && errors.Is(ctx.Err(), context.DeadlineExceeded):
+			return fmt.Errorf("%s: no answer from %s: the download took longer than %s: %w", op, host, downloadTimeout, ErrNoAnswer)
+		}
+		return nil
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return 0, false, fmt.Errorf("%s: %v", op, err)
@@ -204,12 +228,16 @@ func (c *Client) download(ctx context.Context, op string, u *url.URL, w io.Write
 	req.Header.Set("User-Agent", c.ua)
 	resp, err := c.http.Do(req)
 	if err != nil {
+		if e := why(err); e != nil {
+			return 0, false, e
+		}
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
 		return 0, false, fmt.Errorf("%s: cannot reach %s: %v", op, host, err)
 	}
+	timer.Reset(c.idleTimeout)
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
@@ -226,8 +254,11 @@ func (c *Client) download(ctx context.Context, op string, u *url.URL, w io.Write
 		}
 		return 0, expired, e
 	}
-	n, err = io.Copy(w, io.LimitReader(resp.Body, limit+1))
+	n, err = io.Copy(w, io.LimitReader(&idleReader{r: resp.Body, idle: c.idleTimeout, timer: timer, fired: stalled.Load}, limit+1))
 	if err != nil {
+		if e := why(err); e != nil {
+			return n, false, e
+		}
 		return n, false, fmt.Errorf("%s: reading from %s: %v", op, host, err)
 	}
 	if n > limit {

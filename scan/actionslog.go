@@ -89,7 +89,8 @@ func logPlace(run LogRun, name string) *LogPlace {
 // ScanActionsLog scans the log archive of one GitHub Actions workflow run
 // (the zip GET /repos/{owner}/{repo}/actions/runs/{run_id}/logs redirects
 // to), size bytes read through zr: every text file in it, each entry
-// decompressed within opts.Limits (a zip bomb stops at Limits.Bytes). Keys
+// decompressed within opts.Limits (a zip bomb stops at Limits.Bytes; give
+// the scans of many runs one opts.Budget, so that they share it). Keys
 // printed in a log were never committed, but anyone who can read the run's
 // logs has them: for a public repository, everyone.
 //
@@ -112,6 +113,9 @@ func ScanActionsLog(ctx context.Context, zr io.ReaderAt, size int64, run LogRun,
 		return nil, fmt.Errorf("run %d: the log archive is not a zip file: %w", run.ID, err)
 	}
 	c := newContents(det, opts.Limits, SourceActionsLog)
+	if opts.Budget != nil {
+		c.spent = opts.Budget
+	}
 	// Logs are text: nothing inside them is opened as an archive.
 	c.limits.Depth = 0
 	places := map[string]*LogPlace{}

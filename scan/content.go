@@ -103,8 +103,7 @@ type contents struct {
 	skip   func(name string) bool
 	source string
 
-	entries atomic.Int64
-	bytes   atomic.Int64
+	spent *Budget // what the limits' entries and bytes went to
 
 	mu       sync.Mutex
 	stats    Stats
@@ -113,7 +112,7 @@ type contents struct {
 }
 
 func newContents(det []Detector, limits Limits, source string) *contents {
-	c := &contents{det: det, limits: limits.orDefault(), source: source, archives: map[string]string{}}
+	c := &contents{det: det, limits: limits.orDefault(), source: source, archives: map[string]string{}, spent: &Budget{}}
 	c.b = newBuilder(det, &c.stats)
 	return c
 }
@@ -286,8 +285,8 @@ func entryName(n string) string {
 
 // take counts one entry against Limits.Entries; false once it is spent.
 func (c *contents) take(name string) bool {
-	if c.entries.Add(1) > int64(c.limits.Entries) {
-		if c.entries.Load() == int64(c.limits.Entries)+1 {
+	if c.spent.entries.Add(1) > int64(c.limits.Entries) {
+		if c.spent.noted.CompareAndSwap(false, true) {
 			c.unscanned(name, fmt.Sprintf("the limit of %d archive entries was reached; the rest were not read", c.limits.Entries))
 		}
 		return false
@@ -307,23 +306,34 @@ type budgetReader struct {
 
 func (b *budgetReader) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
-	if b.c.bytes.Add(int64(n)) > b.c.limits.Bytes {
+	if b.c.spent.bytes.Add(int64(n)) > b.c.limits.Bytes {
 		return n, errBudget
 	}
 	return n, err
 }
 
-// budgetSpent records, once, that the decompression budget ran out.
+// budgetSpent records, once for all the scans sharing the budget, that
+// the decompression budget ran out.
 func (c *contents) budgetSpent(name string) {
-	c.note(func(st *Stats) {
-		for _, u := range st.Unscanned {
-			if strings.HasPrefix(u.Reason, "the decompression budget") {
-				return
-			}
-		}
-		st.unscanned(name, fmt.Sprintf("the decompression budget of %s was spent here (a zip bomb?); no further archive content was read", humanBytes(c.limits.Bytes)))
-	})
+	if !c.spent.noted.CompareAndSwap(false, true) {
+		return
+	}
+	c.unscanned(name, fmt.Sprintf("the decompression budget of %s was spent here (a zip bomb?); no further archive content was read", humanBytes(c.limits.Bytes)))
 }
+
+// Budget is what scans spend of their Limits' Entries and Bytes. Scans
+// given the same Budget (ReaderOptions.Budget) spend the limits once
+// between them, as the scans of a repository's many run logs must: a
+// budget per run would let a few hundred log bombs cost hours. The zero
+// value is an unspent budget; a Budget is safe for concurrent use.
+type Budget struct {
+	entries, bytes atomic.Int64
+	noted          atomic.Bool // its running out was recorded
+}
+
+// Spent reports whether the budget ran out (of entries or of bytes): a
+// scan sharing it reads no archive content.
+func (b *Budget) Spent() bool { return b.noted.Load() }
 
 // entry scans one archive entry's content from r (size bytes, -1 if
 // unknown). The bytes a decompressor produces are counted against the

@@ -10,7 +10,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/vastguard/vastguard/scan/gitobj"
 )
 
 // DirOptions controls ScanDir.
@@ -131,12 +134,16 @@ func (c *contents) walk(ctx context.Context, r *os.Root, workers int) error {
 	fail := func(err error) {
 		once.Do(func() { firstErr = err; cancel() })
 	}
+	var panicked atomic.Pointer[gitobj.WorkerPanic]
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for f := range files {
-				if err := c.file(ctx, r, f.rel, f.info); err != nil && !errors.Is(err, errBudget) {
+				if ctx.Err() != nil {
+					continue // drain, so the walk never blocks on a send
+				}
+				if err := c.fileGuarded(ctx, r, f, &panicked); err != nil && !errors.Is(err, errBudget) {
 					fail(err)
 				}
 			}
@@ -191,6 +198,12 @@ func (c *contents) walk(ctx context.Context, r *os.Root, workers int) error {
 	})
 	close(files)
 	wg.Wait()
+	if p := panicked.Load(); p != nil {
+		// Raised again in the caller's goroutine, where it can be
+		// recovered (a worker's panic would end the process, with Go's
+		// exit status 2).
+		panic(p)
+	}
 	if firstErr != nil {
 		return firstErr
 	}
@@ -198,6 +211,19 @@ func (c *contents) walk(ctx context.Context, r *os.Root, workers int) error {
 		return err
 	}
 	return ctx.Err()
+}
+
+// fileGuarded is file, with a panic (a bug) recorded in panicked, the
+// first one only, and returned as an error that stops the walk.
+func (c *contents) fileGuarded(ctx context.Context, r *os.Root, f dirFile, panicked *atomic.Pointer[gitobj.WorkerPanic]) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			wp := gitobj.NewWorkerPanic(p)
+			panicked.CompareAndSwap(nil, wp)
+			err = wp
+		}
+	}()
+	return c.file(ctx, r, f.rel, f.info)
 }
 
 // file reads one regular file of the tree. It is opened without blocking

@@ -6,7 +6,6 @@ import (
 	"io"
 	"io/fs"
 
-	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
@@ -16,17 +15,18 @@ import (
 // base branch of a pull request, whatever the pull request changed in the
 // work tree. A missing file matches fs.ErrNotExist; a symbolic link, a
 // submodule or a directory at name is an error (nothing is followed); more
-// than max bytes is an error.
-func FileAt(path, rev, name string, max int64) ([]byte, error) {
-	r, err := openRepo(path, Options{})
+// than max bytes is an error. Of opts only AllowBareInWorkTree counts, as
+// for Scan.
+func FileAt(path, rev, name string, max int64, opts Options) ([]byte, error) {
+	r, err := openRepo(path, Options{AllowBareInWorkTree: opts.AllowBareInWorkTree})
 	if err != nil {
 		return nil, err
 	}
-	h, err := r.git.ResolveRevision(plumbing.Revision(rev))
+	h, err := r.resolveCommit(rev)
 	if err != nil {
-		return nil, fmt.Errorf("revision %q is not in the clone; %s: %w", rev, fetchHint, ErrMissingRevision)
+		return nil, err
 	}
-	c, err := r.git.CommitObject(*h)
+	c, err := r.git.CommitObject(h)
 	if err != nil {
 		return nil, fmt.Errorf("reading commit %s: %w", h, err)
 	}

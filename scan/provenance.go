@@ -13,8 +13,8 @@ import (
 // of its remote "origin" (else of its only remote), with any credentials
 // taken out, and the commit and branch HEAD names. Without a usable remote
 // it returns nil; a detached HEAD gives no branch.
-func RepositoryOf(path string) (*Repository, error) {
-	r, err := openRepo(path, Options{})
+func RepositoryOf(path string, opts Options) (*Repository, error) {
+	r, err := openRepo(path, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -86,9 +86,10 @@ func RemoteURI(raw string) string {
 }
 
 // WorkTree returns the root of the work tree holding path (a bare
-// repository's own directory): where .vastguard.yaml is looked for.
-func WorkTree(path string) (string, error) {
-	gitDir, workTree, err := locate(path, false)
+// repository's own directory): where .vastguard.yaml is looked for. Of
+// opts only AllowBareInWorkTree counts, as for Scan.
+func WorkTree(path string, opts Options) (string, error) {
+	gitDir, workTree, err := locate(path, opts.AllowBareInWorkTree)
 	if err != nil {
 		return "", err
 	}

@@ -260,9 +260,5 @@ func (w *rangeWalk) scanBlob(h plumbing.Hash) {
 // into a commit id, with an error that says to fetch more history if the
 // clone lacks it.
 func (s *scanner) resolve(rev string) (plumbing.Hash, error) {
-	h, err := s.repo.git.ResolveRevision(plumbing.Revision(rev))
-	if err != nil || h == nil {
-		return plumbing.ZeroHash, fmt.Errorf("revision %q is not in the clone; %s: %w", rev, fetchHint, ErrMissingRevision)
-	}
-	return *h, nil
+	return s.repo.resolveCommit(rev)
 }

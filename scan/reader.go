@@ -2,6 +2,7 @@ package scan
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"time"
 )
@@ -11,8 +12,13 @@ type ReaderOptions struct {
 	// Detectors replaces the default Detectors.
 	Detectors []Detector
 	// Limits bound what is read out of archives (a gzip or tar stream on
-	// standard input); the zero value means DefaultLimits.
+	// standard input); the zero value means DefaultLimits (Depth 0
+	// included: set Limits.Depth to -1 to open no archive).
 	Limits Limits
+	// Budget, if set, is what the scan spends of Limits' Entries and
+	// Bytes, shared with every other scan given it (see Budget); nil: the
+	// scan's own.
+	Budget *Budget
 	// Now is the clock for timing; nil means time.Now.
 	Now func() time.Time
 }
@@ -36,10 +42,18 @@ func ScanReader(ctx context.Context, r io.Reader, opts ReaderOptions) (*Report, 
 		det = Detectors
 	}
 	limits := opts.Limits
-	if limits.Depth <= 0 {
+	switch {
+	case limits.Depth == 0:
 		limits.Depth = DefaultLimits.Depth
+	case limits.Depth < 0:
+		limits.Depth = 0 // open no archive, as ScanDir
+	case limits.Depth > MaxArchiveDepth:
+		return nil, fmt.Errorf("archive depth %d is more than %d", limits.Depth, MaxArchiveDepth)
 	}
 	c := newContents(det, limits, SourceStdin)
+	if opts.Budget != nil {
+		c.spent = opts.Budget
+	}
 	cr := &ctxReader{ctx: ctx, r: r}
 	if err := c.stream(ctx, "", "", cr, nil, -1, 0); err != nil && err != errBudget {
 		return nil, err

@@ -177,7 +177,7 @@ func locate(path string, allowBare bool) (gitDir, workTree string, err error) {
 		}
 		if isGitDir(dir) {
 			if wt := enclosingWorkTree(dir); wt != "" && !allowBare {
-				return "", "", fmt.Errorf("%s holds a bare repository layout inside the work tree %s, where a repository can commit a decoy to be scanned instead; scan %s instead, or allow bare repositories inside work trees (git's safe.bareRepository=all) if this one is yours: %w", dir, wt, wt, ErrBareInWorkTree)
+				return "", "", fmt.Errorf("%s holds a bare repository layout inside the work tree %s, where a repository can commit a decoy to be scanned instead; scan %s instead, or, if this one is yours, allow a bare repository inside a work tree (as git's safe.bareRepository=all does): scan.Options.AllowBareInWorkTree, or vastguard scan --allow-bare-repository (Action input allow-bare-repository: true): %w", dir, wt, wt, ErrBareInWorkTree)
 			}
 			return dir, "", nil
 		}
@@ -266,6 +266,25 @@ func (r *repo) readObject(h plumbing.Hash) (plumbing.ObjectType, []byte, error) 
 	default:
 		return 0, nil, fmt.Errorf("object %s: unexpected type %s", h, t)
 	}
+}
+
+// resolveCommit turns a revision (a branch, tag, remote branch, commit id,
+// HEAD~2) into a commit id. A revision the clone lacks is ErrMissingRevision,
+// with a hint to fetch more history; an id that names an object that is no
+// commit (a tree or blob id where a commit was expected, as in a forged
+// event payload) is ErrBadRange, which fetching would not fix.
+func (r *repo) resolveCommit(rev string) (plumbing.Hash, error) {
+	h, err := r.git.ResolveRevision(plumbing.Revision(rev))
+	if err == nil && h != nil {
+		return *h, nil
+	}
+	var id plumbing.Hash
+	if gitobj.ParseHash([]byte(rev), &id) {
+		if t, _, err := r.readObject(id); err == nil && t != plumbing.CommitObject {
+			return plumbing.ZeroHash, fmt.Errorf("%s names a %s, not a commit: %w", rev, t, ErrBadRange)
+		}
+	}
+	return plumbing.ZeroHash, fmt.Errorf("revision %q is not in the clone; %s: %w", rev, fetchHint, ErrMissingRevision)
 }
 
 // ref is a starting point of the history: a branch, tag, remote branch,

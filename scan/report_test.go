@@ -159,7 +159,7 @@ func TestRemoteURI(t *testing.T) {
 	if _, err := r.Git.CreateRemote(remoteConfig("origin", "https://x-access-token:ghs_secret@github.com/acme/gpu.git")); err != nil {
 		t.Fatal(err)
 	}
-	repo, err := scan.RepositoryOf(r.Dir)
+	repo, err := scan.RepositoryOf(r.Dir, scan.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"sort"
 	"time"
@@ -616,13 +615,18 @@ func (s *scanner) index() (*index.Index, error) {
 	if s.opts.IndexFile == "" {
 		return s.repo.git.Storer.Index()
 	}
-	f, err := os.Open(s.opts.IndexFile)
+	// As git reads it: a regular file (a FIFO is refused, not waited on),
+	// within the index's budget.
+	f, fi, err := gitobj.OpenRegular(s.opts.IndexFile)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	if fi.Size() > maxIndexFile {
+		return nil, &gitobj.LimitError{What: s.opts.IndexFile, Need: "the index", Size: fi.Size(), Limit: maxIndexFile, Knob: "the index's size"}
+	}
 	idx := &index.Index{}
-	if err := index.NewDecoder(bufio.NewReader(f)).Decode(idx); err != nil {
+	if err := index.NewDecoder(bufio.NewReader(io.LimitReader(f, maxIndexFile))).Decode(idx); err != nil {
 		return nil, fmt.Errorf("%s: %w", s.opts.IndexFile, err)
 	}
 	return idx, nil

@@ -43,6 +43,14 @@ type Run struct {
 	Logs []byte
 	// Expired answers 410 Gone: the logs were kept past their retention.
 	Expired bool
+	// Location, when set, is the redirect's Location instead of a signed
+	// link to the fake's blob storage: a hostile server's (an http:// link
+	// to another host, a file:// URL).
+	Location string
+	// Stall makes the blob storage answer 200 and its headers, then send
+	// the archive's first bytes and nothing more until the client gives
+	// up.
+	Stall bool
 }
 
 // The blob storage GitHub redirects log downloads to: another host, a
@@ -53,6 +61,7 @@ type blobStore struct {
 	mu      sync.Mutex
 	srv     *httptest.Server
 	objects map[string][]byte // by path
+	stall   map[string]bool   // paths whose download stalls (Run.Stall)
 	log     []BlobRequest
 	// ttl is how long a link is valid; expireNext makes the next n links
 	// dead on arrival.
@@ -96,6 +105,16 @@ func (b *blobStore) serve(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusNotFound, `<?xml version="1.0" encoding="utf-8"?><Error><Code>BlobNotFound</Code></Error>`)
 	case err != nil || q.Get("sig") == "" || time.Now().After(se):
 		fail(http.StatusForbidden, azureAuthFailed)
+	case b.stall[r.URL.Path]:
+		entry.Status = http.StatusOK
+		w.Header().Set("Content-Type", "application/zip")
+		w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+		w.WriteHeader(http.StatusOK)
+		w.Write(data[:min(len(data), 16)])
+		http.NewResponseController(w).Flush()
+		b.mu.Unlock()
+		<-r.Context().Done()
+		b.mu.Lock()
 	default:
 		entry.Status = http.StatusOK
 		w.Header().Set("Content-Type", "application/zip")
@@ -105,8 +124,9 @@ func (b *blobStore) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// link stores data and returns a signed URL for it.
-func (b *blobStore) link(name string, data []byte) string {
+// link stores data and returns a signed URL for it; a stalled link's
+// download never ends.
+func (b *blobStore) link(name string, data []byte, stall bool) string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.srv == nil { // New without Start: the handler alone was served
@@ -114,6 +134,12 @@ func (b *blobStore) link(name string, data []byte) string {
 	}
 	p := "/actions-results/" + newUUID() + "/" + name
 	b.objects[p] = data
+	if stall {
+		if b.stall == nil {
+			b.stall = map[string]bool{}
+		}
+		b.stall[p] = true
+	}
 	exp := time.Now().Add(b.ttl)
 	if b.expireNext > 0 {
 		b.expireNext--
@@ -381,9 +407,13 @@ func (s *Server) runLogs(a *answer, r *http.Request, _ []byte) {
 		a.errorJSON(http.StatusNotFound, "Not Found", docURL(RouteRunLogs))
 	case run.Expired:
 		a.errorJSON(http.StatusGone, "Gone", docURL(RouteRunLogs))
+	case run.Location != "":
+		a.status = http.StatusFound
+		a.header.Set("Location", run.Location)
+		a.header.Set("Content-Type", "text/html;charset=utf-8")
 	default:
 		a.status = http.StatusFound
-		a.header.Set("Location", s.blobs.link(fmt.Sprintf("logs_%d.zip", run.ID), run.Logs))
+		a.header.Set("Location", s.blobs.link(fmt.Sprintf("logs_%d.zip", run.ID), run.Logs, run.Stall))
 		a.header.Set("Content-Type", "text/html;charset=utf-8")
 	}
 }

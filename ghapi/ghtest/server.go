@@ -17,7 +17,10 @@
 // paginated with per_page, page and Link headers as GitHub does.
 //
 // Faults are injected per route (a status, GitHub's message, extra headers,
-// N times), and every request is logged.
+// N times; or a hostile server's answer: none at all, a body that never
+// ends, a body of gigabytes), and every request is logged. A run's log
+// archive can be served from anywhere (Run.Location) and stall there
+// (Run.Stall), as a hostile or broken blob store would.
 //
 // The Server is an http.Handler; NewServer starts it on a loopback port for
 // tests, and New plus Start do the same for programs such as a demo.
@@ -145,6 +148,17 @@ type Fault struct {
 	Header           http.Header // extra headers, e.g. X-RateLimit-Remaining or Retry-After
 	Body             string      // a raw body instead of the JSON envelope
 	Times            int         // how many matching requests; 0 means 1, -1 means all
+	// Hang never answers: the request is read and the connection held
+	// until the client gives up, as a server behind a dead proxy does.
+	Hang bool
+	// Trickle answers Status (200 if unset) and its headers at once, then
+	// a body that never ends: a byte every TrickleEvery (default 100 ms)
+	// of an endless JSON array, until the client gives up.
+	Trickle      bool
+	TrickleEvery time.Duration
+	// Huge answers Status (200 if unset) with a JSON body of this many
+	// bytes (a list of one string that long), streamed, never held.
+	Huge int64
 }
 
 // PrimaryRateLimit is the answer GitHub gives when a token's hourly quota
@@ -486,6 +500,9 @@ type answer struct {
 	status int
 	header http.Header
 	body   []byte
+	// hostile, if set, writes the answer itself (a Hang, Trickle or Huge
+	// fault).
+	hostile func(w http.ResponseWriter, r *http.Request)
 }
 
 func (a *answer) json(status int, body string) {
@@ -560,8 +577,62 @@ func (s *Server) handler(route string, perm Permission, h handlerFunc) http.Hand
 		for k, v := range a.header {
 			w.Header()[k] = v
 		}
+		if a.hostile != nil {
+			a.hostile(w, r)
+			return
+		}
 		w.WriteHeader(a.status)
 		w.Write(a.body)
+	}
+}
+
+// hostileAnswer is how a Hang, Trickle or Huge fault answers.
+func hostileAnswer(f Fault) func(w http.ResponseWriter, r *http.Request) {
+	status := f.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	switch {
+	case f.Hang:
+		return func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }
+	case f.Trickle:
+		every := f.TrickleEvery
+		if every <= 0 {
+			every = 100 * time.Millisecond
+		}
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.WriteHeader(status)
+			rc := http.NewResponseController(w)
+			rc.Flush()
+			t := time.NewTicker(every)
+			defer t.Stop()
+			w.Write([]byte("["))
+			for {
+				select {
+				case <-r.Context().Done():
+					return
+				case <-t.C:
+					if _, err := w.Write([]byte(" ")); err != nil {
+						return
+					}
+					rc.Flush()
+				}
+			}
+		}
+	default:
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.WriteHeader(status)
+			w.Write([]byte(`["`))
+			chunk := bytes.Repeat([]byte("x"), 64<<10)
+			for n := int64(0); n < f.Huge; n += int64(len(chunk)) {
+				if _, err := w.Write(chunk[:min(int64(len(chunk)), f.Huge-n)]); err != nil {
+					return
+				}
+			}
+			w.Write([]byte(`"]`))
+		}
 	}
 }
 
@@ -611,6 +682,12 @@ func faultAnswer(a *answer, f Fault) {
 		a.header[http.CanonicalHeaderKey(k)] = slices.Clone(v)
 	}
 	switch {
+	case f.Hang || f.Trickle || f.Huge > 0:
+		a.status = f.Status
+		if a.status == 0 {
+			a.status = http.StatusOK
+		}
+		a.hostile = hostileAnswer(f)
 	case f.Body != "":
 		a.status = f.Status
 		ct := "application/json; charset=utf-8"

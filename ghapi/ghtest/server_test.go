@@ -3,13 +3,17 @@ package ghtest_test
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/vastguard/vastguard/ghapi/ghtest"
@@ -303,5 +307,54 @@ func TestFaults(t *testing.T) {
 	reqs := srv.Requests()
 	if len(reqs) != 5 || reqs[0].Path != "/orgs/acme/repos" || reqs[0].Route != ghtest.RouteOrgRepos || !reqs[0].Fault || reqs[2].Fault {
 		t.Errorf("log = %+v", reqs)
+	}
+}
+
+// TestHostileAnswers: the faults a hostile or broken server answers with.
+// Hang sends nothing, Trickle a 200 whose body never ends, Huge a body of
+// the size asked; a run's Location is its redirect, and Stall makes its
+// download stop after the first bytes.
+func TestHostileAnswers(t *testing.T) {
+	t.Parallel()
+	srv := ghtest.NewServer(t)
+	moved := srv.AddRun("acme", "gpu", ghtest.Run{Logs: []byte("PK\x05\x06" + strings.Repeat("\x00", 18)), Location: "http://192.0.2.1/x.zip"})
+	stalled := srv.AddRun("acme", "gpu", ghtest.Run{Logs: []byte(strings.Repeat("z", 100)), Stall: true})
+	get := func(url string, wait time.Duration) (*http.Response, []byte, error) {
+		ctx, cancel := context.WithTimeout(t.Context(), wait)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+		req.Header.Set("Authorization", "Bearer "+srv.Token)
+		c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := c.Do(req)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		return resp, b, err
+	}
+	runs := srv.URL + "/repos/acme/gpu/actions/runs"
+	srv.Inject(ghtest.Fault{Route: ghtest.RouteListRuns, Hang: true})
+	if _, _, err := get(runs, 200*time.Millisecond); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Hang: err = %v", err)
+	}
+	srv.Inject(ghtest.Fault{Route: ghtest.RouteListRuns, Trickle: true, TrickleEvery: 10 * time.Millisecond})
+	if resp, b, err := get(runs, 300*time.Millisecond); resp == nil || resp.StatusCode != 200 || !errors.Is(err, context.DeadlineExceeded) || !strings.HasPrefix(string(b), "[ ") {
+		t.Errorf("Trickle: %v %q %v", resp, b, err)
+	}
+	srv.Inject(ghtest.Fault{Route: ghtest.RouteListRuns, Huge: 1 << 20})
+	if _, b, err := get(runs, 10*time.Second); err != nil || len(b) != 1<<20+4 {
+		t.Errorf("Huge: %d bytes, %v", len(b), err)
+	}
+	resp, _, err := get(fmt.Sprintf("%s/repos/acme/gpu/actions/runs/%d/logs", srv.URL, moved), 10*time.Second)
+	if err != nil || resp.StatusCode != 302 || resp.Header.Get("Location") != "http://192.0.2.1/x.zip" {
+		t.Errorf("Location: %v %v", resp, err)
+	}
+	resp, _, err = get(fmt.Sprintf("%s/repos/acme/gpu/actions/runs/%d/logs", srv.URL, stalled), 10*time.Second)
+	if err != nil || resp.StatusCode != 302 {
+		t.Fatalf("stalled run: %v %v", resp, err)
+	}
+	if resp, b, err := get(resp.Header.Get("Location"), 300*time.Millisecond); resp == nil || resp.StatusCode != 200 || !errors.Is(err, context.DeadlineExceeded) || string(b) != strings.Repeat("z", 16) {
+		t.Errorf("Stall: %v %q %v", resp, b, err)
 	}
 }

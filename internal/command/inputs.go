@@ -68,6 +68,14 @@ func inputTable() []actionInput {
 			"`scan` only: `medium` (every finding) or `high` (only the surest)"},
 		{"allow-partial", "false", "For scan: scan a partial clone's present objects (actions/checkout with filter:) instead of refusing it. true or false.", "",
 			"`scan` only: scan a partial clone's present objects instead of refusing it"},
+		{"allow-bare-repository", "false", "For scan: scan a bare repository layout found inside the work tree (at path or above it) instead of refusing it, as git's safe.bareRepository=all does. A pull request can commit such a layout as a decoy that scans clean, so set it only for a repository you trust. true or false.", "",
+			"`scan` only: scan a bare repository layout found inside the work tree (git's `safe.bareRepository=all`) instead of refusing it; a pull request can commit one as a decoy"},
+		{"max-object-size", "", "For scan: the largest git object read at all, as a size such as 16GiB. Default 8 GiB; a repository over it is corrupt or hostile.", "`8GiB`",
+			"`scan` only: the largest git object read at all (a size: `16GiB`)"},
+		{"max-delta-size", "", "For scan: the largest object held whole in memory (a delta, what it rebuilds, its base), as a size such as 2GiB. Default 1 GiB (git never deltifies files over 512 MiB).", "`1GiB`",
+			"`scan` only: the largest object held whole in memory (a size: `2GiB`)"},
+		{"max-memory", "", "For scan: the most memory the objects held at once may take beyond 32 MiB per worker, as a size such as 6GiB. Default 3 × max-delta-size.", "3 × `max-delta-size`",
+			"`scan` only: the memory for objects held at once beyond 32 MiB per worker (a size: `6GiB`)"},
 		{"verify", "false", "For scan: ask the Vast API whether each found key is live (GET /users/current/ with the key as Bearer token); a live key fails the step with exit code 3. true or false.", "",
 			"`scan` only: ask the Vast API whether each found key is live; a live key makes exit code 3"},
 		{"on-leak", "report", "For scan: what to do about a live key: report (nothing more), revoke (delete it, with api-key or the key itself), or reset (revoke it and store a replacement with the same permissions in the secret rotate-secret). revoke and reset imply verify.", "",
@@ -158,6 +166,10 @@ type actionConfig struct {
 	allowFull      bool
 	rotateSecret   string
 	allowPartial   bool
+	allowBare      bool
+	maxObjectSize  int64 // 0: the scanner's default
+	maxDeltaSize   int64
+	maxMemory      int64
 	minConfidence  string
 	uploadSARIF    bool
 	githubToken    string
@@ -288,6 +300,19 @@ func (p *inputParser) duration(name string, lo, hi time.Duration) time.Duration 
 	return d
 }
 
+// size reads a size input ("" is 0: the default).
+func (p *inputParser) size(name string) int64 {
+	v := input(p.getenv, name)
+	if p.err != nil || v == "" {
+		return 0
+	}
+	n, err := parseSize(v)
+	if err != nil {
+		p.err = inputError(name, "%v", err)
+	}
+	return n
+}
+
 // check runs f unless an input before it was bad.
 func (p *inputParser) check(f func() error) {
 	if p.err == nil {
@@ -358,6 +383,10 @@ func (c *actionConfig) parseShared(getenv func(string) string) error {
 	})
 	c.uploadSARIF = p.bool("upload-sarif")
 	c.allowPartial = p.bool("allow-partial")
+	c.allowBare = p.bool("allow-bare-repository")
+	c.maxObjectSize = p.size("max-object-size")
+	c.maxDeltaSize = p.size("max-delta-size")
+	c.maxMemory = p.size("max-memory")
 	c.minConfidence = input(getenv, "min-confidence")
 	p.check(func() error {
 		if _, ok := scan.ParseConfidence(c.minConfidence); !ok {

@@ -7,17 +7,20 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
+	"github.com/dustin/go-humanize"
 	"github.com/spf13/pflag"
 	"github.com/vastguard/vastguard/internal/respond"
 	"github.com/vastguard/vastguard/internal/safefile"
 	"github.com/vastguard/vastguard/internal/safetext"
 	"github.com/vastguard/vastguard/internal/scanconfig"
 	"github.com/vastguard/vastguard/scan"
+	"github.com/vastguard/vastguard/scan/gitobj"
 	"github.com/vastguard/vastguard/vast"
 )
 
@@ -42,6 +45,9 @@ type scanFlags struct {
 	minConfidence string
 	quiet         bool
 	progress      *progressLine // nil: none
+	// The scanner's budgets (0: its defaults) and safe.bareRepository.
+	maxObjectSize, maxDeltaSize, maxMemory sizeFlag
+	allowBare                              bool
 	// indexFile is the index --staged reads instead of the repository's:
 	// GIT_INDEX_FILE, which git sets for a pre-commit hook (`git commit
 	// -a` and `git commit PATH` stage the commit in a temporary index).
@@ -88,6 +94,10 @@ func (f *scanFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.minConfidence, "min-confidence", "medium", "report only findings at least this sure: `LEVEL` medium (every finding) or high (only keys bound to a Vast name, flag or URL)")
 	fs.BoolVar(&f.allowPartial, "allow-partial", false, "scan a partial clone's present objects instead of refusing it")
 	fs.IntVar(&f.workers, "workers", 0, "scan `N` objects in parallel (default: the number of CPUs)")
+	fs.Var(&f.maxObjectSize, "max-object-size", "refuse a git object larger than `SIZE` (e.g. 16GiB; default "+fmt.Sprintf("%dGiB", gitobj.DefaultMaxObjectSize>>30)+"): a repository over it is corrupt or hostile")
+	fs.Var(&f.maxDeltaSize, "max-delta-size", "refuse to hold in memory an object (a delta, what it rebuilds, its base) larger than `SIZE` (e.g. 2GiB; default "+fmt.Sprintf("%dGiB", gitobj.DefaultMaxDeltaSize>>30)+")")
+	fs.Var(&f.maxMemory, "max-memory", "hold at most `SIZE` of objects at once beyond 32 MiB per worker (e.g. 6GiB; default 3 x --max-delta-size)")
+	fs.BoolVar(&f.allowBare, "allow-bare-repository", false, "scan a bare repository layout found inside a work tree (git's safe.bareRepository=all) instead of refusing it: a repository can commit one as a decoy")
 	fs.BoolVar(&f.verify, "verify", false, "ask the Vast API whether each found key is live (exit code 3 if one is)")
 	fs.StringVar(&f.apiURL, "api-url", "", "Vast API `URL` for --verify (default $VAST_URL, then "+vast.DefaultBaseURL+")")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "show no progress on stderr (shown only on a terminal, and every 10 s in a GitHub Actions log)")
@@ -302,6 +312,60 @@ func (f *scanFlags) check() error {
 	return nil
 }
 
+// scanOptions are the options of a git scan the flags ask for.
+func (f *scanFlags) scanOptions() scan.Options {
+	return scan.Options{
+		Range:               f.rng,
+		Since:               f.since,
+		Staged:              f.staged,
+		IndexFile:           f.indexFile,
+		AllowPartial:        f.allowPartial,
+		Workers:             f.workers,
+		MaxObjectSize:       f.maxObjectSize.n,
+		MaxDeltaSize:        f.maxDeltaSize.n,
+		MaxMemory:           f.maxMemory.n,
+		AllowBareInWorkTree: f.allowBare,
+	}
+}
+
+// sizeFlag is a size in bytes given as people write one: 2GiB, 512MiB,
+// 1.5GB, 1048576 (go-humanize's ParseBytes: KiB, MiB and GiB are powers
+// of 1024, kB, MB and GB of 1000). Zero means "not given".
+type sizeFlag struct{ n int64 }
+
+func (s *sizeFlag) String() string {
+	if s.n == 0 {
+		return ""
+	}
+	return gitobj.Bytes(s.n)
+}
+
+func (s *sizeFlag) Set(v string) error {
+	n, err := parseSize(v)
+	if err != nil {
+		return err
+	}
+	s.n = n
+	return nil
+}
+
+func (s *sizeFlag) Type() string { return "SIZE" }
+
+// parseSize reads a size: a positive number of bytes with an optional
+// unit.
+func parseSize(v string) (int64, error) {
+	n, err := humanize.ParseBytes(strings.TrimSpace(v))
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("%q is not a size; write it as 2GiB, 512MiB or a number of bytes", v)
+	case n == 0:
+		return 0, fmt.Errorf("%q: a size must be more than 0", v)
+	case n > math.MaxInt64:
+		return 0, fmt.Errorf("%q is too large", v)
+	}
+	return int64(n), nil
+}
+
 // limits are the archive limits the flags ask for.
 func (f *scanFlags) limits() scan.Limits {
 	l := scan.Limits{Depth: f.archiveDepth}
@@ -352,7 +416,7 @@ func scanWith(ctx context.Context, e *Env, target scanTarget, path string, f *sc
 	cfg := in.config
 	if cfg == nil && !in.given {
 		var err error
-		if cfg, err = loadConfig(target, path, f.config); err != nil {
+		if cfg, err = loadConfig(target, path, f.config, f.allowBare); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -360,7 +424,7 @@ func scanWith(ctx context.Context, e *Env, target scanTarget, path string, f *sc
 	if baseline == nil && !in.given {
 		name, flag := f.baseline, "--baseline"
 		if name == "" && cfg != nil && cfg.Baseline != "" {
-			name, flag = filepath.Join(configRoot(target, path, f.config), filepath.FromSlash(cfg.Baseline)), cfg.Name+": baseline"
+			name, flag = filepath.Join(configRoot(target, path, f.config, f.allowBare), filepath.FromSlash(cfg.Baseline)), cfg.Name+": baseline"
 		}
 		if name != "" {
 			b, err := f.openBaseline(name)
@@ -403,20 +467,14 @@ func scanWith(ctx context.Context, e *Env, target scanTarget, path string, f *sc
 			return nil, nil, err
 		}
 	default:
-		rep, err = scan.Scan(ctx, path, scan.Options{
-			Range:        f.rng,
-			Since:        f.since,
-			Staged:       f.staged,
-			IndexFile:    f.indexFile,
-			AllowPartial: f.allowPartial,
-			Workers:      f.workers,
-			Progress:     f.progress.callback(),
-		})
+		opts := f.scanOptions()
+		opts.Progress = f.progress.callback()
+		rep, err = scan.Scan(ctx, path, opts)
 		f.progress.end()
 		if err == nil {
 			rep.Repository = in.repository
 			if rep.Repository == nil {
-				rep.Repository, _ = scan.RepositoryOf(path)
+				rep.Repository, _ = scan.RepositoryOf(path, opts)
 			}
 		}
 	}
@@ -445,12 +503,12 @@ func scanWith(ctx context.Context, e *Env, target scanTarget, path string, f *sc
 
 // configRoot is the directory a configuration's relative paths are read
 // from: the --config file's, else the root scanned.
-func configRoot(target scanTarget, path, configFlag string) string {
+func configRoot(target scanTarget, path, configFlag string, allowBare bool) string {
 	if configFlag != "" {
 		return filepath.Dir(configFlag)
 	}
 	if target == targetGit {
-		if root, err := scan.WorkTree(path); err == nil {
+		if root, err := scan.WorkTree(path, scan.Options{AllowBareInWorkTree: allowBare}); err == nil {
 			return root
 		}
 	}
@@ -463,13 +521,13 @@ func configRoot(target scanTarget, path, configFlag string) string {
 // loadConfig reads --config, or .vastguard.yaml at the root scanned (the
 // repository's work tree, the directory) when there is one. Standard
 // input and run logs have no root: only --config configures them.
-func loadConfig(target scanTarget, path, configFlag string) (*scanconfig.Config, error) {
+func loadConfig(target scanTarget, path, configFlag string, allowBare bool) (*scanconfig.Config, error) {
 	name, flag := configFlag, "--config"
 	if name == "" {
 		if target == targetStdin || target == targetLogs {
 			return nil, nil
 		}
-		name, flag = filepath.Join(configRoot(target, path, ""), scanconfig.FileName), ""
+		name, flag = filepath.Join(configRoot(target, path, "", allowBare), scanconfig.FileName), ""
 	}
 	data, err := scanconfig.ReadFile(name)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/vastguard/vastguard/internal/ghactions"
 	"github.com/vastguard/vastguard/internal/respond"
@@ -33,6 +34,8 @@ type actionScanConfig struct {
 	trust []string
 	links *serverLinks
 	pr    bool // a pull request's commits were scanned
+	// allowBare is the allow-bare-repository input.
+	allowBare bool
 }
 
 // checkScanInputs is the scan command's rules for the inputs.
@@ -77,11 +80,17 @@ func workspaceRoot(getenv func(string) string) (string, *safefile.Root, error) {
 // inWorkspace checks an input that names a path in the workspace and
 // returns it cleaned, relative to the workspace: an absolute path (in a
 // container action the host's paths do not even exist) and one that climbs
-// out with ".." are refused. Links on the way are refused where the path
-// is opened (safefile).
+// out with ".." are refused, and so is one with a control character.
+// Links on the way are refused where the path is opened (safefile).
 func inWorkspace(name, p string) (string, error) {
 	if p == "" {
 		return "", nil
+	}
+	if strings.ContainsFunc(p, unicode.IsControl) {
+		// Often built from the event (${{ github.head_ref }}): a line
+		// break there would make a file whose name carries workflow
+		// commands, and an output that passes them on.
+		return "", inputError(name, "%q holds a line break or another control character; give a plain path", p)
 	}
 	if filepath.IsAbs(p) {
 		return "", inputError(name, "%q is an absolute path; give a path relative to the workspace", p)
@@ -156,7 +165,9 @@ func actionScan(ctx context.Context, e *Env, wf *ghactions.Workflow, cfg actionC
 	if err != nil {
 		return err
 	}
-	f := scanFlags{format: "text", allowPartial: cfg.allowPartial, minConfidence: cfg.minConfidence, root: root, progress: newProgressLine(e, false)}
+	sc.allowBare = cfg.allowBare
+	f := scanFlags{format: "text", allowPartial: cfg.allowPartial, minConfidence: cfg.minConfidence, root: root, progress: newProgressLine(e, false),
+		maxObjectSize: sizeFlag{cfg.maxObjectSize}, maxDeltaSize: sizeFlag{cfg.maxDeltaSize}, maxMemory: sizeFlag{cfg.maxMemory}, allowBare: cfg.allowBare}
 	what := "the whole history"
 	ev, isPR, err := ghactions.ReadPREvent(e.Getenv)
 	switch {
@@ -212,11 +223,15 @@ func actionScan(ctx context.Context, e *Env, wf *ghactions.Workflow, cfg actionC
 		}
 	}
 	exit := findingsExit(rep)
+	// The job summary is written first: a summary file an earlier step
+	// swapped for a FIFO or a link is not written, and that is a failure
+	// like the others.
+	summaryErr := wf.Summary(scanSummary(printable(rep), what, sc))
 	// A failed write or upload is an error annotation issued before the
 	// findings', so the runner's cap on annotations cannot hide it; with
 	// findings their exit code says more, else the step fails with it.
 	failures := []error{}
-	for _, err := range []error{sc.sarifErr, uploadErr} {
+	for _, err := range []error{sc.sarifErr, uploadErr, summaryErr} {
 		if err != nil {
 			failures = append(failures, err)
 		}
@@ -226,7 +241,7 @@ func actionScan(ctx context.Context, e *Env, wf *ghactions.Workflow, cfg actionC
 			wf.Annotate("error", "vastguard", safetext.OneLine(err.Error()))
 		}
 	}
-	reportScan(wf, rep, what, sc)
+	reportScan(wf, rep, sc)
 	// Outputs are read by steps on the host, where the container's
 	// /github/workspace is the workspace: give the path relative to it.
 	sarifOut := sc.sarifFile
@@ -318,11 +333,11 @@ func actionRespond(ctx context.Context, e *Env, wf *ghactions.Workflow, cfg acti
 	return nil
 }
 
-// reportScan writes the step's log, annotations and job summary for rep.
-// Everything shown comes from rep's printable form; an annotation points
-// at the finding's real path (ghactions leaves out a path it would have to
-// change).
-func reportScan(wf *ghactions.Workflow, rep *scan.Report, what string, sc actionScanConfig) {
+// reportScan writes the step's log and annotations for rep (the job
+// summary is actionScan's). Everything shown comes from rep's printable
+// form; an annotation points at the finding's real path (ghactions leaves
+// out a path it would have to change).
+func reportScan(wf *ghactions.Workflow, rep *scan.Report, sc actionScanConfig) {
 	pr := printable(rep)
 	var text strings.Builder
 	scan.WriteText(&text, pr)
@@ -349,7 +364,6 @@ func reportScan(wf *ghactions.Workflow, rep *scan.Report, what string, sc action
 			wf.Annotate("error", "vastguard response", fmt.Sprintf("leaked key %s%s may still be live: %s: %s", x.Redacted, id, x.Outcome, x.Detail))
 		}
 	}
-	wf.Summary(scanSummary(pr, what, sc))
 }
 
 // maxSummaryRows keeps the job summary well under the runner's 1 MiB.

@@ -75,9 +75,19 @@ func scanActionsLogs(ctx context.Context, e *Env, f *scanFlags) (*scan.Report, e
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
-	for _, run := range runs {
+	// One decompression budget for every run: a run's archive is a zip,
+	// and a few hundred runs' bombs must not cost a budget each.
+	budget := &scan.Budget{}
+	for i, run := range runs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
+		}
+		if budget.Spent() {
+			left := len(runs) - i
+			rep.Stats.UnscannedCount += left
+			rep.Stats.Unscanned = append(rep.Stats.Unscanned, scan.Unscanned{Path: fmt.Sprintf("run %d", run.ID),
+				Reason: fmt.Sprintf("not downloaded, nor the %d older runs after it: the decompression budget was spent", left-1)})
+			break
 		}
 		if err := tmp.Truncate(0); err != nil {
 			return nil, err
@@ -103,7 +113,7 @@ func scanActionsLogs(ctx context.Context, e *Env, f *scanFlags) (*scan.Report, e
 		r, err := scan.ScanActionsLog(ctx, tmp, n, scan.LogRun{
 			ID: run.ID, Attempt: run.Attempt, Workflow: run.Name, URL: run.URL, Event: run.Event,
 			Branch: run.Branch, HeadSHA: run.HeadSHA, Actor: run.Actor, Created: run.Created,
-		}, scan.ReaderOptions{Limits: f.limits()})
+		}, scan.ReaderOptions{Limits: f.limits(), Budget: budget})
 		if err != nil {
 			return nil, err
 		}

@@ -24,27 +24,36 @@ import (
 // path it adds a key at, turn the rule off, list the key as an example or
 // add its hash to the baseline, and pass. So on pull_request and
 // pull_request_target events the Action reads a configuration or baseline
-// that the repository tracks from the base commit of the pull request:
-// what the target branch already accepted. A change the pull request makes
-// to them takes effect once merged, and the summary says so. A file the
-// repository does not track (written by an earlier step of the workflow,
-// which the pull request does not control) is read from the workspace. On
-// other events (push, schedule) whoever pushed could change the workflow
-// itself, so the work tree is used.
+// that the base commit tracks from the base commit: what the target branch
+// already accepted, whatever the pull request did to the file (changed,
+// deleted or replaced it with a link). A change the pull request makes
+// takes effect once merged, and the summary says so.
+//
+// A file the base commit does not track is not taken from the checkout
+// either when the pull request adds it, or when nothing tracks it and
+// nobody named it: an untracked file in the checkout was written by an
+// earlier step of the job, and a step that builds or tests the pull
+// request runs the pull request's code (npm ci, make test), which can
+// write anything. Only a file the workflow names with the config or
+// baseline input, and that neither commit tracks, is read from the
+// workspace (a step of the workflow made it on purpose). On other events
+// (push, schedule) whoever pushed could change the workflow itself, so
+// the work tree is used.
 
 // trusted are the scan's inputs read from where the event allows, and
 // what the summary should say about that.
 type trusted struct {
 	scanInputs
 	notes []string
+	open  scan.Options // how the repository is opened (allow-bare-repository)
 }
 
 // maxBaselineFile bounds a baseline read from git.
 const maxBaselineFile = 128 << 20
 
 func trustedScanInputs(sc actionScanConfig, ws *safefile.Root, ev ghactions.PREvent, isPR bool) (trusted, error) {
-	t := trusted{scanInputs: scanInputs{given: true}}
-	root, err := scan.WorkTree(sc.path)
+	t := trusted{scanInputs: scanInputs{given: true}, open: scan.Options{AllowBareInWorkTree: sc.allowBare}}
+	root, err := scan.WorkTree(sc.path, t.open)
 	if err != nil {
 		root = sc.path // the scan explains what is wrong
 	}
@@ -58,11 +67,9 @@ func trustedScanInputs(sc actionScanConfig, ws *safefile.Root, ev ghactions.PREv
 		cfgPath = filepath.Join(root, scanconfig.FileName)
 		what = scanconfig.FileName
 	}
-	data, from, err := t.read(root, cfgPath, inWS(cfgPath), ws, ev, isPR, scanconfig.MaxSize)
+	data, from, err := t.read(root, cfgPath, inWS(cfgPath), ws, ev, isPR, scanconfig.MaxSize, named, "configuration")
 	switch {
-	case errors.Is(err, fs.ErrNotExist) && !named:
-	case errors.Is(err, fs.ErrNotExist) && from != "":
-		t.notes = append(t.notes, fmt.Sprintf("the configuration %s is not on the base branch (%s), so none is used for this pull request", rel(root, cfgPath), from))
+	case errors.Is(err, fs.ErrNotExist) && (!named || from != ""):
 	case err != nil:
 		return t, fmt.Errorf("%s: %w", what, err)
 	default:
@@ -80,18 +87,17 @@ func trustedScanInputs(sc actionScanConfig, ws *safefile.Root, ev ghactions.PREv
 		t.config = c
 	}
 	// The baseline: the input, else the configuration's.
-	blPath := ""
+	blPath, blNamed := "", false
 	switch {
 	case sc.baseline != "":
-		blPath = filepath.Join(sc.workspace, sc.baseline)
+		blPath, blNamed = filepath.Join(sc.workspace, sc.baseline), true
 	case t.config != nil && t.config.Baseline != "":
 		blPath = filepath.Join(root, filepath.FromSlash(t.config.Baseline))
 	}
 	if blPath != "" {
-		data, from, err := t.read(root, blPath, inWS(blPath), ws, ev, isPR, maxBaselineFile)
+		data, from, err := t.read(root, blPath, inWS(blPath), ws, ev, isPR, maxBaselineFile, blNamed, "baseline")
 		switch {
 		case errors.Is(err, fs.ErrNotExist) && from != "":
-			t.notes = append(t.notes, fmt.Sprintf("the baseline %s is not on the base branch (%s), so none is used for this pull request", rel(root, blPath), from))
 		case err != nil:
 			return t, inputError("baseline", "%v", err)
 		default:
@@ -105,30 +111,53 @@ func trustedScanInputs(sc actionScanConfig, ws *safefile.Root, ev ghactions.PREv
 	return t, nil
 }
 
-// read reads name (absolute; wsRel in the workspace ws) for the scan. On
-// a pull request, a file the repository at root tracks is read as the
-// base commit has it; from is then the base's short id, and a note says
-// when the pull request changes it. Otherwise it is read from the
+// read reads name (absolute; wsRel in the workspace ws), the scan's
+// configuration or baseline (what), for the scan. On a pull request, for
+// a file inside the repository at root: one the base commit tracks is read
+// as the base commit has it; one it does not track is not read (an error
+// matching fs.ErrNotExist, and a note saying why) unless named (by an
+// input) and tracked by neither commit. from is then the base's short id.
+// Otherwise, and for a file outside the repository, it is read from the
 // workspace, no link followed on the way (safefile).
-func (t *trusted) read(root, name, wsRel string, ws *safefile.Root, ev ghactions.PREvent, isPR bool, max int64) (data []byte, from string, err error) {
+func (t *trusted) read(root, name, wsRel string, ws *safefile.Root, ev ghactions.PREvent, isPR bool, max int64, named bool, what string) (data []byte, from string, err error) {
 	r, inRepo := relIn(root, name)
 	if isPR && inRepo {
-		head, headErr := scan.FileAt(root, "HEAD", r, max)
-		if headErr == nil || !errors.Is(headErr, fs.ErrNotExist) {
-			from = shortID(ev.Base)
-			base, err := scan.FileAt(root, ev.Base, r, max)
-			if err != nil {
-				if errors.Is(err, scan.ErrMissingRevision) {
-					return nil, from, fmt.Errorf("the pull request's base %s is not in the checkout: use actions/checkout with fetch-depth: 0", from)
-				}
-				return nil, from, err
-			}
+		from = shortID(ev.Base)
+		base, err := scan.FileAt(root, ev.Base, r, max, t.open)
+		switch {
+		case err == nil:
 			t.notes = append(t.notes, fmt.Sprintf("%s was read from the base branch (%s): a pull request cannot change what it is scanned with", r, from))
-			if headErr == nil && !bytes.Equal(head, base) {
+			head, headErr := scan.FileAt(root, "HEAD", r, max, t.open)
+			switch {
+			case headErr == nil && bytes.Equal(head, base):
+			case errors.Is(headErr, fs.ErrNotExist):
+				t.notes = append(t.notes, fmt.Sprintf("this pull request deletes %s; the change applies once it is merged", r))
+			default:
 				t.notes = append(t.notes, fmt.Sprintf("this pull request changes %s; the change applies once it is merged", r))
 			}
 			return base, from, nil
+		case errors.Is(err, scan.ErrMissingRevision), errors.Is(err, scan.ErrBadRange):
+			// Nothing is read; the scan of the pull request's commits
+			// fails next, saying what to fix.
+			return nil, from, fmt.Errorf("%s: %w", r, fs.ErrNotExist)
+		case !errors.Is(err, fs.ErrNotExist):
+			return nil, from, err
 		}
+		// The base commit does not track it.
+		_, headErr := scan.FileAt(root, "HEAD", r, max, t.open)
+		switch {
+		case headErr == nil || !errors.Is(headErr, fs.ErrNotExist):
+			t.notes = append(t.notes, fmt.Sprintf("the %s %s is not on the base branch (%s), so none is used for this pull request; the pull request's applies once it is merged", what, r, from))
+			return nil, from, fmt.Errorf("%s: %w", r, fs.ErrNotExist)
+		case !named:
+			if _, err := ws.Open(wsRel); err == nil || !errors.Is(err, fs.ErrNotExist) {
+				t.notes = append(t.notes, fmt.Sprintf("the %s %s in the checkout is not tracked by the base branch (%s), so it is not used for this pull request: an earlier step (one that runs the pull request's code, say) wrote it; name it with the %s input to use it", what, r, from, map[string]string{"configuration": "config", "baseline": "baseline"}[what]))
+			}
+			return nil, from, fmt.Errorf("%s: %w", r, fs.ErrNotExist)
+		}
+		// Named by an input and tracked by neither commit: an earlier
+		// step of the workflow made it.
+		t.notes = append(t.notes, fmt.Sprintf("the %s %s is tracked by neither the base branch nor the pull request, so it was read from the workspace", what, r))
 	}
 	f, err := ws.Open(wsRel)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"regexp"
 
 	"github.com/vastguard/vastguard/internal/safetext"
@@ -67,8 +66,16 @@ func ParsePREvent(eventName string, payload []byte) (PREvent, error) {
 	return out, nil
 }
 
+// MaxEventPayload bounds the event payload read: GitHub caps webhook
+// payloads at 25 MB ("If an event generates a larger payload, GitHub will
+// not deliver a payload for that webhook event"), and the runner's
+// event.json is that payload.
+const MaxEventPayload = 32 << 20
+
 // ReadPREvent reads GITHUB_EVENT_PATH for a pull request event; ok is false
-// for other events.
+// for other events. The file must be a regular file of at most
+// MaxEventPayload bytes: a FIFO, a device or a huge file an earlier step
+// put there fails at once.
 func ReadPREvent(getenv func(string) string) (PREvent, bool, error) {
 	name := getenv("GITHUB_EVENT_NAME")
 	if !prEventNames[name] {
@@ -78,9 +85,9 @@ func ReadPREvent(getenv func(string) string) (PREvent, bool, error) {
 	if path == "" {
 		return PREvent{}, true, fmt.Errorf("GITHUB_EVENT_NAME is %s but GITHUB_EVENT_PATH is not set", name)
 	}
-	b, err := os.ReadFile(path)
+	b, err := readRunnerFile("GITHUB_EVENT_PATH", path, MaxEventPayload)
 	if err != nil {
-		return PREvent{}, true, fmt.Errorf("reading the %s event payload: %w", name, errors.Unwrap(err))
+		return PREvent{}, true, fmt.Errorf("reading the %s event payload: %w", name, err)
 	}
 	ev, err := ParsePREvent(name, b)
 	return ev, true, err

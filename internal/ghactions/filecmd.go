@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"regexp"
 	"strings"
 )
@@ -73,7 +72,8 @@ type FileCommandWriter struct {
 // Write appends one record for each name/value pair to the file named by
 // the environment variable fileVar, in one write call so a crash cannot
 // leave half a record. It fails if fileVar is unset: outside a runner there
-// is nowhere to write.
+// is nowhere to write; and if the file is not a regular file (see
+// openAppend): a FIFO or a link an earlier step put there.
 func (w *FileCommandWriter) Write(fileVar string, pairs ...string) error {
 	if len(pairs)%2 != 0 {
 		return errors.New("file command: odd number of name/value arguments")
@@ -94,9 +94,9 @@ func (w *FileCommandWriter) Write(fileVar string, pairs ...string) error {
 		}
 		b.WriteString(rec)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := openAppend(fileVar, path)
 	if err != nil {
-		return fmt.Errorf("%s: %w", fileVar, err)
+		return err
 	}
 	_, err = f.WriteString(b.String())
 	if cerr := f.Close(); err == nil {

@@ -1,10 +1,12 @@
 package ghactions_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -131,4 +133,55 @@ func FuzzFileCommand(f *testing.F) {
 			t.Fatalf("%q=%q reads back as %+v", name, value, got)
 		}
 	})
+}
+
+// TestRunnerFilesSwapped: a runner file an earlier step replaced with a
+// FIFO, a link or a device is refused at once, never blocked on, written
+// through or read without end.
+func TestRunnerFilesSwapped(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	target := filepath.Join(dir, "target")
+	os.WriteFile(target, []byte("untouched\n"), 0o644)
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skip(err)
+	}
+	link := filepath.Join(dir, "link")
+	os.Symlink(target, link)
+	zero := filepath.Join(dir, "zero")
+	os.Symlink("/dev/zero", zero)
+	huge := filepath.Join(dir, "huge.json")
+	f, _ := os.Create(huge)
+	f.Truncate(ghactions.MaxEventPayload + 1)
+	f.Close()
+	for _, tt := range []struct{ path, want string }{
+		{fifo, "is a FIFO, not a regular file"},
+		{link, "is a symbolic link, not a regular file"},
+		{dir, "is a directory, not a regular file"},
+	} {
+		env := map[string]string{"GITHUB_OUTPUT": tt.path, "GITHUB_STEP_SUMMARY": tt.path}
+		getenv := func(k string) string { return env[k] }
+		var out strings.Builder
+		wf := ghactions.New(&out, getenv)
+		for name, err := range map[string]error{"GITHUB_OUTPUT": wf.SetOutput("a", "b"), "GITHUB_STEP_SUMMARY": wf.Summary("x")} {
+			if !errors.Is(err, ghactions.ErrNotRegularFile) || !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("%s at %s: err = %v", name, tt.path, err)
+			}
+		}
+	}
+	if b, _ := os.ReadFile(target); string(b) != "untouched\n" {
+		t.Errorf("written through the link: %q", b)
+	}
+	for _, tt := range []struct{ path, want string }{
+		{fifo, "is a FIFO"},
+		{zero, "is a device"},
+		{huge, "larger than 32 MiB"},
+	} {
+		env := map[string]string{"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": tt.path}
+		_, _, err := ghactions.ReadPREvent(func(k string) string { return env[k] })
+		if err == nil || !strings.Contains(err.Error(), "GITHUB_EVENT_PATH") || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("event at %s: err = %v", tt.path, err)
+		}
+	}
 }

@@ -3,7 +3,6 @@ package ghactions
 import (
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 
@@ -164,7 +163,9 @@ func (w *Workflow) ExportEnv(pairs ...string) error {
 }
 
 // Summary appends Markdown to the job summary (GITHUB_STEP_SUMMARY). Where
-// the runner gave no summary file it does nothing. Cells that quote text
+// the runner gave no summary file it does nothing; a summary file that is
+// not a regular file (a FIFO or a link an earlier step put there) is not
+// written, and the error says so. Cells that quote text
 // from outside are the caller's to escape (safetext.MarkdownCell); the
 // whole goes through safetext.Block as a last guard.
 func (w *Workflow) Summary(markdown string) error {
@@ -172,9 +173,9 @@ func (w *Workflow) Summary(markdown string) error {
 	if path == "" {
 		return nil
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := openAppend("GITHUB_STEP_SUMMARY", path)
 	if err != nil {
-		return fmt.Errorf("GITHUB_STEP_SUMMARY: %w", err)
+		return err
 	}
 	_, err = io.WriteString(f, safetext.Block(strings.TrimRight(markdown, "\n"))+"\n\n")
 	if cerr := f.Close(); err == nil {

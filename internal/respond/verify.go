@@ -39,6 +39,10 @@ type Verifier struct {
 	cache map[string]Check // by key SHA-256
 }
 
+// MaxVerified is the most distinct keys VerifyReport checks; the others
+// are Unknown, "not checked".
+const MaxVerified = 100
+
 // verifyRetry keeps a check short: a 429 is retried for up to 30 s (the
 // leaked key has its own rate-limit bucket), then the key is Unknown.
 var verifyRetry = vast.RetryPolicy{Budget: 30 * time.Second, BaseDelay: time.Second, MaxDelay: 8 * time.Second, MaxAttempts: 5, Timeout: 15 * time.Second}
@@ -132,14 +136,29 @@ func classify(u vast.User, err error) Check {
 	return Check{Status: scan.Unknown, Detail: "the API could not be reached: " + safetext.Message(err.Error())}
 }
 
-// VerifyReport checks every distinct key of rep, workers at a time, and
-// fills in each finding's Verification. It returns the checks by key hash.
+// VerifyReport checks every distinct key of rep (at most MaxVerified of
+// them, the first found), workers at a time, and fills in each finding's
+// Verification. It returns the checks by key hash.
 func (v *Verifier) VerifyReport(ctx context.Context, rep *scan.Report) map[string]Check {
 	keys := map[string]string{} // hash -> key
+	var order []string
 	for _, f := range rep.Findings {
+		if _, ok := keys[f.KeySHA256]; !ok {
+			order = append(order, f.KeySHA256)
+		}
 		keys[f.KeySHA256] = f.Secret()
 	}
 	out := make(map[string]Check, len(keys))
+	if len(order) > MaxVerified {
+		// A pull request can add thousands of key-shaped values: asking
+		// about each, five a second, would hold the job for hours and send
+		// the API thousands of made-up keys. The first ones found (the
+		// oldest) are checked.
+		for _, h := range order[MaxVerified:] {
+			out[h] = Check{Status: scan.Unknown, Detail: fmt.Sprintf("not checked: the scan found %d distinct keys and at most %d are checked; check the others with vastguard revoke, or scan less at a time", len(order), MaxVerified)}
+			delete(keys, h)
+		}
+	}
 	var mu sync.Mutex
 	var panicked any // the first panic of a check, handed to the caller
 	sem := make(chan struct{}, v.workers)

@@ -104,7 +104,23 @@ func Open(objDir string, opts Options) (*DB, error) {
 		if err != nil {
 			return nil, err
 		}
-		sort.Strings(idxs)
+		// Newest pack first, as git reads them (packfile.c, sort_pack:
+		// local before alternates, then by the .pack's mtime, younger
+		// first): of an object several packs hold, the copy visited is the
+		// one git shows. Two copies of one id differ only in a corrupt or
+		// hostile repository, which can name its packs at will.
+		mtime := map[string]int64{}
+		for _, idx := range idxs {
+			if fi, err := os.Stat(idx[:len(idx)-4] + ".pack"); err == nil {
+				mtime[idx] = fi.ModTime().UnixNano()
+			}
+		}
+		sort.SliceStable(idxs, func(i, j int) bool {
+			if mtime[idxs[i]] != mtime[idxs[j]] {
+				return mtime[idxs[i]] > mtime[idxs[j]]
+			}
+			return idxs[i] < idxs[j]
+		})
 		for _, idx := range idxs {
 			if _, err := os.Stat(idx[:len(idx)-4] + ".pack"); err != nil {
 				continue // an index without its pack: a fetch in progress

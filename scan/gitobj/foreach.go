@@ -5,7 +5,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -72,7 +74,9 @@ type walk struct {
 // by the DB's Limits: PerWorkerMemory per worker, and MaxMemory for the one
 // worker at a time that needs more. An object held by several packs, or by
 // a pack and a loose file, is visited once. The first error from the
-// visitor or from a corrupt object stops the walk and is returned.
+// visitor or from a corrupt object stops the walk and is returned; a panic
+// in a worker (in the visitor, say) stops it too, and is raised again in
+// ForEach's goroutine as a *WorkerPanic, for the caller to recover.
 func (db *DB) ForEach(ctx context.Context, workers int, v Visitor) error {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -88,6 +92,7 @@ func (db *DB) ForEach(ctx context.Context, workers int, v Visitor) error {
 	var pending sync.WaitGroup
 	wl := &walk{db: db, v: v, ctx: ctx, kids: make(chan task, 4*workers), pending: &pending, large: make(chan struct{}, 1)}
 	var failed atomic.Bool
+	var panicked atomic.Pointer[WorkerPanic]
 	fail := func(err error) {
 		if failed.CompareAndSwap(false, true) {
 			cancel(err)
@@ -152,7 +157,7 @@ func (db *DB) ForEach(ctx context.Context, workers int, v Visitor) error {
 					}
 				}
 				if !failed.Load() && ctx.Err() == nil {
-					if err := wk.run(t); err != nil {
+					if err := wk.runGuarded(t, &panicked); err != nil {
 						fail(err)
 					}
 				}
@@ -163,10 +168,70 @@ func (db *DB) ForEach(ctx context.Context, workers int, v Visitor) error {
 	pending.Wait()
 	close(done)
 	wg.Wait()
+	if p := panicked.Load(); p != nil {
+		// A worker's panic would end the process with Go's exit status 2
+		// (which vastguard's exit codes read as "findings"): it is raised
+		// again here, in the caller's goroutine, where the caller can
+		// recover it.
+		panic(p)
+	}
 	if failed.Load() {
 		return context.Cause(ctx)
 	}
 	return ctx.Err()
+}
+
+// runGuarded is run, with a panic (a bug in the reader or the visitor)
+// recorded in panicked, the first one only, and returned as an error that
+// stops the walk.
+func (wk *worker) runGuarded(t task, panicked *atomic.Pointer[WorkerPanic]) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			wp := NewWorkerPanic(p)
+			panicked.CompareAndSwap(nil, wp)
+			err = wp
+		}
+	}()
+	return wk.run(t)
+}
+
+// WorkerPanic is a panic in a worker goroutine (ForEach's, or a caller's
+// own), raised again in the goroutine that started the workers so that it
+// can be recovered there. Where is the function and line that panicked.
+type WorkerPanic struct {
+	Value any
+	Where string
+}
+
+func (p *WorkerPanic) Error() string {
+	if p.Where == "" {
+		return fmt.Sprintf("%v (in a worker goroutine)", p.Value)
+	}
+	return fmt.Sprintf("%v (in a worker goroutine, at %s)", p.Value, p.Where)
+}
+
+// NewWorkerPanic describes p, recovered by the deferred function that
+// calls it: the value, and the first frame below the panic that is not
+// the runtime's.
+func NewWorkerPanic(p any) *WorkerPanic {
+	if wp, ok := p.(*WorkerPanic); ok {
+		return wp
+	}
+	pcs := make([]uintptr, 64)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs)])
+	seen := false
+	for {
+		f, more := frames.Next()
+		switch {
+		case f.Function == "runtime.gopanic":
+			seen = true
+		case seen && !strings.HasPrefix(f.Function, "runtime."):
+			return &WorkerPanic{Value: p, Where: fmt.Sprintf("%s (%s:%d)", f.Function, filepath.Base(f.File), f.Line)}
+		}
+		if !more {
+			return &WorkerPanic{Value: p}
+		}
+	}
 }
 
 // worker holds one goroutine's reusable state.

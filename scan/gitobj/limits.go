@@ -68,8 +68,20 @@ func (e *LimitError) Error() string {
 	if need == "" {
 		need = "it"
 	}
-	return fmt.Sprintf("%s: %s of %s is over the %s limit (%s); a real repository stays far below it, so the repository is corrupt or hostile (raise the limit only if you trust it)",
+	msg := fmt.Sprintf("%s: %s of %s is over the %s limit (%s); a real repository stays far below it, so the repository is corrupt or hostile",
 		e.What, need, Bytes(e.Size), Bytes(e.Limit), e.Knob)
+	if r := remedies[e.Knob]; r != "" {
+		return msg + " (" + r + ")"
+	}
+	return msg
+}
+
+// remedies say how to raise the budgets a caller can raise: the scan
+// Options field, and vastguard's flag and Action input that set it.
+var remedies = map[string]string{
+	"MaxObjectSize": "only if you trust it, raise the limit: scan.Options.MaxObjectSize, or vastguard scan --max-object-size SIZE (Action input max-object-size), e.g. 16GiB",
+	"MaxDeltaSize":  "only if you trust it, raise the limit: scan.Options.MaxDeltaSize, or vastguard scan --max-delta-size SIZE (Action input max-delta-size), e.g. 2GiB",
+	"MaxMemory":     "only if you trust it, raise the limit: scan.Options.MaxMemory, or vastguard scan --max-memory SIZE (Action input max-memory), e.g. 6GiB",
 }
 
 // Is makes errors.Is(err, ErrLimit) hold.

@@ -78,6 +78,14 @@ type Files map[string]string
 // Delete marks a path for removal in a Files map.
 const Delete = "\x00delete"
 
+// Symlink is a Files value that commits a symbolic link to target (mode
+// 120000), as a repository can hold one; CheckoutWorktree makes the link.
+func Symlink(target string) string { return "\x00link\x00" + target }
+
+// Gitlink is a Files value that commits a submodule entry (mode 160000)
+// naming commit h, which the repository need not hold.
+func Gitlink(h plumbing.Hash) string { return "\x00gitlink\x00" + h.String() }
+
 // Commit records a commit on the current branch that applies files, and
 // returns its id.
 func (r *Repo) Commit(msg string, files Files) plumbing.Hash {
@@ -324,8 +332,14 @@ func (r *Repo) writeTree(files map[string]string) plumbing.Hash {
 		var entries []object.TreeEntry
 		for name, c := range d.files {
 			mode := filemode.Regular
-			if strings.HasPrefix(c, "\x00exec\x00") {
+			switch {
+			case strings.HasPrefix(c, "\x00exec\x00"):
 				mode, c = filemode.Executable, strings.TrimPrefix(c, "\x00exec\x00")
+			case strings.HasPrefix(c, "\x00link\x00"):
+				mode, c = filemode.Symlink, strings.TrimPrefix(c, "\x00link\x00")
+			case strings.HasPrefix(c, "\x00gitlink\x00"):
+				entries = append(entries, object.TreeEntry{Name: name, Mode: filemode.Submodule, Hash: plumbing.NewHash(strings.TrimPrefix(c, "\x00gitlink\x00"))})
+				continue
 			}
 			entries = append(entries, object.TreeEntry{Name: name, Mode: mode, Hash: r.blob(c)})
 		}
