@@ -40,7 +40,8 @@ type repo struct {
 	git        *git.Repository
 	gitDir     string
 	objDir     string
-	extensions map[string]string // [extensions] of the config, lower-cased
+	extensions map[string]string        // [extensions] of the config, lower-cased
+	packed     map[string]plumbing.Hash // packed-refs, once read
 }
 
 func openRepo(path string) (*repo, error) {

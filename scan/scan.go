@@ -2,7 +2,6 @@ package scan
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -11,8 +10,6 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/filemode"
-	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/vastguard/vastguard/scan/gitobj"
 )
 
@@ -27,6 +24,11 @@ type Options struct {
 	// Staged scans the blobs staged in the index that differ from HEAD
 	// (a pre-commit hook).
 	Staged bool
+	// IndexFile is the index a staged scan reads; empty means the git
+	// directory's index. A pre-commit hook run by `git commit PATH` or
+	// `git commit -a` is given a temporary index in GIT_INDEX_FILE, which
+	// the caller passes here.
+	IndexFile string
 	// AllowPartial scans a partial clone's objects that are present instead
 	// of refusing it.
 	AllowPartial bool
@@ -69,6 +71,7 @@ func Scan(ctx context.Context, path string, opts Options) (*Report, error) {
 		return nil, err
 	}
 	s := &scanner{repo: r, opts: opts}
+	defer s.close()
 	var rep *Report
 	switch {
 	case opts.Staged:
@@ -106,6 +109,25 @@ func Scan(ctx context.Context, path string, opts Options) (*Report, error) {
 type scanner struct {
 	repo *repo
 	opts Options
+	st   *gitobj.Store // opened by store
+}
+
+// store opens the repository's objects for random access, once.
+func (s *scanner) store() (*gitobj.Store, error) {
+	if s.st == nil {
+		st, err := gitobj.OpenStore(s.repo.objDir, gitobj.StoreOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("reading the object database: %w", err)
+		}
+		s.st = st
+	}
+	return s.st, nil
+}
+
+func (s *scanner) close() {
+	if s.st != nil {
+		s.st.Close()
+	}
 }
 
 // blobHit is a blob with at least one key in it.
@@ -515,63 +537,4 @@ func detectStream(r io.Reader, det []Detector) ([]Match, bool, error) {
 // met; the caller checks it over the whole stream.
 func detectAssumingVast(text []byte, det []Detector) []Match {
 	return detect(text, det, 1)
-}
-
-// staged scans the blobs staged in the index that differ from HEAD.
-func (s *scanner) staged(ctx context.Context) (*Report, error) {
-	idx, err := s.repo.git.Storer.Index()
-	if err != nil {
-		return nil, fmt.Errorf("reading the index: %w", err)
-	}
-	head := map[string]plumbing.Hash{}
-	if h, err := s.repo.git.Head(); err == nil {
-		c, err := s.repo.git.CommitObject(h.Hash())
-		if err != nil {
-			return nil, fmt.Errorf("reading HEAD: %w", err)
-		}
-		t, err := c.Tree()
-		if err != nil {
-			return nil, fmt.Errorf("reading HEAD's tree: %w", err)
-		}
-		err = t.Files().ForEach(func(f *object.File) error {
-			head[f.Name] = f.Hash
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("reading HEAD's tree: %w", err)
-		}
-	} else if !errors.Is(err, plumbing.ErrReferenceNotFound) {
-		return nil, fmt.Errorf("reading HEAD: %w", err)
-	}
-	rep := &Report{Stats: Stats{Mode: "staged"}}
-	b := newBuilder(s.opts.Detectors, &rep.Stats)
-	for _, e := range idx.Entries {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		if e.Mode == filemode.Submodule || head[e.Name] == e.Hash {
-			continue
-		}
-		t, data, err := s.repo.readObject(e.Hash)
-		if err != nil {
-			return nil, fmt.Errorf("reading staged %s: %w", e.Name, err)
-		}
-		if t != plumbing.BlobObject {
-			continue
-		}
-		data = Text(data)
-		if isBinary(data) {
-			rep.Stats.SkippedBinaries++
-			continue
-		}
-		rep.Stats.Blobs++
-		rep.Stats.Bytes += int64(len(data))
-		h := &blobHit{hash: e.Hash, matches: Detect(data, s.opts.Detectors), bare: BareKey(data)}
-		b.blob(h, e.Name, nil, 0, "")
-	}
-	rep.Findings = b.findings()
-	for i := range rep.Findings {
-		rep.Findings[i].Source = SourceStaged
-	}
-	return rep, nil
 }

@@ -1,0 +1,330 @@
+package scan
+
+import (
+	"context"
+	"crypto/sha1"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/vastguard/vastguard/scan/gitobj"
+)
+
+// A staged scan reads the index, computes from its entries the tree each
+// directory would have in the next commit (as git write-tree does, with no
+// object read), and compares those trees with HEAD's from the root down:
+// a directory whose tree is HEAD's is skipped whole, so only HEAD's trees
+// on the paths of changed entries are read, and no HEAD blob ever is (a
+// blobless partial clone has none to read). The blobs staged at changed
+// paths are scanned. The index's own cache-tree extension is not trusted:
+// it is a claim a hostile index could make about directories it changed.
+
+// ixNode is a directory of the index, or one path in it.
+type ixNode struct {
+	name    string
+	entries []indexEntry // a path's entries: one, or one per conflict stage
+	kids    []*ixNode    // a directory's, in tree order
+	dir     bool
+	tree    plumbing.Hash // a directory's tree as the index would write it
+	// valid is false for a directory that holds a conflict (it has no tree
+	// yet).
+	valid bool
+}
+
+// buildIndexTree groups the index's entries (sorted, as git keeps them) by
+// directory and computes each directory's tree id.
+func buildIndexTree(ents []indexEntry) *ixNode {
+	root := &ixNode{dir: true}
+	var build func(n *ixNode, ents []indexEntry, prefix int)
+	build = func(n *ixNode, ents []indexEntry, prefix int) {
+		for i := 0; i < len(ents); {
+			rest := ents[i].path[prefix:]
+			if slash := strings.IndexByte(rest, '/'); slash >= 0 && !(ents[i].sparseDir && slash == len(rest)-1) {
+				// A subdirectory: every entry under name/ follows.
+				name := rest[:slash]
+				sub := ents[i].path[:prefix+slash+1]
+				j := i + 1
+				for j < len(ents) && strings.HasPrefix(ents[j].path, sub) && !(ents[j].sparseDir && ents[j].path == sub) {
+					j++
+				}
+				kid := &ixNode{name: name, dir: true}
+				build(kid, ents[i:j], prefix+slash+1)
+				n.kids = append(n.kids, kid)
+				i = j
+				continue
+			}
+			kid := &ixNode{name: strings.TrimSuffix(rest, "/")}
+			j := i
+			for j < len(ents) && ents[j].path == ents[i].path {
+				kid.entries = append(kid.entries, ents[j])
+				j++
+			}
+			n.kids = append(n.kids, kid)
+			i = j
+		}
+		n.valid, n.tree = treeOf(n)
+	}
+	build(root, ents, 0)
+	return root
+}
+
+// treeOf returns the id of the tree object git would write for directory
+// n, or false if n holds a conflict. Entries added with intent to add are
+// left out, as git leaves them out.
+func treeOf(n *ixNode) (bool, plumbing.Hash) {
+	var buf []byte
+	for _, k := range n.kids {
+		var mode uint32
+		var h plumbing.Hash
+		switch {
+		case k.dir:
+			if !k.valid {
+				return false, plumbing.ZeroHash
+			}
+			if k.tree == emptyTree {
+				continue // git writes no empty trees
+			}
+			mode, h = modeDir, k.tree
+		case len(k.entries) != 1 || k.entries[0].stage != 0:
+			return false, plumbing.ZeroHash
+		case k.entries[0].intentToAdd:
+			continue
+		default:
+			mode, h = k.entries[0].mode, k.entries[0].hash
+		}
+		buf = strconv.AppendUint(buf, uint64(mode), 8)
+		buf = append(buf, ' ')
+		buf = append(buf, k.name...)
+		buf = append(buf, 0)
+		buf = append(buf, h[:]...)
+	}
+	hs := sha1.New()
+	hs.Write([]byte("tree " + strconv.Itoa(len(buf)) + "\x00"))
+	hs.Write(buf)
+	var out plumbing.Hash
+	copy(out[:], hs.Sum(nil))
+	return true, out
+}
+
+// emptyTree is the id of the tree with no entries.
+var emptyTree = plumbing.NewHash("4b825dc642cb6eb9a060e54bf8d69288fbee4904")
+
+// stagedWalk is the state of one staged scan.
+type stagedWalk struct {
+	ctx   context.Context
+	st    *gitobj.Store
+	det   []Detector
+	stats *Stats
+	b     *builder
+}
+
+// staged scans the blobs staged in the index that differ from HEAD.
+func (s *scanner) staged(ctx context.Context) (*Report, error) {
+	path := s.opts.IndexFile
+	if path == "" {
+		path = filepath.Join(s.repo.gitDir, "index")
+	}
+	ents, err := readIndexFile(path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.store()
+	if err != nil {
+		return nil, err
+	}
+	var headTree plumbing.Hash
+	head, err := s.repo.readRef("HEAD")
+	switch {
+	case errors.Is(err, errNoRef):
+		// An unborn branch: everything staged is new.
+	case err != nil:
+		return nil, fmt.Errorf("reading HEAD: %w", err)
+	default:
+		typ, data, err := st.Get(head)
+		if err != nil {
+			return nil, fmt.Errorf("reading HEAD's commit %s: %w", head, err)
+		}
+		if typ != plumbing.CommitObject {
+			return nil, fmt.Errorf("HEAD names a %s, not a commit", typ)
+		}
+		c, err := gitobj.ParseCommit(head, data)
+		if err != nil {
+			return nil, fmt.Errorf("HEAD's commit %s: %w", head, err)
+		}
+		headTree = c.Tree
+	}
+	rep := &Report{Stats: Stats{Mode: "staged"}}
+	w := &stagedWalk{ctx: ctx, st: st, det: s.opts.Detectors, stats: &rep.Stats, b: newBuilder(s.opts.Detectors, &rep.Stats)}
+	if err := w.compare(buildIndexTree(ents), headTree, ""); err != nil {
+		return nil, err
+	}
+	rep.Findings = w.b.findings()
+	for i := range rep.Findings {
+		rep.Findings[i].Source = SourceStaged
+	}
+	return rep, nil
+}
+
+// headEntries reads tree h (zero: none) into a map by name. A tree the
+// clone lacks counts as missing, so everything under it is scanned.
+func (w *stagedWalk) headEntries(h plumbing.Hash) (map[string]gitobj.TreeEntry, error) {
+	out := map[string]gitobj.TreeEntry{}
+	if h.IsZero() {
+		return out, nil
+	}
+	typ, data, err := w.st.Get(h)
+	if errors.Is(err, gitobj.ErrNotFound) {
+		w.stats.Missing++
+		return out, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if typ != plumbing.TreeObject {
+		return out, nil
+	}
+	w.stats.Trees++
+	err = gitobj.ParseTree(data, func(e gitobj.TreeEntry) error {
+		out[e.Name] = e
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("tree %s: %w", h, err)
+	}
+	return out, nil
+}
+
+// compare scans what index directory n stages that HEAD's tree head (zero:
+// none) does not hold at the same path.
+func (w *stagedWalk) compare(n *ixNode, head plumbing.Hash, prefix string) error {
+	if err := w.ctx.Err(); err != nil {
+		return err
+	}
+	if n.valid && n.tree == head {
+		return nil
+	}
+	if n.valid && n.tree == emptyTree && head.IsZero() {
+		return nil
+	}
+	he, err := w.headEntries(head)
+	if err != nil {
+		return err
+	}
+	for _, k := range n.kids {
+		path := prefix + k.name
+		old, inHead := he[k.name]
+		oldDir := inHead && old.Mode == filemode.Dir
+		switch {
+		case k.dir:
+			var sub plumbing.Hash
+			if oldDir {
+				sub = old.Hash
+			}
+			if err := w.compare(k, sub, path+"/"); err != nil {
+				return err
+			}
+		case k.entries[0].sparseDir:
+			var sub plumbing.Hash
+			if oldDir {
+				sub = old.Hash
+			}
+			if err := w.diffTrees(k.entries[0].hash, sub, path+"/"); err != nil {
+				return err
+			}
+		default:
+			for _, e := range k.entries {
+				if e.mode == modeGitlink || e.intentToAdd || (inHead && !oldDir && old.Hash == e.hash) {
+					continue
+				}
+				if err := w.scanBlob(e.hash, path, true); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// diffTrees scans the blobs of tree h (a sparse index's directory entry)
+// that tree old (zero: none) does not hold at the same path.
+func (w *stagedWalk) diffTrees(h, old plumbing.Hash, prefix string) error {
+	if h == old {
+		return nil
+	}
+	if err := w.ctx.Err(); err != nil {
+		return err
+	}
+	he, err := w.headEntries(old)
+	if err != nil {
+		return err
+	}
+	typ, data, err := w.st.Get(h)
+	if errors.Is(err, gitobj.ErrNotFound) {
+		w.stats.Missing++
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if typ != plumbing.TreeObject {
+		return nil
+	}
+	w.stats.Trees++
+	var ents []gitobj.TreeEntry
+	if err := gitobj.ParseTree(data, func(e gitobj.TreeEntry) error {
+		ents = append(ents, e)
+		return nil
+	}); err != nil {
+		return fmt.Errorf("tree %s: %w", h, err)
+	}
+	for _, e := range ents {
+		o, ok := he[e.Name]
+		switch {
+		case e.Mode == filemode.Dir:
+			var sub plumbing.Hash
+			if ok && o.Mode == filemode.Dir {
+				sub = o.Hash
+			}
+			if err := w.diffTrees(e.Hash, sub, prefix+e.Name+"/"); err != nil {
+				return err
+			}
+		case e.Mode == filemode.Submodule || (ok && o.Mode != filemode.Dir && o.Hash == e.Hash):
+		default:
+			if err := w.scanBlob(e.Hash, prefix+e.Name, false); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// scanBlob scans one staged blob at path. A blob the index names must be
+// in the clone (git add wrote it); one reached through a sparse directory
+// may have been left on the server.
+func (w *stagedWalk) scanBlob(h plumbing.Hash, path string, required bool) error {
+	typ, data, err := w.st.Get(h)
+	if errors.Is(err, gitobj.ErrNotFound) && !required {
+		w.stats.Missing++
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading staged %s: %w", sanitizePath(path), err)
+	}
+	if typ != plumbing.BlobObject {
+		return nil
+	}
+	data = Text(data)
+	if isBinary(data) {
+		w.stats.SkippedBinaries++
+		return nil
+	}
+	w.stats.Blobs++
+	w.stats.Bytes += int64(len(data))
+	hit := &blobHit{hash: h, matches: Detect(data, w.det), bare: BareKey(data)}
+	w.b.blob(hit, path, nil, 0, "")
+	return nil
+}
