@@ -80,7 +80,6 @@ func keyLines(rep *scan.Report) []string {
 	return out
 }
 
-
 func TestStagedChanges(t *testing.T) {
 	t.Parallel()
 	needGit(t)
