@@ -1,0 +1,288 @@
+package scan_test
+
+import (
+	"fmt"
+	"math/rand"
+	"sort"
+	"testing"
+	"time"
+
+	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/google/go-cmp/cmp"
+	"github.com/vastguard/vastguard/scan"
+	"github.com/vastguard/vastguard/scan/scantest"
+)
+
+// randomHistory builds a history of branches, merges (some with a
+// resolution of their own), edits, deletions, files moved and content put
+// back as it was, from seed. Each key is only ever in one content, so a
+// blob and its key identify each other. It returns every commit made.
+func randomHistory(t *testing.T, seed int64, steps int, skew bool) (*scantest.Repo, []plumbing.Hash) {
+	t.Helper()
+	rng := rand.New(rand.NewSource(seed))
+	r := scantest.New(t)
+	paths := []string{"a.env", "dir/b.env", "dir/sub/c.env", "dir/sub/d.txt", "e/f/g.env", "e/h.txt", "top.txt"}
+	content := func() string {
+		n := rng.Intn(12)
+		if n < 6 {
+			return "VAST_API_KEY=" + scantest.Key(n) + "\n"
+		}
+		return fmt.Sprintf("clean %d\n", n)
+	}
+	var made []plumbing.Hash
+	branches := []string{"main"}
+	made = append(made, r.Commit("root", scantest.Files{"top.txt": "start\n", "dir/sub/d.txt": "d\n"}))
+	for i := 0; i < steps; i++ {
+		if skew && i%9 == 4 {
+			// A clock hours behind, then back on time.
+			r.SetClock(scantest.Epoch.Add(time.Duration(i-6) * time.Hour))
+		}
+		b := branches[rng.Intn(len(branches))]
+		r.Checkout(b)
+		switch x := rng.Intn(10); {
+		case x < 2 && len(branches) < 5:
+			name := fmt.Sprintf("br%d", i)
+			r.Branch(name)
+			branches = append(branches, name)
+			made = append(made, r.Commit(fmt.Sprintf("start %s", name), scantest.Files{paths[rng.Intn(len(paths))]: content()}))
+		case x < 4 && len(branches) > 1:
+			other := branches[rng.Intn(len(branches))]
+			if other == b {
+				continue
+			}
+			res := scantest.Files{}
+			if rng.Intn(2) == 0 {
+				res[paths[rng.Intn(len(paths))]] = content() // content only the merge has
+			}
+			msg := "merge " + other
+			if rng.Intn(4) == 0 {
+				msg += "\n\nVAST_API_KEY=" + scantest.Key(100+i)
+			}
+			made = append(made, r.Merge(other, msg, res))
+		default:
+			files := scantest.Files{}
+			for range 1 + rng.Intn(3) {
+				p := paths[rng.Intn(len(paths))]
+				if rng.Intn(6) == 0 {
+					files[p] = scantest.Delete
+				} else {
+					files[p] = content()
+				}
+			}
+			msg := fmt.Sprintf("edit %d", i)
+			if rng.Intn(6) == 0 {
+				msg += "\n\nvastai set api-key " + scantest.Key(200+i)
+			}
+			made = append(made, r.Commit(msg, files))
+		}
+	}
+	r.Checkout("main")
+	r.CheckoutWorktree()
+	return r, made
+}
+
+// reach returns every commit h reaches, through go-git.
+func reach(t *testing.T, g *git.Repository, h plumbing.Hash) map[plumbing.Hash]*object.Commit {
+	t.Helper()
+	out := map[plumbing.Hash]*object.Commit{}
+	stack := []plumbing.Hash{h}
+	for len(stack) > 0 {
+		h := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if _, ok := out[h]; ok {
+			continue
+		}
+		c, err := g.CommitObject(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[h] = c
+		stack = append(stack, c.ParentHashes...)
+	}
+	return out
+}
+
+// expectedRange is the reference for A..B, the slow way: the commits B
+// reaches and A does not, every blob of every tree A reaches, and for each
+// finding of a full scan whose blob a commit of the range holds at its
+// path (and A's history never holds anywhere), the first such commit.
+func expectedRange(t *testing.T, r *scantest.Repo, full *scan.Report, a, b plumbing.Hash) []string {
+	t.Helper()
+	base := reach(t, r.Git, a)
+	all := reach(t, r.Git, b)
+	known := map[plumbing.Hash]bool{}
+	for _, c := range base {
+		tree, _ := c.Tree()
+		tree.Files().ForEach(func(f *object.File) error {
+			known[f.Hash] = true
+			return nil
+		})
+	}
+	var in []*object.Commit
+	for h, c := range all {
+		if _, ok := base[h]; !ok {
+			in = append(in, c)
+		}
+	}
+	// The scan's order: parents before children, then by commit time
+	// (then id), as Kahn's algorithm gives it.
+	inSet := map[plumbing.Hash]bool{}
+	for _, c := range in {
+		inSet[c.Hash] = true
+	}
+	pending := map[plumbing.Hash]int{}
+	for _, c := range in {
+		for _, p := range c.ParentHashes {
+			if inSet[p] {
+				pending[c.Hash]++
+			}
+		}
+	}
+	var ordered []*object.Commit
+	for len(ordered) < len(in) {
+		var next *object.Commit
+		for _, c := range in {
+			if done := inSet[c.Hash]; !done || pending[c.Hash] > 0 {
+				continue
+			}
+			if next == nil || c.Committer.When.Unix() < next.Committer.When.Unix() ||
+				(c.Committer.When.Unix() == next.Committer.When.Unix() && c.Hash.String() < next.Hash.String()) {
+				next = c
+			}
+		}
+		ordered = append(ordered, next)
+		inSet[next.Hash] = false
+		for _, c := range in {
+			for _, p := range c.ParentHashes {
+				if p == next.Hash {
+					pending[c.Hash]--
+				}
+			}
+		}
+	}
+	in = ordered
+	first := map[string]plumbing.Hash{} // blob + path -> first commit of the range holding it
+	for _, c := range in {
+		tree, _ := c.Tree()
+		tree.Files().ForEach(func(f *object.File) error {
+			k := f.Hash.String() + " " + f.Name
+			if _, ok := first[k]; !ok && !known[f.Hash] {
+				first[k] = c.Hash
+			}
+			return nil
+		})
+	}
+	var out []string
+	for _, f := range full.Findings {
+		switch f.Source {
+		case scan.SourceFile:
+			if c, ok := first[f.Blob+" "+f.Path]; ok {
+				out = append(out, fmt.Sprintf("file %s %s %d:%d %s", f.Path, f.KeySHA256[:8], f.Line, f.Column, c.String()[:8]))
+			}
+		case scan.SourceCommitMessage:
+			h := plumbing.NewHash(f.Commit)
+			if _, ok := all[h]; ok {
+				if _, inBase := base[h]; !inBase {
+					out = append(out, fmt.Sprintf("message %s %d:%d %s", f.KeySHA256[:8], f.Line, f.Column, f.Commit[:8]))
+				}
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func rangeLines(rep *scan.Report) []string {
+	var out []string
+	for _, f := range rep.Findings {
+		switch f.Source {
+		case scan.SourceFile:
+			out = append(out, fmt.Sprintf("file %s %s %d:%d %s", f.Path, f.KeySHA256[:8], f.Line, f.Column, f.Commit[:8]))
+		case scan.SourceCommitMessage:
+			out = append(out, fmt.Sprintf("message %s %d:%d %s", f.KeySHA256[:8], f.Line, f.Column, f.Commit[:8]))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestRangeMatchesFullScan checks range scans over random histories
+// against the full scan restricted to the objects the range introduced.
+func TestRangeMatchesFullScan(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		seed int64
+		skew bool
+	}{{1, false}, {2, false}, {3, false}, {4, true}, {5, true}} {
+		t.Run(fmt.Sprintf("seed %d skew %v", tc.seed, tc.skew), func(t *testing.T) {
+			t.Parallel()
+			r, made := randomHistory(t, tc.seed, 80, tc.skew)
+			if tc.seed%2 == 0 {
+				r.Pack()
+			}
+			full, err := scan.Scan(t.Context(), r.Dir, scan.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rng := rand.New(rand.NewSource(tc.seed))
+			for range 25 {
+				a, b := made[rng.Intn(len(made))], made[rng.Intn(len(made))]
+				rep, err := scan.Scan(t.Context(), r.Dir, scan.Options{Range: a.String() + ".." + b.String()})
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := expectedRange(t, r, full, a, b)
+				if diff := cmp.Diff(want, rangeLines(rep)); diff != "" {
+					t.Fatalf("range %s..%s (-want +got):\n%s", a.String()[:8], b.String()[:8], diff)
+				}
+			}
+		})
+	}
+}
+
+func TestRangeRevisions(t *testing.T) {
+	t.Parallel()
+	k := scantest.Key
+	r := scantest.New(t)
+	r.Commit("one", scantest.Files{"a.env": "x\n"})
+	r.Commit("two", scantest.Files{"b.env": "VAST_API_KEY=" + k(1) + "\n"})
+	second := r.Head()
+	r.Tag("v1", second, "release one")
+	r.Tag("light", second, "")
+	r.Commit("three", scantest.Files{"c.env": "VAST_API_KEY=" + k(2) + "\n"})
+	r.Branch("side")
+	r.Commit("four", scantest.Files{"d.env": "VAST_API_KEY=" + k(3) + "\n"})
+	r.Checkout("main")
+	r.Merge("side", "merge side", nil)
+	r.CheckoutWorktree()
+	r.Pack()
+	tests := []struct {
+		rng  string
+		want []string
+	}{
+		{"v1..main", []string{"file:c.env", "file:d.env"}},
+		{"light..HEAD", []string{"file:c.env", "file:d.env"}},
+		{"refs/tags/v1..refs/heads/main", []string{"file:c.env", "file:d.env"}},
+		{"main~2..main", []string{"file:c.env", "file:d.env"}},
+		{"main^..main", []string{"file:d.env"}},
+		{"main^2..main", nil},
+		{"HEAD^2~1..@", []string{"file:d.env"}},
+		{"v1^{}..side", []string{"file:c.env", "file:d.env"}},
+		{"v1^{commit}~1..v1", []string{"file:b.env"}},
+		{second.String()[:7] + "..main", []string{"file:c.env", "file:d.env"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.rng, func(t *testing.T) {
+			t.Parallel()
+			rep, err := scan.Scan(t.Context(), r.Dir, scan.Options{Range: tt.rng})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, paths(rep)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
