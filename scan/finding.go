@@ -101,6 +101,10 @@ type Stats struct {
 	// Missing counts objects the history names but the clone lacks.
 	Missing int  `json:"missing"`
 	Partial bool `json:"partial_clone,omitempty"`
+	// Cache says how an incremental scan used its cache (CacheUsed,
+	// CacheAbsent, ...); Cached counts the objects it did not read again.
+	Cache  string `json:"cache,omitempty"`
+	Cached int    `json:"cached_objects,omitempty"`
 }
 
 // Report is the result of a scan: the JSON document vastguard writes.

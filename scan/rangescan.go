@@ -127,6 +127,9 @@ type rangeWalk struct {
 	seen    map[treeKey]struct{} // trees walked, at their path
 	scanned map[plumbing.Hash]bool
 	hits    map[plumbing.Hash]*blobHit
+	// placeOnly records where the blobs of hits are, and scans nothing
+	// (an incremental scan has scanned the blobs already).
+	placeOnly bool
 }
 
 func newRangeWalk(ctx context.Context, st *gitobj.Store, det []Detector, stats *Stats) *rangeWalk {
@@ -415,12 +418,14 @@ func (w *rangeWalk) diffTree(h plumbing.Hash, parents []plumbing.Hash, prefix st
 		if held {
 			continue
 		}
-		if err := w.scanBlob(e.Hash); err != nil {
-			return err
+		if !w.placeOnly {
+			if err := w.scanBlob(e.Hash); err != nil {
+				return err
+			}
 		}
 		if hit, ok := w.hits[e.Hash]; ok {
 			p := prefix + e.Name
-			if _, ok := hit.first[p]; !ok {
+			if o, ok := hit.first[p]; !ok || order < o {
 				hit.first[p] = order
 			}
 		}

@@ -21,66 +21,97 @@ import (
 // blob and its key identify each other. It returns every commit made.
 func randomHistory(t *testing.T, seed int64, steps int, skew bool) (*scantest.Repo, []plumbing.Hash) {
 	t.Helper()
-	rng := rand.New(rand.NewSource(seed))
-	r := scantest.New(t)
-	paths := []string{"a.env", "dir/b.env", "dir/sub/c.env", "dir/sub/d.txt", "e/f/g.env", "e/h.txt", "top.txt"}
-	content := func() string {
-		n := rng.Intn(12)
-		if n < 6 {
-			return "VAST_API_KEY=" + scantest.Key(n) + "\n"
+	g := newHistoryGen(t, seed)
+	g.skew = skew
+	g.steps(steps)
+	g.r.Checkout("main")
+	g.r.CheckoutWorktree()
+	return g.r, g.made
+}
+
+// historyGen grows a random history, a few steps at a time.
+type historyGen struct {
+	r    *scantest.Repo
+	rng  *rand.Rand
+	skew bool
+	// rich adds contents new at each step, some with keys seen before:
+	// a key then lives in many blobs.
+	rich     bool
+	made     []plumbing.Hash
+	branches []string
+	step     int
+}
+
+var genPaths = []string{"a.env", "dir/b.env", "dir/sub/c.env", "dir/sub/d.txt", "e/f/g.env", "e/h.txt", "top.txt"}
+
+func newHistoryGen(t *testing.T, seed int64) *historyGen {
+	g := &historyGen{r: scantest.New(t), rng: rand.New(rand.NewSource(seed)), branches: []string{"main"}}
+	g.made = append(g.made, g.r.Commit("root", scantest.Files{"top.txt": "start\n", "dir/sub/d.txt": "d\n"}))
+	return g
+}
+
+func (g *historyGen) content() string {
+	if g.rich && g.rng.Intn(3) == 0 {
+		if g.rng.Intn(2) == 0 {
+			return fmt.Sprintf("VAST_API_KEY=%s\n# step %d\n", scantest.Key(g.rng.Intn(8)), g.step)
 		}
-		return fmt.Sprintf("clean %d\n", n)
+		return fmt.Sprintf("VAST_API_KEY=%s\n", scantest.Key(300+g.step))
 	}
-	var made []plumbing.Hash
-	branches := []string{"main"}
-	made = append(made, r.Commit("root", scantest.Files{"top.txt": "start\n", "dir/sub/d.txt": "d\n"}))
-	for i := 0; i < steps; i++ {
-		if skew && i%9 == 4 {
+	n := g.rng.Intn(12)
+	if n < 6 {
+		return "VAST_API_KEY=" + scantest.Key(n) + "\n"
+	}
+	return fmt.Sprintf("clean %d\n", n)
+}
+
+func (g *historyGen) steps(n int) {
+	r, rng := g.r, g.rng
+	for range n {
+		i := g.step
+		g.step++
+		if g.skew && i%9 == 4 {
 			// A clock hours behind, then back on time.
 			r.SetClock(scantest.Epoch.Add(time.Duration(i-6) * time.Hour))
 		}
-		b := branches[rng.Intn(len(branches))]
+		b := g.branches[rng.Intn(len(g.branches))]
 		r.Checkout(b)
 		switch x := rng.Intn(10); {
-		case x < 2 && len(branches) < 5:
+		case x < 2 && len(g.branches) < 5:
 			name := fmt.Sprintf("br%d", i)
 			r.Branch(name)
-			branches = append(branches, name)
-			made = append(made, r.Commit(fmt.Sprintf("start %s", name), scantest.Files{paths[rng.Intn(len(paths))]: content()}))
-		case x < 4 && len(branches) > 1:
-			other := branches[rng.Intn(len(branches))]
+			g.branches = append(g.branches, name)
+			g.made = append(g.made, r.Commit(fmt.Sprintf("start %s", name), scantest.Files{genPaths[rng.Intn(len(genPaths))]: g.content()}))
+		case x < 4 && len(g.branches) > 1:
+			other := g.branches[rng.Intn(len(g.branches))]
 			if other == b {
 				continue
 			}
 			res := scantest.Files{}
 			if rng.Intn(2) == 0 {
-				res[paths[rng.Intn(len(paths))]] = content() // content only the merge has
+				res[genPaths[rng.Intn(len(genPaths))]] = g.content() // content only the merge has
 			}
 			msg := "merge " + other
 			if rng.Intn(4) == 0 {
 				msg += "\n\nVAST_API_KEY=" + scantest.Key(100+i)
 			}
-			made = append(made, r.Merge(other, msg, res))
+			g.made = append(g.made, r.Merge(other, msg, res))
 		default:
 			files := scantest.Files{}
 			for range 1 + rng.Intn(3) {
-				p := paths[rng.Intn(len(paths))]
+				p := genPaths[rng.Intn(len(genPaths))]
 				if rng.Intn(6) == 0 {
 					files[p] = scantest.Delete
 				} else {
-					files[p] = content()
+					files[p] = g.content()
 				}
 			}
 			msg := fmt.Sprintf("edit %d", i)
 			if rng.Intn(6) == 0 {
 				msg += "\n\nvastai set api-key " + scantest.Key(200+i)
 			}
-			made = append(made, r.Commit(msg, files))
+			g.made = append(g.made, r.Commit(msg, files))
 		}
 	}
-	r.Checkout("main")
-	r.CheckoutWorktree()
-	return r, made
 }
 
 // reach returns every commit h reaches, through go-git.

@@ -29,6 +29,16 @@ type Options struct {
 	// `git commit -a` is given a temporary index in GIT_INDEX_FILE, which
 	// the caller passes here.
 	IndexFile string
+	// Cache is a directory where a history scan keeps what it read (object
+	// ids, the commit graph, and where keys were: never content, a path or
+	// a key), so that the next scan reads only what is new. One directory
+	// can serve many repositories. A scan with Range, Since or Staged does
+	// not use it.
+	Cache string
+	// CacheKey authenticates the cache's file (HMAC-SHA256), so a file
+	// someone altered costs a full scan and never hides a finding; at
+	// least 16 bytes, kept out of the cache directory. Required with Cache.
+	CacheKey []byte
 	// AllowPartial scans a partial clone's objects that are present instead
 	// of refusing it.
 	AllowPartial bool
@@ -86,9 +96,12 @@ func Scan(ctx context.Context, path string, opts Options) (*Report, error) {
 		if partial && !opts.AllowPartial {
 			return nil, fmt.Errorf("%s is a partial clone (objects were left on the server and cannot be scanned); clone without --filter, or pass --allow-partial to scan what is present: %w", path, ErrPartial)
 		}
-		if opts.Range != "" || opts.Since != "" {
+		switch {
+		case opts.Range != "" || opts.Since != "":
 			rep, err = s.rangeScan(ctx)
-		} else {
+		case opts.Cache != "":
+			rep, err = s.cachedHistory(ctx)
+		default:
 			rep, err = s.history(ctx)
 		}
 		if rep != nil {
@@ -162,9 +175,15 @@ type pass struct {
 
 // history scans every object, then attributes what it found.
 func (s *scanner) history(ctx context.Context) (*Report, error) {
+	rep, _, err := s.fullHistory(ctx)
+	return rep, err
+}
+
+// fullHistory is history, returning what it learnt as well.
+func (s *scanner) fullHistory(ctx context.Context) (*Report, *scanState, error) {
 	db, err := gitobj.Open(s.repo.objDir, gitobj.Options{External: s.repo.readObject})
 	if err != nil {
-		return nil, fmt.Errorf("reading the object database: %w", err)
+		return nil, nil, fmt.Errorf("reading the object database: %w", err)
 	}
 	defer db.Close()
 	passes := make([]pass, s.opts.Workers)
@@ -232,7 +251,7 @@ func (s *scanner) history(ctx context.Context) (*Report, error) {
 		},
 	}
 	if err := db.ForEach(ctx, s.opts.Workers, v); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	rep := &Report{Stats: Stats{Mode: "history"}}
 	commits := map[plumbing.Hash]*commitInfo{}
@@ -253,22 +272,56 @@ func (s *scanner) history(ctx context.Context) (*Report, error) {
 			hits[h.hash] = h
 		}
 	}
+	rep, g, err := s.finish(ctx, rep, commits, tags, hits, func(g *graph) (int, int, error) {
+		return g.attribute(ctx, db.Get, hits)
+	}, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	return rep, &scanState{commits: commits, tags: tags, hits: hits, g: g}, nil
+}
+
+// scanState is what a history scan learnt, for the incremental cache.
+type scanState struct {
+	commits map[plumbing.Hash]*commitInfo
+	tags    map[plumbing.Hash]*tagInfo
+	hits    map[plumbing.Hash]*blobHit
+	g       *graph
+}
+
+// finish orders the commits reachable from the refs, has attribute place
+// the blobs with keys (setting each hit's first), and turns every match
+// into findings. complete, if set, fills in a commit a finding names whose
+// author and date were not read.
+func (s *scanner) finish(ctx context.Context, rep *Report, commits map[plumbing.Hash]*commitInfo, tags map[plumbing.Hash]*tagInfo, hits map[plumbing.Hash]*blobHit, attribute func(*graph) (trees, missing int, err error), complete func(*commitInfo) error) (*Report, *graph, error) {
 	refs, err := s.repo.refs()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	rep.Stats.Refs = len(refs)
 	g := buildGraph(commits, tags, refs)
 	rep.Stats.Commits = len(g.order)
-	rep.Stats.Missing = g.missing
+	rep.Stats.Missing += g.missing
 	if len(hits) > 0 {
-		trees, missing, err := g.attribute(ctx, db, hits)
+		trees, missing, err := attribute(g)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		rep.Stats.Trees = trees
+		rep.Stats.Trees += trees
 		rep.Stats.Missing += missing
 	}
+	if complete != nil {
+		for _, h := range hits {
+			for _, order := range h.first {
+				if order < len(g.order) {
+					if err := complete(g.order[order]); err != nil {
+						return nil, nil, err
+					}
+				}
+			}
+		}
+	}
+	det := s.opts.Detectors
 	b := newBuilder(det, &rep.Stats)
 	for _, h := range hits {
 		for path, order := range h.first {
@@ -308,7 +361,7 @@ func (s *scanner) history(ctx context.Context) (*Report, error) {
 		}
 	}
 	rep.Findings = b.findings()
-	return rep, nil
+	return rep, g, nil
 }
 
 // builder turns matches into findings, one per distinct (key, source, path)
