@@ -178,7 +178,14 @@ func decodeCache(b []byte, version [32]byte, key []byte) (*scanCache, error) {
 	n = r.count(20 + 20 + 8 + 1 + 2)
 	c.commits = make([]cachedCommit, 0, n)
 	for range n {
-		cc := cachedCommit{id: r.id(), tree: r.id(), committed: int64(r.u64()), attributed: r.byte() == 1}
+		cc := cachedCommit{id: r.id(), tree: r.id(), committed: int64(r.u64())}
+		switch r.byte() {
+		case 0:
+		case 1:
+			cc.attributed = true
+		default:
+			return nil, errCacheFile
+		}
 		np := int(r.u16())
 		if np > r.left()/20 {
 			return nil, errCacheFile
@@ -195,8 +202,13 @@ func decodeCache(b []byte, version [32]byte, key []byte) (*scanCache, error) {
 		c.tags = append(c.tags, cachedTag{id: r.id(), target: r.id(), typ: plumbing.ObjectType(r.byte())})
 	}
 	n = r.count(24)
-	for range n {
+	var prev plumbing.Hash
+	for i := range n {
 		h := r.id()
+		if i > 0 && bytes.Compare(prev[:], h[:]) >= 0 {
+			return nil, fmt.Errorf("%w: hits out of order", errCacheFile)
+		}
+		prev = h
 		np := r.count(22)
 		places := make([]cachedPlace, 0, np)
 		for range np {
