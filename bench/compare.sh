@@ -1,19 +1,36 @@
 #!/usr/bin/env bash
-# Compare vastguard's full-history scan with the floor (what git itself
-# needs to read every object once: git cat-file --batch-all-objects --batch)
-# and with gitleaks running a Vast-only rule, on the same repositories, in
-# one run. Reports the median wall time and peak RSS of RUNS runs, and each
-# tool's time as a multiple of the floor.
+# Where users wait, on the same repositories, in one table: a full-history
+# scan, pull-request ranges of 10, 100 and 1000 commits, a pre-commit
+# (--staged) check and incremental rescans (--cache), each beside git's own
+# cost for the same reading and beside gitleaks (one Vast rule) and
+# TruffleHog when installed. Every figure is the median of RUNS runs, the
+# tools taking turns run by run.
 #
-#   bench/compare.sh                      # a generated 5000-commit history
-#   bench/compare.sh /path/to/repo ...    # plus real repositories (e.g. a clone of cli/cli)
+#   bench/compare.sh                      # a tiny and a 5000-commit generated history
+#   bench/compare.sh /path/to/repo ...    # plus real repositories (bare or not)
 #
-# Environment: RUNS (default 5), COMMITS (default 5000), OUT (default bench/out).
+# git's own cost ("git s"):
+#   full         git cat-file --batch-all-objects --batch --unordered
+#   range N      git rev-list --objects BASE..HEAD | git cat-file --batch  (BASE = HEAD~N)
+#   staged       git diff --cached
+#   incremental  unchanged: the full row's read; +10 commits: the range of what they added
+# "x git" is wall time over git's; "cpu x git" the same for user+system time,
+# which other load on the machine disturbs less.
+#
+# Each repository is cloned once into OUT (--no-hardlinks; a partial
+# clone's missing blobs stay missing) for the staged and incremental rows:
+# three files edited and a file with a generated key staged, and ten
+# commits added on refs/heads/bench-new by plumbing.
+#
+# Environment: RUNS (default 5), COMMITS (default 5000), TINY (default 100),
+# OUT (default bench/out), SKIP_FULL_PEERS=1 to leave gitleaks and TruffleHog
+# out of the full-history row (minutes on a large repository).
 # Needs git and /usr/bin/time; installs gitleaks with `go install` if absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-5}
 COMMITS=${COMMITS:-5000}
+TINY=${TINY:-100}
 OUT=${OUT:-bench/out}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
@@ -23,12 +40,24 @@ command -v git >/dev/null || { echo "bench: git is required" >&2; exit 1; }
 
 # The binary exactly as the Dockerfile builds it.
 CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$OUT/vastguard" .
+VG="$OUT/vastguard"
+# Incremental scans: the CLI's --cache when it has one, else the helper.
+if "$VG" scan --help 2>&1 | grep -q -- '--cache'; then
+	INCR="$VG scan --allow-partial --format json --cache"
+else
+	CGO_ENABLED=0 go build -trimpath -o "$OUT/cachescan" ./bench/cachescan
+	INCR="$OUT/cachescan -cache"
+fi
+[ -f "$OUT/cache.key" ] || head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$OUT/cache.key"
+export VASTGUARD_CACHE_KEY
+VASTGUARD_CACHE_KEY=$(cat "$OUT/cache.key")
 
 GITLEAKS=$(command -v gitleaks || true)
 if [ -z "$GITLEAKS" ]; then
 	GOBIN="$OUT" go install github.com/zricethezav/gitleaks/v8@latest
 	GITLEAKS="$OUT/gitleaks"
 fi
+TRUFFLEHOG=$(command -v trufflehog || true)
 
 # gitleaks with one rule: the only public Vast rule (Kingfisher's
 # kingfisher.vastai.1), in RE2 syntax, with its entropy floor.
@@ -42,47 +71,168 @@ secretGroup = 1
 entropy = 3.5
 keywords = ["vast"]
 TOML
+GL="$GITLEAKS git --no-banner --log-level error -c $OUT/gitleaks-vast.toml --exit-code 0 --report-format json --report-path $OUT/gl.json"
+TH="$TRUFFLEHOG git --no-update --no-verification --json"
 
-repos=("$@")
-if [ ${#repos[@]} -eq 0 ] || [ -n "${GENERATE:-}" ]; then
-	gen="$OUT/gen-$COMMITS.git"
+generate() { # name commits [genrepo flags]
+	local gen="$OUT/$1.git" n=$2
+	shift 2
 	if [ ! -d "$gen" ]; then
-		echo "generating a $COMMITS-commit history in $gen ..." >&2
+		echo "generating a $n-commit history in $gen ..." >&2
 		git init -q --bare "$gen"
-		go run ./bench/genrepo -commits "$COMMITS" -planted "$gen.planted" | git -C "$gen" fast-import --quiet
+		go run ./bench/genrepo -commits "$n" -planted "$gen.planted" "$@" | git -C "$gen" fast-import --quiet
 		git -C "$gen" gc --quiet
 	fi
-	repos=("$gen" "${repos[@]}")
+	git -C "$gen" symbolic-ref HEAD refs/heads/main
+	echo "$gen"
+}
+repos=("$@")
+if [ ${#repos[@]} -eq 0 ] || [ -n "${GENERATE:-}" ]; then
+	repos=("$(generate "gen-$TINY" "$TINY" -plant-every 30)" "$(generate "gen-$COMMITS" "$COMMITS")" "${repos[@]}")
 fi
 
-# measure CMD...: runs it RUNS times, prints "median_seconds max_rss_kb".
-measure() {
-	local times=() rss=0 t r
-	for _ in $(seq "$RUNS"); do
-		/usr/bin/time -f "%e %M" -o "$OUT/time.txt" "$@" >/dev/null 2>&1 || true
-		read -r t r < <(tail -n 1 "$OUT/time.txt")
-		times+=("$t")
-		[ "$r" -gt "$rss" ] && rss=$r
-	done
-	printf '%s\n' "${times[@]}" | sort -n | awk -v rss="$rss" '{a[NR]=$1} END {printf "%s %d\n", a[int((NR+1)/2)], rss}'
+# run_once FILE CMD: runs CMD once; appends "wall cpu rss_kb" to FILE.
+run_once() {
+	local t0 t1 u s m
+	t0=$EPOCHREALTIME
+	/usr/bin/time -f "%U %S %M" -o "$OUT/time.txt" bash -c "$2" >/dev/null 2>&1 || true
+	t1=$EPOCHREALTIME
+	read -r u s m < <(tail -n 1 "$OUT/time.txt")
+	awk -v a="$t0" -v b="$t1" -v u="$u" -v s="$s" -v m="$m" 'BEGIN {printf "%.4f %.2f %d\n", b - a, u + s, m}' >> "$1"
 }
 
-printf '%-28s %8s %8s %10s %8s %s\n' repository tool seconds "x floor" "RSS MiB" findings
+# bench LABEL CMD ...: runs the commands RUNS times, taking turns, and sets
+# WALL, CPU and RSS of each label to the medians (RSS: the largest). A
+# function prep_LABEL, if defined, runs before each of LABEL's runs,
+# outside the timing.
+declare -A WALL CPU RSS
+bench() {
+	local args=("$@") n=$# i r label
+	for ((i = 0; i < n; i += 2)); do : > "$OUT/m.${args[i]}"; done
+	for r in $(seq "$RUNS"); do
+		for ((i = 0; i < n; i += 2)); do
+			label=${args[i]}
+			if declare -F "prep_$label" >/dev/null; then "prep_$label"; fi
+			run_once "$OUT/m.$label" "${args[i + 1]}"
+		done
+	done
+	for ((i = 0; i < n; i += 2)); do
+		label=${args[i]}
+		WALL[$label]=$(sort -n -k1,1 "$OUT/m.$label" | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
+		CPU[$label]=$(sort -n -k2,2 "$OUT/m.$label" | awk '{a[NR] = $2} END {print a[int((NR + 1) / 2)]}')
+		RSS[$label]=$(awk 'BEGIN {m = 0} $3 > m {m = $3} END {printf "%.0f", m / 1024}' "$OUT/m.$label")
+	done
+}
+
+printf '%-22s %-24s %8s %10s %7s %7s %8s %10s %7s %10s %7s  %s\n' repository scenario "git s" "vastguard" "x git" "cpu x" "RSS MiB" gitleaks "x git" trufflehog "x git" "found (vastguard/gitleaks)"
+# row REPO SCENARIO [NOTE]: prints the last bench's medians. A peer's
+# figure can be given as PEER_GL / PEER_TH instead of measured.
+row() {
+	local ratio gl glx th thx found
+	ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "-"}'; }
+	gl=${PEER_GL:-${WALL[gitleaks]:--}}
+	th=${PEER_TH:-${WALL[trufflehog]:--}}
+	glx=-; thx=-
+	[ "$gl" != - ] && glx=$(ratio "$gl" "${WALL[git]}")
+	[ "$th" != - ] && thx=$(ratio "$th" "${WALL[git]}")
+	found=$(grep -c '"key_sha256"' "$OUT/vg.json" 2>/dev/null || true)
+	if [ "${WALL[gitleaks]:--}" != - ] && [ -z "${PEER_GL:-}" ]; then
+		found="${found:-0}/$(grep -c '"RuleID"' "$OUT/gl.json" 2>/dev/null || true)"
+	fi
+	printf '%-22s %-24s %8s %10s %7s %7s %8s %10s %7s %10s %7s  %s %s\n' "$1" "$2" "${WALL[git]}" "${WALL[vastguard]}" \
+		"$(ratio "${WALL[vastguard]}" "${WALL[git]}")" "$(ratio "${CPU[vastguard]}" "${CPU[git]}")" "${RSS[vastguard]}" \
+		"$gl" "$glx" "$th" "$thx" "$found" "${3:-}"
+	unset 'WALL[gitleaks]' 'WALL[trufflehog]'
+}
+
 for repo in "${repos[@]}"; do
-	name=$(basename "$repo")
-	read -r floor_s floor_rss < <(measure git -C "$repo" cat-file --batch-all-objects --batch)
-	read -r vg_s vg_rss < <(measure "$OUT/vastguard" scan "$repo" --allow-partial --format json --output "$OUT/vastguard.json")
-	read -r gl_s gl_rss < <(measure "$GITLEAKS" git "$repo" --no-banner --log-level error -c "$OUT/gitleaks-vast.toml" --exit-code 0 --report-format json --report-path "$OUT/gitleaks.json")
-	vg_n=$(grep -c '"key_sha256"' "$OUT/vastguard.json" || true)
-	gl_n=$(grep -c '"RuleID"' "$OUT/gitleaks.json" || true)
-	ratio() { awk -v a="$1" -v b="$floor_s" 'BEGIN {if (b > 0) printf "%.2f", a/b; else print "-"}'; }
-	mib() { awk -v k="$1" 'BEGIN {printf "%.0f", k/1024}'; }
-	printf '%-28s %8s %8s %10s %8s %s\n' "$name" floor "$floor_s" 1.00 "$(mib "$floor_rss")" -
-	printf '%-28s %8s %8s %10s %8s %s\n' "" vastguard "$vg_s" "$(ratio "$vg_s")" "$(mib "$vg_rss")" "$vg_n"
-	printf '%-28s %8s %8s %10s %8s %s\n' "" gitleaks "$gl_s" "$(ratio "$gl_s")" "$(mib "$gl_rss")" "$gl_n"
+	repo=$(cd "$repo" && pwd)
+	name=$(basename "$repo" .git)
+	g="git -C $repo"
+
+	# Full history.
+	peers=()
+	if [ -z "${SKIP_FULL_PEERS:-}" ]; then
+		peers=(gitleaks "$GL $repo")
+		[ -n "$TRUFFLEHOG" ] && peers+=(trufflehog "$TH file://$repo > $OUT/th.json")
+	fi
+	bench git "$g cat-file --batch-all-objects --batch --unordered" \
+		vastguard "$VG scan $repo --allow-partial --format json --output $OUT/vg.json" "${peers[@]}"
+	full_vg=${WALL[vastguard]} full_git=${WALL[git]} full_gl=${WALL[gitleaks]:--} full_th=${WALL[trufflehog]:--}
+	row "$name" "full history"
 	if [ -f "$repo.planted" ]; then
 		missed=0
-		while read -r h; do grep -q "$h" "$OUT/vastguard.json" || missed=$((missed + 1)); done < "$repo.planted"
+		while read -r h; do grep -q "$h" "$OUT/vg.json" || missed=$((missed + 1)); done < "$repo.planted"
 		echo "  planted keys: $(wc -l < "$repo.planted"), missed by vastguard: $missed"
 	fi
+
+	# Pull-request ranges.
+	for n in 10 100 1000; do
+		base=$($g rev-parse --verify -q "HEAD~$n" || true)
+		[ -n "$base" ] || continue
+		count=$($g rev-list --count "$base..HEAD")
+		peers=(gitleaks "$GL --log-opts=$base..HEAD $repo")
+		[ -n "$TRUFFLEHOG" ] && peers+=(trufflehog "$TH --since-commit $base file://$repo > $OUT/th.json")
+		bench git "$g rev-list --objects --missing=allow-any $base..HEAD | cut -d' ' -f1 | $g cat-file --batch" \
+			vastguard "$VG scan $repo --allow-partial --range $base..HEAD --format json --output $OUT/vg.json" "${peers[@]}"
+		row "$name" "range HEAD~$n ($count commits)"
+	done
+
+	# A work tree for the pre-commit check and the incremental rescans.
+	wt="$OUT/$name.wt"
+	if [ ! -d "$wt" ]; then
+		git clone -q --no-checkout --no-hardlinks "$repo" "$wt"
+		git -C "$wt" reset -q 2>/dev/null || true
+		git -C "$wt" checkout-index -a -f 2>/dev/null || true
+		# Three files edited in different directories, and a new file with
+		# a key made now.
+		mapfile -t edit < <(git -C "$wt" ls-files | awk -F/ '!seen[$1]++' | while read -r f; do [ -f "$wt/$f" ] && [ ! -L "$wt/$f" ] && echo "$f"; done | tail -n 3)
+		for f in "${edit[@]}"; do echo "edited for the benchmark" >> "$wt/$f"; done
+		printf 'VAST_API_KEY=%s\n' "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" > "$wt/bench-staged.env"
+		git -C "$wt" add -- "${edit[@]}" bench-staged.env
+	fi
+	peers=(gitleaks "$GITLEAKS git --pre-commit --staged --no-banner --log-level error -c $OUT/gitleaks-vast.toml --exit-code 0 --report-format json --report-path $OUT/gl.json $wt")
+	bench git "git -C $wt diff --cached" \
+		vastguard "$VG scan $wt --staged --format json --output $OUT/vg.json" "${peers[@]}"
+	row "$name" "staged ($(git -C "$wt" diff --cached --name-only | wc -l) files)"
+
+	# Incremental: the first scan writes the cache; a rescan of the same
+	# clone; a rescan after ten new commits (from a copy of the cache as it
+	# was before them).
+	cache="$OUT/$name.cache"
+	prep_vastguard() { rm -rf "$cache"; }
+	bench git "git -C $wt cat-file --batch-all-objects --batch --unordered" \
+		vastguard "$INCR $cache --output $OUT/vg.json $wt"
+	unset -f prep_vastguard
+	PEER_GL=$full_gl PEER_TH=$full_th row "$name" "incremental, first" "(cache written; peers: full row)"
+	if ! git -C "$wt" rev-parse -q --verify refs/heads/bench-new >/dev/null; then
+		cp -r "$cache" "$cache.before"
+		# Ten commits, each editing three files, by plumbing on a side index.
+		parent=$(git -C "$wt" rev-parse HEAD)
+		mapfile -t files < <(git -C "$wt" ls-tree -r HEAD | awk '$1 == "100644" {print $3 " " $4}' | while read -r sha path; do git -C "$wt" cat-file -e "$sha" 2>/dev/null && echo "$sha $path"; done | head -n 30)
+		idx="$OUT/$name.bench-index"
+		for i in $(seq 10); do
+			GIT_INDEX_FILE=$idx git -C "$wt" read-tree "$parent"
+			for j in 0 1 2; do
+				read -r sha path <<<"${files[$(((i * 3 + j) % ${#files[@]}))]}"
+				new=$( (git -C "$wt" cat-file blob "$sha"; echo "bench edit $i") | git -C "$wt" hash-object -w --stdin)
+				GIT_INDEX_FILE=$idx git -C "$wt" update-index --cacheinfo "100644,$new,$path"
+			done
+			tree=$(GIT_INDEX_FILE=$idx git -C "$wt" write-tree)
+			parent=$(git -C "$wt" commit-tree "$tree" -p "$parent" -m "bench edit $i")
+		done
+		git -C "$wt" update-ref refs/heads/bench-new "$parent"
+		rm -f "$idx"
+	fi
+	[ -d "$cache.before" ] || { echo "bench: $cache.before is missing; remove $wt to start over" >&2; exit 1; }
+	$INCR "$cache" --output "$OUT/vg.json" "$wt" >/dev/null 2>&1 || true # take in the new commits, untimed
+	bench git "git -C $wt cat-file --batch-all-objects --batch --unordered" \
+		vastguard "$INCR $cache --output $OUT/vg.json $wt"
+	PEER_GL=$full_gl PEER_TH=$full_th row "$name" "incremental, unchanged" "(= $(awk -v a="${WALL[vastguard]}" -v b="$full_vg" 'BEGIN {printf "%.1f", 100 * a / b}')% of vastguard's full scan; peers: full row)"
+	prep_vastguard() { rm -rf "$cache" && cp -r "$cache.before" "$cache"; }
+	peers=(gitleaks "$GL --log-opts=HEAD..bench-new $wt")
+	bench git "git -C $wt rev-list --objects HEAD..bench-new | cut -d' ' -f1 | git -C $wt cat-file --batch" \
+		vastguard "$INCR $cache --output $OUT/vg.json $wt" "${peers[@]}"
+	unset -f prep_vastguard
+	row "$name" "incremental, +10 commits" "(= $(awk -v a="${WALL[vastguard]}" -v b="$full_vg" 'BEGIN {printf "%.1f", 100 * a / b}')% of vastguard's full scan; gitleaks: the range)"
 done
