@@ -306,7 +306,7 @@ func (s *scanner) incremental(ctx context.Context, st *gitobj.Store, c *scanCach
 		}
 		rep.Stats.Refs = len(refs)
 		rep.Stats.Commits = len(commits)
-		next, err := s.newCache(st, &scanState{commits: commits, tags: tags, hits: hits}, current, rep.Stats.Partial)
+		next, err := s.newCache(st, &scanState{commits: commits, tags: tags, hits: hits}, current, c.flags&cacheMissingTrees != 0)
 		return rep, next, err
 	}
 	complete := func(ci *commitInfo) error {
@@ -331,7 +331,7 @@ func (s *scanner) incremental(ctx context.Context, st *gitobj.Store, c *scanCach
 	if err != nil {
 		return nil, nil, err
 	}
-	next, err := s.newCache(st, &scanState{commits: commits, tags: tags, hits: hits, g: g}, current, rep.Stats.Missing > 0 || rep.Stats.Partial)
+	next, err := s.newCache(st, &scanState{commits: commits, tags: tags, hits: hits, g: g}, current, rep.Stats.Missing > 0)
 	return rep, next, err
 }
 
@@ -361,15 +361,15 @@ func (s *scanner) placeHits(ctx context.Context, st *gitobj.Store, g *graph, c *
 	full := map[plumbing.Hash]*blobHit{}
 	for h, hit := range hits {
 		hit.first = map[string]int{}
-		places, known := c.hits[h]
-		if !known {
-			if c.flags&cacheMissing != 0 {
-				full[h] = hit // the last scan may have missed where it was
-			}
+		if c.flags&cacheMissingTrees != 0 {
+			full[h] = hit // the last scan may have missed where it was
 			continue
 		}
-		if c.flags&cacheMissing != 0 {
-			full[h] = hit
+		places, known := c.hits[h]
+		if !known {
+			if c.flags&cachePartial != 0 && !holds(c.objects, h) {
+				full[h] = hit // fetched since: old commits may hold it
+			}
 			continue
 		}
 		for _, p := range places {
@@ -528,11 +528,15 @@ func stepsTo(st *gitobj.Store, root plumbing.Hash, path string) ([]uint32, error
 	return steps, nil
 }
 
-// newCache is the cache to write after a scan that learnt state.
-func (s *scanner) newCache(st *gitobj.Store, state *scanState, current []byte, incomplete bool) (*scanCache, error) {
+// newCache is the cache to write after a scan that learnt state;
+// missingTrees says it lacked trees or commits the history names.
+func (s *scanner) newCache(st *gitobj.Store, state *scanState, current []byte, missingTrees bool) (*scanCache, error) {
 	c := &scanCache{objects: current, hits: map[plumbing.Hash][]cachedPlace{}}
-	if incomplete {
-		c.flags |= cacheMissing
+	if missingTrees {
+		c.flags |= cacheMissingTrees
+	}
+	if s.repo.partial() {
+		c.flags |= cachePartial
 	}
 	g := state.g
 	for _, h := range sortedHashes(state.commits) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -320,5 +321,41 @@ func TestCacheHistoryRewritten(t *testing.T) {
 	sameFindings(t, "after the rewrite", want, got)
 	if len(got.Findings) != 1 || got.Findings[0].Commit != later.String() {
 		t.Errorf("after: %+v", got.Findings)
+	}
+}
+
+// TestCachePartialCloneFetchesLater scans a partial clone that lacks a blob
+// with a key, then the same clone once the blob has arrived (a lazy fetch):
+// the key is placed at the old commit that holds it, as a full scan does.
+func TestCachePartialCloneFetchesLater(t *testing.T) {
+	t.Parallel()
+	k := scantest.Key
+	r := scantest.New(t)
+	r.Commit("one", scantest.Files{"README": "vast\n"})
+	r.Commit("two", scantest.Files{"deploy/.env": "VAST_API_KEY=" + k(1) + "\n"})
+	r.Commit("three", scantest.Files{"other.txt": "x\n"})
+	r.SetConfig("extensions", "partialclone", "origin")
+	blob := plumbing.ComputeHash(plumbing.BlobObject, []byte("VAST_API_KEY="+k(1)+"\n")).String()
+	obj := filepath.Join(r.Dir, ".git", "objects", blob[:2], blob[2:])
+	saved, err := os.ReadFile(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(obj)
+	cache := t.TempDir()
+	opts := scan.Options{AllowPartial: true}
+	if rep := cached(t, r.Dir, cache, opts); len(rep.Findings) != 0 {
+		t.Fatalf("the blob is missing, yet: %+v", rep.Findings)
+	}
+	if err := os.WriteFile(obj, saved, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	got := cached(t, r.Dir, cache, opts)
+	if got.Stats.Cache != scan.CacheUsed {
+		t.Fatalf("cache %q", got.Stats.Cache)
+	}
+	sameFindings(t, "after the fetch", full(t, r.Dir, opts), got)
+	if len(got.Findings) != 1 || got.Findings[0].Path != "deploy/.env" {
+		t.Errorf("findings: %+v", got.Findings)
 	}
 }

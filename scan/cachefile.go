@@ -35,9 +35,14 @@ const cacheMagic = "VGSCAN\x00\x01"
 // cacheFileLimit bounds the cache file: about 50 bytes an object.
 const cacheFileLimit = 2 << 30
 
-// cacheMissing marks a cache written after a scan that missed objects (a
-// partial clone's, or a missing tree): its attributions may be incomplete.
-const cacheMissing = 1
+// Flags of a cache file. cacheMissingTrees: the scan that wrote it lacked a
+// tree or commit the history names, so where it placed keys may be
+// incomplete. cachePartial: it scanned a partial clone, whose blobs left on
+// the server may arrive later and be held by commits placed already.
+const (
+	cacheMissingTrees = 1 << iota
+	cachePartial
+)
 
 // scanCache is a decoded cache file.
 type scanCache struct {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"hash/maphash"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
@@ -83,6 +85,9 @@ func (s *scanner) rangeScan(ctx context.Context) (*Report, error) {
 			return nil, fmt.Errorf("commit %s: %w", c.Hash, err)
 		}
 	}
+	if err := w.scanPending(s.repo.objDir, s.opts.Workers); err != nil {
+		return nil, err
+	}
 	if len(w.hits) > 0 {
 		if err := w.dropKnown(a, boundary); err != nil {
 			return nil, err
@@ -130,6 +135,17 @@ type rangeWalk struct {
 	// placeOnly records where the blobs of hits are, and scans nothing
 	// (an incremental scan has scanned the blobs already).
 	placeOnly bool
+	// Otherwise the walk collects the blobs to scan, and where each is
+	// new, for scanPending.
+	pending []plumbing.Hash
+	found   []occurrence
+}
+
+// occurrence is a blob new at path in the order-th commit of the range.
+type occurrence struct {
+	blob  plumbing.Hash
+	path  string
+	order int
 }
 
 func newRangeWalk(ctx context.Context, st *gitobj.Store, det []Detector, stats *Stats) *rangeWalk {
@@ -419,9 +435,13 @@ func (w *rangeWalk) diffTree(h plumbing.Hash, parents []plumbing.Hash, prefix st
 			continue
 		}
 		if !w.placeOnly {
-			if err := w.scanBlob(e.Hash); err != nil {
-				return err
+			// Scanned after the walk, in parallel; placed then.
+			if !w.scanned[e.Hash] {
+				w.scanned[e.Hash] = true
+				w.pending = append(w.pending, e.Hash)
 			}
+			w.found = append(w.found, occurrence{e.Hash, prefix + e.Name, order})
+			continue
 		}
 		if hit, ok := w.hits[e.Hash]; ok {
 			p := prefix + e.Name
@@ -433,35 +453,109 @@ func (w *rangeWalk) diffTree(h plumbing.Hash, parents []plumbing.Hash, prefix st
 	return nil
 }
 
-// scanBlob runs the detectors over blob h once.
-func (w *rangeWalk) scanBlob(h plumbing.Hash) error {
-	if w.scanned[h] {
-		return nil
+// scanPending scans the blobs the walk collected, with up to workers
+// goroutines (each with its own reader of the objects in objDir), and
+// places those with keys.
+func (w *rangeWalk) scanPending(objDir string, workers int) error {
+	type result struct {
+		stats Stats
+		hits  []*blobHit
+		err   error
 	}
-	w.scanned[h] = true
-	t, data, err := w.st.Get(h)
-	if errors.Is(err, gitobj.ErrNotFound) {
-		w.stats.Missing++
-		return nil
+	const chunk = 32
+	if len(w.pending) < 4*chunk {
+		workers = 1
 	}
-	if err != nil {
+	results := make([]result, workers)
+	var next atomic.Int64
+	scan := func(st *gitobj.Store, r *result) {
+		for {
+			i := int(next.Add(chunk)) - chunk
+			if i >= len(w.pending) || w.ctx.Err() != nil {
+				return
+			}
+			for _, h := range w.pending[i:min(i+chunk, len(w.pending))] {
+				hit, err := scanOne(st, h, w.det, &r.stats)
+				if err != nil {
+					r.err = err
+					return
+				}
+				if hit != nil {
+					r.hits = append(r.hits, hit)
+				}
+			}
+		}
+	}
+	if workers == 1 {
+		scan(w.st, &results[0])
+	} else {
+		var wg sync.WaitGroup
+		for k := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				st, err := gitobj.OpenStore(objDir, gitobj.StoreOptions{})
+				if err != nil {
+					results[k].err = err
+					return
+				}
+				defer st.Close()
+				scan(st, &results[k])
+			}()
+		}
+		wg.Wait()
+	}
+	if err := w.ctx.Err(); err != nil {
 		return err
 	}
+	for _, r := range results {
+		if r.err != nil {
+			return r.err
+		}
+		w.stats.Blobs += r.stats.Blobs
+		w.stats.Bytes += r.stats.Bytes
+		w.stats.SkippedBinaries += r.stats.SkippedBinaries
+		w.stats.Missing += r.stats.Missing
+		for _, h := range r.hits {
+			w.hits[h.hash] = h
+		}
+	}
+	for _, o := range w.found {
+		if hit, ok := w.hits[o.blob]; ok {
+			if prev, ok := hit.first[o.path]; !ok || o.order < prev {
+				hit.first[o.path] = o.order
+			}
+		}
+	}
+	w.pending, w.found = nil, nil
+	return nil
+}
+
+// scanOne runs the detectors over blob h; it returns the hit, or nil.
+func scanOne(st *gitobj.Store, h plumbing.Hash, det []Detector, stats *Stats) (*blobHit, error) {
+	t, data, err := st.Get(h)
+	if errors.Is(err, gitobj.ErrNotFound) {
+		stats.Missing++
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
 	if t != plumbing.BlobObject {
-		return nil
+		return nil, nil
 	}
 	data = Text(data)
 	if isBinary(data) {
-		w.stats.SkippedBinaries++
-		return nil
+		stats.SkippedBinaries++
+		return nil, nil
 	}
-	w.stats.Blobs++
-	w.stats.Bytes += int64(len(data))
-	ms := Detect(data, w.det)
+	stats.Blobs++
+	stats.Bytes += int64(len(data))
+	ms := Detect(data, det)
 	if bare := BareKey(data); len(ms) > 0 || bare != "" {
-		w.hits[h] = &blobHit{hash: h, matches: ms, bare: bare, first: map[string]int{}}
+		return &blobHit{hash: h, matches: ms, bare: bare, first: map[string]int{}}, nil
 	}
-	return nil
+	return nil, nil
 }
 
 // dropKnown forgets the blobs with keys that the range's base a holds in
