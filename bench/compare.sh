@@ -17,10 +17,12 @@
 # "x git" is wall time over git's; "cpu x git" the same for user+system time,
 # which other load on the machine disturbs less.
 #
-# Each repository is cloned once into OUT (--no-hardlinks; a partial
-# clone's missing blobs stay missing) for the staged and incremental rows:
-# three files edited and a file with a generated key staged, and ten
-# commits added on refs/heads/bench-new by plumbing.
+# Each repository given is mirrored once into OUT (--no-hardlinks); a
+# partial clone's missing blobs stay missing for vastguard, and read as
+# empty for git and gitleaks through replace refs. The staged row runs in a
+# clone of the mirror (--shared) with three files edited and a file with a
+# generated key staged; the incremental rows add ten commits to the mirror
+# on refs/heads/bench-new, by plumbing.
 #
 # Environment: RUNS (default 5), COMMITS (default 5000), TINY (default 100),
 # OUT (default bench/out), SKIP_FULL_PEERS=1 to leave gitleaks and TruffleHog
@@ -145,9 +147,24 @@ row() {
 	unset 'WALL[gitleaks]' 'WALL[trufflehog]'
 }
 
-for repo in "${repos[@]}"; do
-	repo=$(cd "$repo" && pwd)
-	name=$(basename "$repo" .git)
+for src in "${repos[@]}"; do
+	src=$(cd "$src" && pwd)
+	name=$(basename "$src" .git)
+	# The bench works on its own mirror of each repository. A partial
+	# clone's missing blobs read as empty through replace refs, so that
+	# git log -p (gitleaks), a checkout and git diff work; vastguard reads
+	# the objects themselves and sees them missing.
+	repo=$src
+	if [ "$(dirname "$src")" != "$OUT" ]; then
+		repo="$OUT/$name.mirror"
+		if [ ! -d "$repo" ]; then
+			git clone -q --mirror --no-hardlinks "$src" "$repo"
+			empty=$(git -C "$repo" hash-object -w --stdin </dev/null)
+			git -C "$repo" rev-list --objects --all --missing=print | sed -n 's/^?//p' | while read -r sha; do
+				git -C "$repo" update-ref "refs/replace/$sha" "$empty"
+			done
+		fi
+	fi
 	g="git -C $repo"
 
 	# Full history.
@@ -178,15 +195,16 @@ for repo in "${repos[@]}"; do
 		row "$name" "range HEAD~$n ($count commits)"
 	done
 
-	# A work tree for the pre-commit check and the incremental rescans.
+	# A work tree for the pre-commit check: a clone borrowing the mirror's
+	# objects (so what it stages stays its own) and its replace refs.
 	wt="$OUT/$name.wt"
 	if [ ! -d "$wt" ]; then
-		git clone -q --no-checkout --no-hardlinks "$repo" "$wt"
-		git -C "$wt" reset -q 2>/dev/null || true
-		git -C "$wt" checkout-index -a -f 2>/dev/null || true
+		git clone -q --shared --no-checkout "$repo" "$wt"
+		git -C "$wt" fetch -q origin 'refs/replace/*:refs/replace/*'
+		git -C "$wt" checkout -q
 		# Three files edited in different directories, and a new file with
 		# a key made now.
-		mapfile -t edit < <(git -C "$wt" ls-files | awk -F/ '!seen[$1]++' | while read -r f; do [ -f "$wt/$f" ] && [ ! -L "$wt/$f" ] && echo "$f"; done | tail -n 3)
+		mapfile -t edit < <(git -C "$wt" ls-files | awk -F/ 'NF > 1 && !seen[$1]++' | while read -r f; do [ -f "$wt/$f" ] && [ ! -L "$wt/$f" ] && echo "$f"; done | tail -n 3)
 		for f in "${edit[@]}"; do echo "edited for the benchmark" >> "$wt/$f"; done
 		printf 'VAST_API_KEY=%s\n' "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" > "$wt/bench-staged.env"
 		git -C "$wt" add -- "${edit[@]}" bench-staged.env
@@ -201,38 +219,38 @@ for repo in "${repos[@]}"; do
 	# was before them).
 	cache="$OUT/$name.cache"
 	prep_vastguard() { rm -rf "$cache"; }
-	bench git "git -C $wt cat-file --batch-all-objects --batch --unordered" \
-		vastguard "$INCR $cache --output $OUT/vg.json $wt"
+	bench git "git -C $repo cat-file --batch-all-objects --batch --unordered" \
+		vastguard "$INCR $cache --output $OUT/vg.json $repo"
 	unset -f prep_vastguard
 	PEER_GL=$full_gl PEER_TH=$full_th row "$name" "incremental, first" "(cache written; peers: full row)"
-	if ! git -C "$wt" rev-parse -q --verify refs/heads/bench-new >/dev/null; then
+	if ! git -C "$repo" rev-parse -q --verify refs/heads/bench-new >/dev/null; then
 		cp -r "$cache" "$cache.before"
 		# Ten commits, each editing three files, by plumbing on a side index.
-		parent=$(git -C "$wt" rev-parse HEAD)
-		mapfile -t files < <(git -C "$wt" ls-tree -r HEAD | awk '$1 == "100644" {print $3 " " $4}' | while read -r sha path; do git -C "$wt" cat-file -e "$sha" 2>/dev/null && echo "$sha $path"; done | head -n 30)
+		parent=$(git -C "$repo" rev-parse HEAD)
+		mapfile -t files < <(git -C "$repo" ls-tree -r HEAD | awk '$1 == "100644" {print $3 " " $4}' | while read -r sha path; do git -C "$repo" cat-file -e "$sha" 2>/dev/null && echo "$sha $path"; done | head -n 30)
 		idx="$OUT/$name.bench-index"
 		for i in $(seq 10); do
-			GIT_INDEX_FILE=$idx git -C "$wt" read-tree "$parent"
+			GIT_INDEX_FILE=$idx git -C "$repo" read-tree "$parent"
 			for j in 0 1 2; do
 				read -r sha path <<<"${files[$(((i * 3 + j) % ${#files[@]}))]}"
-				new=$( (git -C "$wt" cat-file blob "$sha"; echo "bench edit $i") | git -C "$wt" hash-object -w --stdin)
-				GIT_INDEX_FILE=$idx git -C "$wt" update-index --cacheinfo "100644,$new,$path"
+				new=$( (git -C "$repo" cat-file blob "$sha"; echo "bench edit $i") | git -C "$repo" hash-object -w --stdin)
+				GIT_INDEX_FILE=$idx git -C "$repo" update-index --cacheinfo "100644,$new,$path"
 			done
-			tree=$(GIT_INDEX_FILE=$idx git -C "$wt" write-tree)
-			parent=$(git -C "$wt" commit-tree "$tree" -p "$parent" -m "bench edit $i")
+			tree=$(GIT_INDEX_FILE=$idx git -C "$repo" write-tree)
+			parent=$(git -C "$repo" commit-tree "$tree" -p "$parent" -m "bench edit $i")
 		done
-		git -C "$wt" update-ref refs/heads/bench-new "$parent"
+		git -C "$repo" update-ref refs/heads/bench-new "$parent"
 		rm -f "$idx"
 	fi
-	[ -d "$cache.before" ] || { echo "bench: $cache.before is missing; remove $wt to start over" >&2; exit 1; }
-	$INCR "$cache" --output "$OUT/vg.json" "$wt" >/dev/null 2>&1 || true # take in the new commits, untimed
-	bench git "git -C $wt cat-file --batch-all-objects --batch --unordered" \
-		vastguard "$INCR $cache --output $OUT/vg.json $wt"
+	[ -d "$cache.before" ] || { echo "bench: $cache.before is missing; remove $repo to start over" >&2; exit 1; }
+	$INCR "$cache" --output "$OUT/vg.json" "$repo" >/dev/null 2>&1 || true # take in the new commits, untimed
+	bench git "git -C $repo cat-file --batch-all-objects --batch --unordered" \
+		vastguard "$INCR $cache --output $OUT/vg.json $repo"
 	PEER_GL=$full_gl PEER_TH=$full_th row "$name" "incremental, unchanged" "(= $(awk -v a="${WALL[vastguard]}" -v b="$full_vg" 'BEGIN {printf "%.1f", 100 * a / b}')% of vastguard's full scan; peers: full row)"
 	prep_vastguard() { rm -rf "$cache" && cp -r "$cache.before" "$cache"; }
-	peers=(gitleaks "$GL --log-opts=HEAD..bench-new $wt")
-	bench git "git -C $wt rev-list --objects HEAD..bench-new | cut -d' ' -f1 | git -C $wt cat-file --batch" \
-		vastguard "$INCR $cache --output $OUT/vg.json $wt" "${peers[@]}"
+	peers=(gitleaks "$GL --log-opts=HEAD..bench-new $repo")
+	bench git "git -C $repo rev-list --objects HEAD..bench-new | cut -d' ' -f1 | git -C $repo cat-file --batch" \
+		vastguard "$INCR $cache --output $OUT/vg.json $repo" "${peers[@]}"
 	unset -f prep_vastguard
 	row "$name" "incremental, +10 commits" "(= $(awk -v a="${WALL[vastguard]}" -v b="$full_vg" 'BEGIN {printf "%.1f", 100 * a / b}')% of vastguard's full scan; gitleaks: the range)"
 done
