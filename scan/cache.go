@@ -242,19 +242,6 @@ func (s *scanner) incremental(ctx context.Context, st *gitobj.Store, c *scanCach
 		tags[h] = ti
 		return nil
 	}
-	scanBlob := func(h plumbing.Hash, data []byte) {
-		data = Text(data)
-		if isBinary(data) {
-			rep.Stats.SkippedBinaries++
-			return
-		}
-		rep.Stats.Blobs++
-		rep.Stats.Bytes += int64(len(data))
-		ms := Detect(data, det)
-		if bare := BareKey(data); len(ms) > 0 || bare != "" {
-			hits[h] = &blobHit{hash: h, matches: ms, bare: bare}
-		}
-	}
 	for _, h := range c.msgs {
 		if holds(current, h) {
 			if err := readCommit(h); err != nil {
@@ -278,13 +265,23 @@ func (s *scanner) incremental(ctx context.Context, st *gitobj.Store, c *scanCach
 			if !holds(current, h) {
 				continue
 			}
-			typ, data, err := st.Get(h)
+			typ, _, err := st.Get(h)
+			if errors.Is(err, gitobj.ErrLarge) {
+				typ, err = plumbing.BlobObject, nil // only blobs are that large
+			}
 			if err != nil {
 				return nil, nil, err
 			}
 			switch typ {
 			case plumbing.BlobObject:
-				scanBlob(h, data)
+				hit, err := scanOne(st, h, det, &rep.Stats)
+				if err != nil {
+					return nil, nil, err
+				}
+				if hit != nil {
+					hit.first = nil
+					hits[h] = hit
+				}
 			case plumbing.CommitObject:
 				if err := readCommit(h); err != nil {
 					return nil, nil, err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"io"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -494,7 +495,7 @@ func (w *rangeWalk) scanPending(objDir string, workers int) error {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				st, err := gitobj.OpenStore(objDir, gitobj.StoreOptions{})
+				st, err := openStore(objDir)
 				if err != nil {
 					results[k].err = err
 					return
@@ -531,9 +532,33 @@ func (w *rangeWalk) scanPending(objDir string, workers int) error {
 	return nil
 }
 
-// scanOne runs the detectors over blob h; it returns the hit, or nil.
+// scanOne runs the detectors over blob h; it returns the hit, or nil. A
+// blob over gitobj.DefaultStreamAbove stored whole is streamed.
 func scanOne(st *gitobj.Store, h plumbing.Hash, det []Detector, stats *Stats) (*blobHit, error) {
 	t, data, err := st.Get(h)
+	if errors.Is(err, gitobj.ErrLarge) {
+		var hit *blobHit
+		err = st.Stream(h, func(t plumbing.ObjectType, size int64, r io.Reader) error {
+			if t != plumbing.BlobObject {
+				return fmt.Errorf("object %s: a %d-byte %s is too large to be real", h, size, t)
+			}
+			ms, binary, err := detectStream(r, det)
+			if err != nil {
+				return fmt.Errorf("blob %s: %w", h, err)
+			}
+			if binary {
+				stats.SkippedBinaries++
+				return nil
+			}
+			stats.Blobs++
+			stats.Bytes += size
+			if len(ms) > 0 {
+				hit = &blobHit{hash: h, matches: ms, first: map[string]int{}}
+			}
+			return nil
+		})
+		return hit, err
+	}
 	if errors.Is(err, gitobj.ErrNotFound) {
 		stats.Missing++
 		return nil, nil

@@ -128,13 +128,19 @@ type scanner struct {
 // store opens the repository's objects for random access, once.
 func (s *scanner) store() (*gitobj.Store, error) {
 	if s.st == nil {
-		st, err := gitobj.OpenStore(s.repo.objDir, gitobj.StoreOptions{})
+		st, err := openStore(s.repo.objDir)
 		if err != nil {
 			return nil, fmt.Errorf("reading the object database: %w", err)
 		}
 		s.st = st
 	}
 	return s.st, nil
+}
+
+// openStore opens objDir for random access; blobs stored whole over
+// gitobj.DefaultStreamAbove are streamed, as the full scan streams them.
+func openStore(objDir string) (*gitobj.Store, error) {
+	return gitobj.OpenStore(objDir, gitobj.StoreOptions{StreamAbove: gitobj.DefaultStreamAbove})
 }
 
 func (s *scanner) close() {

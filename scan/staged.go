@@ -306,25 +306,16 @@ func (w *stagedWalk) diffTrees(h, old plumbing.Hash, prefix string) error {
 // in the clone (git add wrote it); one reached through a sparse directory
 // may have been left on the server.
 func (w *stagedWalk) scanBlob(h plumbing.Hash, path string, required bool) error {
-	typ, data, err := w.st.Get(h)
-	if errors.Is(err, gitobj.ErrNotFound) && !required {
-		w.stats.Missing++
-		return nil
-	}
+	missing := w.stats.Missing
+	hit, err := scanOne(w.st, h, w.det, w.stats)
 	if err != nil {
 		return fmt.Errorf("reading staged %s: %w", sanitizePath(path), err)
 	}
-	if typ != plumbing.BlobObject {
-		return nil
+	if w.stats.Missing > missing && required {
+		return fmt.Errorf("reading staged %s: blob %s: %w", sanitizePath(path), h, gitobj.ErrNotFound)
 	}
-	data = Text(data)
-	if isBinary(data) {
-		w.stats.SkippedBinaries++
-		return nil
+	if hit != nil {
+		w.b.blob(hit, path, nil, 0, "")
 	}
-	w.stats.Blobs++
-	w.stats.Bytes += int64(len(data))
-	hit := &blobHit{hash: h, matches: Detect(data, w.det), bare: BareKey(data)}
-	w.b.blob(hit, path, nil, 0, "")
 	return nil
 }

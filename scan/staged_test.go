@@ -457,3 +457,58 @@ func indexFile(version, count uint32, parts [][]byte) []byte {
 	}
 	return append(b, make([]byte, 20)...)
 }
+
+// TestLargeBlobsAreStreamedEverywhere: a 40 MiB blob with keys is found by
+// a staged scan (loose object), a range (packed) and an incremental scan,
+// at the lines a full scan gives.
+func TestLargeBlobsAreStreamedEverywhere(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	line := strings.Repeat("y", 99) + "\n"
+	for b.Len() < 40<<20 {
+		b.WriteString(line)
+	}
+	text := b.String()
+	k1, k2 := scantest.Key(1), scantest.Key(2)
+	cut := 4<<20 - 30
+	text = text[:cut] + "VAST_API_KEY=" + k1 + "\n" + text[cut:] + "VAST_API_KEY=" + k2 + "\n"
+	wantLine := func(k string) int { return strings.Count(text[:strings.Index(text, k)], "\n") + 1 }
+	want := map[string]int{k1: wantLine(k1), k2: wantLine(k2)}
+	lines := func(rep *scan.Report) map[string]int {
+		got := map[string]int{}
+		for _, f := range rep.Findings {
+			got[f.Secret()] = f.Line
+		}
+		return got
+	}
+	r := scantest.New(t)
+	r.Commit("one", scantest.Files{"small.txt": "s\n"})
+	r.CheckoutWorktree()
+	r.Stage(scantest.Files{"big.txt": text})
+	rep, err := scan.Scan(t.Context(), r.Dir, scan.Options{Staged: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, lines(rep)); diff != "" {
+		t.Errorf("staged (-want +got):\n%s", diff)
+	}
+	r.Commit("big", scantest.Files{"big.txt": text})
+	r.Pack()
+	rep, err = scan.Scan(t.Context(), r.Dir, scan.Options{Range: "HEAD~1..HEAD"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, lines(rep)); diff != "" {
+		t.Errorf("range (-want +got):\n%s", diff)
+	}
+	cache := t.TempDir()
+	for i := range 2 {
+		rep, err = scan.Scan(t.Context(), r.Dir, scan.Options{Cache: cache, CacheKey: []byte("sixteen bytes or more")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, lines(rep)); diff != "" {
+			t.Errorf("incremental, run %d (-want +got):\n%s", i, diff)
+		}
+	}
+}

@@ -32,12 +32,13 @@ import (
 //
 // A Store is not safe for concurrent use.
 type Store struct {
-	dirs    []string
-	packs   []*storePack
-	maxSize int64
-	cache   *storeCache
-	zr      io.ReadCloser
-	br      bytes.Reader
+	streamAbove int64
+	dirs        []string
+	packs       []*storePack
+	maxSize     int64
+	cache       *storeCache
+	zr          io.ReadCloser
+	br          bytes.Reader
 	// loose caches which of dirs hold a loose object, by id.
 	loose map[plumbing.Hash]string
 }
@@ -50,7 +51,15 @@ type StoreOptions struct {
 	// CacheBytes bounds the inflated objects kept for delta chains that
 	// share bases. 0 means 32 MiB.
 	CacheBytes int
+	// StreamAbove, if set, makes Get refuse (with ErrLarge) an object
+	// stored whole, not as a delta, that is larger: the caller reads it
+	// with Stream instead, never holding it.
+	StreamAbove int64
 }
+
+// ErrLarge is returned, wrapped, by Get for an object over
+// StoreOptions.StreamAbove that Stream can read.
+var ErrLarge = errors.New("object to be streamed")
 
 type storePack struct {
 	path   string
@@ -73,7 +82,7 @@ const maxChain = 10000
 // OpenStore opens the object directory objDir and its alternates for
 // random access. Close releases the mappings.
 func OpenStore(objDir string, opts StoreOptions) (*Store, error) {
-	s := &Store{maxSize: opts.MaxObjectSize}
+	s := &Store{maxSize: opts.MaxObjectSize, streamAbove: opts.StreamAbove}
 	if s.maxSize <= 0 {
 		s.maxSize = 1 << 30
 	}
@@ -528,6 +537,9 @@ func (s *Store) getPacked(k int, off int64, h plumbing.Hash) (plumbing.ObjectTyp
 			return 0, nil, err
 		}
 		if t != plumbing.OFSDeltaObject && t != plumbing.REFDeltaObject {
+			if len(chain) == 0 && s.streamAbove > 0 && size > s.streamAbove {
+				return 0, nil, fmt.Errorf("%s: %d bytes: %w", h, size, ErrLarge)
+			}
 			d, err := s.inflate(p, data, size, h)
 			if err != nil {
 				return 0, nil, err
@@ -618,6 +630,9 @@ func (s *Store) getLoose(path string, h plumbing.Hash) (plumbing.ObjectType, []b
 	if !known {
 		return 0, nil, fmt.Errorf("loose object %s: unknown type %q", h, name)
 	}
+	if s.streamAbove > 0 && size > s.streamAbove {
+		return 0, nil, fmt.Errorf("%s: %d bytes: %w", h, size, ErrLarge)
+	}
 	if size > s.maxSize {
 		return 0, nil, fmt.Errorf("loose object %s: %d bytes is over the %d-byte limit for objects read whole", h, size, s.maxSize)
 	}
@@ -626,6 +641,107 @@ func (s *Store) getLoose(path string, h plumbing.Hash) (plumbing.ObjectType, []b
 		return 0, nil, fmt.Errorf("loose object %s: %w", h, err)
 	}
 	return typ, data, nil
+}
+
+// Stream calls fn with a reader of exactly size bytes of object h's
+// content, for an object Get refused with ErrLarge (one stored whole);
+// any other object is read with Get and handed over from memory. fn must
+// not keep r.
+func (s *Store) Stream(h plumbing.Hash, fn func(typ plumbing.ObjectType, size int64, r io.Reader) error) error {
+	for _, p := range s.packs {
+		i := p.find(h)
+		if i < 0 {
+			continue
+		}
+		off, err := p.offset(i)
+		if err != nil {
+			return err
+		}
+		t, size, data, _, _, err := p.header(off)
+		if err != nil {
+			return err
+		}
+		if t == plumbing.OFSDeltaObject || t == plumbing.REFDeltaObject {
+			break
+		}
+		zr, err := zlib.NewReader(bytes.NewReader(p.data[data : len(p.data)-20]))
+		if err != nil {
+			return fmt.Errorf("%s: object %s: %w", p.path, h, err)
+		}
+		defer zr.Close()
+		r := &exactReader{r: zr, n: size}
+		if err := fn(t, size, r); err != nil {
+			return err
+		}
+		if r.n != 0 {
+			return fmt.Errorf("%s: object %s: stream not read to the end", p.path, h)
+		}
+		return nil
+	}
+	if path := s.loosePath(h); path != "" && !s.packed(h) {
+		return s.streamLoose(path, h, fn)
+	}
+	saved := s.streamAbove
+	s.streamAbove = 0
+	t, data, err := s.Get(h)
+	s.streamAbove = saved
+	if err != nil {
+		return err
+	}
+	return fn(t, int64(len(data)), bytes.NewReader(data))
+}
+
+func (s *Store) packed(h plumbing.Hash) bool {
+	for _, p := range s.packs {
+		if p.find(h) >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Store) streamLoose(path string, h plumbing.Hash, fn func(plumbing.ObjectType, int64, io.Reader) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return fmt.Errorf("loose object %s is not a regular file", h)
+	}
+	zr, err := zlib.NewReader(bufio.NewReaderSize(f, 64<<10))
+	if err != nil {
+		return fmt.Errorf("loose object %s: %w", h, err)
+	}
+	defer zr.Close()
+	var hdr []byte
+	var one [1]byte
+	for {
+		if _, err := io.ReadFull(zr, one[:]); err != nil {
+			return fmt.Errorf("loose object %s: header: %w", h, err)
+		}
+		if one[0] == 0 {
+			break
+		}
+		if len(hdr) >= 32 {
+			return fmt.Errorf("loose object %s: header too long", h)
+		}
+		hdr = append(hdr, one[0])
+	}
+	name, sizeText, ok := bytes.Cut(hdr, []byte(" "))
+	size, err := strconv.ParseInt(string(sizeText), 10, 64)
+	typ, known := typeByName(name)
+	if !ok || err != nil || size < 0 || !known {
+		return fmt.Errorf("loose object %s: bad header", h)
+	}
+	r := &exactReader{r: zr, n: size}
+	if err := fn(typ, size, r); err != nil {
+		return err
+	}
+	if r.n != 0 {
+		return fmt.Errorf("loose object %s: stream not read to the end", h)
+	}
+	return nil
 }
 
 // storeCache keeps recently inflated objects within a byte budget.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -258,5 +259,42 @@ func TestStoreObjectLimit(t *testing.T) {
 	tree, _ := c.Tree()
 	if _, _, err := s.Get(tree.Entries[0].Hash); err == nil || !strings.Contains(err.Error(), "limit") {
 		t.Fatalf("a 100000-byte blob under a 1000-byte limit: %v", err)
+	}
+}
+
+func TestStoreStreamsLargeObjects(t *testing.T) {
+	t.Parallel()
+	big := strings.Repeat("streamed line\n", 20000)
+	for _, packed := range []bool{false, true} {
+		r := scantest.New(t)
+		r.Commit("big", scantest.Files{"big.txt": big, "small.txt": "s\n"})
+		if packed {
+			r.Pack()
+		}
+		s, err := OpenStore(filepath.Join(r.Dir, ".git", "objects"), StoreOptions{StreamAbove: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := plumbing.ComputeHash(plumbing.BlobObject, []byte(big))
+		if _, _, err := s.Get(h); !errors.Is(err, ErrLarge) {
+			t.Errorf("packed %v: Get of a large object: %v, want ErrLarge", packed, err)
+		}
+		var got []byte
+		err = s.Stream(h, func(typ plumbing.ObjectType, size int64, rd io.Reader) error {
+			b, err := io.ReadAll(rd)
+			if typ != plumbing.BlobObject || int64(len(b)) != size {
+				return fmt.Errorf("type %s, %d of %d bytes", typ, len(b), size)
+			}
+			got = b
+			return err
+		})
+		if err != nil || string(got) != big {
+			t.Errorf("packed %v: Stream: %v, %d bytes", packed, err, len(got))
+		}
+		small := plumbing.ComputeHash(plumbing.BlobObject, []byte("s\n"))
+		if _, data, err := s.Get(small); err != nil || string(data) != "s\n" {
+			t.Errorf("packed %v: a small object: %v %q", packed, err, data)
+		}
+		s.Close()
 	}
 }
