@@ -93,14 +93,26 @@ if [ ${#repos[@]} -eq 0 ] || [ -n "${GENERATE:-}" ]; then
 	repos=("$(generate "gen-$TINY" "$TINY" -plant-every 30)" "$(generate "gen-$COMMITS" "$COMMITS")" "${repos[@]}")
 fi
 
+# cpu_of FILE prints the user+system seconds of a `times` listing's
+# children line, to the millisecond (/usr/bin/time only gives 10 ms).
+# `times` runs in this shell (a subshell would list its own children).
+cpu_of() {
+	awk 'NR == 2 {
+		split($1, u, /[ms]/); split($2, s, /[ms]/)
+		printf "%.3f\n", u[1] * 60 + u[2] + s[1] * 60 + s[2]
+	}' "$1"
+}
+
 # run_once FILE CMD: runs CMD once; appends "wall cpu rss_kb" to FILE.
 run_once() {
-	local t0 t1 u s m
+	local t0 t1 m
+	times > "$OUT/times0.txt"
 	t0=$EPOCHREALTIME
-	/usr/bin/time -f "%U %S %M" -o "$OUT/time.txt" bash -c "$2" >/dev/null 2>&1 || true
+	/usr/bin/time -f "%M" -o "$OUT/time.txt" bash -c "$2" >/dev/null 2>&1 || true
 	t1=$EPOCHREALTIME
-	read -r u s m < <(tail -n 1 "$OUT/time.txt")
-	awk -v a="$t0" -v b="$t1" -v u="$u" -v s="$s" -v m="$m" 'BEGIN {printf "%.4f %.2f %d\n", b - a, u + s, m}' >> "$1"
+	times > "$OUT/times1.txt"
+	m=$(tail -n 1 "$OUT/time.txt")
+	awk -v a="$t0" -v b="$t1" -v c="$(cpu_of "$OUT/times0.txt")" -v d="$(cpu_of "$OUT/times1.txt")" -v m="$m" 'BEGIN {printf "%.4f %.3f %d\n", b - a, d - c, m}' >> "$1"
 }
 
 # bench LABEL CMD ...: runs the commands RUNS times, taking turns, and sets
