@@ -127,7 +127,26 @@ func currentObjects(st *gitobj.Store) ([]byte, error) {
 	for _, h := range loose {
 		lb = append(lb, h[:]...)
 	}
-	return mergeIDs(all, lb), nil
+	all = mergeIDs(all, lb)
+	// A corrupt index's ids out of order would make holds miss objects:
+	// put them in order (then merge them with themselves, for duplicates).
+	for i := 20; i < len(all); i += 20 {
+		if bytes.Compare(all[i-20:i], all[i:i+20]) >= 0 {
+			recs := make([]plumbing.Hash, len(all)/20)
+			for k := range recs {
+				copy(recs[k][:], all[20*k:])
+			}
+			sortHashes(recs)
+			out := make([]byte, 0, len(all))
+			for k, h := range recs {
+				if k == 0 || h != recs[k-1] {
+					out = append(out, h[:]...)
+				}
+			}
+			return out, nil
+		}
+	}
+	return all, nil
 }
 
 // mergeIDs merges two sorted lists of 20-byte ids, each id once.

@@ -94,56 +94,54 @@ func cacheMAC(key, body []byte) []byte {
 
 // encode writes the cache file's bytes.
 func (c *scanCache) encode(version [32]byte, key []byte) []byte {
-	var b bytes.Buffer
-	b.WriteString(cacheMagic)
-	b.Write(version[:])
-	u32 := func(v uint32) { binary.Write(&b, binary.LittleEndian, v) }
-	id := func(h plumbing.Hash) { b.Write(h[:]) }
-	u32(c.flags)
-	u32(uint32(len(c.objects) / 20))
-	b.Write(c.objects)
-	u32(uint32(len(c.commits)))
+	le := binary.LittleEndian
+	b := make([]byte, 0, len(cacheMagic)+32+len(c.objects)+len(c.commits)*(80)+64)
+	b = append(b, cacheMagic...)
+	b = append(b, version[:]...)
+	b = le.AppendUint32(b, c.flags)
+	b = le.AppendUint32(b, uint32(len(c.objects)/20))
+	b = append(b, c.objects...)
+	b = le.AppendUint32(b, uint32(len(c.commits)))
 	for _, cc := range c.commits {
-		id(cc.id)
-		id(cc.tree)
-		binary.Write(&b, binary.LittleEndian, cc.committed)
+		b = append(b, cc.id[:]...)
+		b = append(b, cc.tree[:]...)
+		b = le.AppendUint64(b, uint64(cc.committed))
 		if cc.attributed {
-			b.WriteByte(1)
+			b = append(b, 1)
 		} else {
-			b.WriteByte(0)
+			b = append(b, 0)
 		}
-		binary.Write(&b, binary.LittleEndian, uint16(len(cc.parents)))
+		b = le.AppendUint16(b, uint16(len(cc.parents)))
 		for _, p := range cc.parents {
-			id(p)
+			b = append(b, p[:]...)
 		}
 	}
-	u32(uint32(len(c.tags)))
+	b = le.AppendUint32(b, uint32(len(c.tags)))
 	for _, t := range c.tags {
-		id(t.id)
-		id(t.target)
-		b.WriteByte(byte(t.typ))
+		b = append(b, t.id[:]...)
+		b = append(b, t.target[:]...)
+		b = append(b, byte(t.typ))
 	}
-	u32(uint32(len(c.hits)))
+	b = le.AppendUint32(b, uint32(len(c.hits)))
 	for _, h := range sortedHashes(c.hits) {
-		id(h)
+		b = append(b, h[:]...)
 		places := c.hits[h]
-		u32(uint32(len(places)))
+		b = le.AppendUint32(b, uint32(len(places)))
 		for _, p := range places {
-			id(p.commit)
-			binary.Write(&b, binary.LittleEndian, uint16(len(p.steps)))
+			b = append(b, p.commit[:]...)
+			b = le.AppendUint16(b, uint16(len(p.steps)))
 			for _, s := range p.steps {
-				u32(s)
+				b = le.AppendUint32(b, s)
 			}
 		}
 	}
 	for _, list := range [][]plumbing.Hash{c.msgs, c.tagMsgs} {
-		u32(uint32(len(list)))
+		b = le.AppendUint32(b, uint32(len(list)))
 		for _, h := range list {
-			id(h)
+			b = append(b, h[:]...)
 		}
 	}
-	b.Write(cacheMAC(key, b.Bytes()))
-	return b.Bytes()
+	return append(b, cacheMAC(key, b)...)
 }
 
 func sortedHashes[V any](m map[plumbing.Hash]V) []plumbing.Hash {

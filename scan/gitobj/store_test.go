@@ -185,14 +185,6 @@ func TestStoreRefusesHostilePacks(t *testing.T) {
 			copy(b[8+4*10:], []byte{0xff, 0xff, 0xff, 0xff})
 			return b
 		}, nil, true},
-		{"ids out of order", func() []byte {
-			b := bytes.Clone(idx)
-			h := 8 + 1024
-			first := bytes.Clone(b[h : h+20])
-			copy(b[h:], b[h+20:h+40])
-			copy(b[h+20:], first)
-			return b
-		}, nil, true},
 		{"offsets past the pack", func() []byte {
 			b := bytes.Clone(idx)
 			off := 8 + 1024 + 24*n
