@@ -76,6 +76,16 @@ func (s *scanner) cachedHistory(ctx context.Context) (*Report, error) {
 		status = CacheInvalid
 	case c != nil:
 		fresh := newObjects(current, c.objects)
+		same := len(fresh) == 0 && len(current) == len(c.objects)
+		if same && len(c.hits) == 0 && len(c.msgs) == 0 && len(c.tagMsgs) == 0 {
+			// The same objects, none with a key: nothing to read or place,
+			// and the file stands. Stats.Commits counts the commits held.
+			refs, err := s.repo.refs()
+			if err != nil {
+				return nil, err
+			}
+			return &Report{Stats: Stats{Mode: "history", Refs: len(refs), Commits: len(c.commits), Partial: s.repo.partial(), Cache: CacheUsed, Cached: len(current) / 20}}, nil
+		}
 		if len(fresh) <= max(2000, len(current)/3) {
 			rep, next, err := s.incremental(ctx, st, c, current, fresh)
 			if err != nil {
@@ -83,10 +93,14 @@ func (s *scanner) cachedHistory(ctx context.Context) (*Report, error) {
 			}
 			rep.Stats.Cache = CacheUsed
 			rep.Stats.Cached = len(current)/20 - len(fresh)
-			if len(fresh) == 0 && len(current) == len(c.objects) {
-				return rep, nil // the same objects: the file stands
+			if same {
+				return rep, nil // the file stands
 			}
-			if err := writeCache(path, next.encode(version, s.opts.CacheKey)); err != nil {
+			nc, err := next()
+			if err != nil {
+				return nil, err
+			}
+			if err := writeCache(path, nc.encode(version, s.opts.CacheKey)); err != nil {
 				return nil, fmt.Errorf("writing the scan cache: %w", err)
 			}
 			return rep, nil
@@ -112,7 +126,11 @@ func (s *scanner) cachedHistory(ctx context.Context) (*Report, error) {
 func currentObjects(st *gitobj.Store) ([]byte, error) {
 	var all []byte
 	err := st.SortedIDs(func(ids []byte) error {
-		all = mergeIDs(all, ids)
+		if len(all) == 0 {
+			all = append([]byte(nil), ids...) // ids is valid only during the call
+		} else {
+			all = mergeIDs(all, ids)
+		}
 		return nil
 	})
 	if err != nil {
@@ -153,6 +171,9 @@ func currentObjects(st *gitobj.Store) ([]byte, error) {
 func mergeIDs(a, b []byte) []byte {
 	if len(a) == 0 {
 		a, b = b, a
+	}
+	if len(b) == 0 {
+		return a
 	}
 	out := make([]byte, 0, len(a)+len(b))
 	add := func(id []byte) {
@@ -211,7 +232,8 @@ func sortHashes(hs []plumbing.Hash) {
 }
 
 // incremental scans what the cache does not list and places every key.
-func (s *scanner) incremental(ctx context.Context, st *gitobj.Store, c *scanCache, current []byte, fresh []plumbing.Hash) (*Report, *scanCache, error) {
+// It returns the report and how to make the cache to write next.
+func (s *scanner) incremental(ctx context.Context, st *gitobj.Store, c *scanCache, current []byte, fresh []plumbing.Hash) (*Report, func() (*scanCache, error), error) {
 	rep := &Report{Stats: Stats{Mode: "history", Partial: s.repo.partial()}}
 	det := s.opts.Detectors
 	commits := map[plumbing.Hash]*commitInfo{}
@@ -322,8 +344,9 @@ func (s *scanner) incremental(ctx context.Context, st *gitobj.Store, c *scanCach
 		}
 		rep.Stats.Refs = len(refs)
 		rep.Stats.Commits = len(commits)
-		next, err := s.newCache(st, &scanState{commits: commits, tags: tags, hits: hits}, current, c.flags&cacheMissingTrees != 0)
-		return rep, next, err
+		return rep, func() (*scanCache, error) {
+			return s.newCache(st, &scanState{commits: commits, tags: tags, hits: hits}, current, c.flags&cacheMissingTrees != 0)
+		}, nil
 	}
 	complete := func(ci *commitInfo) error {
 		if ci.Author != "" || !ci.When.IsZero() {
@@ -347,8 +370,10 @@ func (s *scanner) incremental(ctx context.Context, st *gitobj.Store, c *scanCach
 	if err != nil {
 		return nil, nil, err
 	}
-	next, err := s.newCache(st, &scanState{commits: commits, tags: tags, hits: hits, g: g}, current, rep.Stats.Missing > 0)
-	return rep, next, err
+	missingTrees := rep.Stats.Missing > 0
+	return rep, func() (*scanCache, error) {
+		return s.newCache(st, &scanState{commits: commits, tags: tags, hits: hits, g: g}, current, missingTrees)
+	}, nil
 }
 
 func anyMatches(commits map[plumbing.Hash]*commitInfo, tags map[plumbing.Hash]*tagInfo) bool {
