@@ -3,6 +3,9 @@ package scan_test
 import (
 	"fmt"
 	"math/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"sort"
 	"testing"
 	"time"
@@ -304,16 +307,30 @@ func TestRangeRevisions(t *testing.T) {
 		{"v1^{commit}~1..v1", []string{"file:b.env"}},
 		{second.String()[:7] + "..main", []string{"file:c.env", "file:d.env"}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.rng, func(t *testing.T) {
-			t.Parallel()
-			rep, err := scan.Scan(t.Context(), r.Dir, scan.Options{Range: tt.rng})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tt.want, paths(rep)); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
-			}
-		})
+	run := func(t *testing.T, dir string) {
+		for _, tt := range tests {
+			t.Run(tt.rng, func(t *testing.T) {
+				rep, err := scan.Scan(t.Context(), dir, scan.Options{Range: tt.rng})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(tt.want, paths(rep)); diff != "" {
+					t.Errorf("(-want +got):\n%s", diff)
+				}
+			})
+		}
+	}
+	t.Run("loose refs", func(t *testing.T) { run(t, r.Dir) })
+	if _, err := exec.LookPath("git"); err == nil {
+		// The same refs in packed-refs, with their peeled lines, as git
+		// pack-refs and every clone write them.
+		packed := filepath.Join(t.TempDir(), "packed")
+		gitIn(t, "", "clone", "-q", "--mirror", r.Dir, packed)
+		gitIn(t, packed, "pack-refs", "--all")
+		gitIn(t, packed, "symbolic-ref", "HEAD", "refs/heads/main")
+		if _, err := os.Stat(filepath.Join(packed, "refs", "heads", "main")); err == nil {
+			t.Fatal("pack-refs left a loose ref")
+		}
+		t.Run("packed refs", func(t *testing.T) { run(t, packed) })
 	}
 }
