@@ -10,17 +10,6 @@ import (
 	"github.com/vastguard/vastguard/scan/scantest"
 )
 
-// withGitHub points the job at a fake GitHub API with acme/gpu-tests, as
-// a runner sets GITHUB_API_URL, GITHUB_SHA and GITHUB_REF.
-func withGitHub(t *testing.T, x *e2e) *ghtest.Server {
-	gh := ghtest.NewServer(t)
-	gh.AddRepo(ghtest.Repo{Owner: "acme", Name: "gpu-tests"})
-	x.job.jobEnv["GITHUB_API_URL"] = gh.URL
-	x.job.jobEnv["GITHUB_SHA"] = strings.Repeat("c", 40)
-	x.job.jobEnv["GITHUB_REF"] = "refs/heads/main"
-	return gh
-}
-
 func TestActionUploadSARIF(t *testing.T) {
 	t.Parallel()
 	x := newE2E(t, "in-process")

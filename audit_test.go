@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/vastguard/vastguard/internal/ghactions"
+	"github.com/vastguard/vastguard/internal/hygiene"
+	"github.com/vastguard/vastguard/internal/keyname"
 	"github.com/vastguard/vastguard/vast/vasttest"
 )
 
@@ -34,8 +37,8 @@ func newAuditFixture(t *testing.T) *auditFixture {
 		"deploy-bot": `{"api":{"user_read":{},"user_write":{}}}`,
 		"old-reader": `{"api":{"instance_read":{}}}`,
 		"fresh":      `{"api":{"instance_read":{}}}`,
-		keyName{Repository: "acme/x", RunID: 5, Attempt: 1, Job: "j", Label: "s", Expires: f.exp, Nonce: "abcdef"}.String():              `{"api":{"misc":{}}}`,
-		keyName{Repository: "acme/x", RunID: 6, Attempt: 1, Job: "j", Label: "s", Expires: now.Add(time.Hour), Nonce: "ghijkl"}.String(): `{"api":{"misc":{}}}`,
+		keyname.Name{Repository: "acme/x", RunID: 5, Attempt: 1, Job: "j", Label: "s", Expires: f.exp, Nonce: "abcdef"}.String():              `{"api":{"misc":{}}}`,
+		keyname.Name{Repository: "acme/x", RunID: 6, Attempt: 1, Job: "j", Label: "s", Expires: now.Add(time.Hour), Nonce: "ghijkl"}.String(): `{"api":{"misc":{}}}`,
 	} {
 		id, _ := srv.AddKey(user, name, perms)
 		f.ids[name] = id
@@ -60,7 +63,7 @@ func TestAuditJSON(t *testing.T) {
 	if r.code != exitFindings {
 		t.Fatalf("code = %d, want 2 (findings)\n%s", r.code, r.stderr)
 	}
-	var got auditReport
+	var got hygiene.AuditReport
 	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
 		t.Fatal(err)
 	}
@@ -75,12 +78,12 @@ func TestAuditJSON(t *testing.T) {
 		rows = append(rows, row{k.ID, k.Flags, k.InUse, k.Minted != nil})
 	}
 	want := []row{
-		{f.ids["default"], []string{flagFullAccess}, false, false},
+		{f.ids["default"], []string{hygiene.FlagFullAccess}, false, false},
 		{f.ids["vastguard-management"], []string{}, true, false}, // its user_write is what it is for
-		{f.idOf("deploy-bot"), []string{flagUserWrite}, false, false},
-		{f.idOf("old-reader"), []string{flagOld}, false, false},
+		{f.idOf("deploy-bot"), []string{hygiene.FlagUserWrite}, false, false},
+		{f.idOf("old-reader"), []string{hygiene.FlagOld}, false, false},
 		{f.idOf("fresh"), []string{}, false, false},
-		{f.idOf("vastguard:acme/x:run-5"), []string{flagExpired}, false, true},
+		{f.idOf("vastguard:acme/x:run-5"), []string{hygiene.FlagExpired}, false, true},
 		{f.idOf("vastguard:acme/x:run-6"), []string{}, false, true},
 	}
 	// The fixture adds keys in map order; compare by id.
@@ -161,7 +164,7 @@ func TestActionAudit(t *testing.T) {
 					warnings = append(warnings, l)
 				}
 			}
-			if len(warnings) != maxAnnotations || !strings.HasSuffix(warnings[9], "(and 2 more: see the job summary)") {
+			if len(warnings) != ghactions.MaxAnnotations || !strings.HasSuffix(warnings[9], "(and 2 more: see the job summary)") {
 				t.Errorf("%d warnings:\n%s", len(warnings), strings.Join(warnings, "\n"))
 			}
 			if !strings.Contains(s.Summary, `| writer-10\|&lt;b&gt; |`) || strings.Contains(s.Summary, "<b>") {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vastguard/vastguard/internal/ghactions/runnertest"
 	"github.com/vastguard/vastguard/scan/scantest"
 	"github.com/vastguard/vastguard/vast/vasttest"
 )
@@ -128,7 +129,7 @@ func TestLeakAuditAction(t *testing.T) {
 	// Committed, not checked out: the harness also checks that no key is
 	// written into the workspace.
 	r.Commit("leak", scantest.Files{"x.env": "VAST_API_KEY=" + leaked + "\n"})
-	steps := []*stepSim{
+	steps := []*runnertest.Step{
 		x.step("mint", nil),
 		x.step("mint2", map[string]string{"export-env": "false", "permissions": "instance-management"}),
 		x.step("sweep", map[string]string{"command": "sweep"}),
@@ -163,7 +164,7 @@ func TestLeakAuditAction(t *testing.T) {
 			t.Error("the uploaded SARIF holds the key")
 		}
 	}
-	b, _ := os.ReadFile(filepath.Join(x.job.jobEnv["GITHUB_WORKSPACE"], "out.sarif"))
+	b, _ := os.ReadFile(filepath.Join(x.job.Env["GITHUB_WORKSPACE"], "out.sarif"))
 	if len(b) == 0 || strings.Contains(string(b), leaked) {
 		t.Errorf("SARIF missing or leaking")
 	}

@@ -3,18 +3,22 @@
 //
 // Usage:
 //
-//	vastguard scan [PATH] [--since REV | --range A..B | --staged] [--format text|json|sarif] [--output FILE] [--baseline FILE] [--verify]
-//	vastguard revoke [--key-file FILE] [--dry-run] [--replace (--output FILE | --rotate-secret NAME --repo OWNER/NAME)]
-//	vastguard keys list [--json]
-//	vastguard keys create --name NAME --permissions PRESET|JSON [--allow-full-access] [--output FILE]
-//	vastguard keys delete ID
-//	vastguard keys reset [--output FILE]
-//	vastguard sweep [--dry-run]
-//	vastguard audit [--json]
-//	vastguard repos --org NAME [--include-archived] [--include-forks]
+//	vastguard scan [PATH | -] [flags]
+//	vastguard revoke [flags]
+//	vastguard keys list [flags]
+//	vastguard keys create --name NAME --permissions PERMS [flags]
+//	vastguard keys delete ID [flags]
+//	vastguard keys reset --yes [flags]
+//	vastguard sweep [flags]
+//	vastguard audit [flags]
+//	vastguard repos --org NAME [flags]
+//	vastguard broker --config FILE [flags]
 //	vastguard action
 //	vastguard demo
 //	vastguard version
+//
+// (The list is internal/command's command table; a test keeps it so.
+// `vastguard help COMMAND` shows a command's flags.)
 //
 // The API key comes from --api-key, else VAST_API_KEY, else the vastai CLI's
 // key file ($XDG_CONFIG_HOME/vastai/vast_api_key, default
@@ -27,6 +31,9 @@
 //
 // Exit codes everywhere: 0 success or clean, 1 the tool failed, 2 findings,
 // 3 a finding is a live key.
+//
+// main is only the process: signals, the real environment, and the exit
+// code. Everything else is in internal/command; see the README's Code map.
 package main
 
 import (
@@ -36,19 +43,30 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/vastguard/vastguard/internal/command"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, &env{
-		args:   os.Args,
-		getenv: os.Getenv,
-		stdin:  os.Stdin,
-		stdout: os.Stdout,
-		stderr: os.Stderr,
-		http:   &http.Client{},
-		now:    time.Now,
+	err := command.Run(ctx, &command.Env{
+		Args:   os.Args,
+		Getenv: os.Getenv,
+		Stdin:  os.Stdin,
+		Stdout: os.Stdout,
+		Stderr: os.Stderr,
+		HTTP:   &http.Client{},
+		Now:    time.Now,
+		Notify: notify,
 	})
 	stop()
-	os.Exit(exitCode(err, os.Stderr))
+	os.Exit(command.ExitCode(err, os.Stderr))
+}
+
+// notify subscribes to signals on the command's behalf (the broker's
+// SIGHUP), only while it asks.
+func notify(sig ...os.Signal) (<-chan os.Signal, func()) {
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, sig...)
+	return c, func() { signal.Stop(c) }
 }

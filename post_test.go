@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -10,29 +8,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vastguard/vastguard/internal/ghactions"
+	"github.com/vastguard/vastguard/internal/keyname"
 	"github.com/vastguard/vastguard/vast/vasttest"
 )
-
-// runPostProcess runs the program as /vastguard-post with vars as its
-// whole environment.
-func runPostProcess(t *testing.T, vars map[string]string) result {
-	t.Helper()
-	var stdout, stderr bytes.Buffer
-	e := &env{
-		args:   []string{"/vastguard-post", "action"},
-		getenv: func(k string) string { return vars[k] },
-		stdout: &stdout, stderr: &stderr,
-		now:   time.Now,
-		sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() },
-	}
-	code := exitCode(run(t.Context(), e), &stderr)
-	return result{stdout.String(), stderr.String(), code}
-}
 
 func TestPostStepEdgeCases(t *testing.T) {
 	t.Parallel()
 	exp := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
-	ours := keyName{Repository: "a/b", RunID: 1, Attempt: 1, Job: "j", Label: "s", Expires: exp, Nonce: "abcdef"}.String()
+	sentLongAgo := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339Nano)
+	ours := keyname.Name{Repository: "a/b", RunID: 1, Attempt: 1, Job: "j", Label: "s", Expires: exp, Nonce: "abcdef"}.String()
 	tests := []struct {
 		name      string
 		state     map[string]string
@@ -51,10 +36,13 @@ func TestPostStepEdgeCases(t *testing.T) {
 			"::error title=vastguard cleanup::could not delete key ID " + ours + ": input api-key is empty in the post step", 0, true},
 		{"a bad cleanup-timeout falls back to 2m and still cleans up",
 			map[string]string{stateKeyName: ours, stateKeyID: "ID"}, map[string]string{"cleanup-timeout": "soon"}, 0,
-			"::warning title=vastguard cleanup::input cleanup-timeout: \"soon\" is not a duration", 1, false},
+			"::warning title=vastguard cleanup::input cleanup-timeout: \"soon\" is not a duration", 2, false}, // the delete, the audit log
 		{"a garbled id falls back to the name",
+			map[string]string{stateKeyName: ours, stateKeyID: "12x", stateCreateSent: sentLongAgo}, nil, 0,
+			"vastguard: deleted key ID " + ours + " (found by its name", 4, false}, // list, delete, list again, the audit log
+		{"a garbled id and no time saved: the name is looked for the whole window",
 			map[string]string{stateKeyName: ours, stateKeyID: "12x"}, nil, 0,
-			"vastguard: deleted key ID " + ours + " (found by its name", 2, false},
+			"vastguard: deleted key ID " + ours + " (found by its name", 15, false}, // list, delete, 12 more looks over the 2m window, the audit log
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -66,7 +54,7 @@ func TestPostStepEdgeCases(t *testing.T) {
 			summary := filepath.Join(t.TempDir(), "summary")
 			vars := map[string]string{"INPUT_API-KEY": admin, "INPUT_API-URL": srv.URL, "GITHUB_STEP_SUMMARY": summary}
 			for k, v := range tt.inputs {
-				vars[inputEnvName(k)] = v
+				vars[ghactions.InputEnvName(k)] = v
 			}
 			for k, v := range tt.state {
 				vars["STATE_"+k] = strings.ReplaceAll(v, "ID", sid)

@@ -2,32 +2,18 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/vastguard/vastguard/ghapi/ghtest"
 	"github.com/vastguard/vastguard/scan"
-	"github.com/vastguard/vastguard/scan/scantest"
 	"github.com/vastguard/vastguard/vast/vasttest"
 )
-
-// leakRepo commits each key into its own file of a fresh repository.
-func leakRepo(t *testing.T, keys ...string) string {
-	r := scantest.New(t)
-	files := scantest.Files{}
-	for i, k := range keys {
-		files[filepath.Join("env", string(rune('a'+i))+".env")] = "VAST_API_KEY=" + k + "\n"
-	}
-	r.Commit("leak", files)
-	r.CheckoutWorktree()
-	return r.Dir
-}
 
 func TestScanVerify(t *testing.T) {
 	t.Parallel()
@@ -134,17 +120,17 @@ func TestRevoke(t *testing.T) {
 		wantOut  string
 		wantDead bool
 	}{
-		{"with the management key", nil, nil, 0, "revoked: deleted with the management key; confirmed dead", true},
-		{"dry run deletes nothing", nil, []string{"--dry-run"}, 0, "would revoke (dry run): with the management key", false},
-		{"with the leaked key itself, no management key", func(s *setup) { delete(s.vars, "VAST_API_KEY") }, nil, 0, "revoked: deleted with the leaked key itself; confirmed dead", true},
+		{"with the management key", nil, nil, 0, "revoked: confirmed by listing that key LEAKID is in the account (listed with the management key); the management key reports another key_id (MGMTID), so key_id names the calling key; deleted with the management key; confirmed dead", true},
+		{"dry run deletes nothing", nil, []string{"--dry-run"}, 0, "would revoke (dry run): confirmed by listing that key LEAKID is in the account (listed with the management key); the management key reports another key_id (MGMTID), so key_id names the calling key; with the management key", false},
+		{"with the leaked key itself, no management key", func(s *setup) { delete(s.vars, "VAST_API_KEY") }, nil, 0, "revoked: confirmed by listing that key LEAKID is in the account (listed with the leaked key itself); that key_id names the calling key rather than the account's main key is not proven (no other key of the account to compare with); deleted with the leaked key itself; confirmed dead", true},
 		{"management key lacks user_write, the key revokes itself", func(s *setup) {
 			_, ro := s.srv.AddKey(s.account, "ro", `{"api":{"user_read":{}}}`)
 			s.vars["VAST_API_KEY"] = ro
-		}, nil, 0, "revoked: 403: the management key lacks user_write; deleted with the leaked key itself", true},
+		}, nil, 0, "; 403: the management key lacks user_write; deleted with the leaked key itself; confirmed dead", true},
 		{"key of another account, without user_write", func(s *setup) {
 			other, _ := s.srv.AddAccount("other@example.com")
 			s.leakID, s.leaked = s.srv.AddKey(other, "theirs", `{"api":{"user_read":{}}}`)
-		}, nil, 1, "not revoked: the key belongs to another account", false},
+		}, nil, 1, "; the key belongs to another account", false},
 		{"already dead", func(s *setup) { deleteOnFake(s.srv, s.leakID) }, nil, 0, "invalid: the API answers 401", true},
 		{"scoped key without user_read cannot be identified", func(s *setup) {
 			s.leakID, s.leaked = s.srv.AddKey(s.account, "ci", `{"api":{"instance_read":{}}}`)
@@ -155,7 +141,7 @@ func TestRevoke(t *testing.T) {
 			t.Parallel()
 			srv, vars := fakeAPI(t)
 			uid, _ := srv.AddAccount("team@example.com")
-			_, mgmt := srv.AddKey(uid, "mgmt", `{"api":{"user_read":{},"user_write":{}}}`)
+			mgmtID, mgmt := srv.AddKey(uid, "mgmt", `{"api":{"user_read":{},"user_write":{}}}`)
 			vars["VAST_API_KEY"] = mgmt
 			id, leaked := srv.AddKey(uid, "leaked", `{"api":{"user_read":{},"user_write":{},"instance_read":{}}}`)
 			s := &setup{srv, vars, leaked, id, uid}
@@ -163,8 +149,9 @@ func TestRevoke(t *testing.T) {
 				tt.prepare(s)
 			}
 			res := runCLIStdin(t, s.vars, "# incident 42\n"+s.leaked+"\n", append([]string{"revoke"}, tt.args...)...)
-			if res.code != tt.code || !strings.Contains(res.stdout, tt.wantOut) {
-				t.Errorf("exit %d, want %d; stdout:\n%s\nstderr: %s\nwant %q", res.code, tt.code, res.stdout, res.stderr, tt.wantOut)
+			want := strings.NewReplacer("LEAKID", itoa(s.leakID), "MGMTID", itoa(mgmtID)).Replace(tt.wantOut)
+			if res.code != tt.code || !strings.Contains(res.stdout, want) {
+				t.Errorf("exit %d, want %d; stdout:\n%s\nstderr: %s\nwant %q", res.code, tt.code, res.stdout, res.stderr, want)
 			}
 			k, _ := srv.Key(s.leakID)
 			if k.Deleted != tt.wantDead {
@@ -234,41 +221,6 @@ func TestRevokeBadInput(t *testing.T) {
 	if n := len(srv.Requests()); n != 0 {
 		t.Errorf("%d API calls for bad input", n)
 	}
-}
-
-func keyID(srv *vasttest.Server, value string) int64 {
-	for _, k := range srv.Keys() {
-		if k.Value == value {
-			return k.ID
-		}
-	}
-	return 0
-}
-
-// deleteOnFake deletes a key on the fake through its own API, as its
-// owner would.
-func deleteOnFake(srv *vasttest.Server, id int64) error {
-	k, ok := srv.Key(id)
-	if !ok {
-		return os.ErrNotExist
-	}
-	var owner string
-	for _, o := range srv.Keys() {
-		if o.UserID == k.UserID && o.Name == "default" {
-			owner = o.Value
-		}
-	}
-	req, _ := http.NewRequest("DELETE", srv.URL+"/api/v0/auth/apikeys/"+itoa(id)+"/", nil)
-	req.Header.Set("Authorization", "Bearer "+owner)
-	resp, err := srv.Client().Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		return errors.New(resp.Status)
-	}
-	return nil
 }
 
 func TestRevokeRotateSecret(t *testing.T) {
@@ -359,18 +311,115 @@ func TestResetFullAccessIsNotReplacedInKind(t *testing.T) {
 	}
 }
 
-func TestReadKeys(t *testing.T) {
+// TestRevokeReportsWhatTheKeyDid: before it deletes a leaked key, revoke
+// reads the audit log and says what the key did (first and last use, IPs,
+// what the calls did); a log no key may read is a one-line note, and the
+// key is revoked all the same.
+func TestRevokeReportsWhatTheKeyDid(t *testing.T) {
 	t.Parallel()
-	k := strings.Repeat("ab", 32)
-	for _, line := range []string{k, `"` + k + `"`, "'" + k + "'", "VAST_API_KEY=" + k, `export VAST_API_KEY="` + k + `"`, "  " + k + "  "} {
-		got, err := readKeys(strings.NewReader("# c\n" + line + "\n"))
-		if err != nil || len(got) != 1 || got[0] != k {
-			t.Errorf("readKeys(%q) = %v, %v", line, got, err)
+	at := func(m int) time.Time { return time.Date(2026, 11, 2, 10, m, 0, 0, time.UTC) }
+	for _, readable := range []bool{true, false} {
+		t.Run(fmt.Sprintf("readable=%v", readable), func(t *testing.T) {
+			t.Parallel()
+			srv, vars := fakeAPI(t)
+			uid, _ := srv.AddAccount("team@example.com")
+			mgmtPerms := `{"api":{"user_read":{},"user_write":{},"misc":{}}}`
+			if !readable {
+				mgmtPerms = `{"api":{"user_read":{},"user_write":{}}}`
+			}
+			_, mgmt := srv.AddKey(uid, "mgmt", mgmtPerms)
+			vars["VAST_API_KEY"] = mgmt
+			id, leaked := srv.AddKey(uid, "leaked", `{"api":{"user_read":{},"user_write":{},"instance_write":{}}}`)
+			for _, e := range []vasttest.AuditEntry{
+				{IP: "203.0.113.9", KeyID: id, Time: at(0), Route: "/api/v0/asks/4242/", Args: `{"image": "pytorch"}`},
+				{IP: "203.0.113.9", KeyID: id, Time: at(3), Route: "/api/v0/invoices/"},
+				{IP: "198.51.100.7", KeyID: id, Time: at(9), Route: "/api/v0/asks/4243/"},
+			} {
+				srv.AddAuditEntry(uid, e)
+			}
+			res := runCLIStdin(t, vars, leaked+"\n", "revoke")
+			if res.code != 0 || !strings.Contains(res.stdout, "revoked: confirmed by listing") {
+				t.Fatalf("exit %d\n%s%s", res.code, res.stdout, res.stderr)
+			}
+			if k, _ := srv.Key(id); !k.Deleted {
+				t.Error("the leaked key is alive")
+			}
+			want := "what it did (audit log): 4 calls from 3 IPs (203.0.113.9 ×2, 127.0.0.1 ×1, 198.51.100.7 ×1) between 2026-11-02T10:00:00Z and "
+			if !readable {
+				want = "audit log: the audit log could not be read (with the management key: not readable with this key (403 "
+			}
+			if !strings.Contains(res.stdout, want) {
+				t.Errorf("stdout lacks %q:\n%s", want, res.stdout)
+			}
+			if readable && !strings.Contains(res.stdout, "; instances created 2, billing reads 1\n") {
+				t.Errorf("what the calls did is not summarised:\n%s", res.stdout)
+			}
+			assertNoSecret(t, "output", res.all(), leaked, mgmt)
+		})
+	}
+}
+
+// TestRevokeConfirmsTheKeyByListing: users/current/'s key_id is documented
+// only as "the API key ID associated with the user". If it named the
+// account's main key (or any other), deleting by it would kill the wrong
+// key and leave the leak live: revoke checks it against the key list and
+// against the management key's own key_id first, and deletes nothing
+// when they disagree.
+func TestRevokeConfirmsTheKeyByListing(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		keyID  func(mgmtID int64) int64 // what users/current/ answers as key_id, for every key
+		manage bool                     // a management key is given
+		want   string
+	}{
+		{"key_id is the management key's for both", func(m int64) int64 { return m }, true,
+			"not revoked: users/current/ gives key_id MGMTID for the leaked key and for the management key alike, so key_id does not name the leaked key; nothing was deleted"},
+		{"key_id is not in the key list", func(int64) int64 { return 99999 }, true,
+			"not revoked: key 99999, the key_id users/current/ gave, is not in the key list (listed with the management key), so it may not be the leaked key; nothing was deleted"},
+		{"key_id is not in the key list, no management key", func(int64) int64 { return 99999 }, false,
+			"not revoked: key 99999, the key_id users/current/ gave, is not in the key list (listed with the leaked key itself)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv, vars := fakeAPI(t)
+			uid, _ := srv.AddAccount("team@example.com")
+			mgmtID, mgmt := srv.AddKey(uid, "mgmt", `{"api":{"user_read":{},"user_write":{}}}`)
+			vars["VAST_API_KEY"] = mgmt
+			if !tt.manage {
+				delete(vars, "VAST_API_KEY")
+			}
+			_, leaked := srv.AddKey(uid, "leaked", `{"api":{"user_read":{},"user_write":{}}}`)
+			f := vasttest.Fault{Route: "user", Status: 200, Times: -1, Body: fmt.Sprintf(`{"id": %d, "key_id": %d}`, uid, tt.keyID(mgmtID))}
+			if tt.keyID(mgmtID) != mgmtID && tt.manage {
+				f.Skip = 1 // the management key's own check (first) is answered truly
+			}
+			srv.Inject(f)
+			res := runCLIStdin(t, vars, leaked+"\n", "revoke")
+			want := strings.ReplaceAll(tt.want, "MGMTID", itoa(mgmtID))
+			if res.code != 1 || !strings.Contains(res.stdout, want) || !strings.Contains(res.stderr, "1 of 1 keys may still be live") {
+				t.Errorf("exit %d\n%s%s\nwant %q", res.code, res.stdout, res.stderr, want)
+			}
+			for _, k := range srv.Keys() {
+				if k.Deleted {
+					t.Errorf("key %d %s was deleted", k.ID, k.Name)
+				}
+			}
+			if n := countMethod(srv, "DELETE"); n != 0 {
+				t.Errorf("%d deletes", n)
+			}
+			assertNoSecret(t, "output", res.all(), leaked, mgmt)
+		})
+	}
+}
+
+func countMethod(srv *vasttest.Server, method string) int {
+	n := 0
+	for _, r := range srv.Requests() {
+		if r.Method == method {
+			n++
 		}
 	}
-	for _, line := range []string{"two words", `"` + k, "A=B=C"} {
-		if _, err := readKeys(strings.NewReader(line + "\n")); err == nil {
-			t.Errorf("readKeys(%q) accepted it", line)
-		}
-	}
+	return n
 }

@@ -51,8 +51,8 @@ func TestScanCommand(t *testing.T) {
 		{"bad range", []string{"scan", r.Dir, "--range", "main"}, 1, "", `vastguard: scan: --range "main": write it as BASE..HEAD`, ""},
 		{"missing range base", []string{"scan", r.Dir, "--range", "origin/main..HEAD"}, 1, "", `vastguard: scan: revision "origin/main" is not in the clone; check out with fetch-depth: 0`, ""},
 		{"bad baseline", []string{"scan", r.Dir, "--baseline", bad}, 1, "", "vastguard: --baseline " + bad + ": baseline: line 1 is not a 64-character hex key_sha256", ""},
-		{"missing baseline", []string{"scan", r.Dir, "--baseline", filepath.Join(dir, "none")}, 1, "", "vastguard: --baseline: open", ""},
-		{"unwritable output", []string{"scan", r.Dir, "--output", filepath.Join(dir, "no", "such", "dir")}, 1, "", "vastguard: --output: open", ""},
+		{"missing baseline", []string{"scan", r.Dir, "--baseline", filepath.Join(dir, "none")}, 1, "", "vastguard: --baseline: ", ""},
+		{"unwritable output", []string{"scan", r.Dir, "--output", filepath.Join(dir, "no", "such", "dir")}, 1, "", "vastguard: --output: cannot write in ", ""},
 		{"two paths", []string{"scan", r.Dir, clean.Dir}, 1, "", "vastguard: scan takes one repository path", ""},
 	}
 	for _, tt := range tests {
@@ -91,5 +91,53 @@ func TestScanStagedCommand(t *testing.T) {
 	if res.code != 2 || !strings.Contains(res.stdout, "deploy/.env:1") || !strings.Contains(res.stdout, "staged") {
 		t.Errorf("= %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
+	// A key that was never committed has not leaked for good: the advice
+	// is to unstage it, and to rotate it only if it was pushed anywhere.
+	for _, want := range []string{"it is not committed", "git restore --staged FILE", "it never left this machine", "If it was ever pushed", "rotate it"} {
+		if !strings.Contains(res.stdout, want) {
+			t.Errorf("the staged advice lacks %q:\n%s", want, res.stdout)
+		}
+	}
+	if strings.Contains(res.stdout, "leaked for good") || strings.Contains(res.stdout, "every clone keeps it") {
+		t.Errorf("a staged key is called leaked for good:\n%s", res.stdout)
+	}
 	assertNoSecret(t, "output", res.all(), scantest.Key(2))
+}
+
+// TestScanMinConfidence: --min-confidence high drops a medium-confidence
+// finding (a generic key name in a file about Vast) and keeps a key bound
+// to a Vast name; the default reports both.
+func TestScanMinConfidence(t *testing.T) {
+	t.Parallel()
+	r := scantest.New(t)
+	r.Commit("keys", scantest.Files{
+		"deploy/.env":   "VAST_API_KEY=" + scantest.Key(3) + "\n",
+		"vast/notes.md": "# Running on Vast.ai\n\napi_key = " + scantest.Key(4) + "\n",
+	})
+	count := func(args ...string) (int, int) {
+		res := runCLI(t, nil, append([]string{"scan", r.Dir, "-f", "json"}, args...)...)
+		if res.code != 2 {
+			t.Fatalf("scan %v = %d\n%s%s", args, res.code, res.stdout, res.stderr)
+		}
+		var rep struct {
+			Findings []struct{ Confidence string } `json:"findings"`
+		}
+		if err := json.Unmarshal([]byte(res.stdout), &rep); err != nil {
+			t.Fatal(err)
+		}
+		high := 0
+		for _, f := range rep.Findings {
+			if f.Confidence == "high" {
+				high++
+			}
+		}
+		return len(rep.Findings), high
+	}
+	all, high := count()
+	if all != 2 || high != 1 {
+		t.Fatalf("default: %d findings, %d high; want 2 and 1 (the corpus changed?)", all, high)
+	}
+	if all, high := count("--min-confidence", "high"); all != 1 || high != 1 {
+		t.Errorf("--min-confidence high: %d findings, %d high; want 1 and 1", all, high)
+	}
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/vastguard/vastguard/internal/ghactions/runnertest"
+	"github.com/vastguard/vastguard/internal/keyname"
 	"github.com/vastguard/vastguard/vast/vasttest"
 )
 
@@ -29,7 +31,7 @@ func newSweepFixture(t *testing.T) *sweepFixture {
 	now := time.Now().UTC().Truncate(time.Second)
 	ro := `{"api":{"user_read":{}}}`
 	name := func(exp time.Time) string {
-		return keyName{Repository: "acme/gpu-tests", RunID: 42, Attempt: 1, Job: "train", Label: "vast", Expires: exp, Nonce: newNonce()}.String()
+		return keyname.Name{Repository: "acme/gpu-tests", RunID: 42, Attempt: 1, Job: "train", Label: "vast", Expires: exp, Nonce: keyname.NewNonce()}.String()
 	}
 	id, _ := srv.AddKey(user, name(now.Add(-time.Hour)), ro)
 	old, _ := srv.AddKey(user, name(now.Add(-48*time.Hour)), ro)
@@ -115,6 +117,12 @@ func TestSweepFailures(t *testing.T) {
 			[]string{"already gone", "2 expired vastguard keys deleted"}, 1},
 		{"a refused delete stops the sweep", vasttest.Fault{Route: "delete", Status: 403, Times: -1}, 1,
 			[]string{"FAILED: delete key", "not tried (an earlier delete failed)", "0 expired vastguard keys deleted, 2 NOT deleted", "vastguard: sweep: 2 expired keys not deleted"}, 0},
+		{"a 404 auth failure is not already gone", vasttest.Fault{Route: "delete", Status: 404, Body: vasttest.Dead404.Body, Times: -1}, 1,
+			[]string{"FAILED: the Vast API rejected the key (404 Invalid user key)", "0 expired vastguard keys deleted, 2 NOT deleted"}, 0},
+		{"a 404 web page is not already gone", vasttest.Fault{Route: "delete", Status: 404, Body: "<html><title>Not Found</title></html>", Times: -1}, 1,
+			[]string{"FAILED: delete key", "has no such endpoint", "2 NOT deleted"}, 0},
+		{"success=false is not deleted", withTimes(vasttest.SuccessFalse("delete", false, "error", "nope"), -1), 1,
+			[]string{"FAILED: delete key", "success=false: nope", "2 NOT deleted"}, 0},
 		{"listing fails", vasttest.Fault{Route: "list", Status: 401, Times: -1}, 1,
 			[]string{"vastguard: the Vast API rejected the key"}, 0},
 	}
@@ -150,7 +158,7 @@ func TestActionSweep(t *testing.T) {
 			x := newE2E(t, mode)
 			user := x.srv.LiveKeys()[0].UserID
 			exp := time.Now().Add(-time.Minute).UTC().Truncate(time.Second)
-			name := keyName{Repository: "acme/old", RunID: 7, Attempt: 2, Job: "j", Label: "s", Expires: exp, Nonce: "abcdef"}.String()
+			name := keyname.Name{Repository: "acme/old", RunID: 7, Attempt: 2, Job: "j", Label: "s", Expires: exp, Nonce: "abcdef"}.String()
 			expired, _ := x.srv.AddKey(user, name, `{"api":{"misc":{}}}`)
 			x.srv.AddKey(user, "::error::not a command", `{"api":{"misc":{}}}`)
 
@@ -183,7 +191,7 @@ func TestActionSweep(t *testing.T) {
 					t.Errorf("post after sweep = %d %q", p.Code, p.Stdout)
 				}
 			}
-			x.assertNoLeak(append([]*stepSim{dry, s}, posts...)...)
+			x.assertNoLeak(append([]*runnertest.Step{dry, s}, posts...)...)
 		})
 	}
 }
@@ -195,7 +203,7 @@ func TestActionSweepFailureIsAnnotated(t *testing.T) {
 	var ids []int64
 	for i := range 12 {
 		exp := time.Now().Add(-time.Duration(i+1) * time.Hour).UTC().Truncate(time.Second)
-		id, _ := x.srv.AddKey(user, keyName{Repository: "a/b", RunID: int64(i), Attempt: 1, Job: "j", Label: "s", Expires: exp, Nonce: "abcdef"}.String(), `{"api":{"misc":{}}}`)
+		id, _ := x.srv.AddKey(user, keyname.Name{Repository: "a/b", RunID: int64(i), Attempt: 1, Job: "j", Label: "s", Expires: exp, Nonce: "abcdef"}.String(), `{"api":{"misc":{}}}`)
 		ids = append(ids, id)
 	}
 	x.srv.Inject(vasttest.Fault{Route: "delete", Status: 403, Times: -1})

@@ -3,9 +3,11 @@ package ghapi
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -37,8 +39,11 @@ type Option func(*Client) error
 // WithBaseURL sets the API URL, as GITHUB_API_URL holds it:
 // https://api.github.com, or https://HOST/api/v3 on GitHub Enterprise
 // Server. The URL is used as given (a trailing slash is added); nothing is
-// appended to it. http is accepted, for a local fake; a query, fragment or
-// credentials are refused.
+// appended to it. http is accepted only to a loopback address (127.0.0.1,
+// ::1, localhost), for a local fake: the token must not cross a network in
+// clear. A query or fragment (even an empty one: "?" or "#" would swallow
+// the paths appended to it), credentials, and a port that is not 1 to
+// 65535 are refused.
 func WithBaseURL(apiURL string) Option {
 	return func(c *Client) error {
 		u, err := parseAPIURL(apiURL)
@@ -59,15 +64,32 @@ func parseAPIURL(raw string) (*url.URL, error) {
 	if u.Scheme != "https" && u.Scheme != "http" {
 		return nil, fmt.Errorf("GitHub API URL %q must start with https:// (or http:// for a local fake)", raw)
 	}
-	if u.Host == "" {
+	if u.Host == "" || u.Hostname() == "" {
 		return nil, fmt.Errorf("GitHub API URL %q has no host", raw)
 	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery || strings.ContainsAny(raw, "?#") {
 		return nil, errors.New("GitHub API URL must not carry credentials, a query or a fragment")
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("GitHub API URL %q: port %s is not a port (1 to 65535)", raw, p)
+		}
+	}
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		return nil, fmt.Errorf("GitHub API URL %q: http:// is only for a local fake (127.0.0.1, ::1, localhost); use https://", raw)
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/") + "/"
 	u.RawPath = ""
 	return u, nil
+}
+
+// isLoopback reports whether host is localhost or a loopback address.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // WithHTTPClient sets the HTTP client requests go through. The client is

@@ -32,6 +32,16 @@ func TestNew(t *testing.T) {
 		{"URL with credentials", tok, []ghapi.Option{ghapi.WithBaseURL("https://u:p@ghe.example/api/v3")}, "must not carry credentials"},
 		{"URL with a query", tok, []ghapi.Option{ghapi.WithBaseURL("https://ghe.example/api/v3?x=1")}, "must not carry"},
 		{"nil HTTP client", tok, []ghapi.Option{ghapi.WithHTTPClient(nil)}, "nil HTTP client"},
+		// The token must not cross a network in clear: http only to a
+		// loopback address, as the Vast client allows.
+		{"http to a host", tok, []ghapi.Option{ghapi.WithBaseURL("http://ghe.example/api/v3")}, `GitHub API URL "http://ghe.example/api/v3": http:// is only for a local fake (127.0.0.1, ::1, localhost); use https://`},
+		{"http to a private address", tok, []ghapi.Option{ghapi.WithBaseURL("http://10.0.0.8:8080/api/v3")}, "http:// is only for a local fake"},
+		{"http to a name that starts like loopback", tok, []ghapi.Option{ghapi.WithBaseURL("http://127.0.0.1.evil.test/")}, "http:// is only for a local fake"},
+		{"an empty query", tok, []ghapi.Option{ghapi.WithBaseURL("https://ghe.example/api/v3?")}, "must not carry credentials, a query or a fragment"},
+		{"an empty fragment", tok, []ghapi.Option{ghapi.WithBaseURL("https://ghe.example/api/v3#")}, "must not carry credentials, a query or a fragment"},
+		{"port out of range", tok, []ghapi.Option{ghapi.WithBaseURL("https://ghe.example:99999/api/v3")}, `GitHub API URL "https://ghe.example:99999/api/v3": port 99999 is not a port (1 to 65535)`},
+		{"port zero", tok, []ghapi.Option{ghapi.WithBaseURL("https://ghe.example:0/")}, "port 0 is not a port"},
+		{"port not a number", tok, []ghapi.Option{ghapi.WithBaseURL("https://ghe.example:abc/")}, "is not a URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -252,6 +262,17 @@ func TestTokenOnlyInTheHeader(t *testing.T) {
 		assertNoSecret(t, r.Method+" "+r.Path, r.Path+"?"+r.Query+" "+r.Body, srv.Token)
 		if r.Status >= 300 {
 			t.Errorf("%s %s: %d", r.Method, r.Path, r.Status)
+		}
+	}
+}
+
+// TestLoopbackHTTP: plain http stays allowed to a local fake, as ghtest
+// serves.
+func TestLoopbackHTTP(t *testing.T) {
+	t.Parallel()
+	for _, u := range []string{"http://127.0.0.1:8080/", "http://[::1]:8080/api/v3", "http://localhost:1/", "http://LOCALHOST/", "http://127.8.9.10/", "https://ghe.example:8443/api/v3"} {
+		if _, err := ghapi.New("ghp_x", ghapi.WithBaseURL(u)); err != nil {
+			t.Errorf("%s: %v", u, err)
 		}
 	}
 }

@@ -1,7 +1,9 @@
 // Package ghapi is the small part of the GitHub REST API that vastguard
 // needs, over go-github v62: uploading a SARIF report to code scanning,
 // writing a repository's Actions secret (sealed with the repository's public
-// key, as GitHub requires), and listing an organisation's repositories.
+// key, as GitHub requires), listing an organisation's repositories, and
+// listing a repository's workflow runs and downloading their log archives
+// (from the blob storage GitHub redirects to, without the token).
 //
 // The token goes only into the Authorization header of requests to the
 // configured API host: never into a URL, never to another host a redirect

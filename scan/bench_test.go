@@ -68,6 +68,23 @@ func BenchmarkScanHistory(b *testing.B) {
 	}
 }
 
+// BenchmarkScanHistoryProgress is BenchmarkScanHistory with a progress
+// callback, for the cost of counting (compare the two).
+func BenchmarkScanHistoryProgress(b *testing.B) {
+	r := benchRepo(b, 300)
+	var last scan.Progress
+	opts := scan.Options{Progress: func(p scan.Progress) { last = p }}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := scan.Scan(b.Context(), r.Dir, opts); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if !last.Done {
+		b.Fatal("no last progress call")
+	}
+}
+
 // BenchmarkDetect measures the detectors alone on source text with no key.
 func BenchmarkDetect(b *testing.B) {
 	data, err := os.ReadFile(filepath.Join(runtime.GOROOT(), "src", "net", "http", "server.go"))

@@ -255,11 +255,22 @@ func (s *scanner) incremental(ctx context.Context, st *gitobj.Store, c *scanCach
 	}
 	// What the cache says holds a key is read again, and so is what it
 	// does not know.
+	old := sortedHashes(c.hits)
+	var total int64
+	for _, list := range [][]plumbing.Hash{c.msgs, c.tagMsgs, old} {
+		for _, h := range list {
+			if holds(current, h) {
+				total++
+			}
+		}
+	}
+	prog := newProgress(s.opts.Progress, total+int64(len(fresh)))
 	readCommit := func(h plumbing.Hash) error {
 		typ, data, err := st.Get(h)
 		if err != nil || typ != plumbing.CommitObject {
 			return fmt.Errorf("commit %s: %v", h, err)
 		}
+		prog.add(int64(len(data)))
 		cm, err := gitobj.ParseCommit(h, data)
 		if err != nil {
 			return fmt.Errorf("commit %s: %w", h, err)
@@ -274,6 +285,7 @@ func (s *scanner) incremental(ctx context.Context, st *gitobj.Store, c *scanCach
 		if err != nil || typ != plumbing.TagObject {
 			return fmt.Errorf("tag %s: %v", h, err)
 		}
+		prog.add(int64(len(data)))
 		tg, err := gitobj.ParseTag(h, data)
 		if err != nil {
 			return fmt.Errorf("tag %s: %w", h, err)
@@ -297,7 +309,6 @@ func (s *scanner) incremental(ctx context.Context, st *gitobj.Store, c *scanCach
 			}
 		}
 	}
-	old := sortedHashes(c.hits)
 	for _, list := range [][]plumbing.Hash{old, fresh} {
 		for _, h := range list {
 			if err := ctx.Err(); err != nil {
@@ -306,7 +317,7 @@ func (s *scanner) incremental(ctx context.Context, st *gitobj.Store, c *scanCach
 			if !holds(current, h) {
 				continue
 			}
-			typ, _, err := st.Get(h)
+			typ, data, err := st.Get(h)
 			if errors.Is(err, gitobj.ErrLarge) {
 				typ, err = plumbing.BlobObject, nil // only blobs are that large
 			}
@@ -315,7 +326,7 @@ func (s *scanner) incremental(ctx context.Context, st *gitobj.Store, c *scanCach
 			}
 			switch typ {
 			case plumbing.BlobObject:
-				hit, err := scanOne(st, h, det, &rep.Stats)
+				hit, err := scanOne(st, h, det, &rep.Stats, prog)
 				if err != nil {
 					return nil, nil, err
 				}
@@ -331,9 +342,12 @@ func (s *scanner) incremental(ctx context.Context, st *gitobj.Store, c *scanCach
 				if err := readTag(h); err != nil {
 					return nil, nil, err
 				}
+			default:
+				prog.add(int64(len(data))) // a new tree, read when placing keys
 			}
 		}
 	}
+	prog.done()
 	if len(hits) == 0 && !anyMatches(commits, tags) {
 		// Nothing to place or report: the commit graph is not built.
 		// Every commit is then vacuously placed (no blob it holds has a
@@ -366,7 +380,7 @@ func (s *scanner) incremental(ctx context.Context, st *gitobj.Store, c *scanCach
 	attribute := func(g *graph) (int, int, error) {
 		return s.placeHits(ctx, st, g, c, placed, commits, hits)
 	}
-	rep, g, err := s.finish(ctx, rep, commits, tags, hits, attribute, complete)
+	rep, g, err := s.finish(ctx, rep, commits, tags, hits, st.Get, attribute, complete)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -442,15 +456,18 @@ func (s *scanner) placeHits(ctx context.Context, st *gitobj.Store, g *graph, c *
 				parents = append(parents, pc.Tree)
 			}
 		}
-		if err := w.diffTree(ci.Tree, parents, "", order); err != nil {
+		if err := w.diffTree(ci.Tree, parents, "", order, 0); err != nil {
 			return 0, 0, fmt.Errorf("commit %s: %w", ci.Hash, err)
 		}
 	}
 	// Trees a tag names directly are few: walk them whole, as attribute
 	// does.
 	seen := map[treeKey]struct{}{}
-	var walk func(h plumbing.Hash, prefix string, order int) error
-	walk = func(h plumbing.Hash, prefix string, order int) error {
+	var walk func(h plumbing.Hash, prefix string, order, depth int) error
+	walk = func(h plumbing.Hash, prefix string, order, depth int) error {
+		if depth > maxTreeDepth {
+			return treeTooDeep(h, prefix)
+		}
 		k := treeKey{h, maphash.String(pathSeed, prefix)}
 		if _, ok := seen[k]; ok {
 			return nil
@@ -463,7 +480,7 @@ func (s *scanner) placeHits(ctx context.Context, st *gitobj.Store, g *graph, c *
 		for _, e := range ents {
 			switch e.Mode {
 			case filemode.Dir:
-				if err := walk(e.Hash, prefix+e.Name+"/", order); err != nil {
+				if err := walk(e.Hash, prefix+e.Name+"/", order, depth+1); err != nil {
 					return err
 				}
 			case filemode.Submodule:
@@ -478,7 +495,7 @@ func (s *scanner) placeHits(ctx context.Context, st *gitobj.Store, g *graph, c *
 		return nil
 	}
 	for k, t := range g.taggedTrees {
-		if err := walk(t.hash, "", len(g.order)+k); err != nil {
+		if err := walk(t.hash, "", len(g.order)+k, 0); err != nil {
 			return 0, 0, fmt.Errorf("%s: %w", t.name, err)
 		}
 	}

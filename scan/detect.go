@@ -6,200 +6,975 @@ import (
 	"encoding/binary"
 	"math"
 	"regexp"
+	"strings"
 	"unicode/utf16"
-)
-
-// Confidence says how sure a detector is that a 64-hex value is a Vast key.
-type Confidence string
-
-const (
-	// High: a Vast-specific context (VAST_API_KEY=, vastai set api-key,
-	// VastAI(api_key=...), a vast.ai URL, the vastai key file).
-	High Confidence = "high"
-	// Medium: a generic key context (api_key=, token:, Bearer) in a file
-	// that mentions Vast.
-	Medium Confidence = "medium"
 )
 
 // KeyLength is the length of a Vast API key: 64 lowercase hex characters.
 const KeyLength = 64
 
-// Detector is one way Vast keys leak, as data. A candidate is a run of
-// exactly KeyLength lowercase hex characters not joined to other letters or
-// digits; a detector accepts it when all of its conditions hold.
-type Detector struct {
-	ID          string // stable; the JSON "rule" and the SARIF ruleId
-	Name        string // short title
-	Description string // one sentence: what leaked and where
-	Confidence  Confidence
-
-	// Before must match the text just before the key on its line (at most
-	// contextWindow bytes), so patterns end in `$`.
-	Before *regexp.Regexp
-	// Above, if set, must match the end of the (up to three) lines above
-	// the key's line: a name on one line and its value on the next, as
-	// YAML, HCL and Kubernetes write them. Patterns end in `$`.
-	Above *regexp.Regexp
-	// After, if set, must match the text just after the key on its line
-	// (patterns start with `^`).
-	After *regexp.Regexp
-	// Base64 detectors look at base64 tokens that decode to a key right
-	// after a Vast key name (base64Assignment), instead of at hex runs;
-	// Before is not used.
-	Base64 bool
-	// Near, if set, must match within nearWindow bytes on either side.
-	Near *regexp.Regexp
-	// MentionsVast requires the blob to mention "vast" somewhere (any case).
-	MentionsVast bool
-	// WholeFile detectors accept a blob that holds nothing but the key (and
-	// whitespace); Path then decides, by the file's path, whether it counts.
-	WholeFile bool
-	Path      *regexp.Regexp
-}
-
-const (
-	contextWindow = 256
-	nearWindow    = 1024
-)
-
-// Detectors are the rules, most specific first; the first that accepts a
-// candidate names it.
-var Detectors = []Detector{
-	{
-		ID: "vast-cli-set-api-key", Name: "vastai set api-key", Confidence: High,
-		Description: "A Vast API key passed to `vastai set api-key`, which stores it for the vastai CLI.",
-		Before:      regexp.MustCompile(`(?i)\bvastai\s+set\s+api[-_]key\s+["']?$`),
-	},
-	{
-		ID: "vast-cli-set-api-key-stdin", Name: "piped to vastai set api-key", Confidence: High,
-		Description: "A Vast API key piped into `vastai set api-key -`.",
-		Before:      regexp.MustCompile(`(?i)(?:echo|printf)\s+(?:-[a-z]+\s+)?(?:'[^']*'\s+|"[^"]*"\s+)?["']?$`),
-		After:       regexp.MustCompile(`(?i)^["']?\s*\|\s*vastai\s+set\s+api[-_]key`),
-	},
-	{
-		ID: "vast-cli-flag", Name: "vastai --api-key", Confidence: High,
-		Description: "A Vast API key passed to the vastai CLI with --api-key.",
-		Before:      regexp.MustCompile(`(?i)\bvast(?:ai|\.py)?\b[^\n]*?\s--api[-_]key(?:\s+|=)["']?$`),
-	},
-	{
-		ID: "vast-sdk-constructor", Name: "VastAI(api_key=...)", Confidence: High,
-		Description: "A Vast API key given to the vastai Python SDK's VastAI constructor.",
-		Before:      regexp.MustCompile(`(?i)\bvastai\s*\(\s*(?:api_key\s*=\s*)?\\?["']$`),
-	},
-	{
-		ID: "vast-url-api-key", Name: "Vast API URL with api_key", Confidence: High,
-		Description: "A Vast API key in a vast.ai URL's api_key parameter, as vastai CLIs before 2026-08 put it in every request URL.",
-		Before:      regexp.MustCompile(`(?i)vast\.ai[^\s"'<>]*(?:[?&]|%3f|%26)(?:api_?key|key)(?:=|%3d)$`),
-	},
-	{
-		ID: "vast-env-assignment", Name: "VAST_API_KEY assignment", Confidence: High,
-		Description: "A Vast API key assigned to a variable or setting named for Vast (VAST_API_KEY=, vast_api_key:, vastApiKey =, ${VAST_API_KEY:-...}, in env, shell, YAML, JSON, TOML, HCL, properties or code).",
-		Before:      regexp.MustCompile(`(?i)(?:^|[^a-z0-9])vast(?:ai)?[a-z0-9_.\-]{0,40}?(?:key|token|secret)[\]"'\\)]*\s*(?::=|=>|:-|[:=,]|\s)\s*[("'\\]*$`),
-	},
-	{
-		ID: "vast-name-value", Name: "name/value pair named for Vast", Confidence: High,
-		Description: "A Vast API key as the value of a name/value pair whose name is Vast's key: Kubernetes and ECS env entries, .NET appSettings, Terraform variable defaults, on one line or the next.",
-		Before:      regexp.MustCompile(`(?i)vast(?:ai)?[a-z0-9_.\-]{0,40}?(?:key|token|secret)["'\\]*\s*(?:[,}]|\s)\s*(?:\{\s*)?["'\\]*(?:value|default)["'\\]*\s*[:=]\s*["'\\]*$`),
-	},
-	{
-		ID: "vast-name-value-next-line", Name: "name, then value on the next line", Confidence: High,
-		Description: "A Vast API key as the value of a name/value pair whose name is Vast's key: Kubernetes and ECS env entries, .NET appSettings, Terraform variable defaults, on one line or the next.",
-		Above:       regexp.MustCompile(`(?i)(?:name["']?\s*[:=]\s*["']?vast(?:ai)?[a-z0-9_.\-]{0,40}?(?:key|token|secret)["']?|variable\s+"vast(?:ai)?[a-z0-9_.\-]{0,40}?(?:key|token|secret)"\s*\{)[^\n]*(?:\n[^\n]*){0,2}\n$`),
-		Before:      regexp.MustCompile(`(?i)^\s*-?\s*["']?(?:value|default)["']?\s*[:=]\s*["'\\]*$`),
-	},
-	{
-		ID: "vast-assignment-next-line", Name: "Vast key name, value on the next line", Confidence: High,
-		Description: "A Vast API key on the line after an assignment to a name for Vast's key (VAST_API_KEY = (\\n 'KEY' \\n), a heredoc into the vastai key file).",
-		Above:       regexp.MustCompile(`(?i)(?:vast(?:ai)?[a-z0-9_.\-]{0,40}?(?:key|token|secret)["'\]]*\s*(?::=|=|:)\s*[(\[{]?|>\s*\S*vast_?api_?key\s*<<-?\s*['"]?\w+['"]?)\s*\n$`),
-		Before:      regexp.MustCompile(`^\s*["']?$`),
-	},
-	{
-		ID: "vast-block-scalar", Name: "YAML block under a Vast key name", Confidence: High,
-		Description: "A Vast API key on its own line under a YAML block scalar (vast_api_key: |) or HCL heredoc named for Vast.",
-		Above:       regexp.MustCompile(`(?i)vast(?:ai)?[a-z0-9_.\-]{0,40}?(?:key|token|secret)["']?\s*(?:[:=]\s*[|>][-+]?[0-9]?|=\s*<<-?[A-Z_]+)\s*\n$`),
-		Before:      regexp.MustCompile(`^\s*$`),
-	},
-	{
-		ID: "vast-secret-cli", Name: "secret stored under a Vast name", Confidence: High,
-		Description: "A Vast API key handed to a secrets tool under a Vast name (gh secret set VAST_API_KEY --body ..., vault kv put ... vast_api_key=...).",
-		Before:      regexp.MustCompile(`(?i)\bvast(?:ai)?[a-z0-9_]{0,40}?(?:key|token|secret)\b[^\n]*?--(?:body|value|data|secret-string)(?:\s+|=)["']?$`),
-	},
-	{
-		ID: "vast-key-file-write", Name: "written to the vastai key file", Confidence: High,
-		Description: "A Vast API key written into the vastai CLI's key file (echo KEY > ~/.vast_api_key).",
-		Before:      regexp.MustCompile(`(?i)(?:echo|printf)\s+(?:-[a-z]+\s+)?["']?$`),
-		After:       regexp.MustCompile(`(?i)^["']?\s*(?:\|\s*tee\s+(?:-a\s+)?|>>?\s*)\S*vast_?api_?key`),
-	},
-	{
-		ID: "vast-cli-flag-continued", Name: "vastai --api-key on a continued line", Confidence: High,
-		Description: "A Vast API key passed to the vastai CLI with --api-key.",
-		Above:       regexp.MustCompile(`(?i)\bvast(?:ai|\.py)?\b[^\n]*\\\s*\n(?:[^\n]*\\\s*\n){0,2}$`),
-		Before:      regexp.MustCompile(`(?i)^[^\n]*?--api[-_]key(?:\s+|=)["']?$`),
-	},
-	{
-		ID: "vast-base64-secret", Name: "base64 under a Vast key name", Confidence: High,
-		Description: "A Vast API key base64-encoded under a Vast name, as Kubernetes Secret data holds it (VAST_API_KEY: <base64>).",
-		Base64:      true, // matched by base64Assignment, from the name on
-	},
-	{
-		ID: "vast-bearer", Name: "Bearer token to the Vast API", Confidence: High,
-		Description: "A Vast API key sent as an Authorization: Bearer token next to a vast.ai URL.",
-		Before:      regexp.MustCompile(`(?i)\bbearer\s+$`),
-		Near:        regexp.MustCompile(`(?i)vast\.ai`),
-	},
-	{
-		ID: "vast-key-file", Name: "vastai key file", Confidence: High,
-		Description: "The vastai CLI's key file (vast_api_key, .vast_api_key), whose whole content is the key.",
-		WholeFile:   true,
-		Path:        regexp.MustCompile(`(?i)(?:^|/)\.?vast_?api_?key(?:\.txt)?$`),
-	},
-	{
-		ID: "vast-named-key-file", Name: "key file named for Vast", Confidence: Medium,
-		Description: "A file whose whole content is a 64-hex key, whose path mentions Vast and whose name says key, token, secret or credential.",
-		WholeFile:   true,
-		Path:        regexp.MustCompile(`(?i)vast[^/]*/(?:[^/]*/)*[^/]*(?:key|token|secret|cred)[^/]*$|/?[^/]*vast[^/]*(?:key|token|secret|cred)[^/]*$|/?[^/]*(?:key|token|secret|cred)[^/]*vast[^/]*$`),
-	},
-	{
-		ID: "generic-key-in-vast-file", Name: "generic key in a Vast file", Confidence: Medium,
-		Description:  "A 64-hex value assigned to an api key, token, secret or Bearer header in a file that mentions Vast.",
-		Before:       regexp.MustCompile(`(?i)(?:(?:key|token|secret|password|passwd|auth|credential)s?[\]"'\\)]*\s*(?::=|=>|[:=,])\s*[("'\\]*|\bbearer\s+|[?&](?:api_?key|key|token)=|--api[-_]key(?:\s+|=)["']?|<(?:api_?key|apikey|token|secret)>\s*|"key"\s*:\s*"(?:token|api_?key|apikey)"\s*,\s*"value"\s*:\s*")$`),
-		MentionsVast: true,
-	},
-	{
-		ID: "generic-key-block-in-vast-file", Name: "generic key block in a Vast file", Confidence: Medium,
-		Description:  "A 64-hex value on its own line under a YAML block for an api key, token or secret, in a file that mentions Vast.",
-		Above:        regexp.MustCompile(`(?i)(?:key|token|secret)s?["']?\s*:\s*[|>][-+]?[0-9]?\s*\n$`),
-		Before:       regexp.MustCompile(`^\s*$`),
-		MentionsVast: true,
-	},
-}
-
-// notAKey matches contexts that hold 64-hex values which are not keys:
-// image digests, hash pins and checksums, lock-file integrity fields, LFS
-// pointers, commit and object ids.
-var notAKey = regexp.MustCompile(`(?i)(?:sha-?(?:1|224|256|384|512)|blake2[bs]?|md5|digest|checksum|integrity|hash(?:es)?|oid|fingerprint|commit|revision|\brev\b|nonce|salt|seed|etag)[\]"'\\)]*\s*(?:[:=@,]|:=|=>|\s)?\s*[("'\\]*(?:sha256[:=])?$`)
-
-// hashIdent matches an assignment whose variable names a hash, even if it
-// also says key (vast_key_sha256: ..., hash_key = ...).
-var hashIdent = regexp.MustCompile(`(?i)[a-z0-9_.\-]*(?:sha-?(?:1|256|512)|hash|digest|checksum|fingerprint|salt|nonce)[a-z0-9_.\-]*[\]"'\\)]*\s*(?::=|=>|[:=,]|\s)\s*[("'\\]*$`)
-
-// otherSecret matches assignments to secrets that belong to something
-// else (a webhook, a JWT, another provider): in a file that mentions Vast,
-// the generic rules must not take them for Vast keys.
-var otherSecret = regexp.MustCompile(`(?i)(?:webhook|jwt|session|signing|hmac|encrypt|cookie|csrf|aws|stripe|github|gitlab|openai|anthropic|slack|twilio|sendgrid|google|gcp|azure|database|db_|postgres|mysql|redis|mongo|smtp|mail|oauth|client_secret|private_key|ssh|gpg|pgp|hf_|huggingface|wandb|docker|npm|pypi)[a-z0-9_.\-]*["'\]]*\s*(?::=|=>|[:=,])\s*[("'\\]*$`)
-
 // Match is one key found in a piece of text.
 type Match struct {
 	Detector *Detector
 	Key      string // the key itself; callers must not print it
-	Offset   int    // byte offset of the key
+	Offset   int    // byte offset of the key (of its encoded form, for base64)
+	Length   int    // bytes the key takes in the text: KeyLength, or its base64 form's length
 	Line     int    // 1-based line
 	Column   int    // 1-based byte column
 	Allowed  bool   // the line carries "vastguard:allow"
+	// Why says why the detector fired: what the key is bound to and the
+	// evidence besides.
+	Why Why
+	// Pending matches hold only if the path of the file the text came from
+	// names Vast, or code next to that file that mentions Vast reads it:
+	// the caller decides (see ResolvePending) once it knows the path.
+	Pending bool
+	// fileScoped: accepted on the text's mention of Vast, which a caller
+	// that scans in chunks must confirm over the whole text.
+	fileScoped bool
+}
+
+// Why is the machine-readable reason a finding fired: the rule, the name,
+// key, flag, header, parameter or phrase the value is bound to (redacted
+// if it looks like a secret itself), how it is bound, and the evidence
+// besides the name, as short stable tokens ("program:vastai",
+// "url:console.vast.ai", "section:[vast]", "file-mentions-vast", "path",
+// "reader:run.py", "callee:VastAI", "encoding:base64", "binary").
+type Why struct {
+	Rule     string   `json:"rule"`
+	BoundTo  string   `json:"bound_to,omitempty"`
+	Via      Via      `json:"via"`
+	Evidence []string `json:"evidence,omitempty"`
+}
+
+// String is the one-line form: rule(via bound_to; evidence, ...).
+func (w Why) String() string {
+	var b strings.Builder
+	b.WriteString(w.Rule)
+	b.WriteString(" (")
+	b.WriteString(string(w.Via))
+	if w.BoundTo != "" {
+		b.WriteString(" ")
+		b.WriteString(w.BoundTo)
+	}
+	if len(w.Evidence) > 0 {
+		b.WriteString("; ")
+		b.WriteString(strings.Join(w.Evidence, ", "))
+	}
+	b.WriteString(")")
+	return b.String()
 }
 
 // AllowMarker on the same line as a key suppresses its finding.
 const AllowMarker = "vastguard:allow"
+
+// Detect finds the keys in text (a blob or a message). WholeFile detectors
+// are not consulted: whether a bare key file counts depends on its path,
+// which a blob does not have; see BareKey. Matches that depend on the path
+// are Pending.
+func Detect(text []byte, detectors []Detector) []Match {
+	e := engine{text: text, det: detectors, vast: -1}
+	return e.run()
+}
+
+// DetectBinary finds keys in the printable text of a binary blob (a
+// committed SQLite file, a pickle, an executable): 64-hex runs there may be
+// glued to the bytes around them, and the printable runs before a key
+// (three bytes or more) are read as its context, separated as fields.
+func DetectBinary(data []byte, detectors []Detector) []Match {
+	e := engine{text: data, det: detectors, vast: -1, binary: true}
+	return e.run()
+}
+
+// maxBinaryCandidates bounds the work on one binary blob.
+const maxBinaryCandidates = 4096
+
+// engine judges the candidates of one text.
+type engine struct {
+	text   []byte
+	det    []Detector
+	vast   int8 // whether text mentions Vast: -1 not yet known
+	binary bool
+	toks   []token
+	buf    []byte
+	win    []byte
+	ncands int // 64-hex candidates in text
+	depth  int // base64 decoding depth: nested text is not decoded again
+}
+
+func (e *engine) mentions() bool {
+	if e.vast < 0 {
+		e.vast = 0
+		if mentionsVast(e.text) {
+			e.vast = 1
+		}
+	}
+	return e.vast == 1
+}
+
+func (e *engine) run() []Match {
+	var out []Match
+	var cands []int
+	if e.binary {
+		cands = binaryCandidates(e.text, maxBinaryCandidates)
+	} else {
+		cands = Candidates(e.text)
+	}
+	e.ncands = len(cands)
+	for _, off := range cands {
+		key := string(e.text[off : off+KeyLength])
+		if Placeholder(key) {
+			continue
+		}
+		if m, ok := e.judge(off, KeyLength, key, false); ok {
+			out = append(out, m)
+		}
+	}
+	if !e.binary && e.depth == 0 {
+		for _, c := range base64Candidates(e.text) {
+			if c.nested != nil {
+				out = append(out, e.nested(c)...)
+				continue
+			}
+			if m, ok := e.judge(c.off, c.n, c.key, true); ok {
+				out = append(out, m)
+			}
+		}
+		if len(out) > 1 {
+			sortMatches(out)
+		}
+	}
+	return out
+}
+
+// nested finds the keys in base64-encoded text (an .env file in a
+// Kubernetes Secret, a config in a CI variable): the decoded text is judged
+// on its own, without decoding further, and its matches are placed at the
+// encoded token.
+func (e *engine) nested(c b64) []Match {
+	inner := engine{text: c.nested, det: e.det, vast: -1, depth: e.depth + 1}
+	if e.depth > 0 {
+		return nil
+	}
+	var out []Match
+	pos := e.match(c.off, c.n, "")
+	for _, m := range inner.run() {
+		if m.Pending && e.mentions() {
+			continue // the outer text names Vast, the inner does not: too far to bind
+		}
+		m.Offset, m.Length, m.Line, m.Column, m.Allowed = pos.Offset, pos.Length, pos.Line, pos.Column, pos.Allowed
+		m.Why.Evidence = append(m.Why.Evidence, "encoding:base64")
+		out = append(out, m)
+	}
+	return out
+}
+
+func sortMatches(ms []Match) {
+	for i := 1; i < len(ms); i++ {
+		for j := i; j > 0 && ms[j].Offset < ms[j-1].Offset; j-- {
+			ms[j], ms[j-1] = ms[j-1], ms[j]
+		}
+	}
+}
+
+// hashPrefixes directly before a value mark a digest: sha256:…, sha512-….
+var hashPrefixes = [][]byte{[]byte("sha256:"), []byte("sha256="), []byte("sha256-"), []byte("sha512:"),
+	[]byte("sha1:"), []byte("sha384:"), []byte("md5:"), []byte("blake2b:"), []byte("blake3:"), []byte("zh:"),
+	[]byte("h1:"), []byte("sha256 "), []byte("sha3:"), []byte("sha256/"), []byte("keccak256:")}
+
+// glued reports whether the value at off..off+n is part of a larger token:
+// joined by '.', '-', '/' or '+' to letters or digits (a.b.KEY, KEY.tar.gz,
+// containerd://KEY) or right after a digest's algorithm (sha256:KEY).
+func (e *engine) glued(off, n int) bool {
+	t := e.text
+	if off >= 2 {
+		switch t[off-1] {
+		case '.', '-', '+', '/', '@', '#', '|':
+			if isWord(t[off-2]) && !e.binary {
+				return true
+			}
+		}
+	}
+	if end := off + n; end+1 < len(t) {
+		switch t[end] {
+		case '.', '-', '/', '@':
+			if isWord(t[end+1]) && !e.binary {
+				return true
+			}
+		}
+	}
+	lo := max(0, off-10)
+	before := t[lo:off]
+	for _, p := range hashPrefixes {
+		if len(before) >= len(p) && asciiEqualFold(before[len(before)-len(p):], p) {
+			return true
+		}
+	}
+	return false
+}
+
+func asciiEqualFold(a, b []byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i]|0x20 != b[i]|0x20 {
+			return false
+		}
+	}
+	return true
+}
+
+// window returns the normalized text of up to windowLines lines (and
+// windowBytes bytes) before off, and whether a quote mark sits right
+// before the value.
+func (e *engine) window(off int) ([]byte, bool) {
+	t := e.text
+	lo := max(0, off-windowBytes)
+	s, found := off, 0
+	for found < windowLines {
+		i := bytes.LastIndexByte(t[lo:s], '\n')
+		if i < 0 {
+			break
+		}
+		s = lo + i
+		found++
+	}
+	start := lo
+	if found == windowLines {
+		start = s + 1
+	}
+	raw := t[start:off]
+	if e.binary {
+		e.win = printableFields(raw, e.win[:0])
+		raw = e.win
+	}
+	e.buf = normalize(e.buf[:0], raw)
+	q := false
+	for i := len(e.buf) - 1; i >= 0; i-- {
+		c := e.buf[i]
+		if c == '"' || c == '\'' || c == '`' {
+			q = true
+			break
+		}
+		if c != ' ' && c != '(' && c != '[' && c != '{' {
+			break
+		}
+	}
+	return e.buf, q
+}
+
+// after returns the normalized rest of the value's line, up to 256 bytes.
+func (e *engine) after(end int) []byte {
+	t := e.text
+	hi := min(len(t), end+256)
+	if i := bytes.IndexByte(t[end:hi], '\n'); i >= 0 {
+		hi = end + i
+	}
+	return normalize(nil, t[end:hi])
+}
+
+// judge works out what the value at off (n bytes; key is the key) is bound
+// to and returns the match the first accepting detector makes.
+func (e *engine) judge(off, n int, key string, encoded bool) (Match, bool) {
+	if e.glued(off, n) {
+		return Match{}, false
+	}
+	win, q := e.window(off)
+	e.toks = tokenize(win, e.toks[:0])
+	bd := binder{toks: e.toks}
+	b := bd.bind(q)
+	e.refine(&b, off, n)
+	c := classify(b.words)
+	if c.negative {
+		return Match{}, false
+	}
+	var pc nameClass
+	if len(b.phrase) > len(b.words) {
+		pc = classify(b.phrase)
+	}
+	j := judgement{e: e, b: &b, off: off, n: n}
+	for i := range e.det {
+		d := &e.det[i]
+		if d.WholeFile || d.Base64 || !d.acceptsVia(b.via) || !d.acceptsLines(b.above) {
+			continue
+		}
+		if !j.nameOK(d, c, pc) {
+			continue
+		}
+		ev, pending, ok := j.scopeOK(d, c)
+		if !ok {
+			continue
+		}
+		if encoded {
+			if bd := e.base64Detector(); bd != nil && d.Confidence == High {
+				d = bd
+			}
+			ev = append(ev, "encoding:base64")
+		}
+		if e.binary {
+			ev = append(ev, "binary")
+		}
+		if b.above {
+			ev = append(ev, "line-above")
+		}
+		m := e.match(off, n, key)
+		m.Detector = d
+		m.Pending = pending
+		m.fileScoped = d.Scope == ScopeFile
+		bound := b.name
+		if d.Bound == NamePhrase {
+			bound = strings.Join(b.phrase, " ")
+		}
+		m.Why = Why{Rule: d.ID, BoundTo: redactName(bound), Via: b.via, Evidence: ev}
+		return m, true
+	}
+	return Match{}, false
+}
+
+func (e *engine) base64Detector() *Detector {
+	for i := range e.det {
+		if e.det[i].Base64 {
+			return &e.det[i]
+		}
+	}
+	return nil
+}
+
+func (e *engine) match(off, n int, key string) Match {
+	t := e.text
+	lineStart := bytes.LastIndexByte(t[:off], '\n') + 1
+	lineEnd := bytes.IndexByte(t[off:], '\n')
+	if lineEnd < 0 {
+		lineEnd = len(t)
+	} else {
+		lineEnd += off
+	}
+	return Match{
+		Key:     key,
+		Offset:  off,
+		Length:  n,
+		Line:    bytes.Count(t[:off], []byte{'\n'}) + 1,
+		Column:  off - lineStart + 1,
+		Allowed: bytes.Contains(t[lineStart:lineEnd], []byte(AllowMarker)),
+	}
+}
+
+// writeCommands put their input into a file or a Vast CLI: echo KEY >
+// FILE, | tee FILE, | vastai set api-key.
+var writeCommands = wordSet("echo", "printf", "print", "write-output", "write-host", "cat", "puts", "println")
+
+// refine completes a binding with what follows the value (a pipe or a
+// redirection) and, for list items and block values, the parent key.
+func (e *engine) refine(b *binding, off, n int) {
+	if b.via == ViaBare || b.via == ViaSpace && (writeCommands[strings.ToLower(lastSegment(b.name))] || writeCommands[strings.ToLower(b.program)]) || b.via == ViaArgument && writeCommands[strings.ToLower(lastSegment(b.callee))] {
+		after := e.after(off + n)
+		toks := tokenize(after, nil)
+		ad := binder{toks: toks}
+		if w, ok := ad.writeTarget(); ok {
+			*b = w
+			return
+		}
+	}
+	if (b.via == ViaList || b.via == ViaBlock) && b.name == "" {
+		if name, line := parentKey(e.text, off); name != "" {
+			b.name = name
+			b.words = splitWords(name)
+			b.above = line
+		}
+	}
+}
+
+// writeTarget reads the tokens after a value: "| vastai set api-key",
+// "> ~/.vast_api_key", "| tee -a FILE", "| Out-File FILE".
+func (ad *binder) writeTarget() (binding, bool) {
+	i := 0
+	for i < len(ad.toks) && ad.isOp(i, ")", ";") {
+		i++
+	}
+	switch {
+	case ad.isOp(i, ">", ">>"):
+		if ad.isWord(i + 1) {
+			p := ad.toks[i+1].text
+			return binding{via: ViaFileWrite, name: p, words: splitWords(p)}, true
+		}
+	case ad.isOp(i, "|"):
+		k := i + 1
+		if !ad.isWord(k) {
+			return binding{}, false
+		}
+		prog := ad.toks[k].text
+		lp := strings.ToLower(prog)
+		switch {
+		case isVastProgram(prog) || (lp == "python" || lp == "python3") && ad.isWord(k+1) && isVastProgram(ad.toks[k+1].text):
+			if lp == "python" || lp == "python3" {
+				k++
+				prog = ad.toks[k].text
+			}
+			if ad.isWord(k+2) && strings.EqualFold(ad.toks[k+1].text, "set") && setKeyVerbs[strings.ToLower(ad.toks[k+2].text)] {
+				return binding{via: ViaPipe, name: "set " + ad.toks[k+2].text, words: []string{"api", "key"}, program: prog, pipe: true}, true
+			}
+		case lp == "tee" || lp == "out-file" || lp == "set-content" || lp == "add-content" || lp == "sudo" && ad.isWord(k+1) && strings.EqualFold(ad.toks[k+1].text, "tee"):
+			for m := k + 1; m < len(ad.toks); m++ {
+				if ad.isWord(m) && !strings.HasPrefix(ad.toks[m].text, "-") && !strings.EqualFold(ad.toks[m].text, "tee") {
+					p := ad.toks[m].text
+					return binding{via: ViaFileWrite, name: p, words: splitWords(p)}, true
+				}
+			}
+		}
+	}
+	return binding{}, false
+}
+
+// parentKey returns the key of the line that a list item or block value at
+// off sits under (the nearest line above with less indentation, ending in
+// a key), and whether it is on a line above (always, when found).
+func parentKey(text []byte, off int) (string, bool) {
+	lineStart := bytes.LastIndexByte(text[:off], '\n') + 1
+	ind := indentOf(text[lineStart:])
+	end := lineStart
+	for n := 0; n < 12 && end > 0; n++ {
+		s := bytes.LastIndexByte(text[:end-1], '\n') + 1
+		line := text[s : end-1]
+		end = s
+		t := bytes.TrimSpace(line)
+		if len(t) == 0 || isCommentLine(t) {
+			continue
+		}
+		if indentOf(line) < ind || indentOf(line) == ind && !bytes.HasPrefix(t, []byte("-")) {
+			t = bytes.TrimPrefix(t, []byte("- "))
+			if i := bytes.IndexAny(t, ":="); i > 0 {
+				return strings.Trim(string(bytes.TrimSpace(t[:i])), "\"'"), true
+			}
+			return "", false
+		}
+	}
+	return "", false
+}
+
+// judgement evaluates detectors' conditions for one binding, computing
+// the costlier evidence (section, host, mention of Vast) once, on demand.
+type judgement struct {
+	e       *engine
+	b       *binding
+	off, n  int
+	sect    verdict
+	label   string
+	sectSet bool
+	host    string
+	hostSet bool
+}
+
+func (j *judgement) section() (verdict, string) {
+	if !j.sectSet {
+		j.sect, j.label = section(j.e.text, j.off)
+		j.sectSet = true
+	}
+	return j.sect, j.label
+}
+
+// requestHost is the host the value is sent to, for query parameters and
+// headers: the URL the parameter is in, else the nearest URL.
+func (j *judgement) requestHost() string {
+	if !j.hostSet {
+		j.host = j.b.host
+		if j.host == "" {
+			j.host = hostNear(j.e.text, j.off, 1024)
+		}
+		j.hostSet = true
+	}
+	return j.host
+}
+
+func (j *judgement) nameOK(d *Detector, c, pc nameClass) bool {
+	b := j.b
+	switch d.Bound {
+	case NameVast:
+		return c.vastKeyName()
+	case NamePhrase:
+		return !c.vastKeyName() && pc.vastKeyName()
+	case NameGeneric:
+		switch b.via {
+		case ViaBearer, ViaSetAPIKey, ViaPipe:
+			return true
+		}
+		if c.genericKeyName() {
+			return true
+		}
+		// A key file written by path: ~/.config/vastai/vast_api_key.
+		return false
+	case NameKeyFlag:
+		return keyFlags[strings.ToLower(strings.TrimLeft(b.name, "-"))] && !c.other
+	}
+	return !c.other
+}
+
+// scopeOK checks a detector's scope and returns the evidence, and whether
+// the match waits for the path.
+func (j *judgement) scopeOK(d *Detector, c nameClass) ([]string, bool, bool) {
+	b := j.b
+	switch d.Scope {
+	case ScopeNone:
+		return nil, false, true
+	case ScopeProgram:
+		if isVastProgram(b.program) {
+			return []string{"program:" + lastSegment(b.program)}, false, true
+		}
+	case ScopeInstaller:
+		if j.installer() {
+			return []string{"program:vast-host-installer"}, false, true
+		}
+	case ScopeCall:
+		if b.callee != "" {
+			if cc := classify(splitWords(b.callee)); cc.vast && !cc.negative && !cc.other {
+				return []string{"callee:" + clipName(b.callee)}, false, true
+			}
+		}
+	case ScopeURL:
+		if h := j.requestHost(); isVastHost(h) {
+			return []string{"url:" + h}, false, true
+		}
+		if b.via == ViaQuery && j.b.host == "" && bytes.Contains(j.e.text[max(0, j.off-256):j.off], []byte("/api/v0/")) {
+			// A request line without its host (GET /api/v0/...?api_key=),
+			// in a text that names vast.ai.
+			if bytes.Contains(j.e.text[max(0, j.off-1024):min(len(j.e.text), j.off+1024)], []byte("vast.ai")) {
+				return []string{"url:vast.ai"}, false, true
+			}
+		}
+	case ScopeSection:
+		if b.via == ViaQuery {
+			return nil, false, false // only vast.ai URLs carry Vast keys as parameters
+		}
+		if b.header {
+			return nil, false, false // the Vast API takes keys only as Bearer tokens and api_key parameters
+		}
+		if b.via == ViaBearer {
+			if h := j.requestHost(); h != "" && !isVastHost(h) && !isLocalHost(h) {
+				return nil, false, false
+			}
+		}
+		if v, l := j.section(); v == forVast {
+			return []string{"section:" + clipName(l)}, false, true
+		}
+	case ScopeFile, ScopePath, ScopeReader, ScopeBareLine:
+		if v, _ := j.section(); v == forOther {
+			return nil, false, false
+		}
+		if b.header {
+			return nil, false, false // the Vast API takes keys only as Bearer tokens and api_key parameters
+		}
+		if b.via == ViaBearer {
+			if h := j.requestHost(); h != "" && !isVastHost(h) && !isLocalHost(h) {
+				return nil, false, false // a key for another service's API
+			}
+		}
+		if b.via == ViaQuery {
+			return nil, false, false // only vast.ai URLs carry Vast keys as parameters
+		}
+		switch d.Scope {
+		case ScopeFile:
+			if j.e.mentions() {
+				return []string{"file-mentions-vast"}, false, true
+			}
+		case ScopePath, ScopeReader:
+			// Only a name that says API key or token outright waits for the
+			// path: a bare "key" is too common in code to hold every such
+			// blob for attribution.
+			if !j.e.mentions() && (c.apiCredentialName() || b.via == ViaBearer || j.e.smallConfig()) {
+				return []string{"path"}, true, true
+			}
+		case ScopeBareLine:
+			// A small file holding a value alone on its line (a key file with
+			// a comment); not a listing or a large data file.
+			if len(j.e.text) <= bareLineMaxText && j.bareLine() {
+				return []string{"path"}, true, true
+			}
+		}
+	case ScopeKeyFile:
+		if vastKeyPath(b.name) || classify(b.words).vastKeyName() {
+			return []string{"file:" + clipName(b.name)}, false, true
+		}
+	}
+	return nil, false, false
+}
+
+func isLocalHost(h string) bool {
+	return h == "localhost" || strings.HasPrefix(h, "127.") || h == "0.0.0.0"
+}
+
+// installer: the value follows the Vast host installer, fetched from
+// console.vast.ai/install on this line or the lines just above
+// (wget https://console.vast.ai/install -O install; sudo python3 install KEY).
+func (j *judgement) installer() bool {
+	t := j.e.text
+	lo := max(0, j.off-400)
+	w := bytes.ToLower(t[lo:j.off])
+	if !bytes.Contains(w, []byte("vast.ai/install")) && !bytes.Contains(w, []byte("vast_host_installer")) {
+		return false
+	}
+	// The value is the installer's first argument.
+	name := strings.ToLower(j.b.name)
+	if i := strings.LastIndexAny(name, "/\\"); i >= 0 {
+		name = name[i+1:]
+	}
+	return strings.Contains(name, "install")
+}
+
+// smallConfig: the text is small and holds few candidates, as a config
+// file or a recorded response does ({"key": …} from the Vast API); a test
+// table of digests is neither.
+func (e *engine) smallConfig() bool { return len(e.text) <= 8<<10 && e.ncands <= 4 }
+
+// bareLineMaxText bounds the files whose bare values wait for their path.
+const bareLineMaxText = 2048
+
+// bareLine: the value is alone on its line (comments aside), and is not a
+// digest listing (KEY  file.tar.gz).
+func (j *judgement) bareLine() bool {
+	t := j.e.text
+	ls := bytes.LastIndexByte(t[:j.off], '\n') + 1
+	if len(bytes.TrimSpace(t[ls:j.off])) > 0 {
+		return false
+	}
+	rest := j.e.after(j.off + j.n)
+	r := bytes.TrimSpace(rest)
+	return len(r) == 0 || r[0] == '#'
+}
+
+func clipName(s string) string {
+	s = sanitizeName(s)
+	if len(s) > 48 {
+		s = s[:48]
+	}
+	return s
+}
+
+// sanitizeName keeps printable ASCII, so a name never carries control
+// bytes to a terminal or an annotation.
+func sanitizeName(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s) && b.Len() < 80; i++ {
+		c := s[i]
+		if c >= 0x20 && c < 0x7f {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// redactName returns a bound name fit for a report: sanitized, clipped, and
+// "<redacted>" if it looks like a secret itself (a long run of letters and
+// digits, or a hex run).
+func redactName(s string) string {
+	s = clipName(s)
+	if looksSecret(s) {
+		return "<redacted>"
+	}
+	return s
+}
+
+func looksSecret(s string) bool {
+	run, hex, digits, letters := 0, 0, 0, 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			run++
+			digits++
+			hex++
+		case c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F':
+			run++
+			letters++
+			hex++
+		case isLetter(c):
+			run++
+			letters++
+			hex = 0
+		default:
+			if run >= 20 && digits >= 4 && letters >= 4 {
+				return true
+			}
+			run, digits, letters, hex = 0, 0, 0, 0
+			continue
+		}
+		if hex >= 16 {
+			return true
+		}
+	}
+	return run >= 20 && digits >= 4 && letters >= 4
+}
+
+// ResolvePending decides a pending match once the path of its file is
+// known: it holds, under the first path rule of detectors that fits, when
+// the path names Vast (vastPath) or a Vast key (for bare values), or when
+// readByVast (may be nil) reports that code next to the file that mentions
+// Vast reads it. It returns false when the match does not hold.
+func ResolvePending(m *Match, path string, detectors []Detector, readByVast func() (string, bool)) bool {
+	if !m.Pending {
+		return true
+	}
+	var pathRule, readerRule *Detector
+	for i := range detectors {
+		d := &detectors[i]
+		switch {
+		case d.Scope == ScopePath && pathRule == nil && m.Why.Via != ViaBare:
+			pathRule = d
+		case d.Scope == ScopeBareLine && pathRule == nil && m.Why.Via == ViaBare:
+			pathRule = d
+		case d.Scope == ScopeReader && readerRule == nil && m.Why.Via != ViaBare:
+			readerRule = d
+		}
+	}
+	ok := vastPath(path)
+	if m.Why.Via == ViaBare {
+		ok = vastKeyPath(path)
+	}
+	if ok && pathRule != nil {
+		m.Detector, m.Pending = pathRule, false
+		m.Why.Rule = pathRule.ID
+		m.Why.Evidence = replaceEvidence(m.Why.Evidence, "path", "path:"+clipName(path))
+		return true
+	}
+	if readerRule != nil && readByVast != nil {
+		if reader, ok := readByVast(); ok {
+			m.Detector, m.Pending = readerRule, false
+			m.Why.Rule = readerRule.ID
+			m.Why.Evidence = replaceEvidence(m.Why.Evidence, "path", "reader:"+clipName(reader))
+			return true
+		}
+	}
+	return false
+}
+
+func replaceEvidence(ev []string, old, new string) []string {
+	out := make([]string, 0, len(ev))
+	for _, e := range ev {
+		if e == old {
+			e = new
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// printableFields maps a binary region to text: printable runs of three
+// bytes or more are kept, everything between them becomes one field
+// separator (0x1f), which binds like an assignment (a record's name field
+// then its value field). A run glued to the end of the region (the bytes
+// right before a key) is split from the key by a separator.
+func printableFields(raw, dst []byte) []byte {
+	i := 0
+	for i < len(raw) {
+		j := i
+		for j < len(raw) && printable(raw[j]) {
+			j++
+		}
+		if j-i >= 3 || j == len(raw) && j-i >= 3 {
+			dst = append(dst, raw[i:j]...)
+		}
+		if j == len(raw) {
+			break
+		}
+		for j < len(raw) && !printable(raw[j]) {
+			j++
+		}
+		if len(dst) > 0 && dst[len(dst)-1] != 0x1f {
+			dst = append(dst, 0x1f)
+		}
+		i = j
+	}
+	// The key itself follows: if the last kept run ends in a word byte, the
+	// key was glued to it (a SQLite record's name and value columns).
+	if n := len(dst); n > 0 && dst[n-1] != 0x1f && isWord(dst[n-1]) {
+		dst = append(dst, 0x1f)
+	}
+	return dst
+}
+
+func printable(c byte) bool { return c >= 0x20 && c < 0x7f || c == '\t' || c == '\n' || c == '\r' }
+
+// binaryCandidates returns the offsets of runs of exactly KeyLength
+// lowercase hex characters, whatever bytes surround them, at most limit.
+func binaryCandidates(data []byte, limit int) []int {
+	var out []int
+	n := len(data)
+	start := 0
+	for start+KeyLength <= n && len(out) < limit {
+		p := start + KeyLength - 1
+		if !isHex(data[p]) {
+			start = p + 1
+			continue
+		}
+		q := p - 1
+		for q >= start && isHex(data[q]) {
+			q--
+		}
+		if q >= start {
+			start = q + 1
+			continue
+		}
+		runStart := start
+		for runStart > 0 && isHex(data[runStart-1]) {
+			runStart--
+		}
+		runEnd := p + 1
+		for runEnd < n && isHex(data[runEnd]) {
+			runEnd++
+		}
+		if runEnd-runStart == KeyLength {
+			out = append(out, runStart)
+		}
+		start = runEnd + 1
+	}
+	return out
+}
+
+// b64 is one base64 token that decodes to a key, or to text that holds
+// one (a base64-encoded .env file).
+type b64 struct {
+	off, n int
+	key    string
+	nested []byte // the decoded text, when it is not itself the key
+}
+
+var b64Table [256]bool
+
+func init() {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		b64Table[c] = b >= 'A' && b <= 'Z' || b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b == '+' || b == '/' || b == '-' || b == '_'
+	}
+}
+
+// maxNested bounds the base64 text decoded to look inside it.
+const maxNested = 64 << 10
+
+// base64Candidates finds base64 tokens (standard or URL alphabet, padded
+// or not, or wrapped at 76 columns as base64(1) writes) that decode to a
+// key-shaped value (optionally with a trailing newline), or to text that
+// holds one. A key's base64 is 86 or 87 characters before padding.
+func base64Candidates(text []byte) []b64 {
+	const minRun = 76
+	var out []b64
+	n := len(text)
+	start := 0
+	for start+minRun <= n {
+		p := start + minRun - 1
+		if !b64Table[text[p]] {
+			start = p + 1
+			continue
+		}
+		q := p - 1
+		for q >= start && b64Table[text[q]] {
+			q--
+		}
+		if q >= start {
+			start = q + 1
+			continue
+		}
+		runStart := start
+		for runStart > 0 && b64Table[text[runStart-1]] {
+			runStart--
+		}
+		runEnd := p + 1
+		for runEnd < n && b64Table[text[runEnd]] {
+			runEnd++
+		}
+		start = runEnd + 1
+		if runStart > 0 && isWord(text[runStart-1]) && text[runStart-1] != '_' {
+			continue
+		}
+		enc := text[runStart:runEnd]
+		end := runEnd
+		// base64(1) wraps at 76 columns: join the lines that follow.
+		for line := runEnd - runStart; line == 76 && end < n && text[end] == '\n' && len(enc) < maxNested; {
+			k := end + 1
+			for k < n && (text[k] == ' ' || text[k] == '\t') {
+				k++ // an indented block (YAML |)
+			}
+			m := k
+			for m < n && b64Table[text[m]] {
+				m++
+			}
+			if m == k {
+				break
+			}
+			enc = append(append([]byte{}, enc...), text[k:m]...)
+			line, end = m-k, m
+			start = m + 1
+		}
+		for end < n && text[end] == '=' {
+			end++
+		}
+		switch {
+		case len(enc) == 86 || len(enc) == 87:
+			// Each group of four starts with M, N, O, Y or Z when it
+			// encodes hex.
+			if !b64HexLead(enc[0]) || !b64HexLead(enc[4]) || !b64HexLead(enc[8]) {
+				continue
+			}
+			if key := decodeB64Key(enc); key != "" && !Placeholder(key) {
+				out = append(out, b64{off: runStart, n: end - runStart, key: key})
+			}
+		case len(enc) > 87 && len(enc) <= maxNested:
+			if t := decodeB64Text(enc); t != nil {
+				out = append(out, b64{off: runStart, n: end - runStart, nested: t})
+			}
+		}
+	}
+	return out
+}
+
+// decodeB64Text decodes base64 that encodes mostly printable text holding
+// a 64-hex candidate, or returns nil. The first bytes are checked before
+// the rest is decoded: random binary (images, digests) fails at once.
+func decodeB64Text(enc []byte) []byte {
+	r := strings.NewReplacer("-", "+", "_", "/")
+	head, err := base64.RawStdEncoding.DecodeString(r.Replace(string(enc[:16])))
+	if err != nil || !mostlyPrintable(head) {
+		return nil
+	}
+	raw, err := base64.RawStdEncoding.DecodeString(r.Replace(string(enc[:len(enc)/4*4])))
+	if err != nil || !mostlyPrintable(raw) || len(Candidates(raw)) == 0 {
+		return nil
+	}
+	return raw
+}
+
+func mostlyPrintable(b []byte) bool {
+	bad := 0
+	for _, c := range b {
+		if !printable(c) {
+			bad++
+		}
+	}
+	return bad*20 <= len(b)
+}
+
+func decodeB64Key(enc []byte) string {
+	s := strings.NewReplacer("-", "+", "_", "/").Replace(string(enc))
+	raw, err := base64.RawStdEncoding.DecodeString(s)
+	if err != nil {
+		return ""
+	}
+	k := string(bytes.TrimRight(raw, "\r\n"))
+	if len(k) != KeyLength || !allHex(k) {
+		return ""
+	}
+	return k
+}
+
+// allHex reports whether s is all lowercase hex.
+func allHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isHex(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func b64HexLead(c byte) bool { return c == 'M' || c == 'N' || c == 'O' || c == 'Y' || c == 'Z' }
 
 // Candidates returns the byte offsets of every run of exactly KeyLength
 // lowercase hex characters in text that stands alone: not part of a longer
@@ -259,7 +1034,9 @@ func standalone(text []byte, s, e int) (int, bool) {
 	}
 	if s == e-KeyLength && s > 0 {
 		c := text[s-1]
-		if isWord(c) && !(s >= 3 && text[s-3] == '%') && !(s >= 6 && text[s-6] == '\\' && text[s-5] == 'u') {
+		// %3D (URL) and =3D (quoted-printable, as mail and .eml files
+		// encode "=") end in a letter glued to the key.
+		if isWord(c) && !(s >= 3 && text[s-3] == '%') && !(s >= 3 && text[s-3] == '=' && text[s-2] == '3' && c == 'D') && !(s >= 6 && text[s-6] == '\\' && text[s-5] == 'u') {
 			return 0, false
 		}
 	}
@@ -353,178 +1130,6 @@ func hexValue(c byte) int {
 	return int(c-'a') + 10
 }
 
-// mentionsVast reports whether text says "vast", "Vast" or "VAST".
-func mentionsVast(text []byte) bool { return indexVast(text) >= 0 }
-
-// Detect finds the keys in text (a blob or a message). WholeFile detectors
-// are not consulted: whether a bare key file counts depends on its path,
-// which a blob does not have; see BareKey.
-func Detect(text []byte, detectors []Detector) []Match {
-	return detect(text, detectors, -1)
-}
-
-// detect is Detect with what is known of whether text mentions Vast: -1
-// unknown (look), 0 no, 1 yes.
-func detect(text []byte, detectors []Detector, vast int) []Match {
-	if vast < 0 {
-		// Both the base64 rule and the generic rules need to know; look
-		// once.
-		vast = 0
-		if mentionsVast(text) {
-			vast = 1
-		}
-	}
-	cands := Candidates(text)
-	out := detectBase64(text, detectors, vast)
-	if len(cands) == 0 {
-		return out
-	}
-	for _, off := range cands {
-		key := string(text[off : off+KeyLength])
-		if Placeholder(key) {
-			continue
-		}
-		lineStart := bytes.LastIndexByte(text[:off], '\n') + 1
-		bs := max(lineStart, off-contextWindow)
-		before := unescapeQuote(text[bs:off])
-		if notAKey.Match(before) || hashIdent.Match(before) {
-			continue
-		}
-		var above, after []byte
-		for i := range detectors {
-			d := &detectors[i]
-			if d.WholeFile || d.Base64 || d.Before == nil || !d.Before.Match(before) {
-				continue
-			}
-			if d.Above != nil {
-				if above == nil {
-					above = linesAbove(text, lineStart, 3)
-				}
-				if !d.Above.Match(above) {
-					continue
-				}
-			}
-			if d.After != nil {
-				if after == nil {
-					end := off + KeyLength
-					nl := bytes.IndexByte(text[end:min(len(text), end+contextWindow)], '\n')
-					if nl < 0 {
-						nl = min(len(text), end+contextWindow) - end
-					}
-					after = text[end : end+nl]
-				}
-				if !d.After.Match(after) {
-					continue
-				}
-			}
-			if d.Near != nil && !d.Near.Match(text[max(0, off-nearWindow):min(len(text), off+KeyLength+nearWindow)]) {
-				continue
-			}
-			if d.Confidence == Medium && otherSecret.Match(before) {
-				continue
-			}
-			if d.MentionsVast && vast == 0 {
-				continue
-			}
-			lineEnd := bytes.IndexByte(text[off:], '\n')
-			if lineEnd < 0 {
-				lineEnd = len(text)
-			} else {
-				lineEnd += off
-			}
-			out = append(out, Match{
-				Detector: d,
-				Key:      key,
-				Offset:   off,
-				Line:     bytes.Count(text[:off], []byte{'\n'}) + 1,
-				Column:   off - lineStart + 1,
-				Allowed:  bytes.Contains(text[lineStart:lineEnd], []byte(AllowMarker)),
-			})
-			break
-		}
-	}
-	return out
-}
-
-// base64Assignment matches a Vast key name assigned a base64 token long
-// enough to hold a key (64 bytes, or 65 with a newline), from the name on.
-var base64Assignment = regexp.MustCompile(`^(?i:vast(?:ai)?[a-z0-9_.\-]{0,40}?(?:key|token|secret)["']?\s*[:=]\s*["']?)([A-Za-z0-9+/]{86,88}={0,2})`)
-
-// detectBase64 finds keys that are base64-encoded right after a Vast name,
-// as Kubernetes Secret data holds them. It looks only where "vast" occurs,
-// so it costs nothing on text without it.
-func detectBase64(text []byte, detectors []Detector, vast int) []Match {
-	var d *Detector
-	for i := range detectors {
-		if detectors[i].Base64 {
-			d = &detectors[i]
-			break
-		}
-	}
-	if d == nil || vast == 0 {
-		return nil
-	}
-	var out []Match
-	for from := 0; ; {
-		i := indexVast(text[from:])
-		if i < 0 {
-			break
-		}
-		start := from + i
-		from = start + 4
-		if start > 0 && isWord(text[start-1]) && text[start-1] != '_' {
-			continue // inside another word
-		}
-		m := base64Assignment.FindSubmatchIndex(text[start:min(len(text), start+contextWindow+96)])
-		if m == nil {
-			continue
-		}
-		off, end := start+m[2], start+m[3]
-		if end < len(text) && isBase64Char(text[end]) {
-			continue
-		}
-		raw, err := base64.StdEncoding.DecodeString(string(text[off:end]))
-		if err != nil {
-			continue
-		}
-		key := string(bytes.TrimSpace(raw))
-		if len(key) != KeyLength || !isHexString(key) || Placeholder(key) {
-			continue
-		}
-		lineStart := bytes.LastIndexByte(text[:off], '\n') + 1
-		lineEnd := bytes.IndexByte(text[off:], '\n')
-		if lineEnd < 0 {
-			lineEnd = len(text)
-		} else {
-			lineEnd += off
-		}
-		out = append(out, Match{Detector: d, Key: key, Offset: off, Line: bytes.Count(text[:off], []byte{'\n'}) + 1,
-			Column: off - lineStart + 1, Allowed: bytes.Contains(text[lineStart:lineEnd], []byte(AllowMarker))})
-	}
-	return out
-}
-
-// indexVast returns the index of the first "vast", "Vast" or "VAST", or
-// -1. Three vectorised searches cost far less than a byte loop; other
-// mixes of case ("vAsT") are not looked for.
-func indexVast(text []byte) int {
-	best := -1
-	for _, w := range [][]byte{[]byte("vast"), []byte("Vast"), []byte("VAST")} {
-		hay := text
-		if best >= 0 {
-			hay = text[:best]
-		}
-		if i := bytes.Index(hay, w); i >= 0 {
-			best = i
-		}
-	}
-	return best
-}
-
-func isBase64Char(c byte) bool {
-	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '='
-}
-
 // Text returns a blob's bytes as text to scan: UTF-16 with a byte-order
 // mark (Windows PowerShell 5 writes files so) is converted to UTF-8;
 // anything else is returned as it is.
@@ -543,37 +1148,6 @@ func Text(data []byte) []byte {
 		u = append(u, order.Uint16(data[i:]))
 	}
 	return []byte(string(utf16.Decode(u)))
-}
-
-// linesAbove returns up to n lines before the line starting at lineStart,
-// each cut to contextWindow bytes, ending with a newline; empty at the top.
-func linesAbove(text []byte, lineStart, n int) []byte {
-	start := lineStart
-	for i := 0; i < n && start > 0; i++ {
-		start = bytes.LastIndexByte(text[:start-1], '\n') + 1
-	}
-	if start >= lineStart {
-		return []byte{}
-	}
-	chunk := text[max(start, lineStart-n*contextWindow):lineStart]
-	return bytes.ReplaceAll(chunk, []byte("\r\n"), []byte("\n"))
-}
-
-// escapedQuotes are quote characters as escapes leave them in JSON, HTML
-// and URLs.
-var escapedQuotes = [][]byte{[]byte(`\u0022`), []byte(`\u0027`), []byte("&quot;"), []byte("&#34;"), []byte("&#39;"), []byte("%22"), []byte("%27")}
-
-// unescapeQuote turns an escaped quote at the end of before into a plain
-// one, so `KEY=\u0022<key>` reads like `KEY="<key>`.
-func unescapeQuote(before []byte) []byte {
-	for _, q := range escapedQuotes {
-		if len(before) >= len(q) && bytes.EqualFold(before[len(before)-len(q):], q) {
-			out := make([]byte, 0, len(before))
-			out = append(out, before[:len(before)-len(q)]...)
-			return append(out, '"')
-		}
-	}
-	return before
 }
 
 // BareKey returns the key if text is nothing but one key-shaped value and
@@ -609,7 +1183,7 @@ func WholeFileDetector(path string, detectors []Detector) *Detector {
 	}
 	for i := range detectors {
 		d := &detectors[i]
-		if d.WholeFile && d.Path != nil && d.Path.MatchString(path) {
+		if d.WholeFile && (d.Path != nil && d.Path.MatchString(path) || d.Path == nil && d.PathRule && vastKeyPath(path)) {
 			return d
 		}
 	}

@@ -8,7 +8,8 @@
 // message and every annotated tag message. That covers every ref by
 // construction: local and remote branches, lightweight and annotated tags,
 // notes and the stash (its reflog included). Binary blobs (a NUL byte in the
-// first 8000 bytes, as git decides) are skipped and counted.
+// first 8000 bytes, as git decides) are not skipped: their printable text
+// is scanned (DetectBinary), within a bounded cost.
 //
 // Attribution. Only blobs with a finding need a commit and path. For them
 // the commits reachable from the refs are walked oldest first (parents
@@ -30,7 +31,8 @@
 // the index is read by hand (bounded, never through a symbolic link), the
 // tree each directory would have is computed from it and compared with
 // HEAD's from the root down, so only HEAD's trees on changed paths are
-// read and never a HEAD blob (a blobless partial clone has none).
+// read and no HEAD blob (a blobless partial clone has none), but for the
+// files beside a generic key that only the code next to it can decide.
 //
 // Incremental scans. With Options.Cache, a history scan keeps in that
 // directory, per repository, the ids of the objects it read, the commit
@@ -43,13 +45,28 @@
 // (ErrShallow, ErrMissingRevision) that says to fetch the whole history: a
 // scan never passes silently over history it cannot see. A partial clone
 // (objects left on the server) is an error unless Options.AllowPartial.
+// A repository that tries to exhaust the scanner fails it with an error
+// naming what it tried: content over a budget (Options.MaxObjectSize,
+// MaxDeltaSize, MaxMemory; ErrLimit), a FIFO or device where git expects a
+// file (ErrNotRegular), and a bare repository layout inside a work tree, a
+// decoy a pull request can commit under the scanned path
+// (ErrBareInWorkTree, unless Options.AllowBareInWorkTree).
 //
-// Detection is data: Detectors lists each way a key leaks (an env
-// assignment, `vastai set api-key`, `VastAI(api_key=...)`, a Bearer header
-// to the Vast API, an api_key= URL parameter, the vastai key file, generic
-// key assignments in files that mention Vast) with the contexts that are
-// known not to be keys (digests, checksums, lock-file hashes, halves of
-// longer hex runs, placeholders).
+// Detection. For each 64-hex value (and each base64 token that decodes to
+// one) the engine works out what it is bound to: the name, key, flag,
+// header, URL parameter or phrase that introduces it, across the operators,
+// type annotations, quotes, escapes and line breaks languages and formats
+// put between a name and its value, and the section, block, command line
+// or request around it (bind.go, context.go). Detectors, as data, say which
+// bindings they accept, what the bound name must say (words.go holds the
+// vocabulary: Vast, key, neutral, negative and other services' words) and
+// what other evidence they need: a Vast CLI, a vast.ai host, a section for
+// Vast, a mention of Vast in the file, the file's path, or code next to the
+// file that reads it (the last two are decided once the path is known:
+// ResolvePending). Each match carries Why: the rule, the bound name
+// (redacted if it looks secret), the binding and the evidence. Values that
+// are digests, ids, instance or daemon tokens, self-made secrets or other
+// services' keys are rejected by what they are bound to.
 //
 // Reading. The git objects themselves (pack indexes, packfiles, deltas,
 // loose objects, alternates, commit, tag and tree parsing) come from package

@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"bytes"
 	"container/heap"
 	"context"
 	"errors"
@@ -75,6 +76,7 @@ func (s *scanner) rangeScan(ctx context.Context) (*Report, error) {
 	}
 	rep := &Report{Stats: Stats{Mode: "range", Refs: 1}}
 	w := newRangeWalk(ctx, st, s.opts.Detectors, &rep.Stats)
+	w.prog = newProgress(s.opts.Progress, 0)
 	in, boundary, err := w.limit(a, b)
 	if err != nil {
 		return nil, err
@@ -86,15 +88,18 @@ func (s *scanner) rangeScan(ctx context.Context) (*Report, error) {
 			return nil, fmt.Errorf("commit %s: %w", c.Hash, err)
 		}
 	}
-	if err := w.scanPending(s.repo.objDir, s.opts.Workers); err != nil {
+	w.prog.expect(int64(len(w.commits) + len(w.pending)))
+	if err := w.scanPending(s.repo.objDir, s.repo.limits, s.opts.Workers); err != nil {
 		return nil, err
 	}
+	w.prog.done()
 	if len(w.hits) > 0 {
 		if err := w.dropKnown(a, boundary); err != nil {
 			return nil, err
 		}
 	}
 	bld := newBuilder(s.opts.Detectors, &rep.Stats)
+	bld.read = st.Get
 	for i, c := range order {
 		for _, m := range Detect(c.Message, s.opts.Detectors) {
 			bld.message(m, c, i, to)
@@ -140,6 +145,7 @@ type rangeWalk struct {
 	// new, for scanPending.
 	pending []plumbing.Hash
 	found   []occurrence
+	prog    *progress // counts commits loaded and blobs scanned; nil counts nothing
 }
 
 // occurrence is a blob new at path in the order-th commit of the range.
@@ -182,6 +188,7 @@ func (w *rangeWalk) load(h plumbing.Hash) (*commitInfo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("commit %s: %w", h, err)
 	}
+	w.prog.add(int64(len(data)))
 	// The data may be the store's cached copy: keep a message of our own.
 	c.Message = append([]byte(nil), c.Message...)
 	ci := &commitInfo{Commit: c}
@@ -345,7 +352,7 @@ func (w *rangeWalk) diffCommit(c *commitInfo, order int) error {
 		}
 		parents = append(parents, pc.Tree)
 	}
-	return w.diffTree(c.Tree, parents, "", order)
+	return w.diffTree(c.Tree, parents, "", order, 0)
 }
 
 // readTree returns the entries of tree h; nil (counted missing) if the
@@ -374,9 +381,12 @@ func (w *rangeWalk) readTree(h plumbing.Hash) ([]gitobj.TreeEntry, error) {
 	return out, nil
 }
 
-// diffTree scans the blobs under tree h at prefix that no parent tree
-// holds at the same path.
-func (w *rangeWalk) diffTree(h plumbing.Hash, parents []plumbing.Hash, prefix string, order int) error {
+// diffTree scans the blobs under tree h at prefix (depth directories
+// down) that no parent tree holds at the same path.
+func (w *rangeWalk) diffTree(h plumbing.Hash, parents []plumbing.Hash, prefix string, order, depth int) error {
+	if depth > maxTreeDepth {
+		return treeTooDeep(h, prefix)
+	}
 	for _, p := range parents {
 		if p == h {
 			return nil
@@ -420,7 +430,7 @@ func (w *rangeWalk) diffTree(h plumbing.Hash, parents []plumbing.Hash, prefix st
 					subs = append(subs, pe.Hash)
 				}
 			}
-			if err := w.diffTree(e.Hash, subs, prefix+e.Name+"/", order); err != nil {
+			if err := w.diffTree(e.Hash, subs, prefix+e.Name+"/", order, depth+1); err != nil {
 				return err
 			}
 			continue
@@ -455,9 +465,9 @@ func (w *rangeWalk) diffTree(h plumbing.Hash, parents []plumbing.Hash, prefix st
 }
 
 // scanPending scans the blobs the walk collected, with up to workers
-// goroutines (each with its own reader of the objects in objDir), and
-// places those with keys.
-func (w *rangeWalk) scanPending(objDir string, workers int) error {
+// goroutines (each with its own reader of the objects in objDir, under
+// limits), and places those with keys.
+func (w *rangeWalk) scanPending(objDir string, limits gitobj.Limits, workers int) error {
 	type result struct {
 		stats Stats
 		hits  []*blobHit
@@ -476,7 +486,7 @@ func (w *rangeWalk) scanPending(objDir string, workers int) error {
 				return
 			}
 			for _, h := range w.pending[i:min(i+chunk, len(w.pending))] {
-				hit, err := scanOne(st, h, w.det, &r.stats)
+				hit, err := scanOne(st, h, w.det, &r.stats, w.prog)
 				if err != nil {
 					r.err = err
 					return
@@ -495,7 +505,7 @@ func (w *rangeWalk) scanPending(objDir string, workers int) error {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				st, err := openStore(objDir)
+				st, err := openStore(objDir, limits)
 				if err != nil {
 					results[k].err = err
 					return
@@ -515,7 +525,7 @@ func (w *rangeWalk) scanPending(objDir string, workers int) error {
 		}
 		w.stats.Blobs += r.stats.Blobs
 		w.stats.Bytes += r.stats.Bytes
-		w.stats.SkippedBinaries += r.stats.SkippedBinaries
+		w.stats.BinaryBlobs += r.stats.BinaryBlobs
 		w.stats.Missing += r.stats.Missing
 		for _, h := range r.hits {
 			w.hits[h.hash] = h
@@ -532,30 +542,38 @@ func (w *rangeWalk) scanPending(objDir string, workers int) error {
 	return nil
 }
 
-// scanOne runs the detectors over blob h; it returns the hit, or nil. A
-// blob over gitobj.DefaultStreamAbove stored whole is streamed.
-func scanOne(st *gitobj.Store, h plumbing.Hash, det []Detector, stats *Stats) (*blobHit, error) {
+// scanOne runs the detectors over blob h, as the history pass does, and
+// returns the hit, or nil; prog counts it. A blob stored whole over the
+// store's StreamAbove is streamed, and one rebuilt from a delta over it is
+// scanned as a stream from memory, so every blob meets the detection a
+// full scan gives it.
+func scanOne(st *gitobj.Store, h plumbing.Hash, det []Detector, stats *Stats, prog *progress) (*blobHit, error) {
+	streamed := func(size int64, r io.Reader) (*blobHit, error) {
+		prog.add(size)
+		ms, binary, err := detectStream(r, det)
+		if err != nil {
+			return nil, fmt.Errorf("blob %s: %w", h, err)
+		}
+		if binary {
+			stats.BinaryBlobs++
+		}
+		stats.Blobs++
+		stats.Bytes += size
+		if len(ms) > 0 {
+			return &blobHit{hash: h, matches: ms, first: map[string]int{}}, nil
+		}
+		return nil, nil
+	}
 	t, data, err := st.Get(h)
 	if errors.Is(err, gitobj.ErrLarge) {
 		var hit *blobHit
 		err = st.Stream(h, func(t plumbing.ObjectType, size int64, r io.Reader) error {
 			if t != plumbing.BlobObject {
-				return fmt.Errorf("object %s: a %d-byte %s is too large to be real", h, size, t)
+				return &gitobj.LimitError{What: t.String() + " " + h.String(), Need: "a " + t.String(), Size: size, Limit: st.StreamAbove(), Knob: "the largest commit, tag or tree read"}
 			}
-			ms, binary, err := detectStream(r, det)
-			if err != nil {
-				return fmt.Errorf("blob %s: %w", h, err)
-			}
-			if binary {
-				stats.SkippedBinaries++
-				return nil
-			}
-			stats.Blobs++
-			stats.Bytes += size
-			if len(ms) > 0 {
-				hit = &blobHit{hash: h, matches: ms, first: map[string]int{}}
-			}
-			return nil
+			var err error
+			hit, err = streamed(size, r)
+			return err
 		})
 		return hit, err
 	}
@@ -569,15 +587,15 @@ func scanOne(st *gitobj.Store, h plumbing.Hash, det []Detector, stats *Stats) (*
 	if t != plumbing.BlobObject {
 		return nil, nil
 	}
-	data = Text(data)
-	if isBinary(data) {
-		stats.SkippedBinaries++
-		return nil, nil
+	if above := st.StreamAbove(); above > 0 && int64(len(data)) > above {
+		return streamed(int64(len(data)), bytes.NewReader(data))
 	}
+	prog.add(int64(len(data)))
+	data = Text(data)
 	stats.Blobs++
 	stats.Bytes += int64(len(data))
-	ms := Detect(data, det)
-	if bare := BareKey(data); len(ms) > 0 || bare != "" {
+	ms, bare := detectBlob(data, det, &stats.BinaryBlobs)
+	if len(ms) > 0 || bare != "" {
 		return &blobHit{hash: h, matches: ms, bare: bare, first: map[string]int{}}, nil
 	}
 	return nil, nil
@@ -590,8 +608,11 @@ func scanOne(st *gitobj.Store, h plumbing.Hash, det []Detector, stats *Stats) (*
 // history is read only for a key the range really introduced.
 func (w *rangeWalk) dropKnown(a plumbing.Hash, boundary map[plumbing.Hash]bool) error {
 	seen := map[plumbing.Hash]bool{}
-	var walk func(h plumbing.Hash) error
-	walk = func(h plumbing.Hash) error {
+	var walk func(h plumbing.Hash, depth int) error
+	walk = func(h plumbing.Hash, depth int) error {
+		if depth > maxTreeDepth {
+			return treeTooDeep(h, "")
+		}
 		if seen[h] || len(w.hits) == 0 {
 			return nil
 		}
@@ -603,7 +624,7 @@ func (w *rangeWalk) dropKnown(a plumbing.Hash, boundary map[plumbing.Hash]bool) 
 		for _, e := range ents {
 			switch e.Mode {
 			case filemode.Dir:
-				if err := walk(e.Hash); err != nil {
+				if err := walk(e.Hash, depth+1); err != nil {
 					return err
 				}
 			case filemode.Submodule:
@@ -616,7 +637,7 @@ func (w *rangeWalk) dropKnown(a plumbing.Hash, boundary map[plumbing.Hash]bool) 
 	q := &dateQueue{}
 	queued := map[plumbing.Hash]bool{}
 	for h := range boundary {
-		if err := walk(w.commits[h].Tree); err != nil {
+		if err := walk(w.commits[h].Tree, 0); err != nil {
 			return err
 		}
 	}
@@ -631,7 +652,7 @@ func (w *rangeWalk) dropKnown(a plumbing.Hash, boundary map[plumbing.Hash]bool) 
 			return err
 		}
 		c := heap.Pop(q).(*commitInfo)
-		if err := walk(c.Tree); err != nil {
+		if err := walk(c.Tree, 0); err != nil {
 			return err
 		}
 		for _, p := range c.Parents {

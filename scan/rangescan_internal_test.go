@@ -26,7 +26,7 @@ func TestRangeWalkReadsOnlyTheRange(t *testing.T) {
 		r.Commit(fmt.Sprintf("main%d", i), scantest.Files{"main.txt": fmt.Sprintf("%d\n", i)})
 	}
 	r.Pack()
-	repo, err := openRepo(r.Dir)
+	repo, err := openRepo(r.Dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

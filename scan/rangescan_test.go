@@ -14,6 +14,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/vastguard/vastguard/scan"
 	"github.com/vastguard/vastguard/scan/scantest"
 )
@@ -45,7 +46,13 @@ type historyGen struct {
 	step     int
 }
 
-var genPaths = []string{"a.env", "dir/b.env", "dir/sub/c.env", "dir/sub/d.txt", "e/f/g.env", "e/h.txt", "top.txt"}
+// genPaths are where the generator writes. Besides assignments named for
+// Vast, some hold what the detection decides only by path or by the files
+// next to them (a generic key in app/config.json, which app/run.py may or
+// may not read, or in vast/settings.yaml), a key in a binary blob's
+// printable text, and a bare key file.
+var genPaths = []string{"a.env", "dir/b.env", "dir/sub/c.env", "dir/sub/d.txt", "e/f/g.env", "e/h.txt", "top.txt",
+	"app/config.json", "app/run.py", "vast/settings.yaml", "data/blob.bin", "vast_api_key"}
 
 func newHistoryGen(t *testing.T, seed int64) *historyGen {
 	g := &historyGen{r: scantest.New(t), rng: rand.New(rand.NewSource(seed)), branches: []string{"main"}}
@@ -53,14 +60,37 @@ func newHistoryGen(t *testing.T, seed int64) *historyGen {
 	return g
 }
 
-func (g *historyGen) content() string {
+// content is what the generator writes at path p.
+func (g *historyGen) content(p string) string {
+	n := g.rng.Intn(12)
+	switch p {
+	case "app/run.py":
+		if n < 8 {
+			return "from vastai import VastAI\nclient = VastAI(open(\"config.json\").read())\n"
+		}
+		return "print(\"no config read here\")\n"
+	case "app/config.json", "vast/settings.yaml":
+		if n < 8 {
+			return "api_key: " + scantest.Key(400+n) + "\n"
+		}
+		return fmt.Sprintf("api_key: none %d\n", n)
+	case "data/blob.bin":
+		if n < 6 {
+			return "\x00\x01\x02bin\x00VAST_API_KEY=" + scantest.Key(500+n) + "\x00\x03"
+		}
+		return fmt.Sprintf("\x00\x01\x02bin %d\x00", n)
+	case "vast_api_key":
+		if n < 6 {
+			return scantest.Key(600+n) + "\n"
+		}
+		return fmt.Sprintf("unset %d\n", n)
+	}
 	if g.rich && g.rng.Intn(3) == 0 {
 		if g.rng.Intn(2) == 0 {
 			return fmt.Sprintf("VAST_API_KEY=%s\n# step %d\n", scantest.Key(g.rng.Intn(8)), g.step)
 		}
 		return fmt.Sprintf("VAST_API_KEY=%s\n", scantest.Key(300+g.step))
 	}
-	n := g.rng.Intn(12)
 	if n < 6 {
 		return "VAST_API_KEY=" + scantest.Key(n) + "\n"
 	}
@@ -83,7 +113,8 @@ func (g *historyGen) steps(n int) {
 			name := fmt.Sprintf("br%d", i)
 			r.Branch(name)
 			g.branches = append(g.branches, name)
-			g.made = append(g.made, r.Commit(fmt.Sprintf("start %s", name), scantest.Files{genPaths[rng.Intn(len(genPaths))]: g.content()}))
+			p := genPaths[rng.Intn(len(genPaths))]
+			g.made = append(g.made, r.Commit(fmt.Sprintf("start %s", name), scantest.Files{p: g.content(p)}))
 		case x < 4 && len(g.branches) > 1:
 			other := g.branches[rng.Intn(len(g.branches))]
 			if other == b {
@@ -91,7 +122,8 @@ func (g *historyGen) steps(n int) {
 			}
 			res := scantest.Files{}
 			if rng.Intn(2) == 0 {
-				res[genPaths[rng.Intn(len(genPaths))]] = g.content() // content only the merge has
+				p := genPaths[rng.Intn(len(genPaths))]
+				res[p] = g.content(p) // content only the merge has
 			}
 			msg := "merge " + other
 			if rng.Intn(4) == 0 {
@@ -105,7 +137,7 @@ func (g *historyGen) steps(n int) {
 				if rng.Intn(6) == 0 {
 					files[p] = scantest.Delete
 				} else {
-					files[p] = g.content()
+					files[p] = g.content(p)
 				}
 			}
 			msg := fmt.Sprintf("edit %d", i)
@@ -228,6 +260,104 @@ func expectedRange(t *testing.T, r *scantest.Repo, full *scan.Report, a, b plumb
 	return out
 }
 
+// onlyRef makes a repository that borrows r's objects (through
+// objects/info/alternates) and has one ref, main, at b.
+func onlyRef(t *testing.T, r *scantest.Repo, b plumbing.Hash) string {
+	t.Helper()
+	dir := t.TempDir()
+	gd := filepath.Join(dir, ".git")
+	for _, d := range []string{"objects/info", "objects/pack", "refs/heads", "refs/tags"} {
+		if err := os.MkdirAll(filepath.Join(gd, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	abs, err := filepath.Abs(filepath.Join(r.Dir, ".git", "objects"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range map[string]string{
+		"HEAD":                    "ref: refs/heads/main\n",
+		"refs/heads/main":         b.String() + "\n",
+		"config":                  "[core]\n\trepositoryformatversion = 0\n\tbare = false\n",
+		"objects/info/alternates": abs + "\n",
+	} {
+		if err := os.WriteFile(filepath.Join(gd, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// rangeReference is what a range A..B must report, field by field: a full
+// scan of B's history alone (so each blob is first placed, and a pending
+// match decided, in the first commit of B's history holding it, which for
+// a blob A never holds is a commit of the range), less what A holds: blobs
+// in any tree of A's history, and A's commits' messages. Refs are left out
+// (a range names its end as given).
+func rangeReference(t *testing.T, r *scantest.Repo, a, b plumbing.Hash) []scan.Finding {
+	t.Helper()
+	full, err := scan.Scan(t.Context(), onlyRef(t, r, b), scan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, all := reach(t, r.Git, a), reach(t, r.Git, b)
+	known := map[string]bool{}
+	for _, c := range base {
+		tree, _ := c.Tree()
+		tree.Files().ForEach(func(f *object.File) error {
+			known[f.Hash.String()] = true
+			return nil
+		})
+	}
+	var out []scan.Finding
+	for _, f := range full.Findings {
+		switch f.Source {
+		case scan.SourceFile:
+			if known[f.Blob] {
+				continue
+			}
+		case scan.SourceCommitMessage:
+			h := plumbing.NewHash(f.Commit)
+			if _, ok := base[h]; ok {
+				continue
+			}
+			if _, ok := all[h]; !ok {
+				continue // a borrowed commit B does not reach
+			}
+		default:
+			continue // unreachable: the borrowed objects B does not reach
+		}
+		out = append(out, f)
+	}
+	return sortedFindings(out)
+}
+
+// sortedFindings orders findings by source, path, key, commit and line,
+// with Ref cleared.
+func sortedFindings(fs []scan.Finding) []scan.Finding {
+	out := append([]scan.Finding{}, fs...)
+	for i := range out {
+		out[i].Ref = ""
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Source != b.Source {
+			return a.Source < b.Source
+		}
+		if a.Path != b.Path {
+			return a.Path < b.Path
+		}
+		if a.KeySHA256 != b.KeySHA256 {
+			return a.KeySHA256 < b.KeySHA256
+		}
+		if a.Commit != b.Commit {
+			return a.Commit < b.Commit
+		}
+		return a.Line < b.Line
+	})
+	return out
+}
+
 func rangeLines(rep *scan.Report) []string {
 	var out []string
 	for _, f := range rep.Findings {
@@ -270,6 +400,11 @@ func TestRangeMatchesFullScan(t *testing.T) {
 				want := expectedRange(t, r, full, a, b)
 				if diff := cmp.Diff(want, rangeLines(rep)); diff != "" {
 					t.Fatalf("range %s..%s (-want +got):\n%s", a.String()[:8], b.String()[:8], diff)
+				}
+				// Field by field, rule and why included.
+				ref := rangeReference(t, r, a, b)
+				if diff := cmp.Diff(ref, sortedFindings(rep.Findings), cmpopts.IgnoreUnexported(scan.Finding{})); diff != "" {
+					t.Fatalf("range %s..%s against a full scan of its end (-full +range):\n%s", a.String()[:8], b.String()[:8], diff)
 				}
 			}
 		})

@@ -1,7 +1,6 @@
 package scan
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -30,6 +29,15 @@ var (
 	ErrPartial         = errors.New("partial clone")
 	ErrMissingRevision = errors.New("revision not in the clone")
 	ErrBadRange        = errors.New("bad range")
+	// ErrLimit is matched by errors about content over a budget (see
+	// Options.MaxObjectSize); the error is a *gitobj.LimitError.
+	ErrLimit = gitobj.ErrLimit
+	// ErrNotRegular is matched by errors about a FIFO, device, socket or
+	// directory where git expects a regular file.
+	ErrNotRegular = gitobj.ErrNotRegular
+	// ErrBareInWorkTree is matched by the error about a bare repository
+	// layout found inside a work tree (see Options.AllowBareInWorkTree).
+	ErrBareInWorkTree = errors.New("bare repository inside a work tree")
 )
 
 // fetchHint is appended to every error about history the clone lacks.
@@ -42,9 +50,10 @@ type repo struct {
 	objDir     string
 	extensions map[string]string        // [extensions] of the config, lower-cased
 	packed     map[string]plumbing.Hash // packed-refs, once read
+	limits     gitobj.Limits            // with defaults filled in
 }
 
-func openRepo(path string) (*repo, error) {
+func openRepo(path string, opts Options) (*repo, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -55,28 +64,37 @@ func openRepo(path string) (*repo, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("%s is a file, not a git repository: %w", path, ErrNotRepository)
 	}
-	gitDir, workTree, err := locate(path)
+	gitDir, workTree, err := locate(path, opts.AllowBareInWorkTree)
 	if err != nil {
 		return nil, err
 	}
 	common := gitDir
-	if b, err := os.ReadFile(filepath.Join(gitDir, "commondir")); err == nil {
+	b, err := gitobj.ReadRegular(filepath.Join(gitDir, "commondir"), maxGitFile)
+	switch {
+	case err == nil:
 		c := strings.TrimSpace(string(b))
 		if !filepath.IsAbs(c) {
 			c = filepath.Join(gitDir, c)
 		}
 		common = filepath.Clean(c)
+	case !errors.Is(err, os.ErrNotExist):
+		return nil, err
 	}
-	var fs billy.Filesystem = osfs.New(gitDir)
+	// go-git reports any failure to read HEAD as "no HEAD": a HEAD that
+	// is a FIFO or a device gets its own error first.
+	if _, err := gitobj.ReadRegular(filepath.Join(gitDir, "HEAD"), maxGitFile); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	var fs billy.Filesystem = guardFS{osfs.New(gitDir)}
 	if common != gitDir {
-		fs = dotgit.NewRepositoryFilesystem(fs, osfs.New(common))
+		fs = dotgit.NewRepositoryFilesystem(fs, guardFS{osfs.New(common)})
 	}
 	st := filesystem.NewStorage(fs, cache.NewObjectLRUDefault())
 	cfg, err := st.Config()
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading the git config: %w", path, err)
 	}
-	r := &repo{gitDir: gitDir, objDir: filepath.Join(common, "objects"), extensions: map[string]string{}}
+	r := &repo{gitDir: gitDir, objDir: filepath.Join(common, "objects"), extensions: map[string]string{}, limits: opts.limits()}
 	if cfg.Raw != nil && cfg.Raw.HasSection("extensions") {
 		for _, o := range cfg.Raw.Section("extensions").Options {
 			r.extensions[strings.ToLower(o.Key)] = strings.ToLower(o.Value)
@@ -128,8 +146,10 @@ func (e extensionBlind) Config() (*config.Config, error) {
 
 // locate finds the git directory for path: path itself if it is a bare
 // repository, path/.git (a directory, or a file naming one, as in linked
-// work trees and submodules), or the same in a parent directory.
-func locate(path string) (gitDir, workTree string, err error) {
+// work trees and submodules), or the same in a parent directory. Like git
+// with safe.bareRepository=explicit, it refuses a bare layout found inside
+// a work tree (a decoy a repository can commit) unless allowBare.
+func locate(path string, allowBare bool) (gitDir, workTree string, err error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return "", "", err
@@ -140,7 +160,9 @@ func locate(path string) (gitDir, workTree string, err error) {
 			if fi.IsDir() {
 				return dotGit, dir, nil
 			}
-			b, err := os.ReadFile(dotGit)
+			// A .git file, as git reads one: a regular file of at most
+			// 1 MiB (a FIFO or /dev/zero is refused, not read).
+			b, err := gitobj.ReadRegular(dotGit, maxGitFile)
 			if err != nil {
 				return "", "", err
 			}
@@ -155,10 +177,32 @@ func locate(path string) (gitDir, workTree string, err error) {
 			return filepath.Clean(target), dir, nil
 		}
 		if isGitDir(dir) {
+			if wt := enclosingWorkTree(dir); wt != "" && !allowBare {
+				return "", "", fmt.Errorf("%s holds a bare repository layout inside the work tree %s, where a repository can commit a decoy to be scanned instead; scan %s instead, or allow bare repositories inside work trees (git's safe.bareRepository=all) if this one is yours: %w", dir, wt, wt, ErrBareInWorkTree)
+			}
 			return dir, "", nil
 		}
 		if filepath.Dir(dir) == dir {
 			return "", "", fmt.Errorf("%s is not a git repository (no .git in it or its parents): %w", path, ErrNotRepository)
+		}
+	}
+}
+
+// enclosingWorkTree returns the work tree that dir, a bare repository
+// layout, lies inside, or "" if none does. Inside a git directory (a .git,
+// or the submodule repositories under .git/modules) is not inside a work
+// tree.
+func enclosingWorkTree(dir string) string {
+	for a := filepath.Dir(dir); ; a = filepath.Dir(a) {
+		if exists(filepath.Join(a, ".git")) {
+			gd := filepath.Join(a, ".git")
+			if dir == gd || strings.HasPrefix(dir, gd+string(filepath.Separator)) {
+				return ""
+			}
+			return a
+		}
+		if filepath.Dir(a) == a {
+			return ""
 		}
 	}
 }
@@ -202,14 +246,20 @@ func (r *repo) readObject(h plumbing.Hash) (plumbing.ObjectType, []byte, error) 
 	if err != nil {
 		return 0, nil, err
 	}
+	if max := r.limits.MaxDeltaSize; o.Size() > max {
+		return 0, nil, &gitobj.LimitError{What: "object " + h.String(), Need: "an object held whole", Size: o.Size(), Limit: max, Knob: "MaxDeltaSize"}
+	}
 	rd, err := o.Reader()
 	if err != nil {
 		return 0, nil, err
 	}
 	defer rd.Close()
-	data, err := io.ReadAll(rd)
+	data, err := io.ReadAll(io.LimitReader(rd, o.Size()+1))
 	if err != nil {
 		return 0, nil, err
+	}
+	if int64(len(data)) != o.Size() {
+		return 0, nil, fmt.Errorf("object %s: %d bytes, its header says %d", h, len(data), o.Size())
 	}
 	switch t := o.Type(); t {
 	case plumbing.CommitObject, plumbing.TreeObject, plumbing.BlobObject, plumbing.TagObject:
@@ -290,26 +340,20 @@ func (r *repo) refs() ([]ref, error) {
 // stashEntries reads logs/refs/stash: one line per stash entry, newest
 // last, "<old> <new> <who> <when> <tz>\t<message>".
 func (r *repo) stashEntries() ([]ref, error) {
-	f, err := os.Open(filepath.Join(r.commonDir(), "logs", "refs", "stash"))
+	b, err := gitobj.ReadRegular(filepath.Join(r.commonDir(), "logs", "refs", "stash"), maxMetadata)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
 	var hashes []plumbing.Hash
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		fields := bytes.Fields(sc.Bytes())
+	for line := range bytes.Lines(b) {
+		fields := bytes.Fields(line)
 		var h plumbing.Hash
 		if len(fields) >= 2 && gitobj.ParseHash(fields[1], &h) && !h.IsZero() {
 			hashes = append(hashes, h)
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, err
 	}
 	out := make([]ref, 0, len(hashes))
 	for i := len(hashes) - 1; i >= 0; i-- {

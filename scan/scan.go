@@ -1,12 +1,12 @@
 package scan
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"runtime"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -44,17 +44,52 @@ type Options struct {
 	AllowPartial bool
 	// Detectors replaces the default Detectors.
 	Detectors []Detector
+	// MinConfidence drops findings less sure than it: High keeps only
+	// high-confidence findings; "" or Medium keeps all.
+	MinConfidence Confidence
 	// Workers is the number of objects inflated and scanned in parallel;
-	// 0 means GOMAXPROCS.
+	// 0 means GOMAXPROCS, and more than MaxWorkers is refused.
 	Workers int
+	// MaxObjectSize, MaxDeltaSize and MaxMemory are the budgets the
+	// repository's objects must fit in; 0 takes the default (8 GiB, 1 GiB,
+	// and 3 × MaxDeltaSize), far above what git writes. MaxObjectSize
+	// bounds any object; MaxDeltaSize an object held whole (a delta, the
+	// object rebuilt from it, its base); MaxMemory the objects held at once
+	// by the whole scan beyond 32 MiB per worker. Content over a budget
+	// fails the scan with an error naming the budget that wraps ErrLimit.
+	MaxObjectSize int64
+	MaxDeltaSize  int64
+	MaxMemory     int64
+	// AllowBareInWorkTree scans a bare repository layout found inside a
+	// work tree (at the path or above it) instead of refusing it with
+	// ErrBareInWorkTree: git's safe.bareRepository=all. A repository can
+	// commit such a layout as a decoy, so only allow it for one you trust.
+	AllowBareInWorkTree bool
 	// Now is the clock for timing; nil means time.Now.
 	Now func() time.Time
+	// Progress, if set, is called while a scan reads its objects: from
+	// the scan's workers, one call at a time, at most every 100 ms, and
+	// once more with Done when reading ends. It must return quickly. A
+	// whole-history scan knows its total from the start; a range scan once
+	// its walk has found the commits (which it counts), a staged scan once
+	// it has compared the index with HEAD, an incremental one once it has
+	// read its cache.
+	Progress func(Progress)
+}
+
+// MaxWorkers is the most workers a scan runs.
+const MaxWorkers = 1024
+
+// limits are the budgets of opts, defaults filled in.
+func (opts Options) limits() gitobj.Limits {
+	return gitobj.Limits{MaxObjectSize: opts.MaxObjectSize, MaxDeltaSize: opts.MaxDeltaSize, MaxMemory: opts.MaxMemory}.WithDefaults()
 }
 
 // Scan scans the repository at path (a work tree, a directory inside one,
 // or a bare repository) and returns what it found. Errors name what to fix;
-// ErrNotRepository, ErrShallow, ErrPartial, ErrMissingRevision and
-// ErrBadRange can be matched with errors.Is.
+// ErrNotRepository, ErrShallow, ErrPartial, ErrMissingRevision,
+// ErrBadRange, ErrLimit, ErrNotRegular and ErrBareInWorkTree can be matched
+// with errors.Is.
 func Scan(ctx context.Context, path string, opts Options) (*Report, error) {
 	now := opts.Now
 	if now == nil {
@@ -64,8 +99,17 @@ func Scan(ctx context.Context, path string, opts Options) (*Report, error) {
 	if opts.Detectors == nil {
 		opts.Detectors = Detectors
 	}
+	if _, ok := ParseConfidence(string(opts.MinConfidence)); !ok {
+		return nil, fmt.Errorf("minimum confidence %q: choose high or medium", opts.MinConfidence)
+	}
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opts.Workers > MaxWorkers {
+		return nil, fmt.Errorf("workers: %d is more than %d, the most a scan runs (more than the machine's %d CPUs gains nothing): %w", opts.Workers, MaxWorkers, runtime.NumCPU(), ErrLimit)
+	}
+	if opts.MaxObjectSize < 0 || opts.MaxDeltaSize < 0 || opts.MaxMemory < 0 {
+		return nil, fmt.Errorf("a size budget cannot be negative: %w", ErrLimit)
 	}
 	modes := 0
 	for _, on := range []bool{opts.Range != "", opts.Since != "", opts.Staged} {
@@ -76,7 +120,7 @@ func Scan(ctx context.Context, path string, opts Options) (*Report, error) {
 	if modes > 1 {
 		return nil, fmt.Errorf("choose one of a range, --since and --staged: %w", ErrBadRange)
 	}
-	r, err := openRepo(path)
+	r, err := openRepo(path, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -112,6 +156,7 @@ func Scan(ctx context.Context, path string, opts Options) (*Report, error) {
 		return nil, err
 	}
 	rep.Version = 1
+	rep.Findings = minConfidence(rep.Findings, opts.MinConfidence, &rep.Stats)
 	if rep.Findings == nil {
 		rep.Findings = []Finding{}
 	}
@@ -128,7 +173,7 @@ type scanner struct {
 // store opens the repository's objects for random access, once.
 func (s *scanner) store() (*gitobj.Store, error) {
 	if s.st == nil {
-		st, err := openStore(s.repo.objDir)
+		st, err := openStore(s.repo.objDir, s.repo.limits)
 		if err != nil {
 			return nil, fmt.Errorf("reading the object database: %w", err)
 		}
@@ -137,10 +182,12 @@ func (s *scanner) store() (*gitobj.Store, error) {
 	return s.st, nil
 }
 
-// openStore opens objDir for random access; blobs stored whole over
-// gitobj.DefaultStreamAbove are streamed, as the full scan streams them.
-func openStore(objDir string) (*gitobj.Store, error) {
-	return gitobj.OpenStore(objDir, gitobj.StoreOptions{StreamAbove: gitobj.DefaultStreamAbove})
+// openStore opens objDir for random access under the repository's
+// limits; blobs stored whole over what the full scan holds
+// (gitobj.DefaultStreamAbove, or MaxDeltaSize if smaller) are streamed, as
+// the full scan streams them.
+func openStore(objDir string, limits gitobj.Limits) (*gitobj.Store, error) {
+	return gitobj.OpenStore(objDir, gitobj.StoreOptions{Limits: limits, StreamAbove: min(gitobj.DefaultStreamAbove, limits.MaxDeltaSize)})
 }
 
 func (s *scanner) close() {
@@ -179,6 +226,34 @@ type pass struct {
 	tags            []*tagInfo
 }
 
+// blob scans a blob held whole.
+func (ps *pass) blob(h plumbing.Hash, data []byte, det []Detector) {
+	data = Text(data)
+	ps.blobs++
+	ps.bytes += int64(len(data))
+	ms, bare := detectBlob(data, det, &ps.binaries)
+	if len(ms) > 0 || bare != "" {
+		ps.hits = append(ps.hits, &blobHit{hash: h, matches: ms, bare: bare})
+	}
+}
+
+// streamedBlob scans a blob too large to hold, from r.
+func (ps *pass) streamedBlob(h plumbing.Hash, size int64, r io.Reader, det []Detector) error {
+	ms, binary, err := detectStream(r, det)
+	if err != nil {
+		return fmt.Errorf("blob %s: %w", h, err)
+	}
+	if binary {
+		ps.binaries++
+	}
+	ps.blobs++
+	ps.bytes += size
+	if len(ms) > 0 {
+		ps.hits = append(ps.hits, &blobHit{hash: h, matches: ms})
+	}
+	return nil
+}
+
 // history scans every object, then attributes what it found.
 func (s *scanner) history(ctx context.Context) (*Report, error) {
 	rep, _, err := s.fullHistory(ctx)
@@ -187,31 +262,32 @@ func (s *scanner) history(ctx context.Context) (*Report, error) {
 
 // fullHistory is history, returning what it learnt as well.
 func (s *scanner) fullHistory(ctx context.Context) (*Report, *scanState, error) {
-	db, err := gitobj.Open(s.repo.objDir, gitobj.Options{External: s.repo.readObject})
+	db, err := gitobj.Open(s.repo.objDir, gitobj.Options{External: s.repo.readObject, Limits: s.repo.limits})
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading the object database: %w", err)
 	}
 	defer db.Close()
 	passes := make([]pass, s.opts.Workers)
 	det := s.opts.Detectors
+	want := func(t plumbing.ObjectType) bool { return t != plumbing.TreeObject }
+	var prog *progress
+	if s.opts.Progress != nil {
+		prog = newProgress(s.opts.Progress, db.Count(want))
+	}
+	streamAbove := min(gitobj.DefaultStreamAbove, s.repo.limits.MaxDeltaSize)
 	v := gitobj.Visitor{
-		Want: func(t plumbing.ObjectType) bool { return t != plumbing.TreeObject },
+		Want: want,
 		Object: func(w int, h plumbing.Hash, t plumbing.ObjectType, data []byte) error {
+			prog.add(int64(len(data)))
 			ps := &passes[w]
 			switch t {
 			case plumbing.BlobObject:
-				data = Text(data)
-				if isBinary(data) {
-					ps.binaries++
-					return nil
+				if int64(len(data)) > streamAbove {
+					// Rebuilt from a delta, so held; scanned as a streamed
+					// blob is, never decoded into a larger copy.
+					return ps.streamedBlob(h, int64(len(data)), bytes.NewReader(data), det)
 				}
-				ps.blobs++
-				ps.bytes += int64(len(data))
-				ms := Detect(data, det)
-				bare := BareKey(data)
-				if len(ms) > 0 || bare != "" {
-					ps.hits = append(ps.hits, &blobHit{hash: h, matches: ms, bare: bare})
-				}
+				ps.blob(h, data, det)
 			case plumbing.CommitObject:
 				c, err := gitobj.ParseCommit(h, data)
 				if err != nil {
@@ -232,33 +308,20 @@ func (s *scanner) fullHistory(ctx context.Context) (*Report, *scanState, error) 
 			return nil
 		},
 		Stream: func(w int, h plumbing.Hash, t plumbing.ObjectType, size int64, r io.Reader) error {
-			ps := &passes[w]
 			if t != plumbing.BlobObject {
-				data, err := io.ReadAll(r)
-				if err != nil {
-					return err
-				}
-				return fmt.Errorf("object %s: a %d-byte %s is too large to be real (%d bytes read)", h, size, t, len(data))
+				// Refused unread: a commit, tag or tree this large is not
+				// real, and reading it would only cost its size.
+				return &gitobj.LimitError{What: t.String() + " " + h.String(), Need: "a " + t.String(), Size: size, Limit: streamAbove, Knob: "the largest commit, tag or tree read"}
 			}
-			ms, binary, err := detectStream(r, det)
-			if err != nil {
-				return fmt.Errorf("blob %s: %w", h, err)
-			}
-			if binary {
-				ps.binaries++
-				return nil
-			}
-			ps.blobs++
-			ps.bytes += size
-			if len(ms) > 0 {
-				ps.hits = append(ps.hits, &blobHit{hash: h, matches: ms})
-			}
-			return nil
+			prog.add(size)
+			return passes[w].streamedBlob(h, size, r, det)
 		},
+		StreamAbove: streamAbove,
 	}
 	if err := db.ForEach(ctx, s.opts.Workers, v); err != nil {
 		return nil, nil, err
 	}
+	prog.done()
 	rep := &Report{Stats: Stats{Mode: "history"}}
 	commits := map[plumbing.Hash]*commitInfo{}
 	tags := map[plumbing.Hash]*tagInfo{}
@@ -267,7 +330,7 @@ func (s *scanner) fullHistory(ctx context.Context) (*Report, *scanState, error) 
 		ps := &passes[i]
 		rep.Stats.Blobs += ps.blobs
 		rep.Stats.Bytes += ps.bytes
-		rep.Stats.SkippedBinaries += ps.binaries
+		rep.Stats.BinaryBlobs += ps.binaries
 		for _, c := range ps.commits {
 			commits[c.Hash] = c
 		}
@@ -278,7 +341,7 @@ func (s *scanner) fullHistory(ctx context.Context) (*Report, *scanState, error) 
 			hits[h.hash] = h
 		}
 	}
-	rep, g, err := s.finish(ctx, rep, commits, tags, hits, func(g *graph) (int, int, error) {
+	rep, g, err := s.finish(ctx, rep, commits, tags, hits, db.Get, func(g *graph) (int, int, error) {
 		return g.attribute(ctx, db.Get, hits)
 	}, nil)
 	if err != nil {
@@ -297,9 +360,10 @@ type scanState struct {
 
 // finish orders the commits reachable from the refs, has attribute place
 // the blobs with keys (setting each hit's first), and turns every match
-// into findings. complete, if set, fills in a commit a finding names whose
-// author and date were not read.
-func (s *scanner) finish(ctx context.Context, rep *Report, commits map[plumbing.Hash]*commitInfo, tags map[plumbing.Hash]*tagInfo, hits map[plumbing.Hash]*blobHit, attribute func(*graph) (trees, missing int, err error), complete func(*commitInfo) error) (*Report, *graph, error) {
+// into findings, reading objects with read where a pending match needs the
+// files next to it. complete, if set, fills in a commit a finding names
+// whose author and date were not read.
+func (s *scanner) finish(ctx context.Context, rep *Report, commits map[plumbing.Hash]*commitInfo, tags map[plumbing.Hash]*tagInfo, hits map[plumbing.Hash]*blobHit, read func(plumbing.Hash) (plumbing.ObjectType, []byte, error), attribute func(*graph) (trees, missing int, err error), complete func(*commitInfo) error) (*Report, *graph, error) {
 	refs, err := s.repo.refs()
 	if err != nil {
 		return nil, nil, err
@@ -329,6 +393,7 @@ func (s *scanner) finish(ctx context.Context, rep *Report, commits map[plumbing.
 	}
 	det := s.opts.Detectors
 	b := newBuilder(det, &rep.Stats)
+	b.read = read
 	for _, h := range hits {
 		for path, order := range h.first {
 			if order < len(g.order) {
@@ -354,7 +419,7 @@ func (s *scanner) finish(ctx context.Context, rep *Report, commits map[plumbing.
 	for _, c := range commits {
 		if _, ok := g.index[c.Hash]; !ok {
 			for _, m := range c.matches {
-				if !m.Allowed {
+				if !m.Allowed && !m.Pending {
 					rep.Stats.Unreachable++
 					b.message(m, c, 1<<29, "")
 				}
@@ -376,6 +441,13 @@ type builder struct {
 	det   []Detector
 	stats *Stats
 	by    map[string]*Finding
+	// read, if set, reads objects so that a pending match can be checked
+	// against the files next to it (see readByVastCode).
+	read    func(plumbing.Hash) (plumbing.ObjectType, []byte, error)
+	readers map[readerKey]readerResult
+	// staged, if set with read, lists the directories of the tree the
+	// index would commit, for the staged blobs' pending matches.
+	staged dirLister
 }
 
 func newBuilder(det []Detector, st *Stats) *builder {
@@ -403,7 +475,10 @@ func (b *builder) base(key string, d *Detector, m *Match) Finding {
 	}
 	if m != nil {
 		f.Line, f.Column = m.Line, m.Column
+		why := m.Why
+		f.Why = &why
 	} else {
+		f.Why = &Why{Rule: d.ID, Via: ViaBare, Evidence: []string{"whole-file"}}
 		f.Line, f.Column = 1, 1
 	}
 	return f
@@ -424,8 +499,19 @@ func (b *builder) blob(h *blobHit, path string, c *commitInfo, order int, refNam
 			f.Date = c.When
 		}
 	}
+	if h.bare != "" {
+		if d := WholeFileDetector(path, b.det); d != nil {
+			f := b.base(h.bare, d, nil)
+			fill(&f)
+			b.add(f)
+		}
+	}
 	for i := range h.matches {
-		m := &h.matches[i]
+		mv := h.matches[i] // a pending match resolves per path
+		m := &mv
+		if m.Pending && !ResolvePending(m, path, b.det, b.readerFor(c, path)) {
+			continue
+		}
 		if !m.Allowed && m.Detector.Confidence == Medium && IsLockFile(path) {
 			continue
 		}
@@ -436,13 +522,6 @@ func (b *builder) blob(h *blobHit, path string, c *commitInfo, order int, refNam
 		fill(&f)
 		b.add(f)
 	}
-	if h.bare != "" {
-		if d := WholeFileDetector(path, b.det); d != nil {
-			f := b.base(h.bare, d, nil)
-			fill(&f)
-			b.add(f)
-		}
-	}
 }
 
 // unreachable records the keys of a blob that no commit or tag holds, and
@@ -451,6 +530,9 @@ func (b *builder) blob(h *blobHit, path string, c *commitInfo, order int, refNam
 func (b *builder) unreachable(h *blobHit, order int) int {
 	n := 0
 	for i := range h.matches {
+		if h.matches[i].Pending {
+			continue // no path to decide it by
+		}
 		f, ok := b.fromMatch(&h.matches[i])
 		if !ok {
 			continue
@@ -468,6 +550,9 @@ func (b *builder) unreachable(h *blobHit, order int) int {
 // fromMatch starts the finding for a match, or counts an allowed one and
 // reports false.
 func (b *builder) fromMatch(m *Match) (Finding, bool) {
+	if m.Pending {
+		return Finding{}, false // waits for a path, and a message has none
+	}
 	if m.Allowed {
 		b.stats.Allowed++
 		return Finding{}, false
@@ -529,20 +614,32 @@ func (b *builder) findings() []Finding {
 	return out
 }
 
+// detectBlob runs the detectors over a blob's text, or over the printable
+// text of a binary one (counted in binaries), and returns the matches and
+// the key if the blob is nothing but one.
+func detectBlob(data []byte, det []Detector, binaries *int) ([]Match, string) {
+	if isBinary(data) {
+		*binaries++
+		return DetectBinary(data, det), ""
+	}
+	return Detect(data, det), BareKey(data)
+}
+
 // detectStream runs the detectors over a reader in overlapping chunks, for
-// blobs too large to hold. Medium-confidence matches that need the file to
-// mention Vast are kept only if some chunk does.
+// blobs too large to hold. Matches that need the file to mention Vast are
+// kept only if some chunk does; if none does, they wait for the path like
+// any pending match. It reports whether the blob is binary (then only its
+// printable text is read).
 func detectStream(r io.Reader, det []Detector) ([]Match, bool, error) {
 	const chunk = 4 << 20
 	const overlap = 4096
 	buf := make([]byte, 0, chunk+overlap)
-	var out, pendingMedium []Match
+	var out, fileScoped []Match
 	base := 0  // absolute offset of buf[0]
 	lines := 0 // newlines before buf[0]
 	vast := false
 	first := true
-	assumeVast := make([]Detector, len(det))
-	copy(assumeVast, det)
+	binary := false
 	for {
 		n, err := io.ReadFull(r, buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
@@ -551,10 +648,7 @@ func detectStream(r io.Reader, det []Detector) ([]Match, bool, error) {
 			return nil, false, err
 		}
 		if first {
-			if isBinary(buf) {
-				_, err := io.Copy(io.Discard, r)
-				return nil, true, err
-			}
+			binary = isBinary(buf)
 			first = false
 		}
 		if !vast && mentionsVast(buf) {
@@ -564,14 +658,17 @@ func detectStream(r io.Reader, det []Detector) ([]Match, bool, error) {
 		if base > 0 {
 			carried = overlap
 		}
-		for _, m := range detectAssumingVast(buf, det) {
-			if m.Offset+KeyLength <= carried {
+		// The chunk is judged as if the whole blob mentions Vast; that is
+		// checked over every chunk below.
+		e := engine{text: buf, det: det, vast: 1, binary: binary}
+		for _, m := range e.run() {
+			if m.Offset+m.Length <= carried {
 				continue // found in the previous chunk
 			}
 			m.Offset += base
 			m.Line += lines
-			if m.Detector.MentionsVast {
-				pendingMedium = append(pendingMedium, m)
+			if m.fileScoped {
+				fileScoped = append(fileScoped, m)
 			} else {
 				out = append(out, m)
 			}
@@ -581,19 +678,17 @@ func detectStream(r io.Reader, det []Detector) ([]Match, bool, error) {
 		}
 		// Keep the last overlap bytes for context and keys across the cut.
 		keep := buf[len(buf)-overlap:]
-		lines += strings.Count(string(buf[:len(buf)-overlap]), "\n")
+		lines += bytes.Count(buf[:len(buf)-overlap], []byte{'\n'})
 		base += len(buf) - overlap
 		buf = append(buf[:0], keep...)
 	}
-	if vast {
-		out = append(out, pendingMedium...)
+	for _, m := range fileScoped {
+		if !vast {
+			m.Pending = true
+			m.Why.Evidence = replaceEvidence(m.Why.Evidence, "file-mentions-vast", "path")
+		}
+		out = append(out, m)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Offset < out[j].Offset })
-	return out, false, nil
-}
-
-// detectAssumingVast is Detect with the "mentions Vast" condition taken as
-// met; the caller checks it over the whole stream.
-func detectAssumingVast(text []byte, det []Detector) []Match {
-	return detect(text, det, 1)
+	return out, binary, nil
 }

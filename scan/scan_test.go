@@ -272,7 +272,7 @@ func TestSARIFForGitHub(t *testing.T) {
 	for _, res := range log.Runs[0].Results {
 		uris = append(uris, res.Locations[0].PhysicalLocation.ArtifactLocation.URI)
 	}
-	want := []string{"dir%20with%20space/a%23b%3F.env", "%C3%BCn%C3%AF/%C3%A7%C3%B8d%C3%A9.env", scan.MessageURI}
+	want := []string{"dir%20with%20space/a%23b%3F.env", "%C3%BCn%C3%AF/%C3%A7%C3%B8d%C3%A9.env", scan.NoFileURI}
 	if diff := cmp.Diff(want, uris); diff != "" {
 		t.Errorf("URIs (-want +got):\n%s", diff)
 	}
@@ -532,5 +532,44 @@ func TestRefusesReftable(t *testing.T) {
 	_, err := scan.Scan(t.Context(), r.Dir, scan.Options{})
 	if err == nil || !strings.Contains(err.Error(), "keeps its refs in reftable storage") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestMinConfidence: Options.MinConfidence High keeps the high-confidence
+// findings and counts the others; a bad value is an error.
+func TestMinConfidence(t *testing.T) {
+	t.Parallel()
+	r := scantest.New(t)
+	r.Commit("keys", scantest.Files{
+		"a.env":     "VAST_API_KEY=" + scantest.Key(1) + "\n",
+		"client.py": "from vastai import VastAI\nAPI_KEY = \"" + scantest.Key(2) + "\"\n",
+	})
+	all, err := scan.Scan(t.Context(), r.Dir, scan.Options{})
+	if err != nil || len(all.Findings) != 2 {
+		t.Fatalf("default: %v, %d findings", err, len(all.Findings))
+	}
+	high, err := scan.Scan(t.Context(), r.Dir, scan.Options{MinConfidence: scan.High})
+	if err != nil || len(high.Findings) != 1 || high.Findings[0].Confidence != scan.High || high.Stats.BelowConfidence != 1 {
+		t.Fatalf("high: %v, %+v, stats %+v", err, high.Findings, high.Stats)
+	}
+	if _, err := scan.Scan(t.Context(), r.Dir, scan.Options{MinConfidence: "low"}); err == nil || !strings.Contains(err.Error(), "high or medium") {
+		t.Errorf("low: %v", err)
+	}
+}
+
+// TestMessagesHaveNoPath: a generic key in a commit message that does not
+// mention Vast would wait for a path; a message has none, so it is not a
+// finding. The same message naming Vast is one.
+func TestMessagesHaveNoPath(t *testing.T) {
+	t.Parallel()
+	r := scantest.New(t)
+	r.Commit("ci: set api_key = "+scantest.Key(1), scantest.Files{"a": "1\n"})
+	r.Commit("ci: vast api_key = "+scantest.Key(2), scantest.Files{"a": "2\n"})
+	rep, err := scan.Scan(t.Context(), r.Dir, scan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Findings) != 1 || rep.Findings[0].Secret() != scantest.Key(2) || rep.Stats.Unreachable != 0 {
+		t.Fatalf("findings %+v, stats %+v", rep.Findings, rep.Stats)
 	}
 }

@@ -18,9 +18,11 @@ import (
 // directory would have in the next commit (as git write-tree does, with no
 // object read), and compares those trees with HEAD's from the root down:
 // a directory whose tree is HEAD's is skipped whole, so only HEAD's trees
-// on the paths of changed entries are read, and no HEAD blob ever is (a
-// blobless partial clone has none to read). The blobs staged at changed
-// paths are scanned. The index's own cache-tree extension is not trusted:
+// on the paths of changed entries are read, and no HEAD blob is (a
+// blobless partial clone has none to read), but for the files beside a
+// staged generic key that only the code next to it can decide (see
+// nearby.go). The blobs staged at changed paths are scanned, as the
+// history pass scans them, once the walk has found them all. The index's own cache-tree extension is not trusted:
 // it is a claim a hostile index could make about directories it changed.
 
 // ixNode is a directory of the index, or one path in it.
@@ -72,35 +74,47 @@ func buildIndexTree(ents []indexEntry) *ixNode {
 	return root
 }
 
-// treeOf returns the id of the tree object git would write for directory
-// n, or false if n holds a conflict. Entries added with intent to add are
-// left out, as git leaves them out.
-func treeOf(n *ixNode) (bool, plumbing.Hash) {
-	var buf []byte
+// written returns the entries of the tree object git would write for
+// directory n, in order, or false if n holds a conflict. Entries added
+// with intent to add are left out, as git leaves them out, and so are
+// empty directories.
+func written(n *ixNode) ([]gitobj.TreeEntry, bool) {
+	out := make([]gitobj.TreeEntry, 0, len(n.kids))
 	for _, k := range n.kids {
-		var mode uint32
-		var h plumbing.Hash
 		switch {
 		case k.dir:
 			if !k.valid {
-				return false, plumbing.ZeroHash
+				return nil, false
 			}
 			if k.tree == emptyTree {
 				continue // git writes no empty trees
 			}
-			mode, h = modeDir, k.tree
+			out = append(out, gitobj.TreeEntry{Name: k.name, Mode: filemode.Dir, Hash: k.tree})
 		case len(k.entries) != 1 || k.entries[0].stage != 0:
-			return false, plumbing.ZeroHash
+			return nil, false
 		case k.entries[0].intentToAdd:
 			continue
 		default:
-			mode, h = k.entries[0].mode, k.entries[0].hash
+			out = append(out, gitobj.TreeEntry{Name: k.name, Mode: filemode.FileMode(k.entries[0].mode), Hash: k.entries[0].hash})
 		}
-		buf = strconv.AppendUint(buf, uint64(mode), 8)
+	}
+	return out, true
+}
+
+// treeOf returns the id of the tree object git would write for directory
+// n, or false if n holds a conflict.
+func treeOf(n *ixNode) (bool, plumbing.Hash) {
+	ents, ok := written(n)
+	if !ok {
+		return false, plumbing.ZeroHash
+	}
+	var buf []byte
+	for _, e := range ents {
+		buf = strconv.AppendUint(buf, uint64(e.Mode), 8)
 		buf = append(buf, ' ')
-		buf = append(buf, k.name...)
+		buf = append(buf, e.Name...)
 		buf = append(buf, 0)
-		buf = append(buf, h[:]...)
+		buf = append(buf, e.Hash[:]...)
 	}
 	hs := sha1.New()
 	hs.Write([]byte("tree " + strconv.Itoa(len(buf)) + "\x00"))
@@ -120,6 +134,17 @@ type stagedWalk struct {
 	det   []Detector
 	stats *Stats
 	b     *builder
+	// The walk collects the blobs to scan; they are scanned after it, with
+	// the total known for Options.Progress.
+	pending []stagedBlob
+}
+
+// stagedBlob is a blob staged at path; required says the index names it
+// (so the clone must hold it).
+type stagedBlob struct {
+	hash     plumbing.Hash
+	path     string
+	required bool
 }
 
 // staged scans the blobs staged in the index that differ from HEAD.
@@ -158,10 +183,24 @@ func (s *scanner) staged(ctx context.Context) (*Report, error) {
 		headTree = c.Tree
 	}
 	rep := &Report{Stats: Stats{Mode: "staged"}}
-	w := &stagedWalk{ctx: ctx, st: st, det: s.opts.Detectors, stats: &rep.Stats, b: newBuilder(s.opts.Detectors, &rep.Stats)}
-	if err := w.compare(buildIndexTree(ents), headTree, ""); err != nil {
+	root := buildIndexTree(ents)
+	b := newBuilder(s.opts.Detectors, &rep.Stats)
+	b.read = st.Get
+	b.staged = b.indexLister(root)
+	w := &stagedWalk{ctx: ctx, st: st, det: s.opts.Detectors, stats: &rep.Stats, b: b}
+	if err := w.compare(root, headTree, ""); err != nil {
 		return nil, err
 	}
+	prog := newProgress(s.opts.Progress, int64(len(w.pending)))
+	for _, p := range w.pending {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if err := w.scanBlob(p, prog); err != nil {
+			return nil, err
+		}
+	}
+	prog.done()
 	rep.Findings = w.b.findings()
 	for i := range rep.Findings {
 		rep.Findings[i].Source = SourceStaged
@@ -240,9 +279,7 @@ func (w *stagedWalk) compare(n *ixNode, head plumbing.Hash, prefix string) error
 				if e.mode == modeGitlink || e.intentToAdd || (inHead && !oldDir && old.Hash == e.hash) {
 					continue
 				}
-				if err := w.scanBlob(e.hash, path, true); err != nil {
-					return err
-				}
+				w.pending = append(w.pending, stagedBlob{e.hash, path, true})
 			}
 		}
 	}
@@ -294,28 +331,82 @@ func (w *stagedWalk) diffTrees(h, old plumbing.Hash, prefix string) error {
 			}
 		case e.Mode == filemode.Submodule || (ok && o.Mode != filemode.Dir && o.Hash == e.Hash):
 		default:
-			if err := w.scanBlob(e.Hash, prefix+e.Name, false); err != nil {
-				return err
-			}
+			w.pending = append(w.pending, stagedBlob{e.Hash, prefix + e.Name, false})
 		}
 	}
 	return nil
 }
 
-// scanBlob scans one staged blob at path. A blob the index names must be
-// in the clone (git add wrote it); one reached through a sparse directory
-// may have been left on the server.
-func (w *stagedWalk) scanBlob(h plumbing.Hash, path string, required bool) error {
+// scanBlob scans one staged blob. A blob the index names must be in the
+// clone (git add wrote it); one reached through a sparse directory may
+// have been left on the server.
+func (w *stagedWalk) scanBlob(p stagedBlob, prog *progress) error {
 	missing := w.stats.Missing
-	hit, err := scanOne(w.st, h, w.det, w.stats)
+	hit, err := scanOne(w.st, p.hash, w.det, w.stats, prog)
 	if err != nil {
-		return fmt.Errorf("reading staged %s: %w", sanitizePath(path), err)
+		return fmt.Errorf("reading staged %s: %w", sanitizePath(p.path), err)
 	}
-	if w.stats.Missing > missing && required {
-		return fmt.Errorf("reading staged %s: blob %s: %w", sanitizePath(path), h, gitobj.ErrNotFound)
+	if w.stats.Missing > missing && p.required {
+		return fmt.Errorf("reading staged %s: blob %s: %w", sanitizePath(p.path), p.hash, gitobj.ErrNotFound)
 	}
 	if hit != nil {
-		w.b.blob(hit, path, nil, 0, "")
+		w.b.blob(hit, p.path, nil, 0, "")
 	}
 	return nil
+}
+
+// indexLister lists the directories of the tree the index would commit
+// (root), for a staged blob's pending match: the entries git write-tree
+// would write, and under a sparse index's directory entry, the tree it
+// names, read through b.read. Only a pending match (rare) makes it read a
+// blob, and one the clone lacks is passed over as unreadable.
+func (b *builder) indexLister(root *ixNode) dirLister {
+	return func(dir string) (plumbing.Hash, func() []gitobj.TreeEntry, bool) {
+		n := root
+		if dir != "." && dir != "" {
+			parts := strings.Split(dir, "/")
+			for i, part := range parts {
+				var next *ixNode
+				for _, k := range n.kids {
+					if k.name == part {
+						next = k
+						break
+					}
+				}
+				switch {
+				case next == nil:
+					return plumbing.ZeroHash, nil, false
+				case next.dir:
+					n = next
+				case next.entries[0].sparseDir:
+					// The rest of the path is in the tree the entry names.
+					return b.treeLister(next.entries[0].hash)(strings.Join(parts[i+1:], "/"))
+				default:
+					return plumbing.ZeroHash, nil, false
+				}
+			}
+		}
+		id := n.tree
+		if !n.valid {
+			// A directory with a conflict has no tree; its id only keys
+			// the readers cache, apart from every real tree's.
+			id = plumbing.Hash(sha1.Sum([]byte("conflicted\x00" + dir)))
+		}
+		return id, func() []gitobj.TreeEntry {
+			if ents, ok := written(n); ok {
+				return ents
+			}
+			var out []gitobj.TreeEntry
+			for _, k := range n.kids {
+				switch {
+				case k.dir:
+					out = append(out, gitobj.TreeEntry{Name: k.name, Mode: filemode.Dir})
+				default:
+					e := k.entries[len(k.entries)-1] // stage 0, or "theirs"
+					out = append(out, gitobj.TreeEntry{Name: k.name, Mode: filemode.FileMode(e.mode), Hash: e.hash})
+				}
+			}
+			return out
+		}, true
+	}
 }

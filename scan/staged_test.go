@@ -14,6 +14,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/vastguard/vastguard/scan"
 	"github.com/vastguard/vastguard/scan/scantest"
 )
@@ -69,6 +70,16 @@ func stagedRepo(t *testing.T) *scantest.Repo {
 	})
 	r.CheckoutWorktree()
 	return r
+}
+
+// uncommitted is a report's findings without their commit, author, date,
+// ref and source, sorted.
+func uncommitted(rep *scan.Report) []scan.Finding {
+	out := sortedFindings(rep.Findings)
+	for i := range out {
+		out[i].Commit, out[i].Author, out[i].Date, out[i].Source = "", "", time.Time{}, ""
+	}
+	return out
 }
 
 func keyLines(rep *scan.Report) []string {
@@ -144,6 +155,35 @@ func TestStagedChanges(t *testing.T) {
 			os.Symlink("VAST_API_KEY="+k(11), filepath.Join(dir, "link"))
 			gitIn(t, dir, "add", "link")
 		}, []string{"staged:link"}, 1},
+		{"a generic key that code staged beside it reads", func(t *testing.T, dir string) {
+			writeFile(t, dir, "app/config.json", `{"api_key": "`+k(12)+`"}`+"\n")
+			writeFile(t, dir, "app/run.py", "from vastai import VastAI\nclient = VastAI(open(\"config.json\").read())\n")
+			gitIn(t, dir, "add", "app")
+		}, []string{"staged:app/config.json"}, 1},
+		{"a generic key that code in HEAD beside it reads", func(t *testing.T, dir string) {
+			writeFile(t, dir, "tools/config.json", `{"api_key": "`+k(13)+`"}`+"\n")
+			writeFile(t, dir, "tools/vast.py", "import vastai\nkey = open('config.json').read()\n")
+			gitIn(t, dir, "add", "tools/vast.py")
+			gitIn(t, dir, "commit", "-q", "--no-verify", "-m", "reader")
+			gitIn(t, dir, "add", "tools/config.json")
+		}, []string{"staged:tools/config.json"}, 2},
+		{"a generic key no Vast code reads", func(t *testing.T, dir string) {
+			writeFile(t, dir, "svc/config.json", `{"api_key": "`+k(14)+`"}`+"\n")
+			writeFile(t, dir, "svc/run.py", "print(open('config.json').read())\n")
+			gitIn(t, dir, "add", "svc")
+		}, nil, 1},
+		{"a generic key at a path named for Vast", func(t *testing.T, dir string) {
+			writeFile(t, dir, "vast/settings.yaml", "api_key: "+k(15)+"\n")
+			gitIn(t, dir, "add", "vast")
+		}, []string{"staged:vast/settings.yaml"}, 1},
+		{"a key in a binary blob's printable text", func(t *testing.T, dir string) {
+			writeFile(t, dir, "data/blob.bin", "\x00\x01bin\x00VAST_API_KEY="+k(16)+"\x00")
+			gitIn(t, dir, "add", "data")
+		}, []string{"staged:data/blob.bin"}, 1},
+		{"a bare key file", func(t *testing.T, dir string) {
+			writeFile(t, dir, ".vast_api_key", k(17)+"\n")
+			gitIn(t, dir, "add", ".vast_api_key")
+		}, []string{"staged:.vast_api_key"}, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -174,6 +214,11 @@ func TestStagedChanges(t *testing.T) {
 				t.Fatal(err)
 			}
 			if diff := cmp.Diff(keyLines(ranged), keyLines(rep)); diff != "" {
+				t.Errorf("staged findings differ from the committed range's (-range +staged):\n%s", diff)
+			}
+			// Field by field, rule and why included, but for what only a
+			// commit has.
+			if diff := cmp.Diff(uncommitted(ranged), uncommitted(rep), cmpopts.IgnoreUnexported(scan.Finding{})); diff != "" {
 				t.Errorf("staged findings differ from the committed range's (-range +staged):\n%s", diff)
 			}
 		})

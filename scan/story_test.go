@@ -173,6 +173,9 @@ func TestStoryHistory(t *testing.T) {
 				{8, "release/config.yaml", "file", "vast-url-api-key", scan.High, 2, "release config", "refs/tags/v1.0.0"},
 				{10, "wip.sh", "file", "vast-cli-flag", scan.High, 1, "index on main", "stash@{1}"}, // git stash's index commit holds it first
 				{11, r.Head().String(), "file", "vast-env-assignment", scan.High, 1, "Notes added by 'git notes add'", "refs/notes/commits"},
+				// A binary file's printable text is scanned (the story once
+				// expected it skipped).
+				{14, "assets/blob.dat", "file", "vast-env-assignment", scan.High, 1, "client", "HEAD"},
 				{12, "client/vast.go", "file", "generic-key-in-vast-file", scan.Medium, 2, "client", "HEAD"},
 				{3, "ops/prod.env", "file", "vast-env-assignment", scan.High, 2, "rename deploy dir", "HEAD"},
 				{9, "", "tag-message", "vast-cli-set-api-key", scan.High, 3, "client", "refs/tags/v1.0.1"},
@@ -180,12 +183,12 @@ func TestStoryHistory(t *testing.T) {
 			// The note is on the commit that was HEAD when it was added.
 			want[10].Path = got[10].Path
 			// The tag names the commit it was made on.
-			want[13].Commit = got[13].Commit
+			want[14].Commit = got[14].Commit
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("findings (-want +got):\n%s", diff)
 			}
 			st := rep.Stats
-			if st.SkippedBinaries != 1 || st.Allowed != 1 || st.Unreachable != 0 || st.Missing != 0 || st.Commits != 19 || st.Refs != 10 {
+			if st.SkippedBinaries != 0 || st.BinaryBlobs != 1 || st.Allowed != 1 || st.Unreachable != 0 || st.Missing != 0 || st.Commits != 19 || st.Refs != 10 {
 				t.Errorf("stats = %+v", st)
 			}
 			for _, f := range rep.Findings {

@@ -181,6 +181,14 @@ func (h *commitHeap) Pop() any {
 	return x
 }
 
+// maxTreeDepth is how deep trees may nest, git's core.maxTreeDepth: the
+// tree walks recurse, and a hostile history could nest a million deep.
+const maxTreeDepth = 4096
+
+func treeTooDeep(h plumbing.Hash, prefix string) error {
+	return &gitobj.LimitError{What: fmt.Sprintf("tree %s at %.80q", h, prefix), Need: "a nesting", Size: maxTreeDepth + 1, Limit: maxTreeDepth, Knob: "git's core.maxTreeDepth, in directories"}
+}
+
 // treeKey identifies a tree at a path: a directory moved unchanged is
 // walked again at its new path, so its files are attributed there too.
 type treeKey struct {
@@ -199,8 +207,11 @@ func (g *graph) attribute(ctx context.Context, get func(plumbing.Hash) (plumbing
 		h.first = map[string]int{}
 	}
 	seen := map[treeKey]struct{}{}
-	var walk func(h plumbing.Hash, prefix string, order int) error
-	walk = func(h plumbing.Hash, prefix string, order int) error {
+	var walk func(h plumbing.Hash, prefix string, order, depth int) error
+	walk = func(h plumbing.Hash, prefix string, order, depth int) error {
+		if depth > maxTreeDepth {
+			return treeTooDeep(h, prefix)
+		}
 		k := treeKey{h, maphash.String(pathSeed, prefix)}
 		if _, ok := seen[k]; ok {
 			return nil
@@ -218,7 +229,7 @@ func (g *graph) attribute(ctx context.Context, get func(plumbing.Hash) (plumbing
 		return gitobj.ParseTree(data, func(e gitobj.TreeEntry) error {
 			switch e.Mode {
 			case filemode.Dir:
-				return walk(e.Hash, prefix+e.Name+"/", order)
+				return walk(e.Hash, prefix+e.Name+"/", order, depth+1)
 			case filemode.Submodule:
 				return nil
 			}
@@ -235,14 +246,14 @@ func (g *graph) attribute(ctx context.Context, get func(plumbing.Hash) (plumbing
 		if err := ctx.Err(); err != nil {
 			return trees, missing, err
 		}
-		if err := walk(c.Tree, "", order); err != nil {
+		if err := walk(c.Tree, "", order, 0); err != nil {
 			return trees, missing, fmt.Errorf("commit %s: %w", c.Hash, err)
 		}
 	}
 	// Trees a tag names directly come after every commit: their positions
 	// are len(g.order)+k for the k-th tagged tree.
 	for k, t := range g.taggedTrees {
-		if err := walk(t.hash, "", len(g.order)+k); err != nil {
+		if err := walk(t.hash, "", len(g.order)+k, 0); err != nil {
 			return trees, missing, fmt.Errorf("%s: %w", t.name, err)
 		}
 	}

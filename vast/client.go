@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -34,9 +35,12 @@ const (
 
 // RetryPolicy bounds retries of one call. Delays are full-jitter
 // exponential: before attempt n+1 the client sleeps a uniformly random
-// duration in [0, min(MaxDelay, BaseDelay·2ⁿ)). It stops when an attempt
-// succeeds, fails in a way that is not retryable, MaxAttempts is reached, or
-// the next sleep would end past Budget (measured from the call's start).
+// duration in [0, min(MaxDelay, BaseDelay·2ⁿ)). After a 429 it sleeps what
+// the API asked (Retry-After, retry_after) if it did, and otherwise the
+// endpoint's window (RateFloor, or the threshold the body states) plus that
+// jittered delay. It stops when an attempt succeeds, fails in a way that is
+// not retryable, MaxAttempts is reached, or the next sleep would end past
+// Budget (measured from the call's start) or the context's deadline.
 type RetryPolicy struct {
 	Budget      time.Duration // total time for the call, sleeps included; 0 means no retries
 	BaseDelay   time.Duration
@@ -93,8 +97,10 @@ func WithBaseURL(raw string) Option {
 	}
 }
 
-// ParseBaseURL checks an API base URL as WithBaseURL does: http or https,
-// a host, no query, fragment or credentials.
+// ParseBaseURL checks an API base URL as WithBaseURL does: https, or http
+// only to a loopback host (127.0.0.0/8, ::1, localhost: a local fake), so a
+// key never crosses a network in clear; a host; no query, fragment or
+// credentials.
 func ParseBaseURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	shown := Redact(raw) // a key pasted into the URL must not reach a log
@@ -107,8 +113,18 @@ func ParseBaseURL(raw string) (*url.URL, error) {
 	if u.Host == "" {
 		return nil, fmt.Errorf("API URL %q has no host", shown)
 	}
-	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+	// An empty query or fragment ("https://x.test/?") parses as none, but
+	// the "?" would swallow every path the client appends.
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil || u.ForceQuery || strings.Contains(raw, "#") {
 		return nil, errors.New("API URL must not carry a query, fragment or credentials")
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("API URL %q: port %s is not a port (1 to 65535)", shown, p)
+		}
+	}
+	if u.Scheme == "http" && !IsLoopback(u.Hostname()) {
+		return nil, fmt.Errorf("%q: http:// is only for a local fake (127.0.0.1, ::1, localhost); use https://", shown)
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	u.Path = strings.TrimSuffix(u.Path, "/api/v0")
@@ -116,8 +132,20 @@ func ParseBaseURL(raw string) (*url.URL, error) {
 	return u, nil
 }
 
+// IsLoopback reports whether host (a name or an IP, without brackets or
+// port) is localhost or a loopback address.
+func IsLoopback(host string) bool {
+	if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 // WithHTTPClient sets the HTTP client. The default is a client with no
-// overall timeout; each attempt is bounded by RetryPolicy.Timeout.
+// overall timeout; each attempt is bounded by RetryPolicy.Timeout. The
+// client is copied and its CheckRedirect replaced: redirects are never
+// followed (see RedirectError).
 func WithHTTPClient(h *http.Client) Option {
 	return func(c *Client) error {
 		if h == nil {
@@ -188,6 +216,10 @@ func New(key string, opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
+	// Never follow a redirect: answer it with a RedirectError instead.
+	hc := *c.http
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	c.http = &hc
 	return c, nil
 }
 
@@ -213,13 +245,21 @@ type attemptResult struct {
 	status int
 	body   []byte
 	header http.Header
-	err    error // transport error, or the *Error for a non-2xx status
+	err    error // transport error, *RedirectError, or the *Error for a non-2xx status or a success=false body
+	sent   bool  // the request may have reached the server
+	// hint is how long the API asked the client to wait (Retry-After or
+	// retry_after); window is the threshold a 429 body states.
+	hint, window time.Duration
 }
 
 // retryable reports whether a failed attempt may be repeated for a request
 // that is safe to repeat.
 func (r attemptResult) retryable() bool {
 	if r.err == nil {
+		return false
+	}
+	var ve *Error
+	if errors.As(r.err, &ve) && ve.Refused {
 		return false
 	}
 	switch r.status {
@@ -231,17 +271,30 @@ func (r attemptResult) retryable() bool {
 	return false
 }
 
-// ambiguous reports whether a failed POST may have been carried out by the
-// server: any 5xx, or a transport error after the request may have left.
-// A failure to connect (refused, no route, an unknown host) sent nothing.
-func (r attemptResult) ambiguous() bool {
-	if r.err == nil {
+// mayStillRun reports whether a failed attempt may still be at work on the
+// server: the request left (or may have) and no answer came back (a
+// timeout, a dropped connection, the caller's cancellation). What it does
+// may show up later.
+func (r attemptResult) mayStillRun() bool {
+	return r.err != nil && r.status == 0 && r.sent && !notSent(r.err)
+}
+
+// answeredUnknown reports whether a failed POST was answered in a way that
+// does not rule out that the server made the key: any 5xx, a 400, 409 or
+// 422 (a server may fail after the effect), a success=false body, or a 2xx
+// body that cannot be read. 401, 403, 404, 429 and 3xx are refusals before
+// the work.
+func (r attemptResult) answeredUnknown() bool {
+	if r.err == nil || r.status == 0 {
 		return false
 	}
-	if r.status >= 500 {
+	switch {
+	case r.status >= 500, r.status == 400, r.status == 409, r.status == 422:
 		return true
+	case r.status >= 200 && r.status <= 299:
+		return true // success=false, or a body that could not be decoded
 	}
-	return r.status == 0 && isNetworkError(r.err) && !notSent(r.err)
+	return false
 }
 
 // notSent reports whether a transport error happened before the request
@@ -260,8 +313,9 @@ func isNetworkError(err error) bool {
 	var oe *net.OpError
 	var ue *url.Error
 	var de *decodeError
+	var re *RedirectError
 	switch {
-	case errors.As(err, &de):
+	case errors.As(err, &de), errors.As(err, &re):
 		return false
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return true
@@ -289,8 +343,9 @@ var ErrBadResponse = errors.New("vast: unexpected response")
 
 func (e *decodeError) Is(target error) bool { return target == ErrBadResponse }
 
-// once performs a single HTTP exchange.
-func (c *Client) once(ctx context.Context, method, path string, body []byte) attemptResult {
+// once performs a single HTTP exchange, reading at most limit bytes of a
+// 2xx body (0 means maxBody).
+func (c *Client) once(ctx context.Context, method, path string, body []byte, limit int64) attemptResult {
 	if c.retry.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.retry.Timeout)
@@ -312,24 +367,95 @@ func (c *Client) once(ctx context.Context, method, path string, body []byte) att
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	if err := ctx.Err(); err != nil {
+		return attemptResult{err: fmt.Errorf("%s %s: %w", method, path, err)} // never sent
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return attemptResult{err: fmt.Errorf("%s %s: %w", method, path, c.scrubTransport(err))}
+		return attemptResult{sent: true, err: fmt.Errorf("%s %s: %w", method, path, c.scrubTransport(err))}
 	}
 	defer resp.Body.Close()
-	limit := int64(maxBody)
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+	ok := resp.StatusCode >= 200 && resp.StatusCode <= 299
+	if limit <= 0 {
+		limit = maxBody
+	}
+	if !ok {
 		limit = maxErrorBody
 	}
-	data, rerr := io.ReadAll(io.LimitReader(resp.Body, limit))
-	if rerr != nil && resp.StatusCode >= 200 && resp.StatusCode <= 299 {
-		return attemptResult{status: 0, err: fmt.Errorf("%s %s: reading the answer: %w", method, path, c.scrubTransport(rerr))}
+	data, rerr := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if rerr != nil && ok {
+		return attemptResult{sent: true, err: fmt.Errorf("%s %s: reading the answer: %w", method, path, c.scrubTransport(rerr))}
 	}
-	r := attemptResult{status: resp.StatusCode, body: data, header: resp.Header}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		r.err = c.apiError(method, path, resp, data)
+	if int64(len(data)) > limit {
+		if ok {
+			return attemptResult{status: resp.StatusCode, sent: true, err: &decodeError{method, path, fmt.Sprintf("a body longer than %d MiB", limit>>20)}}
+		}
+		data = data[:limit]
+	}
+	r := attemptResult{status: resp.StatusCode, body: data, header: resp.Header, sent: true}
+	switch {
+	case resp.StatusCode >= 300 && resp.StatusCode <= 399:
+		r.err = c.redirectError(method, path, resp)
+	case !ok:
+		e := c.apiError(method, path, resp, data)
+		r.hint = retryAfter(resp.Header, data, c.now())
+		if resp.StatusCode == http.StatusTooManyRequests {
+			r.window = statedThreshold(data)
+		}
+		e.RetryAfter = r.hint
+		r.err = e
+	default:
+		if e := c.refusal(method, path, resp.StatusCode, data); e != nil {
+			r.err = e
+		}
 	}
 	return r
+}
+
+// redirectError describes a 3xx answer by where it pointed, never
+// following it.
+func (c *Client) redirectError(method, path string, resp *http.Response) *RedirectError {
+	e := &RedirectError{StatusCode: resp.StatusCode, Method: method, Path: path}
+	if loc := resp.Header.Get("Location"); loc != "" {
+		if u, err := resp.Request.URL.Parse(loc); err == nil && u.Host != "" {
+			e.Location = oneLine(Redact(u.Scheme+"://"+u.Host+u.EscapedPath(), c.key), 120)
+		} else {
+			e.Location = "(an unreadable Location)"
+		}
+	}
+	return e
+}
+
+// refusal returns the *Error for a 2xx body that says the call failed, nil
+// for any other body: {"success": false, ...} (every endpoint may answer
+// so, vast-api.md §9), or the API's error envelope without its success
+// field ({"error": "some_code", "msg": ...}: "some endpoints omit the
+// boolean success", rate-limits-and-errors.mdx). A body with "success":
+// true is never a refusal.
+func (c *Client) refusal(method, path string, status int, data []byte) *Error {
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil
+	}
+	var env struct {
+		Success *bool           `json:"success"`
+		Error   json.RawMessage `json:"error"`
+	}
+	if json.Unmarshal(trimmed, &env) != nil {
+		return nil
+	}
+	var code string
+	failed := env.Success != nil && !*env.Success
+	if env.Success == nil && json.Unmarshal(env.Error, &code) == nil && strings.TrimSpace(code) != "" {
+		failed = true
+	}
+	if !failed {
+		return nil
+	}
+	e := &Error{StatusCode: status, Method: method, Path: path, Refused: true}
+	e.Code, e.Message, _ = c.envelope(trimmed)
+	e.kind = classify(status, e.Code, e.Message, true)
+	return e
 }
 
 // scrubTransport keeps transport errors free of the key. The key is never in
@@ -345,6 +471,31 @@ func (c *Client) scrubTransport(err error) error {
 
 var htmlTitle = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
 
+// envelope reads the API's error envelope: the "error" code and the first
+// of "msg", "message" and "detail". ok is false for a malformed object.
+func (c *Client) envelope(obj []byte) (code, msg string, ok bool) {
+	var env struct {
+		Error   json.RawMessage `json:"error"`
+		Msg     json.RawMessage `json:"msg"`
+		Message json.RawMessage `json:"message"`
+		Detail  json.RawMessage `json:"detail"`
+	}
+	if json.Unmarshal(obj, &env) != nil {
+		return "", "", false
+	}
+	var s string
+	if json.Unmarshal(env.Error, &s) == nil {
+		code = oneLine(Redact(s, c.key), 60)
+	}
+	for _, raw := range []json.RawMessage{env.Msg, env.Message, env.Detail} {
+		var m string
+		if json.Unmarshal(raw, &m) == nil && strings.TrimSpace(m) != "" {
+			return code, oneLine(Redact(m, c.key), maxMessage), true
+		}
+	}
+	return code, "", true
+}
+
 // apiError builds the *Error for a non-2xx answer. The body is JSON with
 // msg/message/detail/error fields, plain text, HTML, or nothing; any of them
 // yields a one-line message with keys redacted.
@@ -352,43 +503,26 @@ func (c *Client) apiError(method, path string, resp *http.Response, data []byte)
 	e := &Error{StatusCode: resp.StatusCode, Method: method, Path: path}
 	trimmed := bytes.TrimSpace(data)
 	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	jsonBody := false
 	switch {
 	case len(trimmed) == 0:
 		// Status text is filled in by Error().
 	case trimmed[0] == '{':
-		var env struct {
-			Success *bool           `json:"success"`
-			Error   json.RawMessage `json:"error"`
-			Msg     string          `json:"msg"`
-			Message string          `json:"message"`
-			Detail  json.RawMessage `json:"detail"`
-		}
-		if json.Unmarshal(trimmed, &env) == nil {
-			var code string
-			if json.Unmarshal(env.Error, &code) != nil {
-				code = ""
-			}
-			e.Code = oneLine(Redact(code, c.key), 60)
-			var detail string
-			if json.Unmarshal(env.Detail, &detail) != nil {
-				detail = ""
-			}
-			for _, m := range []string{env.Msg, env.Message, detail} {
-				if strings.TrimSpace(m) != "" {
-					e.Message = oneLine(Redact(m, c.key), maxMessage)
-					break
-				}
-			}
-			if e.Message == "" && e.Code == "" {
-				e.Message = "(a JSON body with no message)"
-			}
-		} else {
+		code, msg, ok := c.envelope(trimmed)
+		switch {
+		case !ok:
 			e.Message = "(a malformed JSON body)"
+		case msg == "" && code == "":
+			e.Message = "(a JSON body with no message)"
+			jsonBody = true
+		default:
+			e.Code, e.Message, jsonBody = code, msg, true
 		}
 	case trimmed[0] == '"':
 		var s string
 		if json.Unmarshal(trimmed, &s) == nil {
 			e.Message = oneLine(Redact(s, c.key), maxMessage)
+			jsonBody = true
 		}
 	case ct == "text/html" || bytes.HasPrefix(bytes.ToLower(trimmed), []byte("<!doctype")) || bytes.HasPrefix(bytes.ToLower(trimmed), []byte("<html")):
 		desc := "an HTML page"
@@ -401,6 +535,7 @@ func (c *Client) apiError(method, path string, resp *http.Response, data []byte)
 	default:
 		e.Message = oneLine(Redact(string(trimmed), c.key), maxMessage)
 	}
+	e.kind = classify(e.StatusCode, e.Code, e.Message, jsonBody)
 	return e
 }
 
@@ -432,33 +567,62 @@ func (c *Client) backoff(n int) time.Duration {
 	return time.Duration(c.rand() * float64(ceil))
 }
 
+// delay is the wait before attempt n+1 after the failed attempt r of
+// method on path. A wait the API asked for (Retry-After, retry_after) is
+// honoured as it is. After a 429 without one, the client waits the
+// endpoint's window (the larger of the documented floor and the threshold
+// the body states) plus the jittered backoff, so it never comes back
+// inside the window. Anything else gets the jittered backoff.
+func (c *Client) delay(n int, r attemptResult, method, path string) time.Duration {
+	switch {
+	case r.hint > 0:
+		return r.hint
+	case r.status == http.StatusTooManyRequests:
+		return max(RateFloor(method, path), r.window) + c.backoff(n)
+	}
+	return c.backoff(n)
+}
+
 // do sends a request that is safe to repeat (GET, DELETE, PUT), retrying per
 // the policy, and decodes a 2xx JSON body into out when out is not nil.
 func (c *Client) do(ctx context.Context, method, path string, body any, out any) error {
-	payload, err := encodeBody(body)
+	r, err := c.exchange(ctx, method, path, body, 0)
 	if err != nil {
 		return err
-	}
-	start := c.now()
-	var r attemptResult
-	for n := 1; ; n++ {
-		r = c.once(ctx, method, path, payload)
-		retry := r.retryable() || (c.retry.AllServerErrors && r.status >= 500 && r.status <= 599)
-		if r.err == nil || !retry || ctx.Err() != nil {
-			break
-		}
-		if !c.waitBeforeRetry(ctx, start, n) {
-			break
-		}
-	}
-	if r.err != nil {
-		return finalError(r.err, ctx)
 	}
 	return decodeInto(method, path, r.body, out)
 }
 
+// exchange is do without the decoding: it returns the last attempt's 2xx
+// result, or the error of the last attempt.
+func (c *Client) exchange(ctx context.Context, method, path string, body any, limit int64) (attemptResult, error) {
+	payload, err := encodeBody(body)
+	if err != nil {
+		return attemptResult{}, err
+	}
+	start := c.now()
+	var r attemptResult
+	for n := 1; ; n++ {
+		r = c.once(ctx, method, path, payload, limit)
+		retry := r.retryable() || (c.retry.AllServerErrors && r.status >= 500 && r.status <= 599)
+		if r.err == nil || !retry || ctx.Err() != nil {
+			break
+		}
+		if !c.waitBeforeRetry(ctx, start, n, r, method, path) {
+			break
+		}
+	}
+	if r.err != nil {
+		return r, finalError(r.err, ctx)
+	}
+	return r, nil
+}
+
 // waitBeforeRetry sleeps before attempt n+1 and reports whether to make it.
-func (c *Client) waitBeforeRetry(ctx context.Context, start time.Time, n int) bool {
+// It gives up when the wait would end past the budget or the context's
+// deadline; when the API itself asked for that wait, the last error says
+// so (Error.OverBudget).
+func (c *Client) waitBeforeRetry(ctx context.Context, start time.Time, n int, r attemptResult, method, path string) bool {
 	if c.retry.Budget <= 0 {
 		return false
 	}
@@ -469,11 +633,14 @@ func (c *Client) waitBeforeRetry(ctx context.Context, start time.Time, n int) bo
 	if n >= limit {
 		return false
 	}
-	d := c.backoff(n)
-	if c.now().Add(d).Sub(start) > c.retry.Budget {
-		return false
-	}
-	if dl, ok := ctx.Deadline(); ok && c.now().Add(d).After(dl) {
+	d := c.delay(n, r, method, path)
+	end := c.now().Add(d)
+	dl, hasDL := ctx.Deadline()
+	if end.Sub(start) > c.retry.Budget || (hasDL && end.After(dl)) {
+		var ve *Error
+		if r.hint > 0 && errors.As(r.err, &ve) {
+			ve.OverBudget = true
+		}
 		return false
 	}
 	return c.sleep(ctx, d) == nil

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -20,145 +21,79 @@ type Key struct {
 	Name   string // empty if the API did not say
 	UserID int64  // 0 if the API did not say
 	// Permissions as reported; PermissionsKnown is false when the API did not
-	// report them (the list's shape is not fully documented).
+	// report them (the list's shape is not fully documented). For CreateKey,
+	// see Echo: when create's answer did not confirm them, Permissions are
+	// the ones requested and PermissionsKnown is false.
 	Permissions      Permissions
 	PermissionsKnown bool
-	// FullAccess is true for a key with every category, or one the API
-	// reports as unrestricted (permissions: false).
+	// FullAccess is true for a key with every category. A listed key whose
+	// permissions are false (what the docs give keys without restrictions)
+	// counts as full access; create's false echo does not (see Echo).
 	FullAccess bool
 	CreatedAt  time.Time // zero if the API did not say
 	Secret     Secret    `json:"-"`
+
+	// The rest is set by CreateKey only.
+
+	// Requested is the permissions the create asked for.
+	Requested Permissions
+	// Echo is what create's answer said about the permissions, and so where
+	// Permissions comes from.
+	Echo Echo
+	// Diff is how the echoed permissions differ from Requested; empty
+	// unless Echo is EchoDiffers. A non-empty Diff.Broader means the key
+	// can do more than was asked.
+	Diff PermissionsDiff
+	// Answer is the shape of create's answer (field names, never values).
+	Answer AnswerShape
+	// UnsettledSince is set when an earlier attempt of this create had an
+	// unknown outcome that the client could not settle: another key with
+	// this Name may still appear until UnsettledSince.Add(SettleWindow).
+	// Whoever deletes this key should then also call SettleName.
+	UnsettledSince time.Time
 }
 
 // MaxNameLength is the longest key name the API accepts.
 const MaxNameLength = 255
 
-// CreateKey creates a key named name with permissions perms and returns it
-// with its Secret. perms must not be zero: without an explicit permissions
-// object the API makes a full-access key.
-//
-// Vast API: POST /api/v0/auth/apikeys/ (scope user_write).
-//
-// A 429 is retried (the API refused the request). After a 5xx, a timeout or
-// a dropped connection the outcome is unknown, so the client lists the keys
-// and deletes any key named name before it tries again: names should
-// therefore be unique. If that cannot be settled, the error is a
-// *CreateUncertainError naming the key.
-func (c *Client) CreateKey(ctx context.Context, name string, perms Permissions) (Key, error) {
-	if name == "" || len(name) > MaxNameLength {
-		return Key{}, fmt.Errorf("create key: the name must be 1 to %d characters", MaxNameLength)
-	}
-	if perms.IsZero() {
-		return Key{}, errors.New("create key: no permissions given (the API would make a full-access key)")
-	}
-	payload, err := encodeBody(struct {
-		Name        string      `json:"name"`
-		Permissions Permissions `json:"permissions"`
-	}{name, perms})
-	if err != nil {
-		return Key{}, err
-	}
-	const path = "/api/v0/auth/apikeys/"
-	start := c.now()
-	var r attemptResult
-	for n := 1; ; n++ {
-		r = c.once(ctx, "POST", path, payload)
-		if r.err == nil {
-			break
-		}
-		if r.ambiguous() || (r.status == 0 && ctx.Err() != nil) {
-			// The key may exist: the answer was lost, or the caller gave
-			// up while the request was in flight. Settle that before
-			// anything else, even if the caller is going away
-			// (removeStray runs on a detached context with its own budget).
-			if err := c.removeStray(ctx, name); err != nil {
-				return Key{}, &CreateUncertainError{Name: name, Err: errors.Join(finalError(r.err, ctx), err)}
-			}
-		}
-		if !r.retryable() || ctx.Err() != nil || !c.waitBeforeRetry(ctx, start, n) {
-			return Key{}, fmt.Errorf("create key: %w", finalError(r.err, ctx))
-		}
-	}
-	var resp struct {
-		ID          json.RawMessage `json:"id"`
-		Key         string          `json:"key"`
-		Permissions json.RawMessage `json:"permissions"`
-		Success     *bool           `json:"success"`
-		Msg         string          `json:"msg"`
-	}
-	if err := decodeInto("POST", path, r.body, &resp); err != nil {
-		// A 2xx arrived, so a key probably exists, but we cannot use it.
-		if serr := c.removeStray(ctx, name); serr != nil {
-			return Key{}, &CreateUncertainError{Name: name, Err: errors.Join(err, serr)}
-		}
-		return Key{}, fmt.Errorf("create key: %w (no key was left behind)", err)
-	}
-	id, ok := parseID(resp.ID)
-	if resp.Success != nil && !*resp.Success {
-		return Key{}, fmt.Errorf("create key: the API answered success=false: %s", oneLine(Redact(resp.Msg, c.key), maxMessage))
-	}
-	if !ok || strings.TrimSpace(resp.Key) == "" {
-		err := &decodeError{"POST", path, "no key id or no key value"}
-		if serr := c.removeStray(ctx, name); serr != nil {
-			return Key{}, &CreateUncertainError{Name: name, Err: errors.Join(err, serr)}
-		}
-		return Key{}, fmt.Errorf("create key: %w (no key was left behind)", err)
-	}
-	k := Key{ID: id, Name: name, Permissions: perms, PermissionsKnown: true, FullAccess: perms.IsFull(), Secret: Secret(strings.TrimSpace(resp.Key))}
-	if p, full, known := permissionsFromAPI(resp.Permissions); known {
-		k.Permissions, k.FullAccess = p, full
-	}
-	return k, nil
-}
+// maxListBody bounds the key list read into memory. An account that mints
+// a key per CI job has thousands; an entry with a long name and its
+// permissions takes up to about 1 KiB, and the list may include
+// soft-deleted keys.
+const maxListBody = 32 << 20
 
-// removeStray deletes every key named name. It runs after a create whose
-// outcome is unknown, on a context detached from the caller's cancellation
-// (a cancelled job must still not leave a key behind) and bounded by the
-// retry policy's budget.
-func (c *Client) removeStray(ctx context.Context, name string) error {
-	budget := c.retry.Budget
-	if budget <= 0 || budget > time.Minute {
-		budget = time.Minute
-	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), budget)
-	defer cancel()
-	keys, err := c.ListKeys(sctx)
-	if err != nil {
-		return fmt.Errorf("checking for a stray key: %w", err)
-	}
-	named := false
-	for _, k := range keys {
-		if k.Name != "" {
-			named = true
-		}
-		if k.Name != name {
-			continue
-		}
-		if err := c.DeleteKey(sctx, k.ID); err != nil && !errors.Is(err, ErrNotFound) {
-			return fmt.Errorf("deleting stray key %d: %w", k.ID, err)
-		}
-	}
-	if !named && len(keys) > 0 {
-		return errors.New("checking for a stray key: the key list carries no names")
-	}
-	return nil
-}
+// ErrPartialList is matched by the error ListKeys returns for a key list
+// that says it is incomplete (a next page, a count larger than the
+// entries). The API documents no pages, so the client cannot follow them,
+// and a caller must not take part of the list for all of it: a sweep would
+// miss expired keys, and a key "absent" from a partial list may exist.
+var ErrPartialList = errors.New("vast: the key list is incomplete")
 
 // ListKeys returns the keys of the account that owns the client's key.
 // The list is decoded tolerantly: the envelope {"apikeys": [...]} or a bare
 // array; unknown fields are ignored; name, permissions and created_at are
 // optional; soft-deleted keys (deleted_at set) are left out. Key values are
-// never read from it.
+// never read from it. An envelope that says the list goes on (next,
+// next_page, has_more, or a count or total above the entries) is an error
+// matching ErrPartialList: the whole list or nothing.
 //
 // Vast API: GET /api/v0/auth/apikeys/ (scope user_read).
 func (c *Client) ListKeys(ctx context.Context) ([]Key, error) {
-	const path = "/api/v0/auth/apikeys/"
+	const path = keysPath
+	r, err := c.exchange(ctx, "GET", path, nil, maxListBody)
+	if err != nil {
+		return nil, fmt.Errorf("list keys: %w", err)
+	}
 	var raw json.RawMessage
-	if err := c.do(ctx, "GET", path, nil, &raw); err != nil {
+	if err := decodeInto("GET", path, r.body, &raw); err != nil {
 		return nil, fmt.Errorf("list keys: %w", err)
 	}
 	items, err := listItems(raw)
 	if err != nil {
+		var pe *PartialListError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("list keys: %w", pe)
+		}
 		return nil, fmt.Errorf("list keys: %w", &decodeError{"GET", path, err.Error()})
 	}
 	keys := make([]Key, 0, len(items))
@@ -190,15 +125,54 @@ func listItems(raw json.RawMessage) ([]map[string]json.RawMessage, error) {
 	for _, name := range []string{"apikeys", "api_keys", "keys"} {
 		if v, ok := env[name]; ok {
 			if string(bytes.TrimSpace(v)) == "null" {
-				return nil, nil
+				return nil, errors.New(`"apikeys" is null, not a list`)
 			}
 			if err := json.Unmarshal(v, &items); err != nil {
 				return nil, fmt.Errorf("%q is not a list of objects", name)
+			}
+			if err := partial(env, len(items)); err != nil {
+				return nil, err
 			}
 			return items, nil
 		}
 	}
 	return nil, errors.New(`an object without an "apikeys" list`)
+}
+
+// PartialListError is a key list that says it goes on. It matches
+// ErrPartialList and ErrBadResponse.
+type PartialListError struct {
+	Listed int    // entries in the answer
+	Why    string // what said there is more: "a next field", "count 250", ...
+}
+
+func (e *PartialListError) Error() string {
+	return fmt.Sprintf("GET %s: the API answered part of the key list (%d keys, %s); it documents no pages, so vastguard does not follow them and will not act on part of the list", keysPath, e.Listed, e.Why)
+}
+
+func (e *PartialListError) Is(target error) bool {
+	return target == ErrPartialList || target == ErrBadResponse
+}
+
+// partial says whether a list envelope holding n entries marks itself as
+// incomplete, the ways paginated APIs do: a next link or page, has_more,
+// or a count or total above n.
+func partial(env map[string]json.RawMessage, n int) error {
+	for _, f := range []string{"next", "next_page", "next_cursor", "cursor"} {
+		v := strings.TrimSpace(string(env[f]))
+		if v != "" && v != "null" && v != `""` && v != "false" && v != "0" {
+			return &PartialListError{n, "a " + f + " field"}
+		}
+	}
+	if strings.TrimSpace(string(env["has_more"])) == "true" {
+		return &PartialListError{n, "has_more"}
+	}
+	for _, f := range []string{"count", "total", "total_count"} {
+		if total, ok := parseID(env[f]); ok && total > int64(n) {
+			return &PartialListError{n, fmt.Sprintf("%s %d", f, total)}
+		}
+	}
+	return nil
 }
 
 func keyFromItem(it map[string]json.RawMessage) (k Key, deleted bool, err error) {
@@ -261,7 +235,10 @@ func parseTime(raw json.RawMessage) (time.Time, bool) {
 		if json.Unmarshal(raw, &s) != nil {
 			return time.Time{}, false
 		}
-		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999", "2006-01-02 15:04:05.999999", "2006-01-02 15:04:05"} {
+		// RFC 3339, Python's isoformat() and str() of a datetime (a space
+		// for the T), with or without an offset.
+		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999", "2006-01-02 15:04:05.999999Z07:00",
+			"2006-01-02 15:04:05.999999", "2006-01-02 15:04:05Z07:00", "2006-01-02 15:04:05", "2006-01-02"} {
 			if t, err := time.Parse(layout, s); err == nil {
 				return t.UTC(), true
 			}
@@ -277,20 +254,92 @@ func parseTime(raw json.RawMessage) (time.Time, bool) {
 }
 
 // DeleteKey deletes the key with the given id. The API soft-deletes it and
-// it stops working at once. A key that is already gone (or never existed in
-// this account) gives an error matching ErrNotFound; callers cleaning up
-// treat that as success. A key of another account gives ErrForbidden.
+// it stops working at once. Its error says what happened (see DeletionOf):
+//
+//   - nil: deleted now. The answer was 2xx: the documented JSON string
+//     "Successfully Deleted API Key", {"success": true}, nothing, or any
+//     other JSON that is not success=false.
+//   - an error matching ErrKeyGone (and ErrNotFound): the API answered its
+//     own 404 {"msg": "API Key not found."}: already gone, or never in this
+//     account. Callers cleaning up treat that as success.
+//   - anything else: the key may still be live. That includes 404s that are
+//     not that answer (an auth failure such as 404 "Invalid user key"
+//     matches ErrUnauthorized; a web page or an empty 404 matches
+//     ErrNoEndpoint), a 200 with success=false (ErrRefused), a redirect
+//     (ErrRedirect), a key of another account (ErrForbidden) and an HTML
+//     page answered 200 (ErrBadResponse).
 //
 // Vast API: DELETE /api/v0/auth/apikeys/{id}/ (scope user_write).
 func (c *Client) DeleteKey(ctx context.Context, id int64) error {
 	if id <= 0 {
 		return fmt.Errorf("delete key: invalid id %d", id)
 	}
-	path := "/api/v0/auth/apikeys/" + strconv.FormatInt(id, 10) + "/"
-	if err := c.do(ctx, "DELETE", path, struct{}{}, nil); err != nil {
+	path := keysPath + strconv.FormatInt(id, 10) + "/"
+	r, err := c.exchange(ctx, "DELETE", path, struct{}{}, 0)
+	if err != nil {
+		var ve *Error
+		if errors.As(err, &ve) && ve.StatusCode == http.StatusNotFound && !ve.Refused && ve.kind == kindNotFound {
+			// Only the API's own answer on the key's path means gone.
+			if keyNotFound.MatchString(ve.Message) {
+				ve.kind = kindGone
+			} else {
+				ve.kind = kindOther
+			}
+		}
 		return fmt.Errorf("delete key %d: %w", id, err)
 	}
+	if what := unlikeDeleteAnswer(r.body); what != "" {
+		return fmt.Errorf("delete key %d: %w", id, &decodeError{"DELETE", path, what})
+	}
 	return nil
+}
+
+// unlikeDeleteAnswer says why a 2xx body is not a delete's answer, or ""
+// if it may be one. A web page answered 200 is a portal or a proxy, not
+// the API; plain text is accepted when it speaks of a deletion.
+func unlikeDeleteAnswer(body []byte) string {
+	b := bytes.TrimSpace(body)
+	switch {
+	case len(b) == 0, json.Valid(b):
+		return ""
+	case b[0] == '<':
+		return "an HTML page instead of the API's answer, so the key may not be deleted"
+	case bytes.Contains(bytes.ToLower(b), []byte("delet")):
+		return ""
+	}
+	return "a body that is not the API's answer, so the key may not be deleted"
+}
+
+// Deletion is the outcome of a DeleteKey call.
+type Deletion int
+
+const (
+	// DeleteFailed: the key may still be live.
+	DeleteFailed Deletion = iota
+	// Deleted: the API deleted the key now.
+	Deleted
+	// AlreadyGone: the API answered 404 "API Key not found." on the key's
+	// own path.
+	AlreadyGone
+)
+
+func (d Deletion) String() string {
+	if d < DeleteFailed || d > AlreadyGone {
+		return "unknown"
+	}
+	return [...]string{"failed", "deleted", "already gone"}[d]
+}
+
+// DeletionOf reads DeleteKey's error: nil is Deleted, an error matching
+// ErrKeyGone is AlreadyGone, anything else DeleteFailed.
+func DeletionOf(err error) Deletion {
+	switch {
+	case err == nil:
+		return Deleted
+	case errors.Is(err, ErrKeyGone):
+		return AlreadyGone
+	}
+	return DeleteFailed
 }
 
 // ResetKey replaces the client's own key with a new one and returns the new
@@ -301,52 +350,46 @@ func (c *Client) DeleteKey(ctx context.Context, id int64) error {
 // (scope user_write).
 //
 // A reset whose answer was lost may still have happened. If a retry then
-// meets 401, the error says so: the old key is dead and the new one is only
-// visible in the Vast console.
+// meets an authentication failure, the error says so: the old key is dead
+// and the new one is only visible in the Vast console.
 func (c *Client) ResetKey(ctx context.Context) (Secret, error) {
 	const path = "/api/v0/commands/reset_apikey/"
 	var resp struct {
-		Success   *bool  `json:"success"`
 		NewAPIKey string `json:"new_api_key"`
 		Key       string `json:"key"`
 		APIKey    string `json:"api_key"`
-		Msg       string `json:"msg"`
 	}
 	payload, _ := encodeBody(map[string]string{"client_id": "me"})
 	start := c.now()
 	lost := false
 	var r attemptResult
 	for n := 1; ; n++ {
-		r = c.once(ctx, "PUT", path, payload)
+		r = c.once(ctx, "PUT", path, payload, 0)
 		if r.err == nil {
 			break
 		}
-		if lost && r.status == 401 {
+		if lost && errors.Is(r.err, ErrUnauthorized) {
 			return "", fmt.Errorf("reset key: an earlier attempt's answer was lost and the old key is now rejected, so the reset probably happened; get the new key from the Vast console (%w)", r.err)
 		}
-		if r.ambiguous() {
+		if r.mayStillRun() || r.status >= 500 {
 			lost = true
 		}
-		if !r.retryable() || ctx.Err() != nil || !c.waitBeforeRetry(ctx, start, n) {
+		if !r.retryable() || ctx.Err() != nil || !c.waitBeforeRetry(ctx, start, n, r, "PUT", path) {
 			return "", fmt.Errorf("reset key: %w", finalError(r.err, ctx))
 		}
 	}
 	if err := decodeInto("PUT", path, r.body, &resp); err != nil {
 		return "", fmt.Errorf("reset key: %w; the old key may already be dead: check the Vast console", err)
 	}
-	if resp.Success != nil && !*resp.Success {
-		msg := oneLine(Redact(resp.Msg, c.key), maxMessage)
-		if msg == "" {
-			msg = "Failed to reset api-key"
-		}
-		return "", fmt.Errorf("reset key: the API answered success=false: %s", msg)
-	}
 	for _, v := range []string{resp.NewAPIKey, resp.Key, resp.APIKey} {
 		if v = strings.TrimSpace(v); v != "" {
+			if !printableToken(v) {
+				break
+			}
 			return Secret(v), nil
 		}
 	}
-	return "", fmt.Errorf("reset key: %w; the old key may already be dead: check the Vast console", &decodeError{"PUT", path, "no new_api_key, key or api_key field"})
+	return "", fmt.Errorf("reset key: %w; the old key may already be dead: check the Vast console", &decodeError{"PUT", path, "no new_api_key, key or api_key field holding one printable token"})
 }
 
 // User is who a key belongs to, from GET /users/current/. The response's

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -143,6 +144,9 @@ func build(cats map[string]json.RawMessage) Permissions {
 }
 
 func parsePermissionsJSON(spec string) (Permissions, error) {
+	if err := checkDuplicates(spec); err != nil {
+		return Permissions{}, err
+	}
 	dec := json.NewDecoder(strings.NewReader(spec))
 	dec.UseNumber()
 	var top map[string]json.RawMessage
@@ -245,7 +249,7 @@ func checkConstraints(part string, raw json.RawMessage) error {
 }
 
 func quoteIfDotted(s string) string {
-	if strings.ContainsAny(s, ". \"") {
+	if s == "" || strings.ContainsAny(s, ". \"[]") {
 		return fmt.Sprintf("%q", s)
 	}
 	return s
@@ -364,4 +368,184 @@ func permissionsFromAPI(raw json.RawMessage) (p Permissions, full, known bool) {
 	}
 	p = build(clean)
 	return p, p.IsFull(), true
+}
+
+// PermissionsDiff is how granted permissions differ from requested ones,
+// as parts named like PermissionsError.Part ("api.user_write",
+// `api.instance_read."api.instance.show"`).
+type PermissionsDiff struct {
+	// Broader are parts granted beyond the request: a category or an
+	// operation not asked for, a category granted whole where only some
+	// operations were asked for, or an operation whose constraints differ.
+	Broader []string
+	// Narrower are parts asked for and not granted.
+	Narrower []string
+}
+
+// Empty reports whether the two sets are the same grant.
+func (d PermissionsDiff) Empty() bool { return len(d.Broader) == 0 && len(d.Narrower) == 0 }
+
+// String is e.g. "broader: api.user_write; narrower: api.misc", or "none".
+func (d PermissionsDiff) String() string {
+	var parts []string
+	if len(d.Broader) > 0 {
+		parts = append(parts, "broader: "+strings.Join(d.Broader, ", "))
+	}
+	if len(d.Narrower) > 0 {
+		parts = append(parts, "narrower: "+strings.Join(d.Narrower, ", "))
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return Redact(strings.Join(parts, "; "))
+}
+
+// Compare tells how granted differs from p (the request). expanded is true
+// when granted lists, for a category p asks for whole ({}), operations
+// without constraints: the form a server may expand {} into, taken as the
+// same grant.
+func (p Permissions) Compare(granted Permissions) (d PermissionsDiff, expanded bool) {
+	for _, c := range granted.Categories() {
+		if !p.Has(c) {
+			d.Broader = append(d.Broader, "api."+quoteIfDotted(c))
+		}
+	}
+	for _, c := range p.Categories() {
+		part := "api." + quoteIfDotted(c)
+		if !granted.Has(c) {
+			d.Narrower = append(d.Narrower, part)
+			continue
+		}
+		want, got := operations(p.cats[c]), operations(granted.cats[c])
+		switch {
+		case len(want) == 0 && len(got) == 0:
+		case len(want) == 0:
+			for _, op := range sortedKeys(got) {
+				if constrained(got[op]) {
+					d.Narrower = append(d.Narrower, part+"."+quoteIfDotted(op)+" (constrained)")
+				}
+			}
+			expanded = true
+		case len(got) == 0:
+			d.Broader = append(d.Broader, part+" (the whole category, not only the operations asked for)")
+		default:
+			for _, op := range sortedKeys(got) {
+				opPart := part + "." + quoteIfDotted(op)
+				w, ok := want[op]
+				switch {
+				case !ok:
+					d.Broader = append(d.Broader, opPart)
+				case !jsonEqual(w, got[op]):
+					d.Broader = append(d.Broader, opPart+" (constraints differ)")
+				}
+			}
+			for _, op := range sortedKeys(want) {
+				if _, ok := got[op]; !ok {
+					d.Narrower = append(d.Narrower, part+"."+quoteIfDotted(op))
+				}
+			}
+		}
+	}
+	return d, expanded && d.Empty()
+}
+
+// operations decodes a category's object of operations; nil for {} or
+// anything unreadable.
+func operations(raw json.RawMessage) map[string]json.RawMessage {
+	var ops map[string]json.RawMessage
+	_ = json.Unmarshal(raw, &ops)
+	return ops
+}
+
+// constrained reports whether an operation entry carries constraints or
+// params (anything but an empty object).
+func constrained(raw json.RawMessage) bool {
+	var body map[string]json.RawMessage
+	if json.Unmarshal(raw, &body) != nil {
+		return true
+	}
+	for _, v := range body {
+		if s := strings.TrimSpace(string(v)); s != "{}" && s != "null" {
+			return true
+		}
+	}
+	return false
+}
+
+func jsonEqual(a, b json.RawMessage) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	return reflect.DeepEqual(x, y)
+}
+
+// maxDepth bounds the nesting checkDuplicates walks (encoding/json's own
+// limit is 10000).
+const maxDepth = 10000
+
+// checkDuplicates refuses an object that names a member twice, at any
+// depth: encoding/json (like the API's Python) keeps the last, so
+// {"api": {"instance_read": {}, "instance_read": ...}} would silently grant
+// something else than it reads as. It walks the tokens of a streaming
+// json.Decoder with an explicit stack. Syntax errors are left to the
+// decoder that follows, which describes them.
+func checkDuplicates(spec string) error {
+	type frame struct {
+		object  bool
+		seen    map[string]bool
+		path    string
+		index   int    // next element of an array
+		key     string // the member whose value comes next
+		wantKey bool   // an object expects a member name (or its end)
+	}
+	dec := json.NewDecoder(strings.NewReader(spec))
+	dec.UseNumber()
+	var stack []*frame
+	join := func(path, seg string) string {
+		if path == "" || strings.HasPrefix(seg, "[") {
+			return path + seg
+		}
+		return path + "." + seg
+	}
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil // end of input, or a syntax error reported later
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		d, isDelim := tok.(json.Delim)
+		if isDelim && (d == '}' || d == ']') {
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		if top != nil && top.wantKey {
+			name, _ := tok.(string)
+			if top.seen[name] {
+				return &PermissionsError{Part: join(top.path, quoteIfDotted(name)), Problem: "named twice in one object; JSON keeps only the last, so say it once"}
+			}
+			top.seen[name], top.key, top.wantKey = true, name, false
+			continue
+		}
+		// A value: of the top-level, an object member or an array element.
+		path := ""
+		switch {
+		case top == nil:
+		case top.object:
+			path = join(top.path, quoteIfDotted(top.key))
+			top.wantKey = true
+		default:
+			path = join(top.path, fmt.Sprintf("[%d]", top.index))
+			top.index++
+		}
+		if isDelim {
+			if len(stack) >= maxDepth {
+				return &PermissionsError{Problem: fmt.Sprintf("nested deeper than %d levels", maxDepth)}
+			}
+			stack = append(stack, &frame{object: d == '{', seen: map[string]bool{}, path: path, wantKey: d == '{'})
+		}
+	}
 }

@@ -131,3 +131,84 @@ func TestMalformedPermissionsNameTheBadPart(t *testing.T) {
 		})
 	}
 }
+
+// Point 7: a name repeated in one object, at any depth, is refused with the
+// path: encoding/json (and the API) would keep only the last.
+func TestDuplicateNamesAreRefused(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, spec, part string }{
+		{"a category twice", `{"api": {"instance_read": {}, "instance_read": {"api.instance.show": {"constraints": {"id": {"eq": 1}}}}}}`, "api.instance_read"},
+		{"read-only then user_write under the same name", `{"api": {"user_read": {}, "user_read": {}, "user_write": {}}}`, "api.user_read"},
+		{"the top-level api twice", `{"api": {"instance_read": {}}, "api": {"user_write": {}}}`, "api"},
+		{"an operation twice", `{"api": {"instance_write": {"api.instance.destroy": {"constraints": {"id": {"eq": 1}}}, "api.instance.destroy": {}}}}`, `api.instance_write."api.instance.destroy"`},
+		{"a constraint field twice", `{"api": {"instance_read": {"api.instance.show": {"constraints": {"id": {"eq": 1}, "id": {"gte": 0}}}}}}`, `api.instance_read."api.instance.show".constraints.id`},
+		{"an operator twice", `{"api": {"instance_read": {"api.instance.show": {"constraints": {"id": {"eq": 1, "eq": 2}}}}}}`, `api.instance_read."api.instance.show".constraints.id.eq`},
+		{"inside an array", `{"api": {"misc": {"api.misc.x": {"params": {"p": [{"a": 1, "a": 2}]}}}}}`, `api.misc."api.misc.x".params.p[0].a`},
+		{"an empty name twice", `{"api": {"misc": {}}, "": 1, "": 2}`, `""`},
+		{"an escaped spelling of the same name", `{"api": {"misc": {}, "mi\u0073c": {}}}`, "api.misc"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := vast.ParsePermissions(tt.spec, true)
+			var pe *vast.PermissionsError
+			if !errors.As(err, &pe) || pe.Part != tt.part || !strings.Contains(err.Error(), "named twice") {
+				t.Fatalf("err = %v (part %q), want a duplicate at %s", err, partOf(pe), tt.part)
+			}
+			if strings.ContainsAny(err.Error(), "\n\r") {
+				t.Errorf("multi-line error %q", err)
+			}
+		})
+	}
+	// The same name in different objects is fine.
+	ok := `{"api": {"instance_read": {"api.instance.show": {"constraints": {"id": {"eq": 1}}}}, "instance_write": {"api.instance.show": {"constraints": {"id": {"eq": 1}}}}}}`
+	if _, err := vast.ParsePermissions(ok, false); err != nil {
+		t.Errorf("same names in different objects: %v", err)
+	}
+	// Deep nesting is bounded, not a crash.
+	deep := `{"api": {"misc": {"api.misc.x": {"params": {"p": ` + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + `}}}}}`
+	if _, err := vast.ParsePermissions(deep, false); err == nil {
+		t.Error("20000 levels of nesting accepted")
+	}
+}
+
+func partOf(pe *vast.PermissionsError) string {
+	if pe == nil {
+		return ""
+	}
+	return pe.Part
+}
+
+func TestPermissionsCompare(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, asked, granted string
+		broader, narrower    []string
+		expanded             bool
+	}{
+		{"same", "read-only", "read-only", nil, nil, false},
+		{"more categories", `{"api": {"user_read": {}}}`, `{"api": {"user_read": {}, "user_write": {}}}`, []string{"api.user_write"}, nil, false},
+		{"fewer categories", `{"api": {"user_read": {}, "misc": {}}}`, `{"api": {"user_read": {}}}`, nil, []string{"api.misc"}, false},
+		{"a whole category spelled out", `{"api": {"instance_read": {}}}`, `{"api": {"instance_read": {"api.instance.show": {}, "api.instance.request_logs": {}}}}`, nil, nil, true},
+		{"spelled out with a constraint", `{"api": {"instance_read": {}}}`, `{"api": {"instance_read": {"api.instance.show": {"constraints": {"id": {"eq": 1}}}}}}`, nil, []string{`api.instance_read."api.instance.show" (constrained)`}, false},
+		{"constraints dropped", `{"api": {"instance_write": {"api.instance.destroy": {"constraints": {"id": {"eq": 1227}}}}}}`, `{"api": {"instance_write": {}}}`, []string{"api.instance_write (the whole category, not only the operations asked for)"}, nil, false},
+		{"constraints changed", `{"api": {"instance_write": {"api.instance.destroy": {"constraints": {"id": {"eq": 1227}}}}}}`, `{"api": {"instance_write": {"api.instance.destroy": {"constraints": {"id": {"gte": 0}}}}}}`, []string{`api.instance_write."api.instance.destroy" (constraints differ)`}, nil, false},
+		{"an operation added", `{"api": {"instance_write": {"api.instance.destroy": {"constraints": {"id": {"eq": 1227}}}}}}`, `{"api": {"instance_write": {"api.instance.destroy": {"constraints": {"id": {"eq": 1227.0}}}, "api.instance.reboot": {}}}}`, []string{`api.instance_write."api.instance.reboot"`}, nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			asked, granted := vast.MustPermissions(tt.asked, true), vast.MustPermissions(tt.granted, true)
+			d, expanded := asked.Compare(granted)
+			if diff := cmp.Diff(tt.broader, d.Broader); diff != "" {
+				t.Errorf("broader (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.narrower, d.Narrower); diff != "" {
+				t.Errorf("narrower (-want +got):\n%s", diff)
+			}
+			if expanded != tt.expanded || d.Empty() != (tt.broader == nil && tt.narrower == nil) {
+				t.Errorf("expanded %v, empty %v", expanded, d.Empty())
+			}
+		})
+	}
+}

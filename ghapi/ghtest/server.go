@@ -1,7 +1,9 @@
 // Package ghtest is an in-process fake of the few GitHub REST endpoints
 // package ghapi calls: a repository's Actions public key and secrets, SARIF
-// uploads to code scanning and their status, and an organisation's
-// repository list. It is written from GitHub's REST documentation and does
+// uploads to code scanning and their status, an organisation's repository
+// list, and a repository's workflow runs with their log archives (the
+// real layout, served by a 302 to a second, token-less host standing for
+// GitHub's blob storage, whose signed links expire). It is written from GitHub's REST documentation and does
 // not import ghapi or go-github, so a wrong JSON tag in the client cannot
 // hide behind shared types: every answer is literal JSON.
 //
@@ -77,7 +79,7 @@ const (
 )
 
 // AllPermissions is what Server.Token holds.
-var AllPermissions = []Permission{PermSecrets, PermSecurityEvents, PermMetadata}
+var AllPermissions = []Permission{PermSecrets, PermSecurityEvents, PermMetadata, PermActions}
 
 // MaxSARIFGzip is the largest gzip stream the fake accepts, GitHub's
 // documented 10 MB read as 10,000,000 bytes.
@@ -196,6 +198,7 @@ type Server struct {
 	uploads []*Upload
 	srv     *httptest.Server
 	nextID  int64
+	blobs   *blobStore
 }
 
 type repo struct {
@@ -206,6 +209,7 @@ type repo struct {
 	pub     *[32]byte
 	priv    *[32]byte
 	secrets map[string]*Secret // by upper-case name
+	runs    []*Run
 }
 
 type faultState struct {
@@ -237,6 +241,7 @@ func New(opts ...Option) *Server {
 		tokens:     map[string][]Permission{},
 		orgs:       map[string]string{},
 		nextID:     100000,
+		blobs:      &blobStore{objects: map[string][]byte{}, ttl: time.Minute},
 	}
 	for _, o := range opts {
 		o(s)
@@ -253,6 +258,8 @@ func New(opts ...Option) *Server {
 	s.mux.HandleFunc("POST "+p+"/repos/{owner}/{repo}/code-scanning/sarifs", s.handler(RouteUploadSARIF, PermSecurityEvents, s.uploadSARIF))
 	s.mux.HandleFunc("GET "+p+"/repos/{owner}/{repo}/code-scanning/sarifs/{id}", s.handler(RouteGetSARIF, PermSecurityEvents, s.getSARIF))
 	s.mux.HandleFunc("GET "+p+"/orgs/{org}/repos", s.handler(RouteOrgRepos, PermMetadata, s.orgRepos))
+	s.mux.HandleFunc("GET "+p+"/repos/{owner}/{repo}/actions/runs", s.handler(RouteListRuns, PermActions, s.listRuns))
+	s.mux.HandleFunc("GET "+p+"/repos/{owner}/{repo}/actions/runs/{run_id}/logs", s.handler(RouteRunLogs, PermActions, s.runLogs))
 	s.mux.HandleFunc("/", s.handler("", "", nil))
 	return s
 }
@@ -267,16 +274,21 @@ func NewServer(tb TB, opts ...Option) *Server {
 	return s
 }
 
-// Start listens on a loopback port and sets URL.
+// Start listens on a loopback port and sets URL; the log storage listens
+// on another.
 func (s *Server) Start() {
 	s.srv = httptest.NewServer(s)
 	s.URL = s.srv.URL + s.prefix
+	s.blobs.start()
 }
 
-// Close stops the listener, if any.
+// Close stops the listeners, if any.
 func (s *Server) Close() {
 	if s.srv != nil {
 		s.srv.Close()
+	}
+	if s.blobs.srv != nil {
+		s.blobs.srv.Close()
 	}
 }
 
@@ -293,11 +305,12 @@ func (s *Server) AddToken(token string, perms ...Permission) {
 }
 
 // AddActionsToken adds and returns a token shaped like the built-in
-// GITHUB_TOKEN of a job with "security-events: write": it may upload SARIF
-// and list repositories but not touch secrets.
+// GITHUB_TOKEN of a job with "security-events: write" and "actions: read":
+// it may upload SARIF, list repositories and read workflow runs and logs,
+// but not touch secrets.
 func (s *Server) AddActionsToken() string {
 	t := "ghs_" + randomAlnum(36)
-	s.AddToken(t, PermSecurityEvents, PermMetadata)
+	s.AddToken(t, PermSecurityEvents, PermMetadata, PermActions)
 	return t
 }
 
@@ -585,6 +598,10 @@ func docURL(route string) string {
 		return "https://docs.github.com/rest/code-scanning/code-scanning#get-information-about-a-sarif-upload"
 	case RouteOrgRepos:
 		return "https://docs.github.com/rest/repos/repos#list-organization-repositories"
+	case RouteListRuns:
+		return "https://docs.github.com/rest/actions/workflow-runs#list-workflow-runs-for-a-repository"
+	case RouteRunLogs:
+		return "https://docs.github.com/rest/actions/workflow-runs#download-workflow-run-logs"
 	}
 	return ""
 }

@@ -1,7 +1,6 @@
 package gitobj
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -16,16 +15,17 @@ import (
 // objects, alternates included, read without go-git's per-object lookups so
 // that every object can be inflated exactly once, in parallel.
 type DB struct {
-	dirs  []string
-	packs []*pack
-	dup   [][]bool // per pack: objects already held by an earlier pack
-	loose []looseObject
+	dirs   []string
+	packs  []*pack
+	loose  []looseObject
+	limits Limits
 	// external returns an object that no pack or loose file here holds
 	// whole: the base of a REF_DELTA from another pack.
 	external Resolver
 	// For random access (Get): a cache of inflated objects and a reader.
 	cache       *objectCache
 	reader      *worker
+	chain       []int32 // Get's scratch: the links of a delta chain
 	looseByHash map[plumbing.Hash]string
 }
 
@@ -38,7 +38,12 @@ type Options struct {
 	// REF_DELTA held by no pack here (a thin pack's), and any object Get
 	// finds nowhere else. Nil means such objects are missing.
 	External Resolver
+	// Limits are the budgets the repository's content must fit in.
+	Limits Limits
 }
+
+// maxAlternates is the largest objects/info/alternates file read.
+const maxAlternates = 1 << 20
 
 // ErrNotFound is returned by Get, wrapped, for an object the DB and the
 // external resolver do not have.
@@ -54,7 +59,7 @@ type looseObject struct {
 // lists the loose objects. It inflates nothing yet. Close releases the
 // packs' mappings.
 func Open(objDir string, opts Options) (*DB, error) {
-	db := &DB{external: opts.External}
+	db := &DB{external: opts.External, limits: opts.Limits.WithDefaults()}
 	if db.external == nil {
 		db.external = func(h plumbing.Hash) (plumbing.ObjectType, []byte, error) {
 			return 0, nil, fmt.Errorf("%s: %w", h, ErrNotFound)
@@ -69,17 +74,15 @@ func Open(objDir string, opts Options) (*DB, error) {
 		}
 		seen[dir] = true
 		db.dirs = append(db.dirs, dir)
-		f, err := os.Open(filepath.Join(dir, "info", "alternates"))
+		b, err := ReadRegular(filepath.Join(dir, "info", "alternates"), maxAlternates)
 		if errors.Is(err, os.ErrNotExist) {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			line := bytes.TrimSpace(sc.Bytes())
+		for line := range bytes.Lines(b) {
+			line = bytes.TrimSpace(line)
 			if len(line) == 0 || line[0] == '#' {
 				continue
 			}
@@ -91,7 +94,7 @@ func Open(objDir string, opts Options) (*DB, error) {
 				return err
 			}
 		}
-		return sc.Err()
+		return nil
 	}
 	if err := add(objDir, 0); err != nil {
 		return nil, err
@@ -119,7 +122,7 @@ func Open(objDir string, opts Options) (*DB, error) {
 		}
 	}
 	for _, p := range db.packs {
-		if err := p.parseHeaders(); err != nil {
+		if err := p.parseHeaders(db.limits); err != nil {
 			db.Close()
 			return nil, err
 		}
@@ -163,22 +166,22 @@ func (db *DB) listLoose(dir string) error {
 // dedupe marks objects that an earlier pack already holds, and drops loose
 // objects that a pack holds, so each object is visited once.
 func (db *DB) dedupe() {
-	db.dup = make([][]bool, len(db.packs))
 	for j := 1; j < len(db.packs); j++ {
-		for i := 0; i < db.packs[j].count(); i++ {
-			h := db.packs[j].hash(int32(i))
+		pj := db.packs[j]
+		for i := 0; i < pj.count(); i++ {
+			h := pj.hash(int32(i))
 			for _, earlier := range db.packs[:j] {
 				if earlier.find(h) >= 0 {
-					if db.dup[j] == nil {
-						db.dup[j] = make([]bool, db.packs[j].count())
+					if pj.dup == nil {
+						pj.dup = make([]bool, pj.count())
 					}
-					db.dup[j][i] = true
+					pj.dup[i] = true
 					break
 				}
 			}
 		}
 	}
-	if len(db.packs) == 0 || len(db.loose) == 0 {
+	if len(db.loose) == 0 {
 		return
 	}
 	keep := db.loose[:0]
@@ -191,6 +194,16 @@ func (db *DB) dedupe() {
 		keep = append(keep, l)
 	}
 	db.loose = keep
+}
+
+// limitError is a LimitError about object i of p.
+// (nil p: a loose object).
+func (db *DB) limitError(p *pack, i int32, need string, size, limit int64, knob string) error {
+	what := "a loose object"
+	if p != nil {
+		what = fmt.Sprintf("%s: object %s", p.name(), p.hash(i))
+	}
+	return &LimitError{What: what, Need: need, Size: size, Limit: limit, Knob: knob}
 }
 
 func (db *DB) packed(h plumbing.Hash) bool {

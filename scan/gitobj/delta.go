@@ -7,8 +7,9 @@ import (
 
 var errDelta = errors.New("corrupt delta")
 
-// deltaSizes reads the source and target sizes at the start of a git delta.
-func deltaSizes(delta []byte) (src, dst int, rest []byte, err error) {
+// deltaSizes reads the source and target sizes at the start of a git delta
+// and returns the instructions after them.
+func deltaSizes(delta []byte) (src, dst uint64, ops []byte, err error) {
 	s, n := uvarint(delta)
 	if n <= 0 {
 		return 0, 0, nil, errDelta
@@ -17,12 +18,7 @@ func deltaSizes(delta []byte) (src, dst int, rest []byte, err error) {
 	if m <= 0 {
 		return 0, 0, nil, errDelta
 	}
-	// git objects stay far below 4 GiB; a larger size is corruption.
-	const maxSize = 1 << 32
-	if s > maxSize || d > maxSize {
-		return 0, 0, nil, errDelta
-	}
-	return int(s), int(d), delta[n+m:], nil
+	return s, d, delta[n+m:], nil
 }
 
 // uvarint decodes git's little-endian base-128 size.
@@ -40,19 +36,29 @@ func uvarint(b []byte) (uint64, int) {
 	return 0, -1
 }
 
-// applyDelta rebuilds an object from its base and a git delta (the copy and
-// insert instructions of pack-format.txt), checking every bound.
+// applyDelta rebuilds an object from its base and a git delta. Memory is
+// taken as the output really grows, so a corrupt header cannot reserve
+// gigabytes; walkers that have checked the declared size against their
+// budget use patch with a buffer of that size instead.
 func applyDelta(base, delta []byte) ([]byte, error) {
-	srcSize, dstSize, ops, err := deltaSizes(delta)
+	src, dst, ops, err := deltaSizes(delta)
 	if err != nil {
 		return nil, err
 	}
-	if srcSize != len(base) {
-		return nil, fmt.Errorf("%w: base is %d bytes, delta expects %d", errDelta, len(base), srcSize)
+	if src != uint64(len(base)) {
+		return nil, fmt.Errorf("%w: base is %d bytes, delta expects %d", errDelta, len(base), src)
 	}
-	// The declared size bounds the output below; memory is only taken as
-	// the output really grows, so a corrupt header cannot reserve gigabytes.
-	out := make([]byte, 0, min(dstSize, 64<<20))
+	if dst > 1<<40 {
+		return nil, errDelta
+	}
+	return patch(make([]byte, 0, min(dst, 64<<20)), base, ops, int(dst))
+}
+
+// patch appends to out (empty) the object that the delta instructions ops
+// (the copy and insert instructions of gitformat-pack) build from base,
+// checking every bound; the result must be exactly dst bytes. With
+// cap(out) >= dst nothing is allocated.
+func patch(out, base, ops []byte, dst int) ([]byte, error) {
 	for len(ops) > 0 {
 		cmd := ops[0]
 		ops = ops[1:]
@@ -80,13 +86,13 @@ func applyDelta(base, delta []byte) ([]byte, error) {
 			if size == 0 {
 				size = 0x10000
 			}
-			if off+size > uint64(len(base)) || uint64(len(out))+size > uint64(dstSize) {
+			if off+size > uint64(len(base)) || uint64(len(out))+size > uint64(dst) {
 				return nil, errDelta
 			}
 			out = append(out, base[off:off+size]...)
 		case cmd != 0: // insert cmd bytes from the delta
 			n := int(cmd)
-			if n > len(ops) || len(out)+n > dstSize {
+			if n > len(ops) || len(out)+n > dst {
 				return nil, errDelta
 			}
 			out = append(out, ops[:n]...)
@@ -95,8 +101,8 @@ func applyDelta(base, delta []byte) ([]byte, error) {
 			return nil, errDelta // reserved
 		}
 	}
-	if len(out) != dstSize {
-		return nil, fmt.Errorf("%w: built %d bytes, want %d", errDelta, len(out), dstSize)
+	if len(out) != dst {
+		return nil, fmt.Errorf("%w: built %d bytes, want %d", errDelta, len(out), dst)
 	}
 	return out, nil
 }

@@ -34,7 +34,7 @@ func FuzzApplyDelta(f *testing.F) {
 		out, err := applyDelta(base, delta)
 		if err == nil {
 			_, dst, _, _ := deltaSizes(delta)
-			if len(out) != dst {
+			if uint64(len(out)) != dst {
 				t.Fatalf("len %d, header says %d", len(out), dst)
 			}
 		}

@@ -14,6 +14,15 @@
 // that hold it: a corrupt or hostile repository yields an error naming the
 // file and object, never a panic or an out-of-bounds read.
 //
+// Hostile input. What a repository can make the reader hold is bounded by
+// Limits: the size of any object, of any object held whole (a delta, what
+// it rebuilds, its base), and of everything ForEach holds at once; an
+// object over a budget is refused with a *LimitError (errors.Is ErrLimit)
+// from its header, before anything is allocated. Delta chains are rebuilt
+// without recursion, however deep. Every file is opened with OpenRegular:
+// a FIFO, a device or a directory where git expects a file is refused
+// (ErrNotRegular) without blocking or reading.
+//
 // The package knows nothing of what its caller looks for in the objects:
 // it has no notion of detection, findings, keys or Vast, and it must not
 // import the scan package or anything under it. Its only dependencies are

@@ -16,7 +16,7 @@ import (
 // Visitor receives objects from ForEach. Calls run concurrently, one
 // goroutine per worker index w (0 <= w < workers), so a visitor can keep
 // per-worker state in a slice without locks; data is only valid during the
-// call.
+// call (its buffer is reused).
 type Visitor struct {
 	// Want reports whether objects of a type are needed; chains of unwanted
 	// types are never inflated. Required.
@@ -25,10 +25,11 @@ type Visitor struct {
 	Object func(w int, h plumbing.Hash, typ plumbing.ObjectType, data []byte) error
 	// Stream, if set, receives objects larger than StreamAbove that are not
 	// the base of any delta, as a reader of exactly size bytes, so they are
-	// never held whole. It must read r to the end.
+	// never held whole. It must read r to the end or return an error.
 	Stream func(w int, h plumbing.Hash, typ plumbing.ObjectType, size int64, r io.Reader) error
 	// StreamAbove is the size above which Stream receives an object;
-	// 0 means DefaultStreamAbove.
+	// 0 means DefaultStreamAbove. It is never more than the DB's
+	// MaxDeltaSize: an object too large to hold is streamed.
 	StreamAbove int64
 }
 
@@ -36,23 +37,42 @@ type Visitor struct {
 // streamed when the Visitor names no other.
 const DefaultStreamAbove int64 = 32 << 20
 
+// handOffMax is the largest base whose deltas a worker offers to idle
+// workers: a handed-off delta keeps its base alive off the books, so only
+// small bases travel.
+const handOffMax = 1 << 20
+
 type task struct {
 	p     *pack
 	pi    int // index of p in db.packs
 	i     int32
-	base  []byte // content of the delta base; nil for a root
+	base  []byte              // a handed-off delta's base; nil for a root
+	typ   plumbing.ObjectType // the chain's type, for a handed-off delta
 	loose *looseObject
-	ext   bool                // i's base is external
-	typ   plumbing.ObjectType // the chain's type, for a delta
+}
+
+// walk is what ForEach's workers share.
+type walk struct {
+	db      *DB
+	v       Visitor
+	ctx     context.Context
+	kids    chan task
+	pending *sync.WaitGroup
+	// large is the large-memory token: a worker holding more than
+	// PerWorkerMemory holds it, and with it the pool of large buffers.
+	large chan struct{}
+	pool  bufPool
 }
 
 // ForEach visits every object once with the given number of workers
-// (0 means GOMAXPROCS). Delta chains are resolved depth first from their
-// roots, so each object is inflated once and only the chain being walked
-// is held in memory; a worker hands sibling subtrees to idle workers.
-// An object held by several packs, or by a pack and a loose file, is
-// visited once. The first error from the visitor or from a corrupt object
-// stops the walk and is returned.
+// (0 means GOMAXPROCS). Delta chains are resolved from their roots without
+// recursion, each object inflated once: a worker keeps only the bases it
+// still needs (two objects at a time along a chain, however deep) and
+// hands small bases' sibling subtrees to idle workers. Memory is bounded
+// by the DB's Limits: PerWorkerMemory per worker, and MaxMemory for the one
+// worker at a time that needs more. An object held by several packs, or by
+// a pack and a loose file, is visited once. The first error from the
+// visitor or from a corrupt object stops the walk and is returned.
 func (db *DB) ForEach(ctx context.Context, workers int, v Visitor) error {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -60,12 +80,13 @@ func (db *DB) ForEach(ctx context.Context, workers int, v Visitor) error {
 	if v.StreamAbove <= 0 {
 		v.StreamAbove = DefaultStreamAbove
 	}
+	v.StreamAbove = min(v.StreamAbove, db.limits.MaxDeltaSize)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	roots := make(chan task, 4*workers)
-	kids := make(chan task, 4*workers)
 	done := make(chan struct{})
 	var pending sync.WaitGroup
+	wl := &walk{db: db, v: v, ctx: ctx, kids: make(chan task, 4*workers), pending: &pending, large: make(chan struct{}, 1)}
 	var failed atomic.Bool
 	fail := func(err error) {
 		if failed.CompareAndSwap(false, true) {
@@ -91,11 +112,10 @@ func (db *DB) ForEach(ctx context.Context, workers int, v Visitor) error {
 				if p.base[i] >= 0 {
 					continue
 				}
-				ext := p.hasExternalBase(i)
-				if !ext && !v.Want(p.typ[i]) {
+				if !p.hasExternalBase(i) && !v.Want(p.typ[i]) {
 					continue
 				}
-				if !send(task{p: p, pi: pi, i: i, ext: ext}) {
+				if !send(task{p: p, pi: pi, i: i}) {
 					return
 				}
 			}
@@ -111,16 +131,17 @@ func (db *DB) ForEach(ctx context.Context, workers int, v Visitor) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			wk := &worker{id: w, db: db, v: v, kids: kids, pending: &pending}
+			wk := &worker{id: w, walk: wl}
+			defer wk.drop()
 			rc := roots
 			for {
 				var t task
 				select {
-				case t = <-kids:
+				case t = <-wl.kids:
 				default:
 					var ok bool
 					select {
-					case t = <-kids:
+					case t = <-wl.kids:
 					case t, ok = <-rc:
 						if !ok {
 							rc = nil
@@ -150,92 +171,324 @@ func (db *DB) ForEach(ctx context.Context, workers int, v Visitor) error {
 
 // worker holds one goroutine's reusable state.
 type worker struct {
-	id      int
-	db      *DB
-	v       Visitor
-	kids    chan task
-	pending *sync.WaitGroup
-	zr      io.ReadCloser
-	br      bytes.Reader
+	id int
+	*walk
+	zr    io.ReadCloser
+	br    bytes.Reader
+	dr    dropReader
+	stack []frame
+	held  int64 // bytes of the objects on this worker's books
+	token bool  // the worker holds the large-memory token
 }
 
+// frame is an object waiting on a worker's stack: a root, or a delta
+// waiting to be rebuilt from its base.
+type frame struct {
+	i    int32
+	base *holding // nil for a root
+}
+
+// holding is an object's content, kept while deltas on the stack still
+// need it as their base.
+type holding struct {
+	data    []byte
+	typ     plumbing.ObjectType
+	waiting int32 // deltas on the stack still to be rebuilt from it
+	books   bool  // counted in the worker's held bytes
+	own     bool  // allocated by the worker (a caller's buffer is never reused)
+}
+
+// run walks one task: a loose object, a chain from its root, or a
+// handed-off delta and what is built on it.
 func (wk *worker) run(t task) error {
 	if t.loose != nil {
 		return wk.runLoose(t.loose)
 	}
-	p := t.p
-	var typ plumbing.ObjectType
-	var data []byte
-	switch {
-	case t.ext:
-		bt, base, err := wk.db.external(p.extBase[t.i])
-		if err != nil {
-			return fmt.Errorf("%s: delta base %s of %s: %w", p.path, p.extBase[t.i], p.hash(t.i), err)
-		}
-		delta, err := wk.inflate(p, t.i)
-		if err != nil {
-			return err
-		}
-		if data, err = applyDelta(base, delta); err != nil {
-			return fmt.Errorf("%s: object %s: %w", p.path, p.hash(t.i), err)
-		}
-		typ = bt
-		if !wk.v.Want(typ) {
-			return nil
-		}
-	case t.base != nil:
-		delta, err := wk.inflate(p, t.i)
-		if err != nil {
-			return err
-		}
-		if data, err = applyDelta(t.base, delta); err != nil {
-			return fmt.Errorf("%s: object %s: %w", p.path, p.hash(t.i), err)
-		}
-		typ = t.typ
-	default:
-		typ = p.typ[t.i]
-		if p.size[t.i] > wk.v.StreamAbove && len(p.children[t.i]) == 0 && wk.v.Stream != nil {
-			if wk.isDup(t) {
-				return nil
-			}
-			return wk.streamPacked(p, t.i, typ)
-		}
-		var err error
-		if data, err = wk.inflate(p, t.i); err != nil {
-			return err
-		}
+	var base *holding
+	if t.base != nil {
+		base = &holding{data: t.base, typ: t.typ, waiting: 1}
 	}
-	if !wk.isDup(t) {
-		if err := wk.v.Object(wk.id, p.hash(t.i), typ, data); err != nil {
-			return err
+	wk.stack = append(wk.stack[:0], frame{i: t.i, base: base})
+	for len(wk.stack) > 0 {
+		f := wk.stack[len(wk.stack)-1]
+		wk.stack = wk.stack[:len(wk.stack)-1]
+		h, err := wk.build(t.p, f)
+		if err == nil && h != nil {
+			err = wk.visit(t, f.i, h)
 		}
-	}
-	kids := p.children[t.i]
-	for k, c := range kids {
-		ct := task{p: p, pi: t.pi, i: c, base: data, typ: typ}
-		if k < len(kids)-1 {
-			// Offer all but the last child to idle workers.
-			wk.pending.Add(1)
-			select {
-			case wk.kids <- ct:
-				continue
-			default:
-				wk.pending.Done()
-			}
-		}
-		if err := wk.run(ct); err != nil {
+		if err != nil {
+			wk.unwind()
 			return err
 		}
 	}
 	return nil
 }
 
-func (wk *worker) isDup(t task) bool {
-	d := wk.db.dup[t.pi]
-	return d != nil && d[t.i]
+// build returns object i's content, with its base given up once no other
+// delta on the stack needs it; nil if the object was streamed or is not
+// wanted.
+func (wk *worker) build(p *pack, f frame) (*holding, error) {
+	i := f.i
+	if f.base != nil {
+		h, err := wk.rebuild(p, i, f.base.data, f.base.typ)
+		wk.letGo(f.base)
+		return h, err
+	}
+	if p.hasExternalBase(i) {
+		bt, base, err := wk.db.external(p.extBase[i])
+		if err != nil {
+			return nil, fmt.Errorf("%s: delta base %s of %s: %w", p.path, p.extBase[i], p.hash(i), err)
+		}
+		if !wk.v.Want(bt) {
+			return nil, nil
+		}
+		if err := wk.acquire(int64(len(base)), p, i); err != nil {
+			return nil, err
+		}
+		h, err := wk.rebuild(p, i, base, bt)
+		wk.release(int64(len(base)))
+		return h, err
+	}
+	typ := p.typ[i]
+	if p.size[i] > wk.v.StreamAbove && p.kidStart[i] == p.kidStart[i+1] && wk.v.Stream != nil {
+		if wk.isDup(p, i) {
+			return nil, nil
+		}
+		return nil, wk.streamPacked(p, i, typ)
+	}
+	if err := wk.checkHeld(p.size[i], p, i, "an object held whole"); err != nil {
+		return nil, err
+	}
+	data, err := wk.alloc(p.size[i], p, i)
+	if err != nil {
+		return nil, err
+	}
+	if err := wk.inflateInto(data, p, i); err != nil {
+		wk.free(data)
+		return nil, err
+	}
+	return &holding{data: data, typ: typ, books: true, own: true}, nil
 }
 
-// reset points the worker's zlib reader at b.
+// rebuild inflates delta i and applies it to base.
+func (wk *worker) rebuild(p *pack, i int32, base []byte, typ plumbing.ObjectType) (*holding, error) {
+	delta, err := wk.alloc(p.size[i], p, i)
+	if err != nil {
+		return nil, err
+	}
+	defer wk.free(delta)
+	if err := wk.inflateInto(delta, p, i); err != nil {
+		return nil, err
+	}
+	src, dst, ops, err := deltaSizes(delta)
+	if err == nil && src != uint64(len(base)) {
+		err = fmt.Errorf("%w: base is %d bytes, delta expects %d", errDelta, len(base), src)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: object %s: %w", p.path, p.hash(i), err)
+	}
+	if dst > uint64(wk.db.limits.MaxDeltaSize) {
+		return nil, wk.db.limitError(p, i, "a delta result", int64(min(dst, 1<<62)), wk.db.limits.MaxDeltaSize, "MaxDeltaSize")
+	}
+	out, err := wk.alloc(int64(dst), p, i)
+	if err != nil {
+		return nil, err
+	}
+	data, err := patch(out[:0], base, ops, int(dst))
+	if err != nil {
+		wk.free(out)
+		return nil, fmt.Errorf("%s: object %s: %w", p.path, p.hash(i), err)
+	}
+	return &holding{data: data, typ: typ, books: true, own: true}, nil
+}
+
+// visit hands object i to the visitor and pushes the deltas built on it,
+// the largest subtree deepest on the stack so that it is walked last.
+func (wk *worker) visit(t task, i int32, h *holding) error {
+	p := t.p
+	if !wk.isDup(p, i) {
+		if err := wk.v.Object(wk.id, p.hash(i), h.typ, h.data); err != nil {
+			wk.letGo(h)
+			return err
+		}
+	}
+	kids := p.children(i)
+	if len(kids) == 0 {
+		h.waiting = 1
+		wk.letGo(h)
+		return nil
+	}
+	handed := 0
+	// A base small enough to hand off never came from the pool (take
+	// serves only poolMin and up), so giving it up below cannot recycle it
+	// under another worker.
+	if len(h.data) <= handOffMax {
+		// Offer all but the largest subtree to idle workers.
+		for _, c := range kids[:len(kids)-1] {
+			wk.pending.Add(1)
+			select {
+			case wk.kids <- task{p: p, pi: t.pi, i: c, base: h.data, typ: h.typ}:
+				handed++
+				continue
+			default:
+				wk.pending.Done()
+			}
+			break
+		}
+	}
+	h.waiting = int32(len(kids) - handed)
+	for k := len(kids) - 1; k >= handed; k-- {
+		wk.stack = append(wk.stack, frame{i: kids[k], base: h})
+	}
+	return nil
+}
+
+// letGo records that one delta waiting on h no longer needs it, and gives
+// h up when none does.
+func (wk *worker) letGo(h *holding) {
+	if h.waiting--; h.waiting > 0 {
+		return
+	}
+	if h.books {
+		if h.own {
+			wk.free(h.data)
+		} else {
+			wk.release(int64(len(h.data)))
+		}
+	}
+	h.data = nil
+}
+
+// unwind gives up everything on the stack after an error.
+func (wk *worker) unwind() {
+	for _, f := range wk.stack {
+		if f.base != nil {
+			wk.letGo(f.base)
+		}
+	}
+	wk.stack = wk.stack[:0]
+}
+
+// drop returns the token when the worker stops.
+func (wk *worker) drop() {
+	if wk.token {
+		wk.pool.reset()
+		<-wk.large
+		wk.token = false
+	}
+}
+
+// checkHeld refuses an object too large to hold whole.
+func (wk *worker) checkHeld(n int64, p *pack, i int32, need string) error {
+	if n > wk.db.limits.MaxDeltaSize {
+		return wk.db.limitError(p, i, need, n, wk.db.limits.MaxDeltaSize, "MaxDeltaSize")
+	}
+	return nil
+}
+
+// acquire puts n bytes on the worker's books, taking the large-memory
+// token first if they would pass PerWorkerMemory. Only the token's holder
+// waits for nothing, so the walk cannot deadlock: a worker waiting for the
+// token holds at most PerWorkerMemory.
+func (wk *worker) acquire(n int64, p *pack, i int32) error {
+	if !wk.token && wk.held+n > PerWorkerMemory {
+		select {
+		case wk.large <- struct{}{}:
+			wk.token = true
+		case <-wk.ctx.Done():
+			return context.Cause(wk.ctx)
+		}
+	}
+	if wk.token && wk.held+n > wk.db.limits.MaxMemory {
+		return wk.db.limitError(p, i, "the memory for its delta chain", wk.held+n, wk.db.limits.MaxMemory, "MaxMemory")
+	}
+	wk.held += n
+	return nil
+}
+
+// release takes n bytes off the books, and returns the token once the
+// worker is back within PerWorkerMemory.
+func (wk *worker) release(n int64) {
+	wk.held -= n
+	if wk.token && wk.held <= PerWorkerMemory {
+		<-wk.large
+		wk.token = false
+	}
+}
+
+// alloc returns a buffer of n bytes on the worker's books: a pooled one if
+// the worker holds the token.
+func (wk *worker) alloc(n int64, p *pack, i int32) ([]byte, error) {
+	if err := wk.acquire(n, p, i); err != nil {
+		return nil, err
+	}
+	if wk.token {
+		if b := wk.pool.take(n); b != nil {
+			return b, nil
+		}
+	}
+	return make([]byte, n), nil
+}
+
+// free takes b off the books; the token's holder keeps a large one for
+// reuse, so the heap does not grow by a large object per object rebuilt
+// before the collector runs.
+func (wk *worker) free(b []byte) {
+	if wk.token {
+		// The pool and the books together stay within MaxMemory.
+		wk.pool.put(b, wk.db.limits.MaxMemory-(wk.held-int64(len(b))))
+	}
+	wk.release(int64(len(b)))
+}
+
+// bufPool keeps the large buffers the token's holder gave up; only the
+// token's holder touches it.
+type bufPool struct {
+	bufs  [][]byte
+	bytes int64
+}
+
+// poolMin is the smallest buffer worth keeping.
+const poolMin = 4 << 20
+
+// take returns a pooled buffer of n bytes, or nil.
+func (bp *bufPool) take(n int64) []byte {
+	if n < poolMin {
+		return nil
+	}
+	best := -1
+	for k, b := range bp.bufs {
+		if int64(cap(b)) >= n && (best < 0 || cap(b) < cap(bp.bufs[best])) {
+			best = k
+		}
+	}
+	if best < 0 {
+		return nil
+	}
+	b := bp.bufs[best]
+	bp.bufs = append(bp.bufs[:best], bp.bufs[best+1:]...)
+	bp.bytes -= int64(cap(b))
+	return b[:n]
+}
+
+// put keeps b if it is large and the pool (with b) stays within room.
+func (bp *bufPool) put(b []byte, room int64) {
+	if cap(b) < poolMin || bp.bytes+int64(cap(b)) > room || len(bp.bufs) >= 8 {
+		return
+	}
+	bp.bufs = append(bp.bufs, b[:cap(b)])
+	bp.bytes += int64(cap(b))
+}
+
+func (bp *bufPool) reset() { *bp = bufPool{} }
+
+// isDup reports whether an earlier pack holds object i too (and visits
+// it there).
+func (wk *worker) isDup(p *pack, i int32) bool {
+	return p.dup != nil && p.dup[i]
+}
+
+// reset points the worker's zlib reader at r.
 func (wk *worker) reset(r io.Reader) error {
 	if wk.zr == nil {
 		zr, err := zlib.NewReader(r)
@@ -248,26 +501,71 @@ func (wk *worker) reset(r io.Reader) error {
 	return wk.zr.(zlib.Resetter).Reset(r, nil)
 }
 
-// inflate returns object i's inflated bytes (the delta, for a delta).
-func (wk *worker) inflate(p *pack, i int32) ([]byte, error) {
-	size := p.size[i]
-	if size < 0 || size > 1<<32 {
-		return nil, fmt.Errorf("%s: object %s: bad size %d", p.path, p.hash(i), size)
+// resetTo points the worker's zlib reader at object i's compressed bytes.
+// A large object's are read through a dropReader, so that a mapped pack's
+// pages leave the process as they are consumed instead of all of them
+// staying resident until the object is done.
+func (wk *worker) resetTo(p *pack, i int32) error {
+	if !p.mapped || p.end[i]-p.dataOff[i] <= dropEvery {
+		wk.br.Reset(p.read(i))
+		return wk.reset(&wk.br)
 	}
-	wk.br.Reset(p.read(i))
-	if err := wk.reset(&wk.br); err != nil {
-		return nil, fmt.Errorf("%s: object %s: %w", p.path, p.hash(i), err)
+	wk.dr = dropReader{b: p.data[p.dataOff[i]:p.end[i]]}
+	return wk.reset(&wk.dr)
+}
+
+// dropEvery is how many compressed bytes a dropReader reads between
+// dropping pages.
+const dropEvery = 8 << 20
+
+// dropReader reads a mapped pack's bytes and drops each stretch of pages
+// once read past.
+type dropReader struct {
+	b            []byte
+	off, dropped int
+}
+
+func (r *dropReader) Read(buf []byte) (int, error) {
+	if r.off >= len(r.b) {
+		return 0, io.EOF
 	}
-	out := make([]byte, size)
+	n := copy(buf, r.b[r.off:])
+	r.off += n
+	r.drop()
+	return n, nil
+}
+
+func (r *dropReader) ReadByte() (byte, error) {
+	if r.off >= len(r.b) {
+		return 0, io.EOF
+	}
+	c := r.b[r.off]
+	r.off++
+	r.drop()
+	return c, nil
+}
+
+func (r *dropReader) drop() {
+	if r.off-r.dropped >= dropEvery {
+		dropPages(r.b[r.dropped:r.off])
+		r.dropped = r.off
+	}
+}
+
+// inflateInto inflates object i (the delta, for a delta) into out, which
+// is exactly its size.
+func (wk *worker) inflateInto(out []byte, p *pack, i int32) error {
+	if err := wk.resetTo(p, i); err != nil {
+		return fmt.Errorf("%s: object %s: %w", p.path, p.hash(i), err)
+	}
 	if _, err := io.ReadFull(wk.zr, out); err != nil {
-		return nil, fmt.Errorf("%s: object %s: inflating: %w", p.path, p.hash(i), err)
+		return fmt.Errorf("%s: object %s: inflating: %w", p.path, p.hash(i), err)
 	}
-	return out, nil
+	return nil
 }
 
 func (wk *worker) streamPacked(p *pack, i int32, typ plumbing.ObjectType) error {
-	wk.br.Reset(p.read(i))
-	if err := wk.reset(&wk.br); err != nil {
+	if err := wk.resetTo(p, i); err != nil {
 		return fmt.Errorf("%s: object %s: %w", p.path, p.hash(i), err)
 	}
 	r := &exactReader{r: wk.zr, n: p.size[i]}
@@ -297,9 +595,6 @@ func (e *exactReader) Read(b []byte) (int, error) {
 	e.n -= int64(k)
 	if err == io.EOF && e.n > 0 {
 		err = io.ErrUnexpectedEOF
-	}
-	if e.n == 0 && err == nil {
-		err = nil
 	}
 	return k, err
 }

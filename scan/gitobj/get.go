@@ -58,9 +58,11 @@ func (c *objectCache) put(k cacheKey, typ plumbing.ObjectType, data []byte) {
 }
 
 // Get reads one object by id: from a pack (resolving its delta chain
-// through a cache of recently inflated objects), else loose, else through
-// the external resolver. The returned data may be shared with the cache:
-// the caller must not modify it. Get is not safe for concurrent use.
+// without recursion, through a cache of recently inflated objects), else
+// loose, else through the external resolver. Every object held on the way
+// is within the DB's MaxDeltaSize. The returned data may be shared with
+// the cache: the caller must not modify it. Get is not safe for concurrent
+// use.
 func (db *DB) Get(h plumbing.Hash) (plumbing.ObjectType, []byte, error) {
 	for _, p := range db.packs {
 		if i := p.find(h); i >= 0 {
@@ -76,44 +78,79 @@ func (db *DB) Get(h plumbing.Hash) (plumbing.ObjectType, []byte, error) {
 		}
 	}
 	if path, ok := db.looseByHash[h]; ok {
-		return readLoose(path, h)
+		return readLoose(path, h, db.limits.MaxDeltaSize)
 	}
 	return db.external(h)
 }
 
+// getPacked rebuilds object i of p: up its chain to the nearest object the
+// cache holds (or the chain's root), then down again, caching each link.
 func (db *DB) getPacked(p *pack, i int32) (plumbing.ObjectType, []byte, error) {
 	if db.cache == nil {
 		db.cache = newObjectCache(64 << 20)
-		db.reader = &worker{db: db}
+		db.reader = &worker{walk: &walk{db: db}}
 	}
-	k := cacheKey{p, i}
-	if typ, data, ok := db.cache.get(k); ok {
-		return typ, data, nil
-	}
-	// The object's type and its delta base, if it is a delta.
 	var typ plumbing.ObjectType
 	var base []byte
-	var err error
-	switch {
-	case p.hasExternalBase(i):
-		typ, base, err = db.external(p.extBase[i])
-	case p.base[i] >= 0:
-		typ, base, err = db.getPacked(p, p.base[i])
-	default:
-		typ = p.typ[i]
-	}
-	if err != nil {
-		return 0, nil, err
-	}
-	data, err := db.reader.inflate(p, i)
-	if err != nil {
-		return 0, nil, err
-	}
-	if base != nil {
-		if data, err = applyDelta(base, data); err != nil {
-			return 0, nil, fmt.Errorf("%s: object %s: %w", p.path, p.hash(i), err)
+	haveBase := false
+	chain := db.chain[:0]
+	for j := i; ; j = p.base[j] {
+		if t, d, ok := db.cache.get(cacheKey{p, j}); ok {
+			typ, base, haveBase = t, d, true
+			break
+		}
+		chain = append(chain, j)
+		if p.hasExternalBase(j) {
+			t, d, err := db.external(p.extBase[j])
+			if err != nil {
+				return 0, nil, fmt.Errorf("%s: delta base %s of %s: %w", p.path, p.extBase[j], p.hash(j), err)
+			}
+			typ, base, haveBase = t, d, true
+			break
+		}
+		if p.base[j] < 0 {
+			typ = p.typ[j]
+			break
 		}
 	}
-	db.cache.put(k, typ, data)
-	return typ, data, nil
+	db.chain = chain
+	for k := len(chain) - 1; k >= 0; k-- {
+		j := chain[k]
+		if p.size[j] > db.limits.MaxDeltaSize {
+			return 0, nil, db.limitError(p, j, "an object held whole", p.size[j], db.limits.MaxDeltaSize, "MaxDeltaSize")
+		}
+		raw := make([]byte, p.size[j])
+		if err := db.reader.inflateInto(raw, p, j); err != nil {
+			return 0, nil, err
+		}
+		data := raw
+		if haveBase {
+			var err error
+			if data, err = db.applyDelta(p, j, base, raw); err != nil {
+				return 0, nil, err
+			}
+		}
+		db.cache.put(cacheKey{p, j}, typ, data)
+		base, haveBase = data, true
+	}
+	return typ, base, nil
+}
+
+// applyDelta applies delta j of p to base, within MaxDeltaSize.
+func (db *DB) applyDelta(p *pack, j int32, base, delta []byte) ([]byte, error) {
+	src, dst, ops, err := deltaSizes(delta)
+	if err == nil && src != uint64(len(base)) {
+		err = fmt.Errorf("%w: base is %d bytes, delta expects %d", errDelta, len(base), src)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: object %s: %w", p.path, p.hash(j), err)
+	}
+	if dst > uint64(db.limits.MaxDeltaSize) {
+		return nil, db.limitError(p, j, "a delta result", int64(min(dst, 1<<62)), db.limits.MaxDeltaSize, "MaxDeltaSize")
+	}
+	out, err := patch(make([]byte, 0, dst), base, ops, int(dst))
+	if err != nil {
+		return nil, fmt.Errorf("%s: object %s: %w", p.path, p.hash(j), err)
+	}
+	return out, nil
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"slices"
 	"sort"
 	"sync/atomic"
 
@@ -23,13 +25,17 @@ type pack struct {
 	// By offset: order[k] is the hash index of the k-th object in the pack.
 	order []int32
 	// Per object (by hash index), filled by parseHeaders.
-	typ      []plumbing.ObjectType // resolved type (of the delta chain's root)
-	dataOff  []int64               // start of the zlib stream
-	end      []int64               // end of the object's bytes
-	size     []int64               // inflated size (of the delta, for deltas)
-	base     []int32               // hash index of the base in this pack, -1 if none
-	extBase  []plumbing.Hash       // a REF_DELTA's base held elsewhere; nil if no object has one
-	children [][]int32
+	typ     []plumbing.ObjectType // resolved type (of the delta chain's root)
+	dataOff []int64               // start of the zlib stream
+	end     []int64               // end of the object's bytes
+	size    []int64               // inflated size (of the delta, for deltas)
+	base    []int32               // hash index of the base in this pack, -1 if none
+	extBase []plumbing.Hash       // a REF_DELTA's base held elsewhere; nil if no object has one
+	// The deltas built on object i are kids[kidStart[i]:kidStart[i+1]],
+	// the smallest subtree first, so the largest is walked last.
+	kidStart []int32
+	kids     []int32
+	dup      []bool       // objects an earlier pack holds too; nil if none
 	mapped   bool         // data is a file mapping (not a heap copy)
 	touched  atomic.Int64 // compressed bytes read since the pages were last dropped
 }
@@ -60,6 +66,11 @@ func (p *pack) touch(n int) {
 	}
 }
 
+// children returns the deltas built on object i.
+func (p *pack) children(i int32) []int32 {
+	return p.kids[p.kidStart[i]:p.kidStart[i+1]]
+}
+
 func readWhole(f *os.File, size int64) ([]byte, func() error, error) {
 	b := make([]byte, size)
 	if _, err := io.ReadFull(f, b); err != nil {
@@ -68,45 +79,85 @@ func readWhole(f *os.File, size int64) ([]byte, func() error, error) {
 	return b, func() error { return nil }, nil
 }
 
-// openPack reads the index at idxPath and maps the pack beside it.
+// minObjectBytes is the fewest bytes an object takes in a pack: a one-byte
+// header and the shortest zlib stream (2 header bytes, an empty block, 4
+// check bytes).
+const minObjectBytes = 9
+
+// openPack reads the index at idxPath and maps the pack beside it. Both
+// must be regular files.
 func openPack(idxPath string) (*pack, error) {
-	idx, err := os.ReadFile(idxPath)
-	if err != nil {
-		return nil, err
-	}
 	p := &pack{path: idxPath[:len(idxPath)-len(".idx")] + ".pack"}
-	if err := p.parseIndex(idx); err != nil {
-		return nil, fmt.Errorf("%s: %w", idxPath, err)
-	}
-	f, err := os.Open(p.path)
+	f, fi, err := OpenRegular(p.path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
+	if fi.Size() < 32 {
+		return nil, fmt.Errorf("%s: too short to be a pack", p.path)
+	}
+	idx, err := readIndexFile(idxPath, fi.Size())
 	if err != nil {
 		return nil, err
 	}
-	if fi.Size() < 32 {
-		return nil, fmt.Errorf("%s: too short to be a pack", p.path)
+	if err := p.parseIndex(idx); err != nil {
+		return nil, fmt.Errorf("%s: %w", idxPath, err)
 	}
 	p.data, p.unmap, p.mapped, err = mapFile(f, fi.Size())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", p.path, err)
 	}
-	if !bytes.Equal(p.data[:4], []byte("PACK")) {
+	if err := p.checkHeader(); err != nil {
 		p.close()
-		return nil, fmt.Errorf("%s: not a packfile", p.path)
-	}
-	if v := binary.BigEndian.Uint32(p.data[4:]); v != 2 && v != 3 {
-		p.close()
-		return nil, fmt.Errorf("%s: unsupported pack version %d", p.path, v)
-	}
-	if n := binary.BigEndian.Uint32(p.data[8:]); int(n) != len(p.offs) {
-		p.close()
-		return nil, fmt.Errorf("%s: the pack holds %d objects, its index %d", p.path, n, len(p.offs))
+		return nil, err
 	}
 	return p, nil
+}
+
+// readIndexFile reads a pack index, refusing one larger than an index of
+// as many objects as the pack (packSize bytes) could hold.
+func readIndexFile(path string, packSize int64) ([]byte, error) {
+	f, fi, err := OpenRegular(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	most := maxIndexSize(packSize)
+	if fi.Size() > most {
+		return nil, fmt.Errorf("%s: %s is more than an index of its pack can be (%s): %w", path, Bytes(fi.Size()), Bytes(most), errIndex)
+	}
+	b := make([]byte, fi.Size())
+	if _, err := io.ReadFull(f, b); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return b, nil
+}
+
+// maxIndexSize is the size of a version 2 index of the most objects a pack
+// of packSize bytes can hold, each with a 64-bit offset.
+func maxIndexSize(packSize int64) int64 {
+	n := packSize / minObjectBytes
+	return 8 + 1024 + n*(20+4+4+8) + 40
+}
+
+// checkHeader checks the pack's signature, version and object count.
+func (p *pack) checkHeader() error {
+	if len(p.data) < 32 {
+		return fmt.Errorf("%s: too short to be a pack", p.path)
+	}
+	if !bytes.Equal(p.data[:4], []byte("PACK")) {
+		return fmt.Errorf("%s: not a packfile", p.path)
+	}
+	if v := binary.BigEndian.Uint32(p.data[4:]); v != 2 && v != 3 {
+		return fmt.Errorf("%s: unsupported pack version %d", p.path, v)
+	}
+	if n := binary.BigEndian.Uint32(p.data[8:]); int64(n) != int64(len(p.offs)) {
+		return fmt.Errorf("%s: the pack holds %d objects, its index %d", p.path, n, len(p.offs))
+	}
+	if int64(len(p.offs))*minObjectBytes > int64(len(p.data)) {
+		return fmt.Errorf("%s: %d objects cannot fit in %d bytes: %w", p.path, len(p.offs), len(p.data), errIndex)
+	}
+	return nil
 }
 
 func (p *pack) close() {
@@ -128,6 +179,9 @@ func (p *pack) parseIndex(b []byte) error {
 		if len(b) < 8+1024 {
 			return errIndex
 		}
+		if err := checkFanout(b[8 : 8+1024]); err != nil {
+			return err
+		}
 		n := int(binary.BigEndian.Uint32(b[8+1020:]))
 		need := 8 + 1024 + n*(20+4+4) + 40
 		if n < 0 || len(b) < need {
@@ -148,13 +202,20 @@ func (p *pack) parseIndex(b []byte) error {
 			if 8*j+8 > len(o64) {
 				return errIndex
 			}
-			p.offs[i] = int64(binary.BigEndian.Uint64(o64[8*j:]))
+			off := binary.BigEndian.Uint64(o64[8*j:])
+			if off > 1<<62 {
+				return errIndex
+			}
+			p.offs[i] = int64(off)
 		}
-		return nil
+		return p.checkSorted()
 	}
 	// Version 1: fanout, then n × (4-byte offset, 20-byte id).
 	if len(b) < 1024+40 {
 		return errIndex
+	}
+	if err := checkFanout(b[:1024]); err != nil {
+		return err
 	}
 	n := int(binary.BigEndian.Uint32(b[1020:]))
 	if len(b) < 1024+24*n+40 {
@@ -166,6 +227,30 @@ func (p *pack) parseIndex(b []byte) error {
 		e := b[1024+24*i:]
 		p.offs[i] = int64(binary.BigEndian.Uint32(e))
 		copy(p.hashes[20*i:], e[4:24])
+	}
+	return p.checkSorted()
+}
+
+// checkFanout checks that the 256 cumulative counts never decrease.
+func checkFanout(f []byte) error {
+	prev := uint32(0)
+	for k := 0; k < 256; k++ {
+		v := binary.BigEndian.Uint32(f[4*k:])
+		if v < prev {
+			return fmt.Errorf("%w: fanout decreases", errIndex)
+		}
+		prev = v
+	}
+	return nil
+}
+
+// checkSorted checks that the ids are strictly increasing, as find's
+// binary search needs.
+func (p *pack) checkSorted() error {
+	for i := 1; i < p.count(); i++ {
+		if bytes.Compare(p.hashes[20*(i-1):20*i], p.hashes[20*i:20*i+20]) >= 0 {
+			return fmt.Errorf("%w: object ids out of order", errIndex)
+		}
 	}
 	return nil
 }
@@ -187,9 +272,17 @@ func (p *pack) find(h plumbing.Hash) int32 {
 	return -1
 }
 
-// parseHeaders reads every object's header, links each delta to its base
-// and resolves each object's type through its chain.
-func (p *pack) parseHeaders() error {
+// name is the pack's file name, for errors.
+func (p *pack) name() string { return filepath.Base(p.path) }
+
+// maxInflated is the most bytes n compressed bytes can inflate to: deflate
+// encodes at best a 258-byte match in 2 bits, 1032:1.
+func maxInflated(n int64) int64 { return 1032*n + 1032 }
+
+// parseHeaders reads every object's header, links each delta to its base,
+// resolves each object's type through its chain, and checks every declared
+// size against lim and against the bytes that hold it.
+func (p *pack) parseHeaders(lim Limits) error {
 	n := p.count()
 	p.order = make([]int32, n)
 	for i := range p.order {
@@ -210,106 +303,188 @@ func (p *pack) parseHeaders() error {
 		}
 		p.base[i] = -1
 	}
-	byOffset := func(off int64) int32 {
-		k := sort.Search(n, func(k int) bool { return p.offs[p.order[k]] >= off })
-		if k < n && p.offs[p.order[k]] == off {
-			return p.order[k]
-		}
-		return -1
-	}
 	for _, i := range p.order {
-		off := p.offs[i]
-		p.touch(int(min(p.end[i]-off, 64)))
-		if off < 12 || off >= p.end[i] || p.end[i] > packEnd {
-			return fmt.Errorf("%s: object at offset %d: %w", p.path, off, errIndex)
+		if err := p.parseHeader(i, packEnd, lim); err != nil {
+			return err
 		}
-		b := p.data[off:p.end[i]]
-		c := b[0]
-		t := plumbing.ObjectType((c >> 4) & 7)
-		size := int64(c & 15)
-		shift := uint(4)
-		pos := 1
-		for c&0x80 != 0 {
-			if pos >= len(b) || shift > 56 {
-				return fmt.Errorf("%s: object at offset %d: bad header", p.path, off)
-			}
-			c = b[pos]
-			pos++
-			size |= int64(c&0x7f) << shift
-			shift += 7
-		}
-		p.size[i] = size
-		switch t {
-		case plumbing.CommitObject, plumbing.TreeObject, plumbing.BlobObject, plumbing.TagObject:
-			p.typ[i] = t
-		case plumbing.OFSDeltaObject:
-			if pos >= len(b) {
-				return fmt.Errorf("%s: object at offset %d: bad delta header", p.path, off)
-			}
-			c = b[pos]
-			pos++
-			rel := int64(c & 0x7f)
-			for c&0x80 != 0 {
-				if pos >= len(b) || rel > 1<<48 {
-					return fmt.Errorf("%s: object at offset %d: bad delta offset", p.path, off)
-				}
-				c = b[pos]
-				pos++
-				rel = ((rel + 1) << 7) | int64(c&0x7f)
-			}
-			bi := byOffset(off - rel)
-			if bi < 0 {
-				return fmt.Errorf("%s: object at offset %d: delta base at %d is not an object", p.path, off, off-rel)
-			}
-			p.base[i] = bi
-		case plumbing.REFDeltaObject:
-			if pos+20 > len(b) {
-				return fmt.Errorf("%s: object at offset %d: bad delta header", p.path, off)
-			}
-			var h plumbing.Hash
-			copy(h[:], b[pos:pos+20])
-			pos += 20
-			if bi := p.find(h); bi >= 0 {
-				p.base[i] = bi
-			} else {
-				if p.extBase == nil {
-					p.extBase = make([]plumbing.Hash, n)
-				}
-				p.extBase[i] = h
-			}
-		default:
-			return fmt.Errorf("%s: object at offset %d: unknown type %d", p.path, off, int(t))
-		}
-		p.dataOff[i] = off + int64(pos)
 	}
-	p.children = make([][]int32, n)
+	p.link()
+	return p.resolveTypes()
+}
+
+// parseHeader reads object i's header.
+func (p *pack) parseHeader(i int32, packEnd int64, lim Limits) error {
+	off := p.offs[i]
+	p.touch(int(min(p.end[i]-off, 64)))
+	if off < 12 || off >= p.end[i] || p.end[i] > packEnd {
+		return fmt.Errorf("%s: object at offset %d: %w", p.path, off, errIndex)
+	}
+	b := p.data[off:p.end[i]]
+	c := b[0]
+	t := plumbing.ObjectType((c >> 4) & 7)
+	size := int64(c & 15)
+	shift := uint(4)
+	pos := 1
+	for c&0x80 != 0 {
+		if pos >= len(b) || shift > 56 {
+			return fmt.Errorf("%s: object at offset %d: bad header", p.path, off)
+		}
+		c = b[pos]
+		pos++
+		size |= int64(c&0x7f) << shift
+		shift += 7
+	}
+	if size < 0 {
+		return fmt.Errorf("%s: object at offset %d: bad size", p.path, off)
+	}
+	p.size[i] = size
+	switch t {
+	case plumbing.CommitObject, plumbing.TreeObject, plumbing.BlobObject, plumbing.TagObject:
+		p.typ[i] = t
+		if size > lim.MaxObjectSize {
+			return &LimitError{What: fmt.Sprintf("%s: object %s", p.name(), p.hash(i)), Need: "a " + t.String(), Size: size, Limit: lim.MaxObjectSize, Knob: "MaxObjectSize"}
+		}
+	case plumbing.OFSDeltaObject:
+		if pos >= len(b) {
+			return fmt.Errorf("%s: object at offset %d: bad delta header", p.path, off)
+		}
+		c = b[pos]
+		pos++
+		rel := int64(c & 0x7f)
+		for c&0x80 != 0 {
+			if pos >= len(b) || rel > 1<<48 {
+				return fmt.Errorf("%s: object at offset %d: bad delta offset", p.path, off)
+			}
+			c = b[pos]
+			pos++
+			rel = ((rel + 1) << 7) | int64(c&0x7f)
+		}
+		bi := p.byOffset(off - rel)
+		if bi < 0 || rel == 0 {
+			return fmt.Errorf("%s: object at offset %d: delta base at %d is not an object", p.path, off, off-rel)
+		}
+		p.base[i] = bi
+	case plumbing.REFDeltaObject:
+		if pos+20 > len(b) {
+			return fmt.Errorf("%s: object at offset %d: bad delta header", p.path, off)
+		}
+		var h plumbing.Hash
+		copy(h[:], b[pos:pos+20])
+		pos += 20
+		if bi := p.find(h); bi >= 0 {
+			p.base[i] = bi
+		} else {
+			if p.extBase == nil {
+				p.extBase = make([]plumbing.Hash, p.count())
+			}
+			p.extBase[i] = h
+		}
+	default:
+		return fmt.Errorf("%s: object at offset %d: unknown type %d", p.path, off, int(t))
+	}
+	if (t == plumbing.OFSDeltaObject || t == plumbing.REFDeltaObject) && size > lim.MaxDeltaSize {
+		return &LimitError{What: fmt.Sprintf("%s: object %s", p.name(), p.hash(i)), Need: "a delta", Size: size, Limit: lim.MaxDeltaSize, Knob: "MaxDeltaSize"}
+	}
+	p.dataOff[i] = off + int64(pos)
+	if most := maxInflated(p.end[i] - p.dataOff[i]); size > most {
+		return fmt.Errorf("%s: object %s claims %d bytes, more than its %d compressed bytes can hold: %w", p.path, p.hash(i), size, p.end[i]-p.dataOff[i], errIndex)
+	}
+	return nil
+}
+
+// byOffset returns the hash index of the object at off, or -1.
+func (p *pack) byOffset(off int64) int32 {
+	n := len(p.order)
+	k := sort.Search(n, func(k int) bool { return p.offs[p.order[k]] >= off })
+	if k < n && p.offs[p.order[k]] == off {
+		return p.order[k]
+	}
+	return -1
+}
+
+// link lists each object's deltas, the one with the smallest subtree
+// first. Walking the largest subtree last lets a walker drop a base before
+// it descends there, so the bases it holds at once are at most log2 of the
+// chain's size, however deep the chain (a chain of a million links holds
+// two objects at a time).
+func (p *pack) link() {
+	n := p.count()
+	p.kidStart = make([]int32, n+1)
 	for i := range n {
 		if b := p.base[i]; b >= 0 {
-			p.children[b] = append(p.children[b], int32(i))
+			p.kidStart[b+1]++
 		}
 	}
-	// Types flow from roots down their chains.
+	for i := range n {
+		p.kidStart[i+1] += p.kidStart[i]
+	}
+	p.kids = make([]int32, p.kidStart[n])
+	next := slices.Clone(p.kidStart[:n])
+	for i := range n {
+		if b := p.base[i]; b >= 0 {
+			p.kids[next[b]] = int32(i)
+			next[b]++
+		}
+	}
+	// Subtree sizes, children before parents: an object's subtree is
+	// complete once every child's is. Objects in a cycle (a corrupt pack)
+	// never complete and are caught by resolveTypes.
+	sub := make([]int32, n)
+	left := make([]int32, n) // children not yet complete
+	var ready []int32
+	for i := range n {
+		left[i] = p.kidStart[i+1] - p.kidStart[i]
+		sub[i] = 1
+		if left[i] == 0 {
+			ready = append(ready, int32(i))
+		}
+	}
+	for len(ready) > 0 {
+		i := ready[len(ready)-1]
+		ready = ready[:len(ready)-1]
+		if b := p.base[i]; b >= 0 {
+			sub[b] += sub[i]
+			if left[b]--; left[b] == 0 {
+				ready = append(ready, b)
+			}
+		}
+	}
+	for i := range n {
+		k := p.children(int32(i))
+		if len(k) > 1 {
+			slices.SortStableFunc(k, func(a, b int32) int { return int(sub[a]) - int(sub[b]) })
+		}
+	}
+}
+
+// resolveTypes gives every delta its root's type, and fails on a delta
+// whose chain reaches neither a whole object nor an outside base (a cycle
+// in a corrupt pack).
+func (p *pack) resolveTypes() error {
+	n := p.count()
+	reached := make([]bool, n)
 	var stack []int32
 	for i := range n {
-		if p.base[i] >= 0 || p.typ[i] == 0 {
+		if p.base[i] >= 0 {
 			continue
 		}
+		// A root: a whole object, or a delta on an outside base (its type
+		// is known only once the base is read).
+		reached[i] = true
 		stack = append(stack[:0], int32(i))
 		for len(stack) > 0 {
 			j := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
-			for _, c := range p.children[j] {
+			for _, c := range p.children(j) {
 				p.typ[c] = p.typ[j]
+				reached[c] = true
 				stack = append(stack, c)
 			}
 		}
 	}
-	// A chain may never reach a root (a cycle in a corrupt pack).
 	for i := range n {
-		if p.typ[i] == 0 && !p.hasExternalBase(int32(i)) && p.base[i] >= 0 {
-			if !p.reachesExternal(int32(i)) {
-				return fmt.Errorf("%s: object %s: delta chain has no base", p.path, p.hash(int32(i)))
-			}
+		if !reached[i] {
+			return fmt.Errorf("%s: object %s: delta chain has no base", p.path, p.hash(int32(i)))
 		}
 	}
 	return nil
@@ -319,18 +494,4 @@ func (p *pack) parseHeaders() error {
 // pack (or a loose object) holds.
 func (p *pack) hasExternalBase(i int32) bool {
 	return p.extBase != nil && !p.extBase[i].IsZero()
-}
-
-// reachesExternal reports whether i's chain ends at an external base.
-func (p *pack) reachesExternal(i int32) bool {
-	for steps := 0; steps < 100000; steps++ {
-		if p.hasExternalBase(i) {
-			return true
-		}
-		if p.base[i] < 0 {
-			return false
-		}
-		i = p.base[i]
-	}
-	return false
 }

@@ -35,7 +35,7 @@ type Store struct {
 	streamAbove int64
 	dirs        []string
 	packs       []*storePack
-	maxSize     int64
+	limits      Limits
 	cache       *storeCache
 	zr          io.ReadCloser
 	br          bytes.Reader
@@ -45,9 +45,12 @@ type Store struct {
 
 // StoreOptions configures OpenStore.
 type StoreOptions struct {
-	// MaxObjectSize is the largest object Get holds whole (a delta result
-	// included); larger ones are an error. 0 means 1 GiB.
-	MaxObjectSize int64
+	// Limits are the budgets the repository's content must fit in, as
+	// for DB: Get holds nothing over MaxDeltaSize (an object, a delta, a
+	// delta result) and no delta step over MaxMemory (base, delta and
+	// result at once); Stream reads nothing over MaxObjectSize. Zero
+	// fields take their defaults. Content over a budget is a *LimitError.
+	Limits Limits
 	// CacheBytes bounds the inflated objects kept for delta chains that
 	// share bases. 0 means 32 MiB.
 	CacheBytes int
@@ -82,10 +85,7 @@ const maxChain = 10000
 // OpenStore opens the object directory objDir and its alternates for
 // random access. Close releases the mappings.
 func OpenStore(objDir string, opts StoreOptions) (*Store, error) {
-	s := &Store{maxSize: opts.MaxObjectSize, streamAbove: opts.StreamAbove}
-	if s.maxSize <= 0 {
-		s.maxSize = 1 << 30
-	}
+	s := &Store{limits: opts.Limits.WithDefaults(), streamAbove: opts.StreamAbove}
 	budget := opts.CacheBytes
 	if budget <= 0 {
 		budget = 32 << 20
@@ -402,6 +402,10 @@ func (s *Store) loosePath(h plumbing.Hash) string {
 	return ""
 }
 
+// StreamAbove is StoreOptions.StreamAbove: Get refuses an object stored
+// whole over it with ErrLarge.
+func (s *Store) StreamAbove() int64 { return s.streamAbove }
+
 // Get reads object h whole. The data may be shared with the store's cache:
 // the caller must not modify it. An object the store does not hold is an
 // error matching ErrNotFound.
@@ -475,8 +479,8 @@ func (p *storePack) header(off int64) (typ plumbing.ObjectType, size int64, data
 
 // inflate reads size bytes of the zlib stream at data.
 func (s *Store) inflate(p *storePack, data, size int64, h plumbing.Hash) ([]byte, error) {
-	if size < 0 || size > s.maxSize {
-		return nil, fmt.Errorf("%s: object %s: %d bytes is over the %d-byte limit for objects read whole", p.path, h, size, s.maxSize)
+	if size < 0 || size > s.limits.MaxDeltaSize {
+		return nil, &LimitError{What: p.path + ": object " + h.String(), Need: "an object held whole", Size: size, Limit: s.limits.MaxDeltaSize, Knob: "MaxDeltaSize"}
 	}
 	s.br.Reset(p.data[data : len(p.data)-20])
 	if err := s.reset(&s.br); err != nil {
@@ -527,6 +531,9 @@ func (s *Store) getPacked(k int, off int64, h plumbing.Hash) (plumbing.ObjectTyp
 			return 0, nil, err
 		}
 		if t != plumbing.OFSDeltaObject && t != plumbing.REFDeltaObject {
+			if size > s.limits.MaxObjectSize {
+				return 0, nil, &LimitError{What: p.path + ": object " + h.String(), Need: "an object", Size: size, Limit: s.limits.MaxObjectSize, Knob: "MaxObjectSize"}
+			}
 			if len(chain) == 0 && s.streamAbove > 0 && size > s.streamAbove {
 				return 0, nil, fmt.Errorf("%s: %d bytes: %w", h, size, ErrLarge)
 			}
@@ -572,8 +579,13 @@ func (s *Store) getPacked(k int, off int64, h plumbing.Hash) (plumbing.ObjectTyp
 			return 0, nil, err
 		}
 		if _, n := uvarint(delta); n > 0 {
-			if dst, m := uvarint(delta[n:]); m > 0 && dst > uint64(s.maxSize) {
-				return 0, nil, fmt.Errorf("%s: object %s: a %d-byte delta result is over the %d-byte limit for objects read whole", p.path, h, dst, s.maxSize)
+			if dst, m := uvarint(delta[n:]); m > 0 {
+				if dst > uint64(s.limits.MaxDeltaSize) {
+					return 0, nil, &LimitError{What: p.path + ": object " + h.String(), Need: "a delta result", Size: int64(min(dst, 1<<62)), Limit: s.limits.MaxDeltaSize, Knob: "MaxDeltaSize"}
+				}
+				if held := int64(len(base)) + int64(len(delta)) + int64(dst); held > s.limits.MaxMemory {
+					return 0, nil, &LimitError{What: p.path + ": object " + h.String(), Need: "the memory for its delta chain", Size: held, Limit: s.limits.MaxMemory, Knob: "MaxMemory"}
+				}
 			}
 		}
 		if base, err = applyDelta(base, delta); err != nil {
@@ -620,11 +632,14 @@ func (s *Store) getLoose(path string, h plumbing.Hash) (plumbing.ObjectType, []b
 	if !known {
 		return 0, nil, fmt.Errorf("loose object %s: unknown type %q", h, name)
 	}
+	if size > s.limits.MaxObjectSize {
+		return 0, nil, &LimitError{What: "loose object " + h.String(), Need: "an object", Size: size, Limit: s.limits.MaxObjectSize, Knob: "MaxObjectSize"}
+	}
 	if s.streamAbove > 0 && size > s.streamAbove {
 		return 0, nil, fmt.Errorf("%s: %d bytes: %w", h, size, ErrLarge)
 	}
-	if size > s.maxSize {
-		return 0, nil, fmt.Errorf("loose object %s: %d bytes is over the %d-byte limit for objects read whole", h, size, s.maxSize)
+	if size > s.limits.MaxDeltaSize {
+		return 0, nil, &LimitError{What: "loose object " + h.String(), Need: "an object held whole", Size: size, Limit: s.limits.MaxDeltaSize, Knob: "MaxDeltaSize"}
 	}
 	data := make([]byte, size)
 	if _, err := io.ReadFull(s.zr, data); err != nil {
@@ -653,6 +668,9 @@ func (s *Store) Stream(h plumbing.Hash, fn func(typ plumbing.ObjectType, size in
 		}
 		if t == plumbing.OFSDeltaObject || t == plumbing.REFDeltaObject {
 			break
+		}
+		if size > s.limits.MaxObjectSize {
+			return &LimitError{What: p.path + ": object " + h.String(), Need: "an object", Size: size, Limit: s.limits.MaxObjectSize, Knob: "MaxObjectSize"}
 		}
 		zr, err := zlib.NewReader(bytes.NewReader(p.data[data : len(p.data)-20]))
 		if err != nil {
@@ -723,6 +741,9 @@ func (s *Store) streamLoose(path string, h plumbing.Hash, fn func(plumbing.Objec
 	typ, known := typeByName(name)
 	if !ok || err != nil || size < 0 || !known {
 		return fmt.Errorf("loose object %s: bad header", h)
+	}
+	if size > s.limits.MaxObjectSize {
+		return &LimitError{What: "loose object " + h.String(), Need: "an object", Size: size, Limit: s.limits.MaxObjectSize, Knob: "MaxObjectSize"}
 	}
 	r := &exactReader{r: zr, n: size}
 	if err := fn(typ, size, r); err != nil {

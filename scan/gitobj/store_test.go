@@ -241,7 +241,7 @@ func TestStoreObjectLimit(t *testing.T) {
 	r := scantest.New(t)
 	r.Commit("big", scantest.Files{"big.txt": strings.Repeat("x", 100000)})
 	r.Pack()
-	s, err := OpenStore(filepath.Join(r.Dir, ".git", "objects"), StoreOptions{MaxObjectSize: 1000})
+	s, err := OpenStore(filepath.Join(r.Dir, ".git", "objects"), StoreOptions{Limits: Limits{MaxDeltaSize: 1000}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +249,7 @@ func TestStoreObjectLimit(t *testing.T) {
 	g, _ := git.PlainOpen(r.Dir)
 	c, _ := g.CommitObject(r.Head())
 	tree, _ := c.Tree()
-	if _, _, err := s.Get(tree.Entries[0].Hash); err == nil || !strings.Contains(err.Error(), "limit") {
+	if _, _, err := s.Get(tree.Entries[0].Hash); !errors.Is(err, ErrLimit) || !strings.Contains(err.Error(), "MaxDeltaSize") {
 		t.Fatalf("a 100000-byte blob under a 1000-byte limit: %v", err)
 	}
 }

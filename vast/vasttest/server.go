@@ -1,19 +1,42 @@
-// Package vasttest is an in-process fake of the Vast.ai API-key endpoints,
-// written from vast-api.md and independent of package vast (so a wrong JSON
-// tag in the client cannot hide behind shared types).
+// Package vasttest is an in-process fake of the Vast.ai API-key endpoints
+// and the audit log, written from vast-api.md and Vast's public sources
+// (vast-ai/vast-cli, vast-ai/docs) and independent of package vast: it
+// must not import it, so a wrong JSON tag in the client cannot hide behind
+// shared types.
 //
 // It keeps accounts and keys in memory and answers like the real service:
 // real paths with their trailing slashes, JSON bodies and error envelopes,
 // scopes enforced per route (user_read to list keys and show the user,
-// user_write to create, delete and reset), soft delete (a deleted key then
-// gets 401 "Invalid user key", a second delete 404), keys minted as 64
-// lowercase hex, optional per-endpoint rate limits, and the api_key query
-// parameter still accepted (tests assert clients never use it).
+// user_write to create, delete and reset, misc for the audit log), soft
+// delete (a deleted key then gets 401 "Invalid user key", a second delete
+// 404 "API Key not found."), keys minted as 64 lowercase hex, and the
+// api_key query parameter still accepted (tests assert clients never use
+// it). Every call it serves for a live key is recorded in the account's
+// audit log, as GET /api/v0/audit_logs/ returns it (vastai/api/auth.py,
+// vastai/cli/display.py: ip_address, api_key_id, created_at, api_route,
+// args).
 //
-// Faults are injected per request: a status and body, latency, a malformed
-// body, a dropped connection, before or after the real handler ran (the
-// latter models "the key was created but the answer was lost"). Every
-// request is logged for assertions.
+// Options switch on each documented variant of the answers: a dead caller
+// key answered 404 or 403 auth_error (WithDeadKeyAnswer), 301 on
+// non-canonical paths (WithSlashRedirects), the key in api_key
+// (WithCreateKeyField), a permissions echo of false, none, expanded or
+// broadened (WithPermissionsEcho), other delete bodies (WithDeleteAnswer),
+// a live key whose endpoint wants a 2FA session (WithTwoFactor), a live
+// key lacking a permission answered 401 (WithMissingScopeAnswer), a paged
+// key list (WithPagedList), created_at as Python writes it (WithListTimes),
+// and rate limits with the real per-endpoint thresholds on the fake's clock,
+// answered as plain text, {"detail"}, {success, error, msg} or the staff
+// drafts' JSON with Retry-After (WithRateLimits, WithRateLimitStyle,
+// WithRateLimitPenalty).
+//
+// Faults are injected per request: a status and body (with headers, such as
+// a Location or a Retry-After), latency, a malformed body, a dropped
+// connection, before or after the real handler ran (the latter models "the
+// key was created but the answer was lost", or "created but answered
+// 400"), and a create the server keeps working on after the client gave up
+// (Linger, Wait). Presets build the documented ones (CreatedButAnswered,
+// SuccessFalse, RedirectTo, CreateAnsweredLate). Every request is logged
+// for assertions.
 //
 // The Server is an http.Handler; NewServer starts it on a loopback port for
 // tests, and Start does the same for programs such as `vastguard demo`.
@@ -28,12 +51,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -53,7 +78,8 @@ var thresholds = map[string]time.Duration{
 	"list":   1 * time.Second,
 	"show":   1 * time.Second,
 	"reset":  3 * time.Second,
-	"user":   1 * time.Second,
+	"user":   1 * time.Second, // undocumented; the smallest documented threshold
+	"audit":  1 * time.Second, // undocumented; likewise
 }
 
 // TB is the part of testing.TB the fake needs; *testing.T satisfies it.
@@ -117,6 +143,20 @@ type Fault struct {
 	Drop  bool // close the connection without an answer
 	After bool
 	Name  string // shown in the request log
+
+	// Header is added to the injected answer (Status), e.g. a Location for
+	// a 3xx or a Retry-After for a 429.
+	Header http.Header
+	// Linger: the server keeps working after the client went away, as a
+	// WSGI server does: Delay (and Wait) run to the end even if the client
+	// disconnects, and the real handler then runs (its effect stands,
+	// its answer goes nowhere). Without Linger a client that leaves during
+	// Delay leaves nothing done.
+	Linger bool
+	// Wait blocks the request, after Delay, until the channel is closed
+	// (or the server is closed): a test decides when a lingering create
+	// takes effect.
+	Wait <-chan struct{}
 }
 
 // Server is a running or startable fake. Use New or NewServer.
@@ -137,7 +177,23 @@ type Server struct {
 	lastCall    map[string]time.Time // route+identity -> time
 	listDeleted bool
 	resetShape  string
-	textLimit   bool
+	limitStyle  string
+	penalty     bool
+	deadAnswer  DeadKeyAnswer
+	scopeAnswer DeadKeyAnswer
+	slashRedir  bool
+	keyField    string
+	echo        string
+	deleteShape string
+	noAudit     bool
+	auditTimes  string
+	listTimes   string
+	pageSize    int
+	twoFactor   map[string]bool
+	audit       map[int64][]AuditEntry // user id -> entries, oldest first
+	closed      chan struct{}
+	closeOnce   sync.Once
+	holding     atomic.Int32
 	srv         *httptest.Server
 }
 
@@ -153,13 +209,167 @@ type Option func(*Server)
 func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
 
 // WithRateLimits enforces the documented minimum interval per endpoint and
-// identity (create 2s, delete 2s, list 1s, reset 3s), answering 429 with the
-// API's "API requests too frequent" text and no Retry-After header.
+// identity (create 2s, delete 2s, list 1s, show 1s, reset 3s; users/current
+// and the audit log, undocumented, 1s) on the fake's clock. A call inside
+// the window is answered 429 in the style WithRateLimitStyle picks
+// (default {"detail": "API requests too frequent endpoint threshold=2.0"},
+// no Retry-After header, as the OpenAPI files show).
 func WithRateLimits() Option { return func(s *Server) { s.rateLimit = true } }
 
-// WithPlainText429 makes rate-limit answers plain text instead of
-// {"detail": ...} JSON; the real API sends both.
-func WithPlainText429() Option { return func(s *Server) { s.textLimit = true } }
+// Rate-limit answer styles for WithRateLimitStyle.
+const (
+	// LimitDetail: {"detail": "API requests too frequent endpoint threshold=2.0"} (the OpenAPI files).
+	LimitDetail = "detail"
+	// LimitText: plain text "API requests too frequent: endpoint threshold=2.0" (rate-limits-and-errors.mdx).
+	LimitText = "text"
+	// LimitEnvelope: {"success": false, "error": "rate_limited", "msg": "API requests too frequent"},
+	// the "JSON with success/error/msg" the docs mention, with no threshold.
+	LimitEnvelope = "envelope"
+	// LimitRetryAfter: the staff drafts' token-bucket answer (vast-ai/docs
+	// #68): {"error": "HTTPTooManyRequests", "msg": "API requests too
+	// frequent", "retry_after": N, "limit": 1, "remaining": 0} with
+	// Retry-After: N (whole seconds left in the window, rounded up) and
+	// X-RateLimit-* headers.
+	LimitRetryAfter = "retry-after"
+	// LimitRetryAfterDate: as LimitRetryAfter, with Retry-After as an HTTP date.
+	LimitRetryAfterDate = "retry-after-date"
+)
+
+// WithRateLimitStyle picks how a rate-limited call is answered (LimitDetail,
+// LimitText, LimitEnvelope, LimitRetryAfter, LimitRetryAfterDate); it
+// implies WithRateLimits.
+func WithRateLimitStyle(style string) Option {
+	return func(s *Server) { s.rateLimit, s.limitStyle = true, style }
+}
+
+// WithPlainText429 is WithRateLimitStyle(LimitText).
+func WithPlainText429() Option { return WithRateLimitStyle(LimitText) }
+
+// WithRateLimitPenalty makes a call refused with 429 restart its window
+// (the drafts' penalty tokens): a client that comes back inside the window
+// is refused again for a full window.
+func WithRateLimitPenalty() Option { return func(s *Server) { s.rateLimit, s.penalty = true, true } }
+
+// DeadKeyAnswer is how the API answers a caller key that is unknown,
+// deleted or reset.
+type DeadKeyAnswer struct {
+	Status int
+	Body   string
+}
+
+// Documented answers for a dead caller key (vast-api.md §9).
+var (
+	// Dead401: 401 {"success": false, "error": "invalid_user_key", "msg": "Invalid user key"} (the CLI's comment).
+	Dead401 = DeadKeyAnswer{401, `{"success": false, "error": "invalid_user_key", "msg": "Invalid user key"}`}
+	// Dead404: 404 {"success": false, "error": "auth_error", "msg": "Invalid user key"} (show_invoices.yaml and others).
+	Dead404 = DeadKeyAnswer{404, `{"success": false, "error": "auth_error", "msg": "Invalid user key"}`}
+	// Dead403: 403 {"success": false, "error": "auth_error", "msg": "This action requires login."} (the auth middleware).
+	Dead403 = DeadKeyAnswer{403, `{"success": false, "error": "auth_error", "msg": "This action requires login."}`}
+	// DeadSession404: 404 "Session expired. Please log in again." (an expired 2FA session, per the CLI).
+	DeadSession404 = DeadKeyAnswer{404, `{"success": false, "msg": "Session expired. Please log in again."}`}
+)
+
+// WithDeadKeyAnswer sets how a dead caller key is answered on every route
+// (default Dead401). Dead404 models a management key revoked mid-job on an
+// API that answers the way several documented endpoints do.
+func WithDeadKeyAnswer(a DeadKeyAnswer) Option { return func(s *Server) { s.deadAnswer = a } }
+
+// Scope401 answers a live key that lacks the route's permission 401 with
+// the OpenAPI files' Error example: Vast's docs say a 401 or a 403 may mean
+// "a scoped key that lacks the required permission"
+// (api-reference/authentication.mdx), so a 401 is no proof of a dead key.
+var Scope401 = DeadKeyAnswer{401, `{"success": false, "error": "unauthorized", "msg": "Authentication required"}`}
+
+// WithMissingScopeAnswer sets how a live key lacking the route's
+// permission is answered (default 403 {"success": false, "error":
+// "forbidden", "msg": "API key lacks the ... permission ..."}).
+func WithMissingScopeAnswer(a DeadKeyAnswer) Option { return func(s *Server) { s.scopeAnswer = a } }
+
+// WithSlashRedirects answers a known path without its trailing slash (or
+// with a doubled slash) with 301 to the canonical path, as the real API
+// redirects non-canonical paths; without it the fake serves
+// /api/v0/users/current as the CLI calls it.
+func WithSlashRedirects() Option { return func(s *Server) { s.slashRedir = true } }
+
+// WithCreateKeyField names the field create's answer carries the key in:
+// "key" (the OpenAPI, default) or "api_key" (the SDK docs).
+func WithCreateKeyField(name string) Option { return func(s *Server) { s.keyField = name } }
+
+// Permissions echoes of create's answer, for WithPermissionsEcho.
+const (
+	// EchoObject: the permissions stored, as an object (default).
+	EchoObject = "object"
+	// EchoFalse: "permissions": false, even for a scoped key (the 2025-07 doc tests).
+	EchoFalse = "false"
+	// EchoOmitted: no permissions field.
+	EchoOmitted = "omitted"
+	// EchoExpanded: each category asked for whole ({}) listed as its
+	// operations, without constraints: the same grant, spelled out; the
+	// answer also carries "key_params": null.
+	EchoExpanded = "expanded"
+	// EchoGrantFull: the server ignores the request's permissions, makes a
+	// full-access key and echoes every category: a broader key than asked.
+	EchoGrantFull = "grant-full"
+)
+
+// WithPermissionsEcho picks create's permissions echo (EchoObject,
+// EchoFalse, EchoOmitted, EchoExpanded, EchoGrantFull).
+func WithPermissionsEcho(mode string) Option { return func(s *Server) { s.echo = mode } }
+
+// Delete answers for WithDeleteAnswer.
+const (
+	// DeleteString: the JSON string "Successfully Deleted API Key" (the OpenAPI, default).
+	DeleteString = "string"
+	// DeleteSuccessTrue: {"success": true} (a CLI test mock).
+	DeleteSuccessTrue = "success-true"
+	// DeleteEmpty: 200 with no body.
+	DeleteEmpty = "empty"
+)
+
+// WithDeleteAnswer picks the body of a successful delete.
+func WithDeleteAnswer(shape string) Option { return func(s *Server) { s.deleteShape = shape } }
+
+// WithoutAuditLog makes /api/v0/audit_logs/ an unknown route (an HTML 404),
+// as an API without the endpoint would answer.
+func WithoutAuditLog() Option { return func(s *Server) { s.noAudit = true } }
+
+// WithAuditTimes picks how the audit log writes created_at: "epoch" (a
+// float of seconds, as the key list does; default) or "iso"
+// ("2006-01-02T15:04:05.000000", as the CLI's test mock suggests).
+func WithAuditTimes(format string) Option { return func(s *Server) { s.auditTimes = format } }
+
+// WithListTimes picks how the key list writes created_at: "epoch" (a float
+// of seconds, default), "iso" ("2006-01-02T15:04:05.000000+00:00",
+// Python's isoformat()) or "python" ("2006-01-02 15:04:05.000000+00:00",
+// Python's str() of a datetime, as a backend that formats it by hand
+// would).
+func WithListTimes(format string) Option { return func(s *Server) { s.listTimes = format } }
+
+// WithPagedList answers the key list with its first n entries only, and
+// "count" (all of them) and "next" (a page 2 link) beside them, as a
+// paginated API would. The API documents no pages: a client must refuse
+// such a list rather than take it for the whole.
+func WithPagedList(n int) Option { return func(s *Server) { s.pageSize = n } }
+
+// WithTwoFactor makes the given routes ("create", "delete", "list",
+// "user", ...) answer a live caller 401 {"success": false, "msg": "This
+// endpoint requires Two Factor Authentication. ..."}: an account with 2FA
+// on whose endpoint wants a session key (vastai/cli/main.py tells this 401
+// from a dead key by "Two Factor Authentication" in the message). The key
+// is live; nothing is done.
+func WithTwoFactor(routes ...string) Option {
+	return func(s *Server) {
+		if s.twoFactor == nil {
+			s.twoFactor = map[string]bool{}
+		}
+		for _, r := range routes {
+			s.twoFactor[r] = true
+		}
+	}
+}
+
+// TwoFactorBody is the body WithTwoFactor answers with.
+const TwoFactorBody = `{"success": false, "msg": "This endpoint requires Two Factor Authentication. Log in with vastai tfa login and try again."}`
 
 // WithDeletedInList makes the key list include soft-deleted keys with their
 // deleted_at set, as the real list may.
@@ -179,6 +389,8 @@ func New(opts ...Option) *Server {
 		nextUser: 100,
 		now:      time.Now,
 		lastCall: map[string]time.Time{},
+		audit:    map[int64][]AuditEntry{},
+		closed:   make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(s)
@@ -202,8 +414,14 @@ func (s *Server) Start() {
 	s.URL = s.srv.URL
 }
 
-// Close stops the listener, if any.
+// Holding is the number of requests a fault's Delay or Wait is holding
+// right now, so a test can act while one is in flight.
+func (s *Server) Holding() int { return int(s.holding.Load()) }
+
+// Close stops the listener, if any. Requests still held by a Linger or
+// Wait fault end without their effect.
 func (s *Server) Close() {
+	s.closeOnce.Do(func() { close(s.closed) })
 	if s.srv != nil {
 		s.srv.Close()
 	}
@@ -244,6 +462,30 @@ func (s *Server) SetCreatedAt(id int64, t time.Time) {
 	if k, ok := s.keys[id]; ok {
 		k.CreatedAt = t
 	}
+}
+
+// Revoke soft-deletes a key out of band, as the console would: a
+// management key revoked mid-job. It reports whether the key was live.
+func (s *Server) Revoke(id int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k, ok := s.keys[id]
+	if !ok || k.Deleted {
+		return false
+	}
+	k.Deleted = true
+	return true
+}
+
+// KeyByValue returns the key whose secret is value, deleted or not.
+func (s *Server) KeyByValue(value string) (Key, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k, ok := s.byValue[value]
+	if !ok {
+		return Key{}, false
+	}
+	return *k, true
 }
 
 func (s *Server) addKeyLocked(userID int64, name, perms string) *Key {
@@ -353,14 +595,34 @@ func route(method, path string) string {
 		return "reset"
 	case (path == "/api/v0/users/current/" || path == "/api/v0/users/current") && method == http.MethodGet:
 		return "user"
+	case path == "/api/v0/audit_logs/" && method == http.MethodGet:
+		return "audit"
 	}
 	return ""
+}
+
+// canonical returns the canonical form of a non-canonical path to a known
+// route (no trailing slash, doubled slashes), or "" if path is canonical or
+// unknown.
+func canonical(method, path string) string {
+	c := path
+	for strings.Contains(c, "//") {
+		c = strings.ReplaceAll(c, "//", "/")
+	}
+	if !strings.HasSuffix(c, "/") {
+		c += "/"
+	}
+	if c == path || route(method, c) == "" {
+		return ""
+	}
+	return c
 }
 
 // scope is the category each route needs ([SCOPE] route table).
 var scope = map[string]string{
 	"list": "user_read", "show": "user_read", "user": "user_read",
 	"create": "user_write", "delete": "user_write", "reset": "user_write",
+	"audit": "misc",
 }
 
 // ServeHTTP answers one request.
@@ -374,6 +636,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		token = r.URL.Query().Get("api_key") // still accepted by the real API
 	}
 	rt := route(r.Method, r.URL.Path)
+	if s.slashRedir && canonical(r.Method, r.URL.Path) != "" {
+		rt = "redirect"
+	}
 	entry := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Token: token, Body: string(body)}
 
 	s.mu.Lock()
@@ -389,17 +654,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if entry.Fault == "" {
 			entry.Fault = describe(f.Fault)
 		}
-		if f.Delay > 0 {
-			select {
-			case <-time.After(f.Delay):
-			case <-r.Context().Done():
-				s.logEntry(entry)
-				return
-			}
+		if !s.wait(r, f.Fault) {
+			s.logEntry(entry)
+			return
 		}
 		// The real handler runs first with After, or when the fault changes
-		// nothing but timing (a Hold with no Status and no Drop).
-		handled := f.After || (f.Hold > 0 && f.Status == 0 && !f.Drop)
+		// nothing but timing (a Hold with no Status and no Drop, or a
+		// lingering delay).
+		handled := f.After || (f.Status == 0 && !f.Drop)
 		if handled {
 			s.handle(rec, r, rt, token, body)
 		}
@@ -407,6 +669,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			select {
 			case <-time.After(f.Hold):
 			case <-r.Context().Done():
+			case <-s.closed:
 			}
 		}
 		if f.Drop {
@@ -417,8 +680,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if f.Status != 0 {
 			rec = &recorder{header: http.Header{}}
 			faultAnswer(rec, f.Fault, rt)
-		} else if !handled {
-			s.handle(rec, r, rt, token, body)
 		}
 	} else {
 		s.handle(rec, r, rt, token, body)
@@ -432,6 +693,39 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Write(rec.body.Bytes())
 }
 
+// wait applies a fault's Delay and Wait. It reports whether to go on: a
+// client that leaves stops the request, unless the fault lingers (the
+// server keeps working); closing the server stops it either way.
+func (s *Server) wait(r *http.Request, f Fault) bool {
+	s.holding.Add(1)
+	defer s.holding.Add(-1)
+	gone := r.Context().Done()
+	if f.Linger {
+		gone = nil
+	}
+	if f.Delay > 0 {
+		t := time.NewTimer(f.Delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-gone:
+			return false
+		case <-s.closed:
+			return false
+		}
+	}
+	if f.Wait != nil {
+		select {
+		case <-f.Wait:
+		case <-gone:
+			return false
+		case <-s.closed:
+			return false
+		}
+	}
+	return true
+}
+
 func describe(f Fault) string {
 	switch {
 	case f.Drop:
@@ -442,6 +736,8 @@ func describe(f Fault) string {
 		return "delay " + f.Delay.String()
 	case f.Hold > 0:
 		return "hold " + f.Hold.String()
+	case f.Wait != nil:
+		return "wait"
 	}
 	return "fault"
 }
@@ -487,8 +783,12 @@ func (s *Server) matchFaultLocked(method, rt string) *faultState {
 	return nil
 }
 
-// faultAnswer writes an injected status with a realistic body.
+// faultAnswer writes an injected status with a realistic body: the API's
+// documented one for the route where there is one.
 func faultAnswer(w *recorder, f Fault, rt string) {
+	for k, v := range f.Header {
+		w.header[k] = v
+	}
 	ct := f.ContentType
 	body := f.Body
 	if f.EmptyBody {
@@ -501,6 +801,10 @@ func faultAnswer(w *recorder, f Fault, rt string) {
 			body = fmt.Sprintf(`{"detail": "API requests too frequent endpoint threshold=%.1f"}`, thresholds[rt].Seconds())
 		case f.Status >= 500:
 			body = `{"success": false, "error": "server_error", "msg": "Internal server error"}`
+		case f.Status == http.StatusNotFound && (rt == "delete" || rt == "show"):
+			body = `{"msg": "API Key not found."}`
+		case f.Status >= 300 && f.Status <= 399:
+			body = ""
 		default:
 			body = fmt.Sprintf(`{"success": false, "error": "fault", "msg": "%s"}`, http.StatusText(f.Status))
 		}
@@ -532,15 +836,32 @@ func (r *recorder) json(status int, v any) {
 	r.body.Write(b)
 }
 
+func (r *recorder) raw(status int, contentType, body string) {
+	r.header.Set("Content-Type", contentType)
+	r.status = status
+	r.body.WriteString(body)
+}
+
 func errBody(code, msg string) map[string]any {
 	return map[string]any{"success": false, "error": code, "msg": msg}
 }
 
+func notFoundPage(w *recorder) {
+	w.raw(http.StatusNotFound, "text/html; charset=utf-8", "<!doctype html>\n<html><head><title>Not Found</title></head><body><h1>Not Found</h1><p>The requested resource was not found on this server.</p></body></html>")
+}
+
 func (s *Server) handle(w *recorder, r *http.Request, rt, token string, body []byte) {
-	if rt == "" {
-		w.header.Set("Content-Type", "text/html; charset=utf-8")
-		w.status = http.StatusNotFound
-		w.body.WriteString("<!doctype html>\n<html><head><title>Not Found</title></head><body><h1>Not Found</h1><p>The requested resource was not found on this server.</p></body></html>")
+	if rt == "redirect" {
+		u := url.URL{Scheme: "http", Host: r.Host, Path: canonical(r.Method, r.URL.Path), RawQuery: r.URL.RawQuery}
+		if r.TLS != nil {
+			u.Scheme = "https"
+		}
+		w.header.Set("Location", u.String())
+		w.raw(http.StatusMovedPermanently, "text/html; charset=utf-8", "<html><head><title>301 Moved Permanently</title></head><body>Moved</body></html>")
+		return
+	}
+	if rt == "" || (rt == "audit" && s.noAudit) {
+		notFoundPage(w)
 		return
 	}
 	if token == "" {
@@ -551,29 +872,29 @@ func (s *Server) handle(w *recorder, r *http.Request, rt, token string, body []b
 	defer s.mu.Unlock()
 	caller := s.byValue[token]
 	if caller == nil || caller.Deleted {
-		w.json(http.StatusUnauthorized, errBody("invalid_user_key", "Invalid user key"))
+		a := s.deadAnswer
+		if a.Status == 0 {
+			a = Dead401
+		}
+		w.raw(a.Status, "application/json", a.Body)
 		return
 	}
-	if s.rateLimit {
-		id := rt + "|" + token
-		now := s.now()
-		if last, ok := s.lastCall[id]; ok && now.Sub(last) < thresholds[rt] {
-			w.status = http.StatusTooManyRequests
-			if s.textLimit {
-				w.header.Set("Content-Type", "text/plain; charset=utf-8")
-				fmt.Fprintf(&w.body, "API requests too frequent endpoint threshold=%.1f", thresholds[rt].Seconds())
-			} else {
-				w.header.Set("Content-Type", "application/json")
-				fmt.Fprintf(&w.body, `{"detail": "API requests too frequent endpoint threshold=%.1f"}`, thresholds[rt].Seconds())
-			}
-			return
-		}
-		s.lastCall[id] = now
+	if s.rateLimit && s.limitedLocked(w, rt, token) {
+		return
+	}
+	if s.twoFactor[rt] {
+		w.raw(http.StatusUnauthorized, "application/json", TwoFactorBody)
+		return
 	}
 	if !slices.Contains(caller.Scopes(), scope[rt]) {
+		if s.scopeAnswer.Status != 0 {
+			w.raw(s.scopeAnswer.Status, "application/json", s.scopeAnswer.Body)
+			return
+		}
 		w.json(http.StatusForbidden, errBody("forbidden", fmt.Sprintf("API key lacks the %s permission required for this endpoint.", scope[rt])))
 		return
 	}
+	s.recordLocked(r, caller, body)
 	switch rt {
 	case "list":
 		s.list(w, caller)
@@ -587,7 +908,48 @@ func (s *Server) handle(w *recorder, r *http.Request, rt, token string, body []b
 		s.reset(w, caller, body)
 	case "user":
 		s.user(w, caller)
+	case "audit":
+		s.auditLog(w, caller)
 	}
+}
+
+// limitedLocked enforces the minimum interval of rt for token and writes
+// the 429 if the call is inside it.
+func (s *Server) limitedLocked(w *recorder, rt, token string) bool {
+	id := rt + "|" + token
+	now := s.now()
+	window := thresholds[rt]
+	last, ok := s.lastCall[id]
+	if !ok || now.Sub(last) >= window {
+		s.lastCall[id] = now
+		return false
+	}
+	left := window - now.Sub(last)
+	if s.penalty {
+		s.lastCall[id] = now
+		left = window
+	}
+	w.status = http.StatusTooManyRequests
+	secs := int((left + time.Second - 1) / time.Second)
+	switch s.limitStyle {
+	case LimitText:
+		w.raw(429, "text/plain; charset=utf-8", fmt.Sprintf("API requests too frequent: endpoint threshold=%.1f", window.Seconds()))
+	case LimitEnvelope:
+		w.json(429, errBody("rate_limited", "API requests too frequent"))
+	case LimitRetryAfter, LimitRetryAfterDate:
+		if s.limitStyle == LimitRetryAfter {
+			w.header.Set("Retry-After", strconv.Itoa(secs))
+		} else {
+			w.header.Set("Retry-After", now.Add(time.Duration(secs)*time.Second).UTC().Format(http.TimeFormat))
+		}
+		w.header.Set("X-RateLimit-Limit", "1")
+		w.header.Set("X-RateLimit-Remaining", "0")
+		w.header.Set("X-RateLimit-Reset", strconv.FormatInt(now.Add(left).Unix(), 10))
+		w.json(429, map[string]any{"error": "HTTPTooManyRequests", "msg": "API requests too frequent", "retry_after": secs, "limit": 1, "remaining": 0})
+	default:
+		w.json(429, map[string]any{"detail": fmt.Sprintf("API requests too frequent endpoint threshold=%.1f", window.Seconds())})
+	}
+	return true
 }
 
 func (s *Server) item(k *Key) map[string]any {
@@ -600,6 +962,12 @@ func (s *Server) item(k *Key) map[string]any {
 		"team_name":  nil,
 		"created_at": float64(k.CreatedAt.UnixNano()) / 1e9,
 		"deleted_at": nil,
+	}
+	switch s.listTimes {
+	case "iso":
+		it["created_at"] = k.CreatedAt.UTC().Format("2006-01-02T15:04:05.000000+00:00")
+	case "python":
+		it["created_at"] = k.CreatedAt.UTC().Format("2006-01-02 15:04:05.000000+00:00")
 	}
 	if k.Permissions == "" {
 		it["permissions"] = false
@@ -626,7 +994,55 @@ func (s *Server) list(w *recorder, caller *Key) {
 		}
 		items = append(items, s.item(k))
 	}
+	if s.pageSize > 0 && len(items) > s.pageSize {
+		w.json(http.StatusOK, map[string]any{"apikeys": items[:s.pageSize], "count": len(items), "next": "/api/v0/auth/apikeys/?page=2"})
+		return
+	}
 	w.json(http.StatusOK, map[string]any{"apikeys": items})
+}
+
+// operations spells out a category granted whole, for EchoExpanded: the
+// operation names the docs show where there are some, else one per
+// category. (The real list is not public; the client must only see that
+// the grant is the same.)
+var operations = map[string][]string{
+	"instance_read":  {"api.instance.show", "api.instance.request_logs"},
+	"instance_write": {"api.instance.destroy", "api.instance.reboot"},
+	"team_read":      {"api.team.members"},
+}
+
+func expand(perms string) json.RawMessage {
+	var top map[string]map[string]json.RawMessage
+	if json.Unmarshal([]byte(perms), &top) != nil {
+		return json.RawMessage(perms)
+	}
+	for c, v := range top["api"] {
+		if strings.TrimSpace(string(v)) != "{}" {
+			continue
+		}
+		ops := operations[c]
+		if ops == nil {
+			ops = []string{"api." + strings.TrimSuffix(strings.TrimSuffix(c, "_read"), "_write") + ".all"}
+		}
+		m := map[string]json.RawMessage{}
+		for _, op := range ops {
+			m[op] = json.RawMessage(`{}`)
+		}
+		b, _ := json.Marshal(m)
+		top["api"][c] = b
+	}
+	b, _ := json.Marshal(top)
+	return b
+}
+
+// fullPermissions is every public category, as an object.
+func fullPermissions() string {
+	m := map[string]json.RawMessage{}
+	for _, c := range Categories[:11] {
+		m[c] = json.RawMessage(`{}`)
+	}
+	b, _ := json.Marshal(map[string]any{"api": m})
+	return string(b)
 }
 
 func (s *Server) create(w *recorder, caller *Key, body []byte) {
@@ -653,12 +1069,25 @@ func (s *Server) create(w *recorder, caller *Key, body []byte) {
 		}
 		perms = canon
 	}
-	k := s.addKeyLocked(caller.UserID, name, perms)
-	resp := map[string]any{"id": k.ID, "key": k.Value}
-	if perms == "" {
+	stored := perms
+	if s.echo == EchoGrantFull {
+		stored = fullPermissions()
+	}
+	k := s.addKeyLocked(caller.UserID, name, stored)
+	field := s.keyField
+	if field == "" {
+		field = "key"
+	}
+	resp := map[string]any{"id": k.ID, field: k.Value}
+	switch {
+	case s.echo == EchoOmitted:
+	case s.echo == EchoFalse || stored == "":
 		resp["permissions"] = false
-	} else {
-		resp["permissions"] = json.RawMessage(perms)
+	case s.echo == EchoExpanded:
+		resp["permissions"] = expand(stored)
+		resp["key_params"] = nil
+	default:
+		resp["permissions"] = json.RawMessage(stored)
 	}
 	w.json(http.StatusOK, resp)
 }
@@ -697,7 +1126,14 @@ func (s *Server) delete(w *recorder, caller *Key, idStr string) {
 		return
 	}
 	k.Deleted = true
-	w.json(http.StatusOK, "Successfully Deleted API Key")
+	switch s.deleteShape {
+	case DeleteSuccessTrue:
+		w.json(http.StatusOK, map[string]any{"success": true})
+	case DeleteEmpty:
+		w.status = http.StatusOK
+	default:
+		w.json(http.StatusOK, "Successfully Deleted API Key")
+	}
 }
 
 func (s *Server) reset(w *recorder, caller *Key, body []byte) {

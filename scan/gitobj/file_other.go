@@ -1,0 +1,5 @@
+//go:build !unix
+
+package gitobj
+
+const openFlags = 0

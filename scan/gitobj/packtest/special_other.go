@@ -1,0 +1,5 @@
+//go:build !unix
+
+package packtest
+
+func mkfifo(string) error { return ErrNoFIFO }

@@ -1,0 +1,5 @@
+//go:build !race
+
+package gitobj
+
+const deepChainLinks = 1_500_000
