@@ -52,6 +52,24 @@ const (
 	CacheFull    = "full"    // too much is new: full scan, rewritten
 )
 
+// CacheNote says in a line how an incremental scan used its cache, or ""
+// for a scan without one.
+func (st Stats) CacheNote() string {
+	switch st.Cache {
+	case CacheUsed:
+		return fmt.Sprintf("incremental: %s known from the cache not read again", count(st.Cached, "object"))
+	case CacheAbsent:
+		return "no cache yet: scanned in full and the cache written, so the next scan reads only what is new"
+	case CacheInvalid:
+		return "the cache failed its check (altered, cut short, or written under another key): scanned in full and the cache rewritten"
+	case CacheVersion:
+		return "the cache was written by other detection rules: scanned in full and the cache rewritten"
+	case CacheFull:
+		return "most objects are new since the cache: scanned in full and the cache rewritten"
+	}
+	return ""
+}
+
 // cachedHistory is a history scan through the cache in Options.Cache.
 func (s *scanner) cachedHistory(ctx context.Context) (*Report, error) {
 	if len(s.opts.CacheKey) < minCacheKey {
