@@ -57,13 +57,13 @@ const (
 var errIndex = errors.New("corrupt index")
 
 // readIndexFile reads the index at path: a missing file is an empty index
-// (a repository where nothing was ever staged). The file is opened without
+// (a repository where nothing was ever staged) unless required. The file is opened without
 // following a symbolic link and must be a regular file no larger than
 // maxIndexSize.
-func readIndexFile(path string) ([]indexEntry, error) {
+func readIndexFile(path string, required bool) ([]indexEntry, error) {
 	data, err := readRegularFile(path, maxIndexSize)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
+	if errors.Is(err, os.ErrNotExist) && !required {
+		return nil, nil // no index yet: nothing staged
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading the index: %w", err)

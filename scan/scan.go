@@ -24,10 +24,10 @@ type Options struct {
 	// Staged scans the blobs staged in the index that differ from HEAD
 	// (a pre-commit hook).
 	Staged bool
-	// IndexFile is the index a staged scan reads; empty means the git
-	// directory's index. A pre-commit hook run by `git commit PATH` or
-	// `git commit -a` is given a temporary index in GIT_INDEX_FILE, which
-	// the caller passes here.
+	// IndexFile, with Staged, is the index to read instead of the
+	// repository's own: what GIT_INDEX_FILE names in a pre-commit hook,
+	// where `git commit -a` and `git commit PATH` stage the commit in a
+	// temporary index (.git/index.lock) and leave .git/index as it was.
 	IndexFile string
 	// Cache is a directory where a history scan keeps what it read (object
 	// ids, the commit graph, and where keys were: never content, a path or

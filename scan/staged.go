@@ -153,7 +153,9 @@ func (s *scanner) staged(ctx context.Context) (*Report, error) {
 	if path == "" {
 		path = filepath.Join(s.repo.gitDir, "index")
 	}
-	ents, err := readIndexFile(path)
+	// The repository's index may not exist yet (nothing was ever staged);
+	// one named in Options.IndexFile must: git writes it before the hook.
+	ents, err := readIndexFile(path, s.opts.IndexFile != "")
 	if err != nil {
 		return nil, err
 	}
