@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -256,5 +257,61 @@ func TestActionScanCache(t *testing.T) {
 		if p.Code != 0 {
 			t.Errorf("post = %d", p.Code)
 		}
+	}
+}
+
+// TestREADMECacheSnippetRuns: the README's incremental-scan workflow
+// restores and saves the directory the Action writes, under one key per
+// run, the save running even when the scan step failed; its scan step, run
+// twice as written (the restore between them a no-op: the job keeps its
+// temp directory), reads the cache the second time.
+func TestREADMECacheSnippetRuns(t *testing.T) {
+	t.Parallel()
+	_, steps := readmeStep(t, func(wf *workflow, s wfStep) bool {
+		return wf.block.heading == "Incremental scans in a workflow" && s.With["cache"] == "true"
+	})
+	var scanStep, restore, save *wfStep
+	for i := range steps {
+		s := &steps[i]
+		switch {
+		case strings.HasPrefix(s.Uses, actionRef):
+			scanStep = s
+		case strings.HasPrefix(s.Uses, "actions/cache/restore@"):
+			restore = s
+		case strings.HasPrefix(s.Uses, "actions/cache/save@"):
+			save = s
+		}
+	}
+	if scanStep == nil || restore == nil || save == nil {
+		t.Fatalf("the snippet needs actions/cache/restore, the scan and actions/cache/save: %+v", steps)
+	}
+	const path = "${{ runner.temp }}/vastguard-cache"
+	if restore.With["path"] != path || save.With["path"] != path {
+		t.Errorf("cache paths %q and %q, want %q (where the Action keeps it)", restore.With["path"], save.With["path"], path)
+	}
+	key := restore.With["key"]
+	if key != save.With["key"] || !strings.Contains(key, "${{ github.run_id }}") || !strings.HasPrefix(key, restore.With["restore-keys"]) || restore.With["restore-keys"] == "" {
+		t.Errorf("keys: restore %q (restore-keys %q), save %q: one per run, restored by prefix", key, restore.With["restore-keys"], save.With["key"])
+	}
+	if save.If != "always()" {
+		t.Errorf("the save step's if: %q; exit code 2 from the scan would skip it", save.If)
+	}
+	x := newE2E(t, "in-process")
+	r := workspaceRepo(x)
+	r.Commit("init", scantest.Files{"deploy/.env": "VAST_API_KEY=" + scantest.Key(7) + "\n"})
+	r.CheckoutWorktree()
+	with := inputs(t, *scanStep, map[string]string{"VASTGUARD_CACHE_KEY": "a key from the repository's secrets"})
+	for i, want := range []string{"no cache yet", "incremental: "} {
+		st, err := x.job.RunStep(t.Context(), fmt.Sprintf("scan%d", i), with)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Code != 2 || !strings.Contains(st.Stdout, want) {
+			t.Errorf("run %d: exit %d, want 2 and %q\n%s", i+1, st.Code, want, st.Stdout)
+		}
+	}
+	dir := filepath.Join(x.job.Env["RUNNER_TEMP"], strings.TrimPrefix(path, "${{ runner.temp }}/"))
+	if files, _ := filepath.Glob(filepath.Join(dir, "*.vgcache")); len(files) != 1 {
+		t.Errorf("%s holds %v, want one cache file", dir, files)
 	}
 }
