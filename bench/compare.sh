@@ -25,7 +25,9 @@
 # on refs/heads/bench-new, by plumbing.
 #
 # Environment: RUNS (default 5), COMMITS (default 5000), TINY (default 100),
-# OUT (default bench/out), SKIP_FULL_PEERS=1 to leave gitleaks and TruffleHog
+# OUT (default $TMPDIR/vastguard-bench: outside the checkout, since a scan
+# refuses a bare repository inside a work tree, as git does with
+# safe.bareRepository=explicit), SKIP_FULL_PEERS=1 to leave gitleaks and TruffleHog
 # out of the full-history row (minutes on a large repository).
 # Needs git and /usr/bin/time; installs gitleaks with `go install` if absent.
 set -euo pipefail
@@ -33,7 +35,7 @@ cd "$(dirname "$0")/.."
 RUNS=${RUNS:-5}
 COMMITS=${COMMITS:-5000}
 TINY=${TINY:-100}
-OUT=${OUT:-bench/out}
+OUT=${OUT:-${TMPDIR:-/tmp}/vastguard-bench}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 
