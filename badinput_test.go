@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,7 +26,7 @@ type badInput struct {
 	args  []string          // CLI: the arguments; nil for an Action input
 	stdin string            // CLI: standard input
 	with  map[string]string // Action: the step's with:
-	env   map[string]string // Action: the job's environment, over the runner model's
+	env   map[string]string // CLI: environment besides the fake API's; Action: the job's environment, over the runner model's
 	want  string            // the error line starts with "vastguard: "+want (CLI) or "::error title=vastguard::"+want (Action)
 	doc   string            // want as the README shows it, where want holds a temporary path
 }
@@ -38,6 +39,7 @@ func catalogue(t *testing.T) []badInput {
 	badBaseline := filepath.Join(t.TempDir(), "bad-baseline.txt")
 	os.WriteFile(badBaseline, []byte("not a hash\n"), 0o644)
 	cfgDir := t.TempDir()
+	cacheDir := t.TempDir()
 	badConfig := filepath.Join(cfgDir, "bad.yaml")
 	os.WriteFile(badConfig, []byte("min-confidence: high\nexclude-paths: testdata/**\n"), 0o644)
 	unknownConfig := filepath.Join(cfgDir, "typo.yaml")
@@ -110,6 +112,10 @@ func catalogue(t *testing.T) []badInput {
 		{where: "vastguard scan --config", value: "missing", args: []string{"scan", r.Dir, "--config", filepath.Join(cfgDir, "none.yaml")}, want: "--config: lstat " + filepath.Join(cfgDir, "none.yaml") + ": no such file or directory", doc: "--config: lstat DIR/none.yaml: no such file or directory"},
 		{where: "vastguard scan --write-baseline", value: "a missing directory", args: []string{"scan", r.Dir, "--write-baseline", filepath.Join(notRepo, "no", "b")}, want: "--write-baseline: cannot write in " + filepath.Join(notRepo, "no") + ": no such file or directory", doc: "--write-baseline: cannot write in DIR/no: no such file or directory"},
 		{where: "vastguard scan --write-baseline", value: "a directory", args: []string{"scan", r.Dir, "--write-baseline", notRepo}, want: "--write-baseline " + notRepo + " is a directory; name a file", doc: "--write-baseline DIR is a directory; name a file"},
+		{where: "vastguard scan --cache --range", value: "both", args: []string{"scan", r.Dir, "--cache", cacheDir, "--range", "HEAD~1..HEAD"}, want: "scan: --cache speeds up whole-history scans; --range reads only what it names already, so leave --cache out"},
+		{where: "vastguard scan --cache --staged", value: "both", args: []string{"scan", r.Dir, "--cache", cacheDir, "--staged"}, want: "scan: --cache speeds up whole-history scans; --staged reads only what it names already, so leave --cache out"},
+		{where: "vastguard scan --cache --no-git", value: "both", args: []string{"scan", "--no-git", notRepo, "--cache", cacheDir}, want: "scan: --cache reads git history; it does not go with --no-git"},
+		{where: "vastguard scan --cache (VASTGUARD_CACHE_KEY)", value: "short", args: []string{"scan", r.Dir, "--cache", cacheDir}, env: map[string]string{"VASTGUARD_CACHE_KEY": "short"}, want: "scan: VASTGUARD_CACHE_KEY is 5 bytes; use at least 16"},
 		{where: "vastguard scan --no-git --range", value: "both", args: []string{"scan", "--no-git", notRepo, "--range", "a..b"}, want: "scan: --range reads git history; it does not go with --no-git"},
 		{where: "vastguard scan --no-git --max-archive-depth", value: "17", args: []string{"scan", "--no-git", notRepo, "--max-archive-depth", "17"}, want: "scan: --max-archive-depth 17: use 0 (open no archive) to 16"},
 		{where: "vastguard scan --no-git PATH", value: "missing", args: []string{"scan", "--no-git", filepath.Join(notRepo, "x")}, want: "scan: " + filepath.Join(notRepo, "x") + " does not exist", doc: "scan: DIR/x does not exist"},
@@ -178,6 +184,8 @@ func catalogue(t *testing.T) []badInput {
 		{where: "input permissions", value: `{"api": `, with: map[string]string{"permissions": `{"api": `}, want: "input permissions: not valid JSON"},
 		{where: "input permissions", value: dupPerms, with: map[string]string{"permissions": dupPerms}, want: "input permissions: api.user_read: named twice in one object"},
 		{where: "input permissions", value: "full", with: map[string]string{"permissions": "full"}, want: "input permissions: this grants full access"},
+		{where: "input cache", value: "yes", with: map[string]string{"command": "scan", "cache": "yes"}, want: `input cache: "yes" is not a boolean; use true or false`},
+		{where: "input cache-key", value: "short", with: map[string]string{"command": "scan", "cache": "true", "cache-key": "short"}, want: "input cache-key: is 5 characters; use a secret of at least 16"},
 		{where: "input allow-full-access", value: "yes", with: map[string]string{"allow-full-access": "yes"}, want: `input allow-full-access: "yes" is not a boolean; use true or false`},
 		{where: "input key-name", value: "gpu:1", with: map[string]string{"key-name": "gpu:1"}, want: "input key-name: use 1 to 64 letters"},
 		{where: "input key-name", value: "65 characters", with: map[string]string{"key-name": strings.Repeat("k", 65)}, want: "input key-name: use 1 to 64 letters"},
@@ -225,6 +233,7 @@ func TestBadInputCatalogue(t *testing.T) {
 			t.Parallel()
 			if tt.with == nil {
 				srv, vars := fakeAPI(t)
+				maps.Copy(vars, tt.env)
 				res := runCLIStdin(t, vars, tt.stdin, tt.args...)
 				want := "vastguard: " + tt.want
 				if res.code != 1 || !strings.HasPrefix(res.stderr, want) || strings.Count(res.stderr, "\n") != 1 {

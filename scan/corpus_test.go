@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/vastguard/vastguard/scan"
 	"github.com/vastguard/vastguard/scan/corpus"
 	"github.com/vastguard/vastguard/scan/scantest"
@@ -58,6 +61,31 @@ func TestCorpus(t *testing.T) {
 		case !e.Planted && got != "":
 			t.Errorf("%s (%s): look-alike flagged by %s", e.ID, e.Family, got)
 		}
+	}
+	// A range over the corpus's commits and an incremental scan, first
+	// and again, give the full scan's findings, field by field.
+	var root plumbing.Hash
+	for h, c := range reach(t, r.Git, r.Head()) {
+		if len(c.ParentHashes) == 0 {
+			root = h
+		}
+	}
+	ranged, err := scan.Scan(t.Context(), r.Dir, scan.Options{Range: root.String() + "..HEAD"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ranged.Findings) < planted/2 {
+		t.Errorf("the corpus as a range: %d findings", len(ranged.Findings))
+	}
+	if diff := cmp.Diff(rangeReference(t, r, root, r.Head()), sortedFindings(ranged.Findings), cmpopts.IgnoreUnexported(scan.Finding{})); diff != "" {
+		t.Errorf("the corpus as a range (-full +range):\n%s", diff)
+	}
+	cacheDir := t.TempDir()
+	sameFindings(t, "the corpus, cache written", rep, cached(t, r.Dir, cacheDir, scan.Options{}))
+	again := cached(t, r.Dir, cacheDir, scan.Options{})
+	sameFindings(t, "the corpus, cache read", rep, again)
+	if again.Stats.Cache != scan.CacheUsed {
+		t.Errorf("the second scan's cache: %q", again.Stats.Cache)
 	}
 	// Nothing the report holds may carry a value of the corpus.
 	for _, c := range cases {

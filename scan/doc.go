@@ -21,9 +21,25 @@
 //
 // Ranges and staged changes. Options.Range ("A..B") and Options.Since
 // ("REV", meaning REV..HEAD) scan only what the commits in the range
-// introduced: the blobs reachable from them and not from the range's
-// boundary. Options.Staged scans the blobs staged in the index that differ
-// from HEAD.
+// introduced: the blobs reachable from them and not from A, and their
+// messages. The range's commits are found as git rev-list finds them (a
+// newest-first walk from both ends that stops once every commit left is
+// reachable from A), each is compared with its parents tree by tree, and a
+// blob with a key is checked against A's history only then; so a range
+// costs what it introduces, not what the history holds. Options.Staged
+// scans the blobs staged in the index that differ from HEAD at their path:
+// the index is read by hand (bounded, never through a symbolic link), the
+// tree each directory would have is computed from it and compared with
+// HEAD's from the root down, so only HEAD's trees on changed paths are
+// read and no HEAD blob (a blobless partial clone has none), but for the
+// files beside a generic key that only the code next to it can decide.
+//
+// Incremental scans. With Options.Cache, a history scan keeps in that
+// directory, per repository, the ids of the objects it read, the commit
+// graph and where keys first were (ids and tree-entry positions only,
+// authenticated with an HMAC under Options.CacheKey), and the next scan
+// reads only the objects not listed plus the blobs with keys, with the
+// same findings as a full scan. DetectorVersion invalidates it.
 //
 // Refusals. A shallow clone, or a range whose end is missing, is an error
 // (ErrShallow, ErrMissingRevision) that says to fetch the whole history: a

@@ -130,6 +130,10 @@ type Stats struct {
 	// Missing counts objects the history names but the clone lacks.
 	Missing int  `json:"missing"`
 	Partial bool `json:"partial_clone,omitempty"`
+	// Cache says how an incremental scan used its cache (CacheUsed,
+	// CacheAbsent, ...); Cached counts the objects it did not read again.
+	Cache  string `json:"cache,omitempty"`
+	Cached int    `json:"cached_objects,omitempty"`
 
 	// Directory, reader and log scans (Mode "directory", "stdin",
 	// "actions-logs"): Blobs and Bytes count the files (and archive

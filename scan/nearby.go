@@ -35,19 +35,52 @@ type readerResult struct {
 	ok     bool
 }
 
+// dirLister finds directory dir ("." for the root) of the tree a file is
+// in: an id that names the directory's content (the readers cache is keyed
+// by it) and a way to list its entries in tree order.
+type dirLister func(dir string) (id plumbing.Hash, entries func() []gitobj.TreeEntry, ok bool)
+
 // readerFor returns the check ResolvePending calls for a blob at path in
-// commit c, or nil when objects cannot be read (staged scans, or no
-// commit).
+// commit c (nil: staged, in the tree b.staged lists), or nil when objects
+// cannot be read (no reader, or a blob no commit or index holds).
 func (b *builder) readerFor(c *commitInfo, p string) func() (string, bool) {
-	if b.read == nil || c == nil {
+	switch {
+	case b.read == nil:
 		return nil
+	case c != nil:
+		return func() (string, bool) { return b.readByVastCode(b.treeLister(c.Tree), p) }
+	case b.staged != nil:
+		return func() (string, bool) { return b.readByVastCode(b.staged, p) }
 	}
-	return func() (string, bool) { return b.readByVastCode(c.Tree, p) }
+	return nil
+}
+
+// treeLister lists the directories of the tree root through b.read.
+func (b *builder) treeLister(root plumbing.Hash) dirLister {
+	return func(dir string) (plumbing.Hash, func() []gitobj.TreeEntry, bool) {
+		tree, ok := b.treeAt(root, dir)
+		if !ok {
+			return plumbing.ZeroHash, nil, false
+		}
+		return tree, func() []gitobj.TreeEntry {
+			t, data, err := b.read(tree)
+			if err != nil || t != plumbing.TreeObject {
+				return nil
+			}
+			var out []gitobj.TreeEntry
+			gitobj.ParseTree(data, func(e gitobj.TreeEntry) error {
+				out = append(out, e)
+				return nil
+			})
+			return out
+		}, true
+	}
 }
 
 // readByVastCode looks in the directory of p, then its parent, in the tree
-// root, for a text file that mentions Vast and contains p's base name.
-func (b *builder) readByVastCode(root plumbing.Hash, p string) (string, bool) {
+// dirs lists, for a text file that mentions Vast and contains p's base
+// name.
+func (b *builder) readByVastCode(dirs dirLister, p string) (string, bool) {
 	if b.readers == nil {
 		b.readers = map[readerKey]readerResult{}
 	}
@@ -57,14 +90,14 @@ func (b *builder) readByVastCode(root plumbing.Hash, p string) (string, bool) {
 	}
 	dir := path.Dir(p)
 	for level := 0; level < 2; level++ {
-		tree, ok := b.treeAt(root, dir)
+		tree, entries, ok := dirs(dir)
 		if !ok {
 			return "", false
 		}
 		k := readerKey{tree, base}
 		r, seen := b.readers[k]
 		if !seen {
-			r = b.scanDir(tree, dir, p, base)
+			r = b.scanDir(entries(), dir, p, base)
 			b.readers[k] = r
 		}
 		if r.ok {
@@ -103,35 +136,34 @@ func (b *builder) treeAt(root plumbing.Hash, dir string) (plumbing.Hash, bool) {
 	return h, true
 }
 
-func (b *builder) scanDir(tree plumbing.Hash, dir, self, base string) readerResult {
-	t, data, err := b.read(tree)
-	if err != nil || t != plumbing.TreeObject {
-		return readerResult{}
-	}
+// scanDir looks through the entries of directory dir for a text file
+// other than self that mentions Vast and contains base.
+func (b *builder) scanDir(ents []gitobj.TreeEntry, dir, self, base string) readerResult {
 	var found readerResult
-	read, entries := 0, 0
+	read := 0
 	needle := []byte(base)
-	gitobj.ParseTree(data, func(e gitobj.TreeEntry) error {
-		entries++
-		if found.ok || entries > readerEntries || read >= readerBlobs || e.Mode == filemode.Dir || e.Mode == filemode.Submodule {
-			return nil
+	for entries, e := range ents {
+		if found.ok || entries >= readerEntries || read >= readerBlobs {
+			break
+		}
+		if e.Mode == filemode.Dir || e.Mode == filemode.Submodule {
+			continue
 		}
 		name := e.Name
 		if dir != "." && dir != "" {
 			name = dir + "/" + e.Name
 		}
 		if name == self {
-			return nil
+			continue
 		}
 		read++
 		ot, blob, err := b.read(e.Hash)
 		if err != nil || ot != plumbing.BlobObject || len(blob) > readerMaxBytes || isBinary(blob) {
-			return nil
+			continue
 		}
 		if bytes.Contains(blob, needle) && mentionsVast(blob) {
 			found = readerResult{reader: name, ok: true}
 		}
-		return nil
-	})
+	}
 	return found
 }

@@ -854,6 +854,9 @@ func writeTextNotes(w io.Writer, r *Report) {
 	if st.Partial {
 		notes = append(notes, "partial clone: objects left on the server were not scanned")
 	}
+	if n := st.CacheNote(); n != "" {
+		notes = append(notes, n)
+	}
 	if st.SkippedLinks > 0 {
 		notes = append(notes, fmt.Sprintf("%s not followed", count(st.SkippedLinks, "symbolic or hard link")))
 	}

@@ -60,6 +60,17 @@ func (p *progress) add(n int64) {
 	p.fn(p.snapshot(false))
 }
 
+// expect sets TotalObjects, once the scan knows it (a range scan, after
+// its walk).
+func (p *progress) expect(total int64) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.total = total
+}
+
 // done makes the last call.
 func (p *progress) done() {
 	if p == nil {

@@ -48,8 +48,9 @@ type repo struct {
 	git        *git.Repository
 	gitDir     string
 	objDir     string
-	extensions map[string]string // [extensions] of the config, lower-cased
-	limits     gitobj.Limits     // with defaults filled in
+	extensions map[string]string        // [extensions] of the config, lower-cased
+	packed     map[string]plumbing.Hash // packed-refs, once read
+	limits     gitobj.Limits            // with defaults filled in
 }
 
 func openRepo(path string, opts Options) (*repo, error) {

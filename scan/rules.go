@@ -120,6 +120,17 @@ var vastKeyFileName = regexp.MustCompile(`(?i)(?:^|/)\.?vast_?api_?key(?:\.txt)?
 
 var assignLike = []Via{ViaAssign, ViaDefault, ViaArgument, ViaSpace, ViaRecord, ViaTable, ViaElement, ViaQuery, ViaColumn}
 
+// DetectorVersion names what the detection code does beyond the rule
+// table below: the bindings (bind.go), the context and word checks
+// (context.go, words.go), the candidate search, Text, BareKey, isBinary and
+// DetectBinary, pending matches and their resolution (nearby.go). Whoever
+// changes any of it, in a way that can change what a blob matches, bumps
+// it: an incremental scan's cache (Options.Cache) remembers which blobs
+// were clean, and is then thrown away so every blob is scanned again. A
+// change to the table itself (any field that decides what matches) needs
+// no bump: the cache hashes the table too.
+const DetectorVersion = "2026-08-1"
+
 // Detectors are the rules, most specific first.
 var Detectors = []Detector{
 	{

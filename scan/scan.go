@@ -1,10 +1,8 @@
 package scan
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -12,9 +10,6 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/filemode"
-	"github.com/go-git/go-git/v5/plumbing/format/index"
-	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/vastguard/vastguard/scan/gitobj"
 )
 
@@ -34,6 +29,16 @@ type Options struct {
 	// where `git commit -a` and `git commit PATH` stage the commit in a
 	// temporary index (.git/index.lock) and leave .git/index as it was.
 	IndexFile string
+	// Cache is a directory where a history scan keeps what it read (object
+	// ids, the commit graph, and where keys were: never content, a path or
+	// a key), so that the next scan reads only what is new. One directory
+	// can serve many repositories. A scan with Range, Since or Staged does
+	// not use it.
+	Cache string
+	// CacheKey authenticates the cache's file (HMAC-SHA256), so a file
+	// someone altered costs a full scan and never hides a finding; at
+	// least 16 bytes, kept out of the cache directory. Required with Cache.
+	CacheKey []byte
 	// AllowPartial scans a partial clone's objects that are present instead
 	// of refusing it.
 	AllowPartial bool
@@ -62,10 +67,13 @@ type Options struct {
 	AllowBareInWorkTree bool
 	// Now is the clock for timing; nil means time.Now.
 	Now func() time.Time
-	// Progress, if set, is called while a whole-history scan reads its
-	// objects: from the scan's workers, one call at a time, at most every
-	// 100 ms, and once more with Done when reading ends. It must return
-	// quickly. Range and staged scans do not call it.
+	// Progress, if set, is called while a scan reads its objects: from
+	// the scan's workers, one call at a time, at most every 100 ms, and
+	// once more with Done when reading ends. It must return quickly. A
+	// whole-history scan knows its total from the start; a range scan once
+	// its walk has found the commits (which it counts), a staged scan once
+	// it has compared the index with HEAD, an incremental one once it has
+	// read its cache.
 	Progress func(Progress)
 }
 
@@ -117,6 +125,7 @@ func Scan(ctx context.Context, path string, opts Options) (*Report, error) {
 		return nil, err
 	}
 	s := &scanner{repo: r, opts: opts}
+	defer s.close()
 	var rep *Report
 	switch {
 	case opts.Staged:
@@ -131,9 +140,12 @@ func Scan(ctx context.Context, path string, opts Options) (*Report, error) {
 		if partial && !opts.AllowPartial {
 			return nil, fmt.Errorf("%s is a partial clone (objects were left on the server and cannot be scanned); clone without --filter, or pass --allow-partial to scan what is present: %w", path, ErrPartial)
 		}
-		if opts.Range != "" || opts.Since != "" {
+		switch {
+		case opts.Range != "" || opts.Since != "":
 			rep, err = s.rangeScan(ctx)
-		} else {
+		case opts.Cache != "":
+			rep, err = s.cachedHistory(ctx)
+		default:
 			rep, err = s.history(ctx)
 		}
 		if rep != nil {
@@ -155,6 +167,33 @@ func Scan(ctx context.Context, path string, opts Options) (*Report, error) {
 type scanner struct {
 	repo *repo
 	opts Options
+	st   *gitobj.Store // opened by store
+}
+
+// store opens the repository's objects for random access, once.
+func (s *scanner) store() (*gitobj.Store, error) {
+	if s.st == nil {
+		st, err := openStore(s.repo.objDir, s.repo.limits)
+		if err != nil {
+			return nil, fmt.Errorf("reading the object database: %w", err)
+		}
+		s.st = st
+	}
+	return s.st, nil
+}
+
+// openStore opens objDir for random access under the repository's
+// limits; blobs stored whole over what the full scan holds
+// (gitobj.DefaultStreamAbove, or MaxDeltaSize if smaller) are streamed, as
+// the full scan streams them.
+func openStore(objDir string, limits gitobj.Limits) (*gitobj.Store, error) {
+	return gitobj.OpenStore(objDir, gitobj.StoreOptions{Limits: limits, StreamAbove: min(gitobj.DefaultStreamAbove, limits.MaxDeltaSize)})
+}
+
+func (s *scanner) close() {
+	if s.st != nil {
+		s.st.Close()
+	}
 }
 
 // blobHit is a blob with at least one key in it.
@@ -217,9 +256,15 @@ func (ps *pass) streamedBlob(h plumbing.Hash, size int64, r io.Reader, det []Det
 
 // history scans every object, then attributes what it found.
 func (s *scanner) history(ctx context.Context) (*Report, error) {
+	rep, _, err := s.fullHistory(ctx)
+	return rep, err
+}
+
+// fullHistory is history, returning what it learnt as well.
+func (s *scanner) fullHistory(ctx context.Context) (*Report, *scanState, error) {
 	db, err := gitobj.Open(s.repo.objDir, gitobj.Options{External: s.repo.readObject, Limits: s.repo.limits})
 	if err != nil {
-		return nil, fmt.Errorf("reading the object database: %w", err)
+		return nil, nil, fmt.Errorf("reading the object database: %w", err)
 	}
 	defer db.Close()
 	passes := make([]pass, s.opts.Workers)
@@ -274,7 +319,7 @@ func (s *scanner) history(ctx context.Context) (*Report, error) {
 		StreamAbove: streamAbove,
 	}
 	if err := db.ForEach(ctx, s.opts.Workers, v); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	prog.done()
 	rep := &Report{Stats: Stats{Mode: "history"}}
@@ -296,24 +341,59 @@ func (s *scanner) history(ctx context.Context) (*Report, error) {
 			hits[h.hash] = h
 		}
 	}
+	rep, g, err := s.finish(ctx, rep, commits, tags, hits, db.Get, func(g *graph) (int, int, error) {
+		return g.attribute(ctx, db.Get, hits)
+	}, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	return rep, &scanState{commits: commits, tags: tags, hits: hits, g: g}, nil
+}
+
+// scanState is what a history scan learnt, for the incremental cache.
+type scanState struct {
+	commits map[plumbing.Hash]*commitInfo
+	tags    map[plumbing.Hash]*tagInfo
+	hits    map[plumbing.Hash]*blobHit
+	g       *graph
+}
+
+// finish orders the commits reachable from the refs, has attribute place
+// the blobs with keys (setting each hit's first), and turns every match
+// into findings, reading objects with read where a pending match needs the
+// files next to it. complete, if set, fills in a commit a finding names
+// whose author and date were not read.
+func (s *scanner) finish(ctx context.Context, rep *Report, commits map[plumbing.Hash]*commitInfo, tags map[plumbing.Hash]*tagInfo, hits map[plumbing.Hash]*blobHit, read func(plumbing.Hash) (plumbing.ObjectType, []byte, error), attribute func(*graph) (trees, missing int, err error), complete func(*commitInfo) error) (*Report, *graph, error) {
 	refs, err := s.repo.refs()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	rep.Stats.Refs = len(refs)
 	g := buildGraph(commits, tags, refs)
 	rep.Stats.Commits = len(g.order)
-	rep.Stats.Missing = g.missing
+	rep.Stats.Missing += g.missing
 	if len(hits) > 0 {
-		trees, missing, err := g.attribute(ctx, db, hits)
+		trees, missing, err := attribute(g)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		rep.Stats.Trees = trees
+		rep.Stats.Trees += trees
 		rep.Stats.Missing += missing
 	}
+	if complete != nil {
+		for _, h := range hits {
+			for _, order := range h.first {
+				if order < len(g.order) {
+					if err := complete(g.order[order]); err != nil {
+						return nil, nil, err
+					}
+				}
+			}
+		}
+	}
+	det := s.opts.Detectors
 	b := newBuilder(det, &rep.Stats)
-	b.read = db.Get
+	b.read = read
 	for _, h := range hits {
 		for path, order := range h.first {
 			if order < len(g.order) {
@@ -352,7 +432,7 @@ func (s *scanner) history(ctx context.Context) (*Report, error) {
 		}
 	}
 	rep.Findings = b.findings()
-	return rep, nil
+	return rep, g, nil
 }
 
 // builder turns matches into findings, one per distinct (key, source, path)
@@ -365,6 +445,9 @@ type builder struct {
 	// against the files next to it (see readByVastCode).
 	read    func(plumbing.Hash) (plumbing.ObjectType, []byte, error)
 	readers map[readerKey]readerResult
+	// staged, if set with read, lists the directories of the tree the
+	// index would commit, for the staged blobs' pending matches.
+	staged dirLister
 }
 
 func newBuilder(det []Detector, st *Stats) *builder {
@@ -608,82 +691,4 @@ func detectStream(r io.Reader, det []Detector) ([]Match, bool, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Offset < out[j].Offset })
 	return out, binary, nil
-}
-
-// index reads Options.IndexFile, else the repository's index.
-func (s *scanner) index() (*index.Index, error) {
-	if s.opts.IndexFile == "" {
-		return s.repo.git.Storer.Index()
-	}
-	// As git reads it: a regular file (a FIFO is refused, not waited on),
-	// within the index's budget.
-	f, fi, err := gitobj.OpenRegular(s.opts.IndexFile)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if fi.Size() > maxIndexFile {
-		return nil, &gitobj.LimitError{What: s.opts.IndexFile, Need: "the index", Size: fi.Size(), Limit: maxIndexFile, Knob: "the index's size"}
-	}
-	idx := &index.Index{}
-	if err := index.NewDecoder(bufio.NewReader(io.LimitReader(f, maxIndexFile))).Decode(idx); err != nil {
-		return nil, fmt.Errorf("%s: %w", s.opts.IndexFile, err)
-	}
-	return idx, nil
-}
-
-// staged scans the blobs staged in the index that differ from HEAD.
-func (s *scanner) staged(ctx context.Context) (*Report, error) {
-	idx, err := s.index()
-	if err != nil {
-		return nil, fmt.Errorf("reading the index: %w", err)
-	}
-	head := map[string]plumbing.Hash{}
-	if h, err := s.repo.git.Head(); err == nil {
-		c, err := s.repo.git.CommitObject(h.Hash())
-		if err != nil {
-			return nil, fmt.Errorf("reading HEAD: %w", err)
-		}
-		t, err := c.Tree()
-		if err != nil {
-			return nil, fmt.Errorf("reading HEAD's tree: %w", err)
-		}
-		err = t.Files().ForEach(func(f *object.File) error {
-			head[f.Name] = f.Hash
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("reading HEAD's tree: %w", err)
-		}
-	} else if !errors.Is(err, plumbing.ErrReferenceNotFound) {
-		return nil, fmt.Errorf("reading HEAD: %w", err)
-	}
-	rep := &Report{Stats: Stats{Mode: "staged"}}
-	b := newBuilder(s.opts.Detectors, &rep.Stats)
-	for _, e := range idx.Entries {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		if e.Mode == filemode.Submodule || head[e.Name] == e.Hash {
-			continue
-		}
-		t, data, err := s.repo.readObject(e.Hash)
-		if err != nil {
-			return nil, fmt.Errorf("reading staged %s: %w", e.Name, err)
-		}
-		if t != plumbing.BlobObject {
-			continue
-		}
-		data = Text(data)
-		rep.Stats.Blobs++
-		rep.Stats.Bytes += int64(len(data))
-		ms, bare := detectBlob(data, s.opts.Detectors, &rep.Stats.BinaryBlobs)
-		h := &blobHit{hash: e.Hash, matches: ms, bare: bare}
-		b.blob(h, e.Name, nil, 0, "")
-	}
-	rep.Findings = b.findings()
-	for i := range rep.Findings {
-		rep.Findings[i].Source = SourceStaged
-	}
-	return rep, nil
 }

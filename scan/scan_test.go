@@ -169,11 +169,11 @@ func TestStaged(t *testing.T) {
 	}
 }
 
-// TestStagedIndexFile: `git commit -a` (and `git commit PATH`) stage the
+// TestStagedIndexFileLock: `git commit -a` (and `git commit PATH`) stage the
 // commit in a temporary index and hand the hook its name in
 // GIT_INDEX_FILE, leaving .git/index as it was; Options.IndexFile reads
 // that one.
-func TestStagedIndexFile(t *testing.T) {
+func TestStagedIndexFileLock(t *testing.T) {
 	t.Parallel()
 	r := scantest.New(t)
 	r.Commit("one", scantest.Files{"app.env": "DEBUG=0\n"})

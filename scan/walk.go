@@ -202,7 +202,7 @@ var pathSeed = maphash.MakeSeed()
 // seen before at their path, and records for each hit blob the first commit
 // that holds it at each path. It returns how many trees it read and how
 // many it could not find.
-func (g *graph) attribute(ctx context.Context, db *gitobj.DB, hits map[plumbing.Hash]*blobHit) (trees, missing int, err error) {
+func (g *graph) attribute(ctx context.Context, get func(plumbing.Hash) (plumbing.ObjectType, []byte, error), hits map[plumbing.Hash]*blobHit) (trees, missing int, err error) {
 	for _, h := range hits {
 		h.first = map[string]int{}
 	}
@@ -217,7 +217,7 @@ func (g *graph) attribute(ctx context.Context, db *gitobj.DB, hits map[plumbing.
 			return nil
 		}
 		seen[k] = struct{}{}
-		typ, data, err := db.Get(h)
+		typ, data, err := get(h)
 		if err != nil {
 			missing++
 			return nil

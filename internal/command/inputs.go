@@ -76,6 +76,10 @@ func inputTable() []actionInput {
 			"`scan` only: the largest object held whole in memory (a size: `2GiB`)"},
 		{"max-memory", "", "For scan: the most memory the objects held at once may take beyond 32 MiB per worker, as a size such as 6GiB. Default 3 × max-delta-size.", "3 × `max-delta-size`",
 			"`scan` only: the memory for objects held at once beyond 32 MiB per worker (a size: `6GiB`)"},
+		{"cache", "false", "For scan: keep what a whole-history scan read (object ids, never content or keys) in $RUNNER_TEMP/vastguard-cache (runner.temp/vastguard-cache on the host), so the next scan reads only what is new; restore and save that directory with actions/cache (see the README). Needs cache-key. Not used for pull requests' ranges. true or false.", "",
+			"`scan` only: an [incremental scan](#incremental-scans-in-a-workflow) through `${{ runner.temp }}/vastguard-cache`, which `actions/cache` restores and saves; needs `cache-key`"},
+		{"cache-key", "", "For cache: the key that authenticates the cache (HMAC), at least 16 characters, from a secret such as secrets.VASTGUARD_CACHE_KEY; a cache altered without it costs a full scan, never a finding. Without it the cache is not used.", "",
+			"`cache` only: the cache's HMAC key, from a secret (at least 16 characters)"},
 		{"verify", "false", "For scan: ask the Vast API whether each found key is live (GET /users/current/ with the key as Bearer token); a live key fails the step with exit code 3. true or false.", "",
 			"`scan` only: ask the Vast API whether each found key is live; a live key makes exit code 3"},
 		{"on-leak", "report", "For scan: what to do about a live key: report (nothing more), revoke (delete it, with api-key or the key itself), or reset (revoke it and store a replacement with the same permissions in the secret rotate-secret). revoke and reset imply verify.", "",
@@ -170,6 +174,8 @@ type actionConfig struct {
 	maxObjectSize  int64 // 0: the scanner's default
 	maxDeltaSize   int64
 	maxMemory      int64
+	cache          bool   // the cache input
+	cacheKey       string // the cache-key input
 	minConfidence  string
 	uploadSARIF    bool
 	githubToken    string
@@ -387,6 +393,14 @@ func (c *actionConfig) parseShared(getenv func(string) string) error {
 	c.maxObjectSize = p.size("max-object-size")
 	c.maxDeltaSize = p.size("max-delta-size")
 	c.maxMemory = p.size("max-memory")
+	c.cache = p.bool("cache")
+	c.cacheKey = input(getenv, "cache-key")
+	p.check(func() error {
+		if c.cacheKey != "" && len(c.cacheKey) < minCacheKey {
+			return inputError("cache-key", "is %d characters; use a secret of at least %d (e.g. the output of `openssl rand -base64 32`)", len(c.cacheKey), minCacheKey)
+		}
+		return nil
+	})
 	c.minConfidence = input(getenv, "min-confidence")
 	p.check(func() error {
 		if _, ok := scan.ParseConfidence(c.minConfidence); !ok {

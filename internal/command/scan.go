@@ -48,6 +48,10 @@ type scanFlags struct {
 	// The scanner's budgets (0: its defaults) and safe.bareRepository.
 	maxObjectSize, maxDeltaSize, maxMemory sizeFlag
 	allowBare                              bool
+	cache                                  string // --cache DIR: an incremental history scan
+	// cacheKey, when set, is the cache's key (the Action's cache-key
+	// input); else cacheKey reads it from the environment or the key file.
+	cacheKey []byte
 	// indexFile is the index --staged reads instead of the repository's:
 	// GIT_INDEX_FILE, which git sets for a pre-commit hook (`git commit
 	// -a` and `git commit PATH` stage the commit in a temporary index).
@@ -81,7 +85,7 @@ func (f *scanFlags) createBaseline() (*safefile.File, error) {
 func (f *scanFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.since, "since", "", "scan only what the commits after `REV` introduced (REV..HEAD); with --github-actions-logs, the runs since a DATE (2026-09-01, RFC 3339, or 30d ago)")
 	fs.StringVar(&f.rng, "range", "", "scan only what the commits in `A..B` introduced (a pull request: origin/main..HEAD)")
-	fs.BoolVar(&f.staged, "staged", false, "scan the changes staged for commit (a pre-commit hook)")
+	fs.BoolVar(&f.staged, "staged", false, "scan the changes staged for commit (a pre-commit hook): the index in $GIT_INDEX_FILE when git sets one (git commit -a, git commit PATH), else the repository's")
 	fs.StringVarP(&f.format, "format", "f", "text", "report `FORMAT`: text, json or sarif")
 	fs.StringVarP(&f.output, "output", "o", "", "write the report to `FILE` instead of stdout (the text summary still goes to stdout)")
 	fs.StringVarP(&f.baseline, "baseline", "b", "", "accept the keys listed in `FILE` (key_sha256 values, or an earlier JSON report)")
@@ -92,6 +96,7 @@ func (f *scanFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.actionsLogs, "github-actions-logs", "", "scan the workflow run logs of GitHub repository `OWNER/REPO` (a token with Actions: read)")
 	fs.IntVar(&f.maxRuns, "max-runs", 200, "with --github-actions-logs, read at most `N` runs, the newest first")
 	fs.StringVar(&f.minConfidence, "min-confidence", "medium", "report only findings at least this sure: `LEVEL` medium (every finding) or high (only keys bound to a Vast name, flag or URL)")
+	fs.StringVar(&f.cache, "cache", "", "keep what a history scan read in `DIR` (object ids, never content or keys) so the next scan reads only what is new; its HMAC key is $"+cacheKeyEnv+", else ~/.config/vastguard/cache.key (made on first use)")
 	fs.BoolVar(&f.allowPartial, "allow-partial", false, "scan a partial clone's present objects instead of refusing it")
 	fs.IntVar(&f.workers, "workers", 0, "scan `N` objects in parallel (default: the number of CPUs)")
 	fs.Var(&f.maxObjectSize, "max-object-size", "refuse a git object larger than `SIZE` (e.g. 16GiB; default "+fmt.Sprintf("%dGiB", gitobj.DefaultMaxObjectSize>>30)+"): a repository over it is corrupt or hostile")
@@ -104,7 +109,7 @@ func (f *scanFlags) register(fs *pflag.FlagSet) {
 	f.gh.register(fs)
 	enumFlag(fs, "format", "text", "json", "sarif")
 	enumFlag(fs, "min-confidence", "medium", "high")
-	fileFlag(fs, "output", "baseline", "write-baseline", "config")
+	fileFlag(fs, "output", "baseline", "write-baseline", "config", "cache")
 }
 
 // scanSentinels are the errors scan wraps under a message that already
@@ -160,10 +165,8 @@ func scanCommand(fs *pflag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		if idx := e.Getenv("GIT_INDEX_FILE"); f.staged && idx != "" {
-			if f.indexFile, err = filepath.Abs(idx); err != nil {
-				return fmt.Errorf("GIT_INDEX_FILE: %w", err)
-			}
+		if f.staged {
+			f.indexFile = indexFile(e.Getenv, path)
 		}
 		if f.writeBaseline != "" {
 			// Fail before a long scan if the baseline cannot be written.
@@ -236,7 +239,7 @@ func (f *scanFlags) target(path string, explicit bool) (scanTarget, error) {
 		for _, g := range []struct {
 			on   bool
 			name string
-		}{{f.rng != "", "--range"}, {f.staged, "--staged"}, {f.allowPartial, "--allow-partial"}} {
+		}{{f.rng != "", "--range"}, {f.staged, "--staged"}, {f.allowPartial, "--allow-partial"}, {f.cache != "", "--cache"}} {
 			if g.on {
 				return usagef("scan: %s reads git history; it does not go with %s", g.name, t)
 			}
@@ -305,6 +308,16 @@ func (f *scanFlags) check() error {
 	}
 	if f.rng != "" && !isRange(f.rng) {
 		return usagef("scan: --range %q: write it as BASE..HEAD, e.g. origin/main..HEAD", f.rng)
+	}
+	if f.cache != "" {
+		for _, g := range []struct {
+			on   bool
+			name string
+		}{{f.rng != "", "--range"}, {f.since != "", "--since"}, {f.staged, "--staged"}} {
+			if g.on {
+				return usagef("scan: --cache speeds up whole-history scans; %s reads only what it names already, so leave --cache out", g.name)
+			}
+		}
 	}
 	if f.archiveDepth < 0 || f.archiveDepth > scan.MaxArchiveDepth {
 		return usagef("scan: --max-archive-depth %d: use 0 (open no archive) to %d", f.archiveDepth, scan.MaxArchiveDepth)
@@ -469,6 +482,9 @@ func scanWith(ctx context.Context, e *Env, target scanTarget, path string, f *sc
 	default:
 		opts := f.scanOptions()
 		opts.Progress = f.progress.callback()
+		if err := f.cacheOptions(e, &opts); err != nil {
+			return nil, nil, err
+		}
 		rep, err = scan.Scan(ctx, path, opts)
 		f.progress.end()
 		if err == nil {

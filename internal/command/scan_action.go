@@ -191,7 +191,15 @@ func actionScan(ctx context.Context, e *Env, wf *ghactions.Workflow, cfg actionC
 	sc.links = newServerLinks(e.Getenv)
 	sc.pr = isPR && sc.rng == ""
 	in.repository = actionRepository(e.Getenv)
+	cacheDir := actionCache(wf, e.Getenv, cfg, &f)
 	rep, err := scanRepo(ctx, e, sc.path, f, &in.scanInputs)
+	if cacheDir != "" {
+		// The container runs as root; actions/cache/save, on the host as
+		// the runner's user, must read what the scan wrote.
+		if cerr := root.ChownDir(cacheDir); cerr != nil && !errors.Is(cerr, fs.ErrNotExist) {
+			wf.Annotate("warning", "vastguard", safetext.OneLine("cache: could not give "+cacheDir+" to the workspace's owner, so actions/cache/save may not read it: "+cerr.Error()))
+		}
+	}
 	if err != nil {
 		if errors.Is(err, scan.ErrShallow) || errors.Is(err, scan.ErrMissingRevision) {
 			return fmt.Errorf("%w. In the workflow: uses: actions/checkout@v4 with fetch-depth: 0", err)
@@ -460,6 +468,9 @@ func scanSummary(rep *scan.Report, what string, sc actionScanConfig) string {
 	}
 	if st.Partial {
 		notes = append(notes, "partial clone: objects left on the server were not scanned")
+	}
+	if n := st.CacheNote(); n != "" {
+		notes = append(notes, n)
 	}
 	if st.Excluded > 0 {
 		notes = append(notes, fmt.Sprintf("%d findings at paths the configuration excludes", st.Excluded))

@@ -425,6 +425,54 @@ func TestChownOnTheDescriptor(t *testing.T) {
 	h.untouched(t)
 }
 
+// TestChownDir: run as root, a directory outside the root (a cache in the
+// runner's temp directory) and its files get the root's owner; a link in
+// it is passed over and its target keeps its owner; a link in place of
+// the directory is refused.
+func TestChownDir(t *testing.T) {
+	t.Parallel()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give files away")
+	}
+	h := newHostile(t)
+	const uid, gid = 4321, 8765
+	must(t, os.Chown(h.ws, uid, gid))
+	cache := filepath.Join(filepath.Dir(h.ws), "runner_temp", "vastguard-cache")
+	must(t, os.MkdirAll(filepath.Join(cache, "sub"), 0o700))
+	must(t, os.WriteFile(filepath.Join(cache, "scan-1.vgcache"), []byte("c"), 0o600))
+	must(t, os.Symlink(h.victim, filepath.Join(cache, "link.vgcache")))
+	r := root(t, h.ws)
+	if err := r.ChownDir(cache); err != nil {
+		t.Fatal(err)
+	}
+	owner := func(p string) (uint32, uint32) {
+		fi, err := os.Lstat(p)
+		must(t, err)
+		st := fi.Sys().(*syscall.Stat_t)
+		return st.Uid, st.Gid
+	}
+	for _, p := range []string{cache, filepath.Join(cache, "scan-1.vgcache")} {
+		if u, g := owner(p); u != uid || g != gid {
+			t.Errorf("%s owned by %d:%d, want %d:%d", p, u, g, uid, gid)
+		}
+	}
+	if u, _ := owner(h.victim); u == uid {
+		t.Error("a link's target was given away")
+	}
+	if u, _ := owner(filepath.Join(cache, "sub")); u == uid {
+		t.Error("a subdirectory was given away")
+	}
+	linked := filepath.Join(filepath.Dir(h.ws), "linked-cache")
+	must(t, os.Symlink(h.outside, linked))
+	if err := r.ChownDir(linked); !errors.Is(err, safefile.ErrSymlink) {
+		t.Errorf("a link in place of the directory: %v, want ErrSymlink", err)
+	}
+	if u, _ := owner(h.outside); u == uid {
+		t.Error("the directory a link names was given away")
+	}
+	h.untouched(t)
+}
+
 func errText(err error) string {
 	if err == nil {
 		return ""

@@ -343,3 +343,56 @@ func (r *Root) WriteFile(name string, data []byte, o Options) error {
 	}
 	return f.Commit()
 }
+
+// ChownDir gives directory dir and the regular files directly in it the
+// owner of r, when the program runs as root (a container action writes as
+// root where later steps, run as the runner's user, must read: a cache
+// that actions/cache saves). dir is opened with O_NOFOLLOW, so a link at
+// its last component is refused (the path before it is the caller's);
+// each file is opened beneath it with O_NOFOLLOW and changed with fchown,
+// so a link in dir is passed over, never followed. Subdirectories are left
+// as they are. Not running as root, it does nothing.
+func (r *Root) ChownDir(dir string) error {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(r.fd, &st); err != nil {
+		return &PathError{Path: r.name, Err: err}
+	}
+	uid, gid := int(st.Uid), int(st.Gid)
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOTDIR) {
+			err = why(unix.AT_FDCWD, dir, err, true)
+		}
+		return &PathError{Path: dir, Err: err}
+	}
+	d := os.NewFile(uintptr(fd), dir)
+	defer d.Close()
+	if err := unix.Fchown(fd, uid, gid); err != nil {
+		return &PathError{Path: dir, Err: err}
+	}
+	ents, err := d.ReadDir(-1)
+	if err != nil {
+		return &PathError{Path: dir, Err: err}
+	}
+	for _, e := range ents {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		ffd, err := unix.Openat(fd, e.Name(), unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+		if err != nil {
+			continue // gone, or swapped for a link: passed over
+		}
+		var fst unix.Stat_t
+		if unix.Fstat(ffd, &fst) == nil && fst.Mode&unix.S_IFMT == unix.S_IFREG {
+			err = unix.Fchown(ffd, uid, gid)
+		}
+		unix.Close(ffd)
+		if err != nil {
+			return &PathError{Path: filepath.Join(dir, e.Name()), Err: err}
+		}
+	}
+	return nil
+}

@@ -169,6 +169,10 @@ func (r *Repo) Merge(other, msg string, resolution Files) plumbing.Hash {
 	return r.commitOn(r.current, msg, resolution, []plumbing.Hash{b.head, o.head}, Author)
 }
 
+// SetClock sets the time the next commit is made at, less the hour each
+// commit adds: a test makes a skewed clock with it.
+func (r *Repo) SetClock(t time.Time) { r.clock = t.Add(-time.Hour) }
+
 // Head returns the current branch's head.
 func (r *Repo) Head() plumbing.Hash { return r.branches[r.current].head }
 
