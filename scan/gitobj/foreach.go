@@ -3,7 +3,9 @@ package gitobj
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"runtime"
 	"sync"
@@ -173,7 +175,8 @@ func (db *DB) ForEach(ctx context.Context, workers int, v Visitor) error {
 type worker struct {
 	id int
 	*walk
-	zr    io.ReadCloser
+	zr    io.ReadCloser // for streams and objects of over dropEvery compressed bytes
+	inf   inflater      // for everything else
 	br    bytes.Reader
 	dr    dropReader
 	stack []frame
@@ -553,12 +556,52 @@ func (r *dropReader) drop() {
 }
 
 // inflateInto inflates object i (the delta, for a delta) into out, which
-// is exactly its size.
+// is exactly its size: a stream that makes more or fewer bytes is corrupt,
+// as git holds it.
+//
+// Checksums: a version 2 index has the CRC-32 of each object's bytes in
+// the pack, which git wrote as it checked them; checking it costs about a
+// hundredth of the Adler-32 at the end of the zlib stream (it runs over
+// the compressed bytes, with the CPU's carry-less multiply, where Adler-32
+// runs over the inflated ones a byte at a time), and it catches what
+// Adler-32 would: a pack damaged on disk since. So the Adler-32 is checked
+// only where there is no CRC-32 (a version 1 index) and on the streaming
+// path. Neither is a defence against a hostile repository, which can write
+// any checksum it likes; the bounds checks are.
 func (wk *worker) inflateInto(out []byte, p *pack, i int32) error {
+	if p.mapped && p.end[i]-p.dataOff[i] > dropEvery {
+		return wk.inflateLarge(out, p, i)
+	}
+	src := p.read(i)
+	check := true
+	if p.crcs != nil {
+		if crc32.ChecksumIEEE(p.data[p.offs[i]:p.end[i]]) != binary.BigEndian.Uint32(p.crcs[4*i:]) {
+			return fmt.Errorf("%s: object %s: its bytes do not match the CRC-32 in the pack's index: %w (git fsck tells more)", p.path, p.hash(i), errIndex)
+		}
+		check = false
+	}
+	if err := wk.inf.zlibInto(out, src, check); err != nil {
+		return fmt.Errorf("%s: object %s: inflating: %w", p.path, p.hash(i), err)
+	}
+	return nil
+}
+
+// inflateLarge inflates an object of many compressed bytes through the
+// streaming decoder, which drops the mapping's pages as it reads past them
+// (see resetTo), and checks that the stream ends there and then, with its
+// Adler-32.
+func (wk *worker) inflateLarge(out []byte, p *pack, i int32) error {
 	if err := wk.resetTo(p, i); err != nil {
 		return fmt.Errorf("%s: object %s: %w", p.path, p.hash(i), err)
 	}
 	if _, err := io.ReadFull(wk.zr, out); err != nil {
+		return fmt.Errorf("%s: object %s: inflating: %w", p.path, p.hash(i), err)
+	}
+	var more [1]byte
+	if n, err := io.ReadFull(wk.zr, more[:]); n != 0 || err != io.EOF {
+		if err == nil || err == io.ErrUnexpectedEOF {
+			err = fmt.Errorf("%w: more bytes than the header says", errInflate)
+		}
 		return fmt.Errorf("%s: object %s: inflating: %w", p.path, p.hash(i), err)
 	}
 	return nil

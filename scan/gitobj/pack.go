@@ -21,6 +21,7 @@ type pack struct {
 	data   []byte // the .pack file
 	unmap  func() error
 	hashes []byte  // 20·n sorted object ids, from the .idx
+	crcs   []byte  // 4·n CRC-32s of the objects' bytes, from a version 2 .idx; nil for version 1
 	offs   []int64 // offset of the object with the i-th hash
 	// By offset: order[k] is the hash index of the k-th object in the pack.
 	order []int32
@@ -189,6 +190,7 @@ func (p *pack) parseIndex(b []byte) error {
 		}
 		h := 8 + 1024
 		p.hashes = b[h : h+20*n]
+		p.crcs = b[h+20*n : h+24*n]
 		o32 := b[h+24*n : h+28*n]
 		o64 := b[h+28*n : len(b)-40]
 		p.offs = make([]int64, n)
