@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math/bits"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -182,6 +183,8 @@ type worker struct {
 	stack []frame
 	held  int64 // bytes of the objects on this worker's books
 	token bool  // the worker holds the large-memory token
+	spare spares
+	holds []*holding // holdings given up, for reuse
 }
 
 // frame is an object waiting on a worker's stack: a root, or a delta
@@ -199,6 +202,20 @@ type holding struct {
 	waiting int32 // deltas on the stack still to be rebuilt from it
 	books   bool  // counted in the worker's held bytes
 	own     bool  // allocated by the worker (a caller's buffer is never reused)
+	shared  bool  // a base handed to another worker with a delta: never reused
+}
+
+// hold returns a holding for data, reusing one given up.
+func (wk *worker) hold(data []byte, typ plumbing.ObjectType, waiting int32, own bool) *holding {
+	var h *holding
+	if n := len(wk.holds); n > 0 {
+		h = wk.holds[n-1]
+		wk.holds = wk.holds[:n-1]
+	} else {
+		h = new(holding)
+	}
+	*h = holding{data: data, typ: typ, waiting: waiting, books: own, own: own}
+	return h
 }
 
 // run walks one task: a loose object, a chain from its root, or a
@@ -209,7 +226,7 @@ func (wk *worker) run(t task) error {
 	}
 	var base *holding
 	if t.base != nil {
-		base = &holding{data: t.base, typ: t.typ, waiting: 1}
+		base = wk.hold(t.base, t.typ, 1, false)
 	}
 	wk.stack = append(wk.stack[:0], frame{i: t.i, base: base})
 	for len(wk.stack) > 0 {
@@ -267,10 +284,10 @@ func (wk *worker) build(p *pack, f frame) (*holding, error) {
 		return nil, err
 	}
 	if err := wk.inflateInto(data, p, i); err != nil {
-		wk.free(data)
+		wk.free(data, true)
 		return nil, err
 	}
-	return &holding{data: data, typ: typ, books: true, own: true}, nil
+	return wk.hold(data, typ, 0, true), nil
 }
 
 // rebuild inflates delta i and applies it to base.
@@ -279,7 +296,7 @@ func (wk *worker) rebuild(p *pack, i int32, base []byte, typ plumbing.ObjectType
 	if err != nil {
 		return nil, err
 	}
-	defer wk.free(delta)
+	defer wk.free(delta, true)
 	if err := wk.inflateInto(delta, p, i); err != nil {
 		return nil, err
 	}
@@ -299,10 +316,10 @@ func (wk *worker) rebuild(p *pack, i int32, base []byte, typ plumbing.ObjectType
 	}
 	data, err := patch(out[:0], base, ops, int(dst))
 	if err != nil {
-		wk.free(out)
+		wk.free(out, true)
 		return nil, fmt.Errorf("%s: object %s: %w", p.path, p.hash(i), err)
 	}
-	return &holding{data: data, typ: typ, books: true, own: true}, nil
+	return wk.hold(data, typ, 0, true), nil
 }
 
 // visit hands object i to the visitor and pushes the deltas built on it,
@@ -322,15 +339,15 @@ func (wk *worker) visit(t task, i int32, h *holding) error {
 		return nil
 	}
 	handed := 0
-	// A base small enough to hand off never came from the pool (take
-	// serves only poolMin and up), so giving it up below cannot recycle it
-	// under another worker.
+	// A base handed off is marked shared, so giving it up below cannot
+	// recycle it under another worker.
 	if len(h.data) <= handOffMax {
 		// Offer all but the largest subtree to idle workers.
 		for _, c := range kids[:len(kids)-1] {
 			wk.pending.Add(1)
 			select {
 			case wk.kids <- task{p: p, pi: t.pi, i: c, base: h.data, typ: h.typ}:
+				h.shared = true
 				handed++
 				continue
 			default:
@@ -354,12 +371,13 @@ func (wk *worker) letGo(h *holding) {
 	}
 	if h.books {
 		if h.own {
-			wk.free(h.data)
+			wk.free(h.data, !h.shared)
 		} else {
 			wk.release(int64(len(h.data)))
 		}
 	}
-	h.data = nil
+	*h = holding{}
+	wk.holds = append(wk.holds, h)
 }
 
 // unwind gives up everything on the stack after an error.
@@ -419,29 +437,94 @@ func (wk *worker) release(n int64) {
 	}
 }
 
-// alloc returns a buffer of n bytes on the worker's books: a pooled one if
-// the worker holds the token.
+// alloc returns a buffer of n bytes on the worker's books: a spare one
+// if the worker has one of its size class, a pooled one if it holds the
+// token. Its content is not zeroed: every caller overwrites all of it.
 func (wk *worker) alloc(n int64, p *pack, i int32) ([]byte, error) {
 	if err := wk.acquire(n, p, i); err != nil {
 		return nil, err
+	}
+	if b := wk.spare.take(n); b != nil {
+		return b, nil
 	}
 	if wk.token {
 		if b := wk.pool.take(n); b != nil {
 			return b, nil
 		}
 	}
+	if n <= 1<<spareMax {
+		return make([]byte, n, 1<<spareClass(n)), nil
+	}
 	return make([]byte, n), nil
 }
 
-// free takes b off the books; the token's holder keeps a large one for
-// reuse, so the heap does not grow by a large object per object rebuilt
-// before the collector runs.
-func (wk *worker) free(b []byte) {
-	if wk.token {
-		// The pool and the books together stay within MaxMemory.
-		wk.pool.put(b, wk.db.limits.MaxMemory-(wk.held-int64(len(b))))
+// free takes b off the books and, if reuse is set (no other worker can
+// still read b), keeps it for the next alloc: a small one among the
+// worker's spares, a large one in the pool of the token's holder. So the
+// heap does not grow by an object per object rebuilt before the collector
+// runs, and buffers are not zeroed again.
+func (wk *worker) free(b []byte, reuse bool) {
+	if reuse {
+		if !wk.spare.put(b) && wk.token {
+			// The pool and the books together stay within MaxMemory.
+			wk.pool.put(b, wk.db.limits.MaxMemory-(wk.held-int64(len(b))))
+		}
 	}
 	wk.release(int64(len(b)))
+}
+
+// spares are a worker's small buffers given up, by size class (the
+// power of two of their capacity), for reuse: along a delta chain the
+// same few sizes come and go.
+type spares struct {
+	bufs  [spareClasses][][]byte
+	bytes int64
+}
+
+const (
+	spareMin     = 9  // the smallest class: 512 bytes
+	spareMax     = 23 // the largest: 8 MiB
+	spareClasses = spareMax - spareMin + 1
+	// spareBytes bounds the spares a worker keeps, off its books.
+	spareBytes = 16 << 20
+)
+
+// spareClass is the class of a buffer of n bytes (n <= 2^spareMax): the
+// smallest power of two at least n, and at least 2^spareMin.
+func spareClass(n int64) int {
+	if n <= 1<<spareMin {
+		return spareMin
+	}
+	return bits.Len64(uint64(n - 1))
+}
+
+// take returns a spare of n bytes, or nil.
+func (sp *spares) take(n int64) []byte {
+	if n > 1<<spareMax {
+		return nil
+	}
+	c := spareClass(n)
+	l := sp.bufs[c-spareMin]
+	if len(l) == 0 {
+		return nil
+	}
+	b := l[len(l)-1]
+	sp.bufs[c-spareMin] = l[:len(l)-1]
+	sp.bytes -= int64(cap(b))
+	return b[:n]
+}
+
+// put keeps b if it is a spare's size and there is room, and reports
+// whether it did.
+func (sp *spares) put(b []byte) bool {
+	c := cap(b)
+	if c < 1<<spareMin || c > 1<<spareMax || c&(c-1) != 0 || sp.bytes+int64(c) > spareBytes {
+		return false
+	}
+	k := bits.Len(uint(c)) - 1 - spareMin
+	sp.bufs[k] = append(sp.bufs[k], b[:0])
+	sp.bytes += int64(c)
+	return true
 }
 
 // bufPool keeps the large buffers the token's holder gave up; only the

@@ -147,7 +147,6 @@ func buildTable(t []uint32, lens []uint8, root uint, syms []uint32) ([]uint32, e
 		subBits = longest - root
 	}
 	code, prev := uint(0), uint(0)
-	subStart := map[uint]int(nil) // root prefix -> subtable start; few codes are long
 	for _, s := range sorted[:n] {
 		l := uint(lens[s])
 		code <<= l - prev
@@ -161,14 +160,12 @@ func buildTable(t []uint32, lens []uint8, root uint, syms []uint32) ([]uint32, e
 			}
 			continue
 		}
+		// The code is prefix-free, so a first-level entry that a long
+		// code's prefix reaches is empty or already its subtable's.
 		low := rev & (uint(size) - 1)
-		if subStart == nil {
-			subStart = map[uint]int{}
-		}
-		start, ok := subStart[low]
-		if !ok {
+		start := int(t[low] >> 16)
+		if t[low]>>8&7 != kindSub {
 			start = len(t)
-			subStart[low] = start
 			t = append(t, make([]uint32, 1<<subBits)...)
 			t[low] = entry(kindSub, uint32(start), uint32(subBits)) | uint32(root)
 		}
