@@ -16,6 +16,9 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"strconv"
+	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -45,6 +48,7 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	go sampleRSS()
 	var ms runtime.MemStats
 	for range *runs {
 		start := time.Now()
@@ -60,8 +64,8 @@ func main() {
 		cpu := time.Duration(ru.Utime.Nano()+ru.Stime.Nano()-ru0.Utime.Nano()-ru0.Stime.Nano()) * time.Nanosecond
 		runtime.ReadMemStats(&ms)
 		st := rep.Stats
-		fmt.Printf("wall %.3fs cpu %.3fs peak-rss %d MiB; %d commits, %d blobs, %.1f MiB, %d trees, %d findings; %d GCs, %.0f MiB allocated in all\n",
-			time.Since(start).Seconds(), cpu.Seconds(), ru.Maxrss>>10, st.Commits, st.Blobs, float64(st.Bytes)/(1<<20), st.Trees, len(rep.Findings),
+		fmt.Printf("wall %.3fs cpu %.3fs peak-rss %d MiB (sampled: anonymous %d, file %d); %d commits, %d blobs, %.1f MiB, %d trees, %d findings; %d GCs, %.0f MiB allocated in all\n",
+			time.Since(start).Seconds(), cpu.Seconds(), ru.Maxrss>>10, peakAnon.Load()>>10, peakFile.Load()>>10, st.Commits, st.Blobs, float64(st.Bytes)/(1<<20), st.Trees, len(rep.Findings),
 			ms.NumGC, float64(ms.TotalAlloc)/(1<<20))
 	}
 	if *memprofile != "" {
@@ -73,6 +77,37 @@ func main() {
 			fail(err)
 		}
 		f.Close()
+	}
+}
+
+var peakAnon, peakFile atomic.Int64 // KiB
+
+// sampleRSS keeps the largest anonymous (heap) and file-backed (mapped
+// pack) resident sizes seen, every 20 ms.
+func sampleRSS() {
+	for {
+		b, err := os.ReadFile("/proc/self/status")
+		if err != nil {
+			return
+		}
+		for line := range strings.Lines(string(b)) {
+			f := strings.Fields(line)
+			if len(f) < 2 {
+				continue
+			}
+			v, _ := strconv.ParseInt(f[1], 10, 64)
+			switch f[0] {
+			case "RssAnon:":
+				if v > peakAnon.Load() {
+					peakAnon.Store(v)
+				}
+			case "RssFile:":
+				if v > peakFile.Load() {
+					peakFile.Store(v)
+				}
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

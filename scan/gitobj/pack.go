@@ -45,7 +45,7 @@ type pack struct {
 // resident: after this many compressed bytes are read, the mapping's pages
 // are dropped (they stay in the page cache). Peak memory then does not grow
 // with the size of the pack.
-const residentBudget = 256 << 20
+const residentBudget = 64 << 20
 
 // read returns object i's compressed bytes and, now and then, drops the
 // pack's pages from the process.
