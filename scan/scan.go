@@ -208,6 +208,10 @@ func (ps *pass) streamedBlob(h plumbing.Hash, size int64, r io.Reader, det []Det
 	return nil
 }
 
+// attributeCache is the cache of inflated trees of each goroutine that
+// attributes findings.
+const attributeCache = 32 << 20
+
 // history scans every object, then attributes what it found.
 func (s *scanner) history(ctx context.Context) (*Report, error) {
 	db, err := gitobj.Open(s.repo.objDir, gitobj.Options{External: s.repo.readObject, Limits: s.repo.limits})
@@ -298,7 +302,11 @@ func (s *scanner) history(ctx context.Context) (*Report, error) {
 	rep.Stats.Commits = len(g.order)
 	rep.Stats.Missing = g.missing
 	if len(hits) > 0 {
-		trees, missing, err := g.attribute(ctx, db, hits)
+		gets := make([]getFunc, s.opts.Workers)
+		for w := range gets {
+			gets[w] = db.NewReader(attributeCache).Get
+		}
+		trees, missing, err := g.attribute(ctx, gets, hits)
 		if err != nil {
 			return nil, err
 		}
