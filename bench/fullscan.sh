@@ -54,6 +54,7 @@ printf '%-22s %-26s %8s %8s %8s %8s %8s  %s\n' repository run wall "x git" cpu "
 for repo in "$@"; do
 	repo=$(cd "$repo" && pwd)
 	name=$(basename "$repo" .git)
+	[ "$name" = repo ] && name=$(basename "$(dirname "$repo")")
 	labels=(git vg2 vg1)
 	declare -A CMD=(
 		[git]="git -C $repo cat-file --batch-all-objects --batch --unordered"

@@ -210,7 +210,7 @@ func (ps *pass) streamedBlob(h plumbing.Hash, size int64, r io.Reader, det []Det
 
 // attributeCache is the cache of inflated trees of each goroutine that
 // attributes findings.
-const attributeCache = 32 << 20
+const attributeCache = 16 << 20
 
 // history scans every object, then attributes what it found.
 func (s *scanner) history(ctx context.Context) (*Report, error) {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/bits"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -110,9 +111,18 @@ func (db *DB) ForEach(ctx context.Context, workers int, v Visitor) error {
 				return false
 			}
 		}
+		// The heaviest delta families first, then everything in pack
+		// order (the order the bytes lie in).
+		for pi, p := range db.packs {
+			for _, i := range p.heavy {
+				if (p.hasExternalBase(i) || v.Want(p.typ[i])) && !send(task{p: p, pi: pi, i: i}) {
+					return
+				}
+			}
+		}
 		for pi, p := range db.packs {
 			for _, i := range p.order {
-				if p.base[i] >= 0 {
+				if p.base[i] >= 0 || slices.Contains(p.heavy, i) {
 					continue
 				}
 				if !p.hasExternalBase(i) && !v.Want(p.typ[i]) {
@@ -453,7 +463,8 @@ func (wk *worker) alloc(n int64, p *pack, i int32) ([]byte, error) {
 		}
 	}
 	if n <= 1<<spareMax {
-		return make([]byte, n, 1<<spareClass(n)), nil
+		_, size := spareClass(n)
+		return make([]byte, n, size), nil
 	}
 	return make([]byte, n), nil
 }
@@ -473,29 +484,36 @@ func (wk *worker) free(b []byte, reuse bool) {
 	wk.release(int64(len(b)))
 }
 
-// spares are a worker's small buffers given up, by size class (the
-// power of two of their capacity), for reuse: along a delta chain the
-// same few sizes come and go.
+// spares are a worker's buffers given up, by size class, for reuse: along
+// a delta chain the same few sizes come and go.
 type spares struct {
 	bufs  [spareClasses][][]byte
 	bytes int64
 }
 
 const (
-	spareMin     = 9  // the smallest class: 512 bytes
-	spareMax     = 23 // the largest: 8 MiB
-	spareClasses = spareMax - spareMin + 1
+	spareMin = 9  // the smallest class: 512 bytes
+	spareMax = 23 // the largest: 8 MiB
+	// Classes are powers of two up to 64 KiB, then quarter steps between
+	// powers of two, so a buffer is at most a quarter larger than asked.
+	spareFine    = 16
+	spareClasses = spareFine - spareMin + 1 + (spareMax-spareFine)*4
 	// spareBytes bounds the spares a worker keeps, off its books.
-	spareBytes = 16 << 20
+	spareBytes = 4 << 20
 )
 
-// spareClass is the class of a buffer of n bytes (n <= 2^spareMax): the
-// smallest power of two at least n, and at least 2^spareMin.
-func spareClass(n int64) int {
+// spareClass returns the class of a buffer of n bytes (n <= 2^spareMax)
+// and the capacity of that class's buffers.
+func spareClass(n int64) (int, int64) {
 	if n <= 1<<spareMin {
-		return spareMin
+		return 0, 1 << spareMin
 	}
-	return bits.Len64(uint64(n - 1))
+	e := bits.Len64(uint64(n - 1)) // 2^(e-1) < n <= 2^e
+	if e <= spareFine {
+		return e - spareMin, 1 << e
+	}
+	q := (n - 1 - 1<<(e-1)) >> (e - 3)
+	return spareFine - spareMin + 1 + (e-spareFine-1)*4 + int(q), 1<<(e-1) + (q+1)<<(e-3)
 }
 
 // take returns a spare of n bytes, or nil.
@@ -503,27 +521,30 @@ func (sp *spares) take(n int64) []byte {
 	if n > 1<<spareMax {
 		return nil
 	}
-	c := spareClass(n)
-	l := sp.bufs[c-spareMin]
+	c, _ := spareClass(n)
+	l := sp.bufs[c]
 	if len(l) == 0 {
 		return nil
 	}
 	b := l[len(l)-1]
-	sp.bufs[c-spareMin] = l[:len(l)-1]
+	sp.bufs[c] = l[:len(l)-1]
 	sp.bytes -= int64(cap(b))
 	return b[:n]
 }
 
-// put keeps b if it is a spare's size and there is room, and reports
+// put keeps b if it is a class's size and there is room, and reports
 // whether it did.
 func (sp *spares) put(b []byte) bool {
-	c := cap(b)
-	if c < 1<<spareMin || c > 1<<spareMax || c&(c-1) != 0 || sp.bytes+int64(c) > spareBytes {
+	n := int64(cap(b))
+	if n < 1<<spareMin || n > 1<<spareMax || sp.bytes+n > spareBytes {
 		return false
 	}
-	k := bits.Len(uint(c)) - 1 - spareMin
-	sp.bufs[k] = append(sp.bufs[k], b[:0])
-	sp.bytes += int64(c)
+	c, size := spareClass(n)
+	if size != n {
+		return false
+	}
+	sp.bufs[c] = append(sp.bufs[c], b[:0])
+	sp.bytes += n
 	return true
 }
 

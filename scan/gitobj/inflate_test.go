@@ -139,6 +139,27 @@ func FuzzInflate(f *testing.F) {
 	})
 }
 
+// BenchmarkInflateSmall inflates the many small objects a pack is mostly
+// made of (2 KiB pieces of source), where building each block's tables
+// costs as much as decoding it.
+func BenchmarkInflateSmall(b *testing.B) {
+	data := inflateInputs(b)[8]
+	var zs [][]byte
+	for k := 0; k+2048 <= len(data); k += 2048 {
+		zs = append(zs, zlibOf(b, data[k:k+2048], 6))
+	}
+	out := make([]byte, 2048)
+	var inf inflater
+	b.SetBytes(int64(len(zs) * 2048))
+	for b.Loop() {
+		for _, z := range zs {
+			if err := inf.zlibInto(out, z, false); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
 func BenchmarkInflate(b *testing.B) {
 	data := inflateInputs(b)[8]
 	z := zlibOf(b, data, 6)
@@ -182,4 +203,24 @@ func BenchmarkInflate(b *testing.B) {
 			}
 		}
 	})
+}
+
+func TestSpareClasses(t *testing.T) {
+	prev := int64(0)
+	for n := int64(0); n <= 1<<spareMax; n += 1 + n/97 {
+		c, size := spareClass(n)
+		if size < n || size > max(2*n, 1<<spareMin) || (n > 1<<spareFine && size > n+n/4+1) {
+			t.Fatalf("%d bytes: class size %d", n, size)
+		}
+		if c < 0 || c >= spareClasses {
+			t.Fatalf("%d bytes: class %d of %d", n, c, spareClasses)
+		}
+		if c2, size2 := spareClass(size); c2 != c || size2 != size {
+			t.Fatalf("%d bytes: class %d (%d), but its size %d is class %d (%d)", n, c, size, size, c2, size2)
+		}
+		if size < prev {
+			t.Fatalf("%d bytes: class size %d below the last, %d", n, size, prev)
+		}
+		prev = size
+	}
 }

@@ -2,6 +2,7 @@ package gitobj
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -36,9 +37,13 @@ type pack struct {
 	// the smallest subtree first, so the largest is walked last.
 	kidStart []int32
 	kids     []int32
-	dup      []bool       // objects an earlier pack holds too; nil if none
-	mapped   bool         // data is a file mapping (not a heap copy)
-	touched  atomic.Int64 // compressed bytes read since the pages were last dropped
+	dup      []bool // objects an earlier pack holds too; nil if none
+	// heavy are the roots of the largest delta families, heaviest first:
+	// ForEach starts them first, so that none is left to one worker at
+	// the end.
+	heavy   []int32
+	mapped  bool         // data is a file mapping (not a heap copy)
+	touched atomic.Int64 // compressed bytes read since the pages were last dropped
 }
 
 // residentBudget bounds how much of a mapped pack the process keeps
@@ -432,11 +437,13 @@ func (p *pack) link() {
 	// complete once every child's is. Objects in a cycle (a corrupt pack)
 	// never complete and are caught by resolveTypes.
 	sub := make([]int32, n)
-	left := make([]int32, n) // children not yet complete
+	weight := make([]int64, n) // bytes inflated in the subtree
+	left := make([]int32, n)   // children not yet complete
 	var ready []int32
 	for i := range n {
 		left[i] = p.kidStart[i+1] - p.kidStart[i]
 		sub[i] = 1
+		weight[i] = p.size[i]
 		if left[i] == 0 {
 			ready = append(ready, int32(i))
 		}
@@ -446,17 +453,42 @@ func (p *pack) link() {
 		ready = ready[:len(ready)-1]
 		if b := p.base[i]; b >= 0 {
 			sub[b] += sub[i]
+			weight[b] += weight[i]
 			if left[b]--; left[b] == 0 {
 				ready = append(ready, b)
 			}
 		}
 	}
+	p.heavy = heaviest(p.base, weight, heavyRoots)
 	for i := range n {
 		k := p.children(int32(i))
 		if len(k) > 1 {
 			slices.SortStableFunc(k, func(a, b int32) int { return int(sub[a]) - int(sub[b]) })
 		}
 	}
+}
+
+// heavyRoots is how many of a pack's heaviest delta families ForEach
+// starts first.
+const heavyRoots = 32
+
+// heaviest returns the k roots (objects with no base here) of the most
+// weight, heaviest first, leaving out those too light to matter (under
+// 1 MiB).
+func heaviest(base []int32, weight []int64, k int) []int32 {
+	var top []int32 // kept sorted, heaviest first
+	for i, b := range base {
+		w := weight[i]
+		if b >= 0 || w < 1<<20 || (len(top) == k && w <= weight[top[k-1]]) {
+			continue
+		}
+		at, _ := slices.BinarySearchFunc(top, w, func(j int32, w int64) int { return cmp.Compare(w, weight[j]) })
+		if len(top) == k {
+			top = top[:k-1]
+		}
+		top = slices.Insert(top, at, int32(i))
+	}
+	return top
 }
 
 // resolveTypes gives every delta its root's type, and fails on a delta
