@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"hash/maphash"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -49,14 +50,37 @@ func peel(h plumbing.Hash, tags map[plumbing.Hash]*tagInfo, visit func(*tagInfo)
 }
 
 func buildGraph(commits map[plumbing.Hash]*commitInfo, tags map[plumbing.Hash]*tagInfo, refs []ref) *graph {
-	g := &graph{index: map[plumbing.Hash]int{}, refs: refs, taggedBlobs: map[plumbing.Hash][]ref{}}
-	// Roots, in ref order, and the commits reachable from them.
-	reach := map[plumbing.Hash]bool{}
-	seenTag := map[plumbing.Hash]bool{}
+	g := &graph{refs: refs, taggedBlobs: map[plumbing.Hash][]ref{}}
+	// Commits by number, and their parents as numbers (-1: absent), so
+	// that the walks below index slices instead of maps.
+	all := make([]*commitInfo, 0, len(commits))
+	num := make(map[plumbing.Hash]int32, len(commits))
+	for h, c := range commits {
+		num[h] = int32(len(all))
+		all = append(all, c)
+	}
+	parentStart := make([]int32, len(all)+1)
+	for k, c := range all {
+		parentStart[k+1] = parentStart[k] + int32(len(c.Parents))
+	}
+	parents := make([]int32, parentStart[len(all)])
 	missing := map[plumbing.Hash]bool{}
-	rootOf := make([]plumbing.Hash, len(refs))
-	var stack []plumbing.Hash
+	for k, c := range all {
+		for j, p := range c.Parents {
+			n, ok := num[p]
+			if !ok {
+				n = -1
+			}
+			parents[int(parentStart[k])+j] = n
+		}
+	}
+	// Roots, in ref order, and the commits reachable from them.
+	reach := make([]bool, len(all))
+	seenTag := map[plumbing.Hash]bool{}
+	rootOf := make([]int32, len(refs))
+	var stack []int32
 	for i, r := range refs {
+		rootOf[i] = -1
 		h, typ := peel(r.hash, tags, func(t *tagInfo) {
 			if !seenTag[t.Hash] {
 				seenTag[t.Hash] = true
@@ -71,32 +95,87 @@ func buildGraph(commits map[plumbing.Hash]*commitInfo, tags map[plumbing.Hash]*t
 			g.taggedTrees = append(g.taggedTrees, ref{name: r.name, hash: h, rank: r.rank})
 			continue
 		}
-		if _, ok := commits[h]; !ok {
+		n, ok := num[h]
+		if !ok {
 			if typ == 0 || typ == plumbing.CommitObject {
 				missing[h] = true
 			}
 			continue
 		}
-		rootOf[i] = h
-		stack = append(stack, h)
+		rootOf[i] = n
+		stack = append(stack, n)
 	}
+	reached := 0
 	for len(stack) > 0 {
-		h := stack[len(stack)-1]
+		k := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		if reach[h] {
+		if reach[k] {
 			continue
 		}
-		c, ok := commits[h]
-		if !ok {
-			missing[h] = true
-			continue
+		reach[k] = true
+		reached++
+		for j, p := range parents[parentStart[k]:parentStart[k+1]] {
+			if p < 0 {
+				missing[all[k].Parents[j]] = true
+				continue
+			}
+			stack = append(stack, p)
 		}
-		reach[h] = true
-		stack = append(stack, c.Parents...)
 	}
 	g.missing = len(missing)
 
-	g.order = oldestFirst(reach, commits)
+	// Oldest first: parents before children, and commits that are ready
+	// together by commit time (Kahn's algorithm), as oldestFirst orders.
+	pending := make([]int32, len(all))
+	childStart := make([]int32, len(all)+1)
+	for k := range all {
+		if !reach[k] {
+			continue
+		}
+		for _, p := range parents[parentStart[k]:parentStart[k+1]] {
+			if p >= 0 && reach[p] {
+				pending[k]++
+				childStart[p+1]++
+			}
+		}
+	}
+	for k := range all {
+		childStart[k+1] += childStart[k]
+	}
+	children := make([]int32, childStart[len(all)])
+	next := slices.Clone(childStart[:len(all)])
+	ready := &numHeap{all: all}
+	for k := range all {
+		if !reach[k] {
+			continue
+		}
+		for _, p := range parents[parentStart[k]:parentStart[k+1]] {
+			if p >= 0 && reach[p] {
+				children[next[p]] = int32(k)
+				next[p]++
+			}
+		}
+		if pending[k] == 0 {
+			ready.ks = append(ready.ks, int32(k))
+		}
+	}
+	heap.Init(ready)
+	g.order = make([]*commitInfo, 0, reached)
+	pos := make([]int32, len(all)) // position in g.order; -1 for none
+	for k := range pos {
+		pos[k] = -1
+	}
+	for ready.Len() > 0 {
+		k := heap.Pop(ready).(int32)
+		pos[k] = int32(len(g.order))
+		g.order = append(g.order, all[k])
+		for _, ch := range children[childStart[k]:childStart[k+1]] {
+			if pending[ch]--; pending[ch] == 0 {
+				heap.Push(ready, ch)
+			}
+		}
+	}
+	g.index = make(map[plumbing.Hash]int, len(g.order))
 	for i, c := range g.order {
 		g.index[c.Hash] = i
 	}
@@ -106,22 +185,47 @@ func buildGraph(commits map[plumbing.Hash]*commitInfo, tags map[plumbing.Hash]*t
 		g.refOf[i] = -1
 	}
 	for i, root := range rootOf {
-		if root.IsZero() {
+		if root < 0 {
 			continue
 		}
 		stack = append(stack[:0], root)
 		for len(stack) > 0 {
-			h := stack[len(stack)-1]
+			k := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
-			pos, ok := g.index[h]
-			if !ok || g.refOf[pos] >= 0 {
+			if pos[k] < 0 || g.refOf[pos[k]] >= 0 {
 				continue
 			}
-			g.refOf[pos] = int32(i)
-			stack = append(stack, commits[h].Parents...)
+			g.refOf[pos[k]] = int32(i)
+			for _, p := range parents[parentStart[k]:parentStart[k+1]] {
+				if p >= 0 {
+					stack = append(stack, p)
+				}
+			}
 		}
 	}
 	return g
+}
+
+// numHeap orders commits by number as commitHeap orders them.
+type numHeap struct {
+	all []*commitInfo
+	ks  []int32
+}
+
+func (h *numHeap) Len() int { return len(h.ks) }
+func (h *numHeap) Less(i, j int) bool {
+	a, b := h.all[h.ks[i]], h.all[h.ks[j]]
+	if a.Committed != b.Committed {
+		return a.Committed < b.Committed
+	}
+	return bytes.Compare(a.Hash[:], b.Hash[:]) < 0
+}
+func (h *numHeap) Swap(i, j int) { h.ks[i], h.ks[j] = h.ks[j], h.ks[i] }
+func (h *numHeap) Push(x any)    { h.ks = append(h.ks, x.(int32)) }
+func (h *numHeap) Pop() any {
+	x := h.ks[len(h.ks)-1]
+	h.ks = h.ks[:len(h.ks)-1]
+	return x
 }
 
 // oldestFirst orders the commits of set parents before children, and

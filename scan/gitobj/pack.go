@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"sync/atomic"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -23,6 +22,7 @@ type pack struct {
 	unmap  func() error
 	hashes []byte  // 20·n sorted object ids, from the .idx
 	crcs   []byte  // 4·n CRC-32s of the objects' bytes, from a version 2 .idx; nil for version 1
+	fanout []byte  // 256 big-endian counts of ids whose first byte is at most k
 	offs   []int64 // offset of the object with the i-th hash
 	// By offset: order[k] is the hash index of the k-th object in the pack.
 	order []int32
@@ -188,6 +188,7 @@ func (p *pack) parseIndex(b []byte) error {
 		if err := checkFanout(b[8 : 8+1024]); err != nil {
 			return err
 		}
+		p.fanout = b[8 : 8+1024]
 		n := int(binary.BigEndian.Uint32(b[8+1020:]))
 		need := 8 + 1024 + n*(20+4+4) + 40
 		if n < 0 || len(b) < need {
@@ -224,6 +225,7 @@ func (p *pack) parseIndex(b []byte) error {
 	if err := checkFanout(b[:1024]); err != nil {
 		return err
 	}
+	p.fanout = b[:1024]
 	n := int(binary.BigEndian.Uint32(b[1020:]))
 	if len(b) < 1024+24*n+40 {
 		return errIndex
@@ -251,12 +253,22 @@ func checkFanout(f []byte) error {
 	return nil
 }
 
-// checkSorted checks that the ids are strictly increasing, as find's
-// binary search needs.
+// checkSorted checks that the ids are strictly increasing and that the
+// fanout counts them, as find's search needs.
 func (p *pack) checkSorted() error {
-	for i := 1; i < p.count(); i++ {
+	n := p.count()
+	for i := 1; i < n; i++ {
 		if bytes.Compare(p.hashes[20*(i-1):20*i], p.hashes[20*i:20*i+20]) >= 0 {
 			return fmt.Errorf("%w: object ids out of order", errIndex)
+		}
+	}
+	i := 0
+	for k := range 256 {
+		for i < n && int(p.hashes[20*i]) <= k {
+			i++
+		}
+		if int(binary.BigEndian.Uint32(p.fanout[4*k:])) != i {
+			return fmt.Errorf("%w: the fanout does not count the ids", errIndex)
 		}
 	}
 	return nil
@@ -269,12 +281,28 @@ func (p *pack) hash(i int32) (h plumbing.Hash) {
 	return h
 }
 
-// find returns the hash index of h, or -1.
+// find returns the hash index of h, or -1: a binary search among the
+// ids with h's first byte, which the fanout delimits.
 func (p *pack) find(h plumbing.Hash) int32 {
 	n := p.count()
-	i := sort.Search(n, func(i int) bool { return bytes.Compare(p.hashes[20*i:20*i+20], h[:]) >= 0 })
-	if i < n && bytes.Equal(p.hashes[20*i:20*i+20], h[:]) {
-		return int32(i)
+	lo, hi := 0, n
+	if len(p.fanout) == 1024 {
+		if h[0] > 0 {
+			lo = int(binary.BigEndian.Uint32(p.fanout[4*int(h[0])-4:]))
+		}
+		hi = int(binary.BigEndian.Uint32(p.fanout[4*int(h[0]):]))
+		lo, hi = min(lo, n), min(hi, n) // checkSorted held them to the ids
+	}
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if bytes.Compare(p.hashes[20*m:20*m+20], h[:]) < 0 {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo < n && bytes.Equal(p.hashes[20*lo:20*lo+20], h[:]) {
+		return int32(lo)
 	}
 	return -1
 }
@@ -295,7 +323,7 @@ func (p *pack) parseHeaders(lim Limits) error {
 	for i := range p.order {
 		p.order[i] = int32(i)
 	}
-	sort.Slice(p.order, func(a, b int) bool { return p.offs[p.order[a]] < p.offs[p.order[b]] })
+	slices.SortFunc(p.order, func(a, b int32) int { return cmp.Compare(p.offs[a], p.offs[b]) })
 	p.typ = make([]plumbing.ObjectType, n)
 	p.dataOff = make([]int64, n)
 	p.end = make([]int64, n)
@@ -401,10 +429,17 @@ func (p *pack) parseHeader(i int32, packEnd int64, lim Limits) error {
 
 // byOffset returns the hash index of the object at off, or -1.
 func (p *pack) byOffset(off int64) int32 {
-	n := len(p.order)
-	k := sort.Search(n, func(k int) bool { return p.offs[p.order[k]] >= off })
-	if k < n && p.offs[p.order[k]] == off {
-		return p.order[k]
+	lo, hi := 0, len(p.order)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if p.offs[p.order[m]] < off {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo < len(p.order) && p.offs[p.order[lo]] == off {
+		return p.order[lo]
 	}
 	return -1
 }
