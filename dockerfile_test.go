@@ -474,6 +474,18 @@ var buildBinary = sync.OnceValues(func() (string, error) {
 	return img.root, nil
 })
 
+// imageTempDir is where builtImage built, removed by TestMain: the build
+// is shared by the package's tests, so no one test's TempDir can hold it.
+var imageTempDir string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if imageTempDir != "" {
+		os.RemoveAll(imageTempDir)
+	}
+	os.Exit(code)
+}
+
 var builtImage = sync.OnceValues(func() (*image, error) {
 	d, err := readDockerfile()
 	if err != nil {
@@ -483,6 +495,7 @@ var builtImage = sync.OnceValues(func() (*image, error) {
 	if err != nil {
 		return nil, err
 	}
+	imageTempDir = dir
 	return buildImage(d, dir, map[string]string{"VERSION": testVersion, "COMMIT": "0000000000000000000000000000000000000000"})
 })
 

@@ -144,6 +144,21 @@ func TestFaultMatrix(t *testing.T) {
 		{name: "delete answers {\"success\": true}", opts: []vasttest.Option{vasttest.WithDeleteAnswer(vasttest.DeleteSuccessTrue)}, job: &jobWant{}, sweep: ok0(), revoke: ok0()},
 		{name: "delete answers nothing", opts: []vasttest.Option{vasttest.WithDeleteAnswer(vasttest.DeleteEmpty)}, job: &jobWant{}, sweep: ok0(), revoke: ok0()},
 
+		{name: "delete answers 200 {error, msg} without success", faults: every(withTimes(vasttest.ErrorWithoutSuccess("delete", false, "delete_failed", "could not delete"), -1)),
+			job:    &jobWant{post: flowWant{1, "the Vast API answered 200 success=false: could not delete, so nothing was done", 1}},
+			sweep:  &flowWant{1, "success=false", 3},
+			revoke: &flowWant{1, "may still be live", 1}},
+
+		// A live key whose account wants a 2FA session is not a dead key.
+		{name: "delete needs a 2FA session", opts: []vasttest.Option{vasttest.WithTwoFactor("delete")},
+			job:    &jobWant{post: flowWant{1, "the Vast API wants a two-factor (2FA) session for this", 1}},
+			sweep:  &flowWant{1, "two-factor (2FA) session", 3},
+			revoke: &flowWant{1, "may still be live", 1}},
+
+		// A key list that says it goes on is not the whole list.
+		{name: "the key list answers one page of several", opts: []vasttest.Option{vasttest.WithPagedList(1)},
+			job: &jobWant{}, revoke: ok0()},
+
 		// Rate limits: the real per-endpoint thresholds on the shared clock.
 		{name: "429 plain text at the real thresholds", opts: []vasttest.Option{vasttest.WithRateLimitStyle(vasttest.LimitText)}, job: &jobWant{}, sweep: ok0(), revoke: ok0()},
 		{name: "429 {detail} at the real thresholds", opts: []vasttest.Option{vasttest.WithRateLimitStyle(vasttest.LimitDetail)}, job: &jobWant{}, sweep: ok0(), revoke: ok0()},

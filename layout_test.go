@@ -91,7 +91,7 @@ func TestImportRules(t *testing.T) {
 			t.Fatalf("package %q not found: the test walks the wrong tree", p)
 		}
 	}
-	fakes := []string{"vast/vasttest", "ghapi/ghtest", "scan/scantest", "internal/ghactions/runnertest", "internal/golden", "internal/broker/oidctest", "internal/broker/store/storetest", "scan/corpus", "scan/gitobj/packtest", "scan/internal/hostile"}
+	fakes := []string{"vast/vasttest", "ghapi/ghtest", "scan/scantest", "internal/ghactions/runnertest", "internal/golden", "internal/broker/oidctest", "internal/broker/store/storetest", "scan/corpus", "scan/corpus/heldout", "scan/gitobj/packtest", "scan/internal/hostile"}
 	tools := func(p string) bool { return strings.HasPrefix(p, "bench/") || strings.HasPrefix(p, "internal/tools/") }
 	rules := []struct {
 		pkg string
@@ -125,6 +125,7 @@ func TestImportRules(t *testing.T) {
 		{"scan/gitobj/packtest", nil}, // builds hostile packs at run time, for tests
 		{"scan/internal/hostile", []string{"scan", "scan/gitobj/packtest"}}, // a test binary: scans one crafted class in its own process
 		{"scan/corpus", []string{"scan/scantest"}},                          // the detection corpus, for tests and bench/corpus.sh
+		{"scan/corpus/heldout", []string{"scan/scantest"}},                  // the held-out corpus, for its test and bench/heldout
 		{"internal/keyname", []string{"vast"}},
 		{"internal/ghactions", []string{"internal/safetext"}}, // knows nothing of Vast
 		// The runner model's OIDC token endpoint signs with the test issuer.

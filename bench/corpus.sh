@@ -3,14 +3,18 @@
 # code, values made at run time) built into a git repository and scanned by
 # vastguard and by gitleaks, with its default rules and with a Vast-only
 # rule (Kingfisher's kingfisher.vastai.1 in RE2 syntax); prints the table of
-# what each tool finds per case, then recall and false alarms.
+# what each tool finds per case, then recall and false alarms. Then the
+# same for the held-out corpus (scan/corpus/heldout: written apart from the
+# engine), one git repository per case.
 #
-#   bench/corpus.sh
+#   bench/corpus.sh [all|first|heldout]
 #
 # Environment: SEED (default bench), OUT (default bench/out).
 # Installs gitleaks with `go install` if absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+MODE=${1:-all}
+case "$MODE" in all|first|heldout) ;; *) echo "corpus: use all, first or heldout" >&2; exit 1 ;; esac
 SEED=${SEED:-bench}
 OUT=${OUT:-bench/out}
 mkdir -p "$OUT"
@@ -34,6 +38,7 @@ entropy = 3.5
 keywords = ["vast"]
 TOML
 
+if [ "$MODE" != heldout ]; then
 repo="$OUT/corpus-$SEED"
 rm -rf "$repo"
 go run ./bench/corpus -seed "$SEED" -out "$repo" -manifest "$OUT/corpus-manifest.json"
@@ -52,3 +57,29 @@ fi
 echo "gitleaks: $(go version -m "$GITLEAKS" | awk '$1 == "mod" {print $3}')"
 go run ./bench/corpus -table -manifest "$OUT/corpus-manifest.json" -vastguard "$OUT/corpus-vastguard.json" \
 	-gitleaks "$OUT/corpus-gitleaks.json" -gitleaks-vast "$OUT/corpus-gitleaks-vast.json"
+fi
+
+if [ "$MODE" != first ]; then
+	held="$OUT/heldout-$SEED"
+	reports="$OUT/heldout-reports"
+	rm -rf "$held" "$reports"
+	mkdir -p "$reports/vastguard" "$reports/gitleaks" "$reports/gitleaks-vast"
+	go run ./bench/heldout -build -out "$held" -manifest "$OUT/heldout-manifest.json" -seed "$SEED"
+	for d in "$held"/*/; do
+		id=$(basename "$d")
+		rc=0
+		"$OUT/vastguard" scan "$d" --format json --output "$reports/vastguard/$id.json" >/dev/null || rc=$?
+		if [ "$rc" -ne 0 ] && [ "$rc" -ne 2 ]; then
+			echo "corpus: vastguard failed on $id (exit $rc)" >&2
+			exit 1
+		fi
+		# Not --redact: the table hashes the 64-hex runs gitleaks reports to
+		# tell which case value it found; the values are random test values.
+		"$GITLEAKS" git "$d" --no-banner --log-level error --exit-code 0 \
+			--report-format json --report-path "$reports/gitleaks/$id.json"
+		"$GITLEAKS" git "$d" --no-banner --log-level error --exit-code 0 -c "$OUT/gitleaks-vast.toml" \
+			--report-format json --report-path "$reports/gitleaks-vast/$id.json"
+	done
+	echo "held-out corpus (gitleaks $(go version -m "$GITLEAKS" | awk '$1 == "mod" {print $3}')):"
+	go run ./bench/heldout -table -manifest "$OUT/heldout-manifest.json" -reports "$reports"
+fi

@@ -96,3 +96,29 @@ func BenchmarkDetect(b *testing.B) {
 		scan.Detect(data, scan.Detectors)
 	}
 }
+
+// BenchmarkDetectDense measures the detectors on texts dense with
+// key-shaped values in the contexts the binder weighs most (a CSV table, a
+// JSON array of objects, notebook outputs, generic keys in a Vast file):
+// the cost per candidate stays bounded.
+func BenchmarkDetectDense(b *testing.B) {
+	var csv, js, nb strings.Builder
+	csv.WriteString("service,api_key,notes\n")
+	js.WriteString("// vast\n[\n")
+	nb.WriteString("!cat ~/.vast_api_key\n")
+	for i := range 2000 {
+		k := scantest.Key(i)
+		fmt.Fprintf(&csv, "vast,%s,n%d\n", k, i)
+		fmt.Fprintf(&js, "  {\"baseUrl\": \"http://10.0.0.%d:8000/v1\", \"api_key\": \"%s\"},\n", i%250, k)
+		fmt.Fprintf(&nb, "\"%s\\n\",\n", k)
+	}
+	for name, text := range map[string]string{"csv": csv.String(), "json": js.String() + "]\n", "notebook": nb.String()} {
+		b.Run(name, func(b *testing.B) {
+			data := []byte(text)
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				scan.Detect(data, scan.Detectors)
+			}
+		})
+	}
+}

@@ -44,6 +44,8 @@ const (
 	ViaPhrase    Via = "phrase"      // prose: "the old vast key was value"
 	ViaTable     Via = "table"       // | NAME | value |
 	ViaBare      Via = "bare"        // nothing binds it: a value alone on its line
+	ViaNetrc     Via = "netrc"       // machine HOST login USER password value (.netrc)
+	ViaColumn    Via = "column"      // a CSV or TSV cell, named by its column's header
 )
 
 type tokKind uint8
@@ -299,6 +301,7 @@ type binding struct {
 	host    string   // the URL's host, for query parameters
 	pipe    bool     // the value is piped into the binding command
 	header  bool     // the name is an HTTP header (X-Api-Key:, -H "Api-Key: …")
+	row     []string // a CSV cell's row: the words of its other cells
 }
 
 // binder holds the tokens of one window.
@@ -435,6 +438,14 @@ func (bd *binder) dispatch(j int) binding {
 				via = ViaRecord
 			}
 			b = bd.named(n, via, false)
+			if c := bd.wrappingCall(n); c != "" {
+				// key_hash(vast_key) == "…", sha256(VAST_API_KEY): what is
+				// compared or assigned is the call's result, and a call
+				// that says hash or digest makes it no key.
+				if cw := splitWords(c); classify(cw).negative {
+					b.words = append(b.words, cw...)
+				}
+			}
 			if b.via == ViaAssign && len(b.words) > 0 && lowerWord(bd.tok(n)) == "bearer" {
 				b.via = ViaBearer
 			}
@@ -476,6 +487,10 @@ func (bd *binder) dispatch(j int) binding {
 			b = binding{via: ViaSetAPIKey, name: "set " + t.text, words: []string{"api", "key"}}
 			b.program = bd.program(j)
 			return b
+		case (lw == "password" || lw == "passwd") && bd.netrcHost(j) != "":
+			// machine console.vast.ai login me password KEY: a credential
+			// for the machine's host.
+			return binding{via: ViaNetrc, name: t.text, host: bd.netrcHost(j)}
 		default:
 			if k, ok := bd.listStart(j); ok {
 				return bd.bindFrom(k, false) // KEYS=(KEY1 KEY2)
@@ -506,10 +521,10 @@ func (bd *binder) named(n int, via Via, above bool) binding {
 	if last := bd.toks[len(bd.toks)-1]; last.line != t.line {
 		b.above = true
 	}
-	// A slot (value, default) takes its owner's name.
-	if len(b.words) == 1 && slotWords[b.words[0]] {
+	// A slot (value, default, default_value) takes its owner's name.
+	if isSlotName(b.words) {
 		if o := bd.owner(n); o >= 0 {
-			b.slot = b.words[0]
+			b.slot = strings.Join(b.words, "_")
 			b.name = bd.toks[o].text
 			b.words = splitWords(b.name)
 			if bd.toks[o].line != bd.toks[len(bd.toks)-1].line {
@@ -526,7 +541,7 @@ func (bd *binder) named(n int, via Via, above bool) binding {
 	if isPlainWord(t.text) {
 		k := n - 1
 		b.phrase = append(b.phrase, b.words...)
-		for k >= 0 && n-k < 5 && bd.isWord(k) && bd.toks[k].line == t.line && isPlainWord(bd.toks[k].text) {
+		for k >= 0 && n-k < phraseWords && bd.isWord(k) && bd.toks[k].line == t.line && isPlainWord(bd.toks[k].text) && !endsSentence(bd.toks[k].text) {
 			b.phrase = append(splitWords(bd.toks[k].text), b.phrase...)
 			k--
 		}
@@ -536,6 +551,16 @@ func (bd *binder) named(n int, via Via, above bool) binding {
 		b.callee = bd.enclosingCall(n)
 	}
 	return b
+}
+
+// phraseWords bounds the words of prose read before a value's name: "the
+// vast.ai key for the render farm: KEY".
+const phraseWords = 8
+
+// endsSentence: a word that closes the sentence before the phrase ("done.",
+// "ok!"): the phrase starts after it.
+func endsSentence(w string) bool {
+	return len(w) > 1 && strings.ContainsRune(".!?", rune(w[len(w)-1]))
 }
 
 // isPlainWord: a word of prose, not an identifier (no _ or camel joins):
@@ -612,12 +637,19 @@ func (bd *binder) owner(n int) int {
 				depth++
 			case "{", "[", "(":
 				if depth == 0 {
+					if t.text == "(" && bd.isWord(k-1) && !t.space {
+						// A call's keyword argument (default=…): the
+						// setting the call declares names it.
+						if o := bd.callOwner(k); o >= 0 {
+							return o
+						}
+					}
 					// The block's label: variable "NAME" {, "NAME": {
 					l := k - 1
 					for l >= 0 && bd.isOp(l, ":", "=") {
 						l--
 					}
-					if bd.isWord(l) && !ownerWords[strings.ToLower(bd.toks[l].text)] {
+					if bd.isWord(l) && !isOwnerWord(bd.toks[l].text) {
 						return l
 					}
 					return -1
@@ -626,9 +658,105 @@ func (bd *binder) owner(n int) int {
 			}
 			continue
 		}
-		if t.kind == tWord && depth == 0 && ownerWords[strings.ToLower(t.text)] && (bd.isOp(k+1, ":", "=", "=>")) && bd.isWord(k+2) {
+		if t.kind == tWord && depth == 0 && isOwnerWord(t.text) && (bd.isOp(k+1, ":", "=", "=>")) && bd.isWord(k+2) {
 			return k + 2
 		}
+	}
+	return -1
+}
+
+// wrappingCall returns the callee of the call whose last argument is the
+// name at n (hash in `hash(NAME) == …`), or "" when the name is not an
+// argument or the call only reads the name (getenv, get, environ).
+func (bd *binder) wrappingCall(n int) string {
+	if !bd.isOp(n+1, ")") {
+		return ""
+	}
+	depth := 0
+	for k := n - 1; k >= 0 && n-k < 20; k-- {
+		switch {
+		case bd.isOp(k, ")"):
+			depth++
+		case bd.isOp(k, "("):
+			if depth > 0 {
+				depth--
+				continue
+			}
+			if !bd.isWord(k - 1) {
+				return ""
+			}
+			c := bd.calleeExpr(k - 1)
+			if fallbackCallees[strings.ToLower(lastSegment(c))] {
+				return ""
+			}
+			return c
+		}
+	}
+	return ""
+}
+
+// netrcHost returns the host of the .netrc entry the token at j belongs to
+// (machine HOST, on its line or the lines above), or "".
+func (bd *binder) netrcHost(j int) string {
+	for k := j - 1; k >= 0; k-- {
+		if !bd.isWord(k) {
+			continue
+		}
+		switch strings.ToLower(bd.toks[k].text) {
+		case "machine":
+			if bd.isWord(k+1) && k+1 < j {
+				return strings.ToLower(bd.toks[k+1].text)
+			}
+			return ""
+		case "default", "macdef":
+			return ""
+		}
+	}
+	return ""
+}
+
+// isOwnerWord: a sibling key that names what a slot holds (name, key,
+// env_name, envvar, alias), however it is cased or joined.
+func isOwnerWord(w string) bool {
+	return ownerWords[strings.ToLower(w)] || ownerWords[strings.Join(splitWords(w), "")]
+}
+
+// isSlotName: a name made only of slot words (value, default, default_value,
+// defaultValue): it holds a value whose name is given elsewhere.
+func isSlotName(words []string) bool {
+	if len(words) == 0 || len(words) > 3 {
+		return false
+	}
+	for _, w := range words {
+		if !slotWords[w] {
+			return false
+		}
+	}
+	return true
+}
+
+// callOwner names the setting a call declares, for a keyword argument of
+// the call opened at p: its first positional argument when that is a flag
+// or a quoted name (add_argument("--vast-api-key", default=…),
+// Setting("VAST_API_KEY", default=…)), else the name the call is assigned
+// to (vast_api_key: str = Field(default=…)), or -1.
+func (bd *binder) callOwner(p int) int {
+	if a := p + 1; bd.isWord(a) && bd.isOp(a+1, ",") && (strings.HasPrefix(bd.toks[a].text, "-") || bd.toks[a].quote) {
+		return a
+	}
+	k := p - 2 // before the callee
+	if !bd.isOp(k, "=", ":=") {
+		return -1
+	}
+	// The first token of the callee's line, if it is the assigned name:
+	// NAME = Callee(, NAME: type = Callee(.
+	line := bd.toks[p].line
+	s := k
+	for s > 0 && bd.toks[s-1].line == line && bd.toks[s-1].kind != tNL {
+		s--
+	}
+	if bd.isWord(s) && bd.isOp(s+1, "=", ":", ":=") && s < k {
+		return s
 	}
 	return -1
 }
@@ -832,14 +960,40 @@ func (bd *binder) element(j int) binding {
 			tag := bd.toks[k+1].text
 			// A generic tag takes its name from an attribute.
 			for a := k + 2; a < j; a++ {
-				if bd.isWord(a) && ownerWords[strings.ToLower(bd.toks[a].text)] && bd.isOp(a+1, "=") && bd.isWord(a+2) {
+				if bd.isWord(a) && isOwnerWord(bd.toks[a].text) && bd.isOp(a+1, "=") && bd.isWord(a+2) {
 					return binding{via: ViaElement, name: bd.toks[a+2].text, words: splitWords(bd.toks[a+2].text)}
+				}
+			}
+			if valueTags[strings.ToLower(tag)] {
+				if n := bd.keyElementBefore(k - 1); n >= 0 {
+					return binding{via: ViaElement, name: bd.toks[n].text, words: splitWords(bd.toks[n].text), above: bd.toks[n].line != bd.toks[j].line}
 				}
 			}
 			return binding{via: ViaElement, name: tag, words: splitWords(tag)}
 		}
 	}
 	return binding{via: ViaBare}
+}
+
+// valueTags are XML elements that hold a value named by the element before
+// them (a property list's <key>NAME</key><string>VALUE</string>).
+var valueTags = wordSet("string", "integer", "real", "data", "value", "date")
+
+// keyElementBefore returns the index of NAME in a <key>NAME</key> (or
+// <name>NAME</name>) element that ends at token i, line breaks between
+// them aside, or -1.
+func (bd *binder) keyElementBefore(i int) int {
+	for i >= 0 && bd.tok(i).kind == tNL {
+		i--
+	}
+	if !bd.isOp(i, ">") || !bd.isWord(i-1) || !bd.isOp(i-2, "<") || !bd.isWord(i-3) || !bd.isOp(i-4, ">") || !bd.isWord(i-5) || !bd.isOp(i-6, "<") {
+		return -1
+	}
+	open, close := strings.ToLower(bd.toks[i-5].text), strings.ToLower(bd.toks[i-1].text)
+	if (open == "key" || open == "name") && close == "/"+open {
+		return i - 3
+	}
+	return -1
 }
 
 // heredoc binds a value on the line after `NAME = <<EOF` or `cat > FILE <<EOF`.

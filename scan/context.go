@@ -395,6 +395,293 @@ func followingDiscriminators(text []byte, off int) []string {
 	return out
 }
 
+// csvCell binds a value that is a cell of a CSV or TSV row to its column's
+// header (the text's first line, with as many cells), with the row's other
+// cells as context: folder,...,login_uri,login_username,login_password and
+// a row ,,login,Vast.ai API,,,0,https://cloud.vast.ai/,me,KEY,. A password
+// column counts as a credential for the row's host when that is a vast.ai
+// host.
+func (e *engine) csvCell(off, n int) (binding, bool) {
+	text := e.text
+	ls := bytes.LastIndexByte(text[:off], '\n') + 1
+	if ls == 0 {
+		return binding{}, false // the header itself
+	}
+	if e.csv == nil {
+		e.csv = parseCSVHeader(text)
+	}
+	if !e.csv.ok {
+		return binding{}, false
+	}
+	le := bytes.IndexByte(text[off:], '\n')
+	if le < 0 {
+		le = len(text)
+	} else {
+		le += off
+	}
+	row := text[ls:le]
+	if len(row) > maxCSVLine {
+		return binding{}, false // a minified or data line, not a table's
+	}
+	sep, heads := e.csv.sep, e.csv.cells
+	if bytes.Count(row, []byte{sep}) != len(heads)-1 {
+		return binding{}, false
+	}
+	cells := splitCells(row, sep)
+	col := bytes.Count(text[ls:off], []byte{sep})
+	if len(cells) != len(heads) || col >= len(heads) {
+		return binding{}, false
+	}
+	v := strings.Trim(cells[col], "\"' \r")
+	if len(v) != n {
+		return binding{}, false // the value is part of a longer cell
+	}
+	name := heads[col]
+	b := binding{via: ViaColumn, name: name, words: splitWords(name)}
+	for i, c := range cells {
+		if i == col {
+			continue
+		}
+		c = strings.Trim(c, "\"' \r")
+		if i := strings.Index(c, "://"); i >= 0 && b.host == "" {
+			b.host = hostAt([]byte(c[i+3:]))
+		} else if isVastHost(strings.ToLower(c)) && b.host == "" {
+			b.host = strings.ToLower(c)
+		}
+		b.row = append(b.row, splitWords(c)...)
+	}
+	if isVastHost(b.host) && onlyPasswordNegative(b.words) {
+		b.words = nil // the password of a vast.ai login
+	}
+	return b, true
+}
+
+// csvHeader is a text's first line read as a table's header, once per
+// text.
+type csvHeader struct {
+	ok    bool
+	sep   byte
+	cells []string
+}
+
+func parseCSVHeader(text []byte) *csvHeader {
+	he := bytes.IndexByte(text, '\n')
+	if he < 0 || he > maxCSVLine {
+		return &csvHeader{}
+	}
+	header := bytes.TrimRight(text[:he], "\r")
+	sep := byte(',')
+	if bytes.Count(header, []byte{'\t'}) >= 2 {
+		sep = '\t'
+	}
+	if n := bytes.Count(header, []byte{sep}); n < 2 || n >= 64 {
+		return &csvHeader{}
+	}
+	cells := splitCells(header, sep)
+	for _, h := range cells {
+		if !isHeaderCell(h) {
+			return &csvHeader{}
+		}
+	}
+	return &csvHeader{ok: true, sep: sep, cells: cells}
+}
+
+// maxCSVLine bounds the lines read as a table's header and row.
+const maxCSVLine = 4096
+
+func splitCells(row []byte, sep byte) []string {
+	var out []string
+	inQ := false
+	start := 0
+	for i, c := range row {
+		switch {
+		case c == '"':
+			inQ = !inQ
+		case c == sep && !inQ:
+			out = append(out, string(row[start:i]))
+			start = i + 1
+		}
+	}
+	return append(out, string(row[start:]))
+}
+
+// isHeaderCell: a column name (login_password, api key, Service), or empty.
+func isHeaderCell(h string) bool {
+	h = strings.Trim(h, "\"' \r")
+	if len(h) > 40 {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if !(isLetter(c) || c >= '0' && c <= '9' || c == '_' || c == ' ' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// onlyPasswordNegative: the words' only negative evidence is that they say
+// password (login_password, passwd).
+func onlyPasswordNegative(words []string) bool {
+	pw := false
+	for _, w := range words {
+		switch {
+		case w == "password" || w == "passwd" || w == "pass" || w == "pwd":
+			pw = true
+		case negativeWords[w] || otherProviders[w]:
+			return false
+		}
+	}
+	return pw
+}
+
+// blockHost returns the host of a URL that is a member of the block the
+// value at off is a member of: the JSON or code object around it (its own
+// members, not nested objects'), or the YAML mapping it sits in (the lines
+// at its indentation between its parent and the next line that is not
+// deeper). "" when the block has no URL member.
+func blockHost(text []byte, off int) string {
+	if h := objectHost(text, off); h != "" {
+		return h
+	}
+	return mappingHost(text, off)
+}
+
+const blockSpan = 2048
+
+func objectHost(text []byte, off int) string {
+	lo := max(0, off-blockSpan)
+	depth, open := 0, -1
+	for i := off - 1; i >= lo; i-- {
+		switch text[i] {
+		case '}', ']':
+			depth++
+		case '{', '[':
+			if depth == 0 {
+				open = i
+			} else {
+				depth--
+			}
+		}
+		if open >= 0 {
+			break
+		}
+	}
+	if open < 0 || text[open] != '{' {
+		return ""
+	}
+	hi := min(len(text), off+blockSpan)
+	var seg []byte
+	depth = 0
+	for i := open + 1; i < hi; i++ {
+		c := text[i]
+		switch c {
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return urlMemberHost(seg)
+			}
+			depth--
+		}
+		if depth == 0 {
+			seg = append(seg, c)
+		}
+	}
+	return ""
+}
+
+func mappingHost(text []byte, off int) string {
+	ls := bytes.LastIndexByte(text[:off], '\n') + 1
+	ind := indentOf(text[ls:])
+	if ind == 0 {
+		return "" // top-level lines of a file are not one client's block
+	}
+	var seg []byte
+	// Up to the parent.
+	end := ls
+	for n := 0; n < 24 && end > 0; n++ {
+		s := bytes.LastIndexByte(text[:end-1], '\n') + 1
+		line := text[s : end-1]
+		end = s
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		li := indentOf(line)
+		if li < ind {
+			break
+		}
+		if li == ind {
+			seg = append(append(seg, line...), '\n')
+		}
+	}
+	// Down to the next line that is not deeper.
+	p := ls
+	for n := 0; n < 24; n++ {
+		e := bytes.IndexByte(text[p:], '\n')
+		if e < 0 {
+			break
+		}
+		p += e + 1
+		le := bytes.IndexByte(text[p:], '\n')
+		if le < 0 {
+			le = len(text) - p
+		}
+		line := text[p : p+le]
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		li := indentOf(line)
+		if li < ind {
+			break
+		}
+		if li == ind {
+			seg = append(append(seg, line...), '\n')
+		}
+	}
+	return urlMemberHost(seg)
+}
+
+// urlMemberHost returns the host of the first URL in members whose key says
+// URL, host or endpoint (baseUrl, base_url, endpoint, api_base), or "".
+func urlMemberHost(seg []byte) string {
+	for len(seg) > 0 {
+		i := bytes.Index(seg, []byte("://"))
+		if i < 0 {
+			return ""
+		}
+		// The member's key: the word before the value, on its line.
+		ls := bytes.LastIndexAny(seg[:i], "\n,{") + 1
+		words := splitWords(string(seg[ls:i]))
+		h := hostAt(seg[i+3:])
+		seg = seg[i+3:]
+		if h != "" && connectKey(words) {
+			return h
+		}
+	}
+	return ""
+}
+
+// connectKey: a member key that says where a client connects (baseUrl,
+// base_url, api_base, endpoint, host), not any URL (callback_url,
+// docs_url, homepage).
+func connectKey(words []string) bool {
+	url := false
+	for _, w := range words {
+		switch {
+		case urlKeyWords[w]:
+			url = true
+		case w == "api" || neutralWords[w] || w == "http" || w == "https":
+		default:
+			return false
+		}
+	}
+	return url
+}
+
+// urlKeyWords name a member that says where a client connects.
+var urlKeyWords = wordSet("url", "baseurl", "base", "endpoint", "host", "server", "apibase", "uri", "address")
+
 // hostNear returns the host of the URL nearest to off within win bytes
 // either side (a scheme://host or a Host: header), or "".
 func hostNear(text []byte, off, win int) string {
@@ -456,7 +743,19 @@ func vastPath(p string) bool {
 		return false
 	}
 	c := classify(pathWords(p))
-	return c.vast && !c.negative
+	if !c.vast {
+		return false
+	}
+	if !c.negative {
+		return true
+	}
+	// A negative word in a directory does not outweigh a file name that
+	// names a key and nothing negative: the host daemon keeps the
+	// account's key in /var/lib/vastai_kaalia/api_key (beside machine_id,
+	// its own).
+	dir, base := path.Split(p)
+	bc := classify(pathWords(base))
+	return bc.key && !bc.negative && !bc.other && classify(pathWords(dir)).vast && !hashFile.MatchString(dir)
 }
 
 // vastKeyPath: a path that names Vast and says key, token, secret or

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"math"
+	"path"
 	"regexp"
 	"strings"
 	"unicode/utf16"
@@ -100,6 +101,9 @@ type engine struct {
 	win    []byte
 	ncands int // 64-hex candidates in text
 	depth  int // base64 decoding depth: nested text is not decoded again
+	csv    *csvHeader
+	lineAt int // lineOf's position and the line breaks before it
+	lines  int
 }
 
 func (e *engine) mentions() bool {
@@ -289,6 +293,17 @@ func (e *engine) judge(off, n int, key string, encoded bool) (Match, bool) {
 	if c.negative {
 		return Match{}, false
 	}
+	nameAfter := false
+	if e.binary && !c.key && !c.vast {
+		// Nothing before the value names it: marshalled code (a .pyc)
+		// writes a module's constants before the names they are assigned
+		// to, so the name may follow.
+		if name := e.binaryNameAfter(off + n); name != "" {
+			b = binding{via: ViaRecord, name: name, words: splitWords(name)}
+			c = classify(b.words)
+			nameAfter = true
+		}
+	}
 	var pc nameClass
 	if len(b.phrase) > len(b.words) {
 		pc = classify(b.phrase)
@@ -314,6 +329,9 @@ func (e *engine) judge(off, n int, key string, encoded bool) (Match, bool) {
 		}
 		if e.binary {
 			ev = append(ev, "binary")
+		}
+		if nameAfter {
+			ev = append(ev, "name-after")
 		}
 		if b.above {
 			ev = append(ev, "line-above")
@@ -341,6 +359,18 @@ func (e *engine) base64Detector() *Detector {
 	return nil
 }
 
+// lineOf returns the 1-based line of off, counting on from the previous
+// call when off is past it (candidates come in order), so a text dense
+// with keys costs one pass, not one per key.
+func (e *engine) lineOf(off int) int {
+	if off < e.lineAt {
+		e.lineAt, e.lines = 0, 0
+	}
+	e.lines += bytes.Count(e.text[e.lineAt:off], []byte{'\n'})
+	e.lineAt = off
+	return e.lines + 1
+}
+
 func (e *engine) match(off, n int, key string) Match {
 	t := e.text
 	lineStart := bytes.LastIndexByte(t[:off], '\n') + 1
@@ -354,7 +384,7 @@ func (e *engine) match(off, n int, key string) Match {
 		Key:     key,
 		Offset:  off,
 		Length:  n,
-		Line:    bytes.Count(t[:off], []byte{'\n'}) + 1,
+		Line:    e.lineOf(off),
 		Column:  off - lineStart + 1,
 		Allowed: bytes.Contains(t[lineStart:lineEnd], []byte(AllowMarker)),
 	}
@@ -367,12 +397,26 @@ var writeCommands = wordSet("echo", "printf", "print", "write-output", "write-ho
 // refine completes a binding with what follows the value (a pipe or a
 // redirection) and, for list items and block values, the parent key.
 func (e *engine) refine(b *binding, off, n int) {
-	if b.via == ViaBare || b.via == ViaSpace && (writeCommands[strings.ToLower(lastSegment(b.name))] || writeCommands[strings.ToLower(b.program)]) || b.via == ViaArgument && writeCommands[strings.ToLower(lastSegment(b.callee))] {
+	if b.via == ViaArgument || b.via == ViaBare || b.via == ViaSpace || b.via == ViaList {
+		if cb, ok := e.csvCell(off, n); ok {
+			*b = cb
+			return
+		}
+	}
+	if b.via == ViaBare || (b.via == ViaSpace || b.via == ViaFlag) && (writeCommands[strings.ToLower(lastSegment(b.name))] || writeCommands[strings.ToLower(b.program)]) || b.via == ViaArgument && writeCommands[strings.ToLower(lastSegment(b.callee))] {
 		after := e.after(off + n)
 		toks := tokenize(after, nil)
 		ad := binder{toks: toks}
 		if w, ok := ad.writeTarget(); ok {
 			*b = w
+			return
+		}
+	}
+	if b.via == ViaArgument && writeMethods[strings.ToLower(lastSegment(b.callee))] {
+		// p.write_text("KEY") after p = Path("~/.config/vastai/vast_api_key"),
+		// f.write("KEY") in with open(os.path.expanduser("~/.vast_api_key"), "w") as f.
+		if p := receiverPath(e.toks, b.callee); p != "" {
+			*b = binding{via: ViaFileWrite, name: p, words: splitWords(p)}
 			return
 		}
 	}
@@ -383,6 +427,165 @@ func (e *engine) refine(b *binding, off, n int) {
 			b.above = line
 		}
 	}
+}
+
+// binaryNameAfter returns the first identifier among the printable runs
+// within 128 bytes after a value in a binary blob, if it names a Vast key
+// (VASTAI_API_KEY in a .pyc's names after its constants), stopping at
+// another 64-hex run; else "".
+func (e *engine) binaryNameAfter(end int) string {
+	t := e.text[end:min(len(e.text), end+128)]
+	for i := 0; i < len(t); {
+		if !printable(t[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(t) && printable(t[j]) {
+			j++
+		}
+		run := t[i:j]
+		if len(Candidates(run)) > 0 {
+			return ""
+		}
+		if len(run) >= 3 && isIdentifier(run) {
+			if w := splitWords(string(run)); classify(w).vastKeyName() {
+				return string(run)
+			}
+		}
+		i = j
+	}
+	return ""
+}
+
+func isIdentifier(b []byte) bool {
+	for _, c := range b {
+		if !isWord(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// outputWords name a command's output in a transcript or a notebook.
+var outputWords = wordSet("text", "stdout", "output", "outputs", "data", "result", "plain", "out")
+
+// readCommands print a file: cat FILE, type FILE, Get-Content FILE.
+var readCommands = wordSet("cat", "type", "get-content", "gc", "more", "less", "head", "tail", "bat", "batcat")
+
+// keyReadSpan bounds how far from a value the command that printed it is
+// looked for (before it in a transcript, after it in a notebook cell,
+// whose source follows its outputs).
+const keyReadSpan = 512
+
+// keyFileRead returns the path of Vast's key file read by a command
+// (cat ~/.config/vastai/vast_api_key) within keyReadSpan of the value, or "".
+func keyFileRead(text []byte, off, n int) string {
+	lo, hi := max(0, off-keyReadSpan), min(len(text), off+n+keyReadSpan)
+	span := text[lo:hi]
+	for i := 0; i < len(span); {
+		k := indexFold(span[i:], "vast_api_key")
+		if k < 0 {
+			return ""
+		}
+		at := i + k
+		i = at + 1
+		s, e := at, at+len("vast_api_key")
+		for s > 0 && pathByte(span[s-1]) {
+			s--
+		}
+		for e < len(span) && pathByte(span[e]) {
+			e++
+		}
+		p := string(span[s:e])
+		if !isVastKeyFilePath(p) {
+			continue
+		}
+		// The word before the path on its line is a read command.
+		ls := bytes.LastIndexByte(span[:s], '\n') + 1
+		before := strings.Fields(strings.Map(func(r rune) rune {
+			if r == '"' || r == '\'' || r == '!' || r == '$' || r == '[' || r == ',' {
+				return ' '
+			}
+			return r
+		}, string(span[ls:s])))
+		if len(before) > 0 && readCommands[strings.ToLower(before[len(before)-1])] {
+			return p
+		}
+	}
+	return ""
+}
+
+func pathByte(c byte) bool {
+	return isWord(c) || c == '.' || c == '/' || c == '~' || c == '-' || c == '$' || c == '{' || c == '}'
+}
+
+func indexFold(b []byte, s string) int {
+	for i := 0; i+len(s) <= len(b); i++ {
+		if asciiEqualFold(b[i:i+len(s)], []byte(s)) {
+			return i
+		}
+	}
+	return -1
+}
+
+// aloneOnLine: nothing but quotes, brackets, commas and escaped line ends
+// shares the value's line (a transcript's output line, a notebook's
+// "KEY\n" stream text).
+func aloneOnLine(text []byte, off, n int) bool {
+	ls := bytes.LastIndexByte(text[:off], '\n') + 1
+	le := bytes.IndexByte(text[off+n:], '\n')
+	if le < 0 {
+		le = len(text)
+	} else {
+		le += off + n
+	}
+	rest := string(text[ls:off]) + " " + string(text[off+n:le])
+	rest = strings.NewReplacer("\\n", "", "\\r", "").Replace(rest)
+	return strings.Trim(rest, " \t\r\"',[]{}") == ""
+}
+
+// writeMethods write their argument into the file their receiver is.
+var writeMethods = wordSet("write_text", "write", "writelines", "write_bytes", "writestring", "writealltext",
+	"writefile", "writefilesync")
+
+// receiverPath returns the path a write method's receiver was opened on or
+// made from, in the lines before the call (p = Path("…"), open("…") as f,
+// f = open("…")), when it names Vast's key file, or "".
+func receiverPath(toks []token, callee string) string {
+	i := strings.LastIndexByte(callee, '.')
+	if i <= 0 {
+		return ""
+	}
+	recv := callee[:i]
+	for k := len(toks) - 1; k >= 0; k-- {
+		t := toks[k]
+		if t.kind != tWord || t.text != recv {
+			continue
+		}
+		bound := k+1 < len(toks) && toks[k+1].kind == tOp && toks[k+1].text == "=" ||
+			k > 0 && toks[k-1].kind == tWord && toks[k-1].text == "as"
+		if !bound {
+			continue
+		}
+		for m := k - 1; m >= 0 && toks[m].line == t.line; m-- {
+			if toks[m].kind == tWord && isVastKeyFilePath(toks[m].text) {
+				return toks[m].text
+			}
+		}
+		for m := k + 1; m < len(toks) && toks[m].line == t.line; m++ {
+			if toks[m].kind == tWord && isVastKeyFilePath(toks[m].text) {
+				return toks[m].text
+			}
+		}
+	}
+	return ""
+}
+
+// isVastKeyFilePath: a path (or its last part) that names Vast's key file:
+// ~/.vast_api_key, ~/.config/vastai/vast_api_key.
+func isVastKeyFilePath(w string) bool {
+	return vastKeyFileName.MatchString(w) || strings.ContainsAny(w, "/~") && vastKeyPath(w)
 }
 
 // writeTarget reads the tokens after a value: "| vastai set api-key",
@@ -419,6 +622,19 @@ func (ad *binder) writeTarget() (binding, bool) {
 				if ad.isWord(m) && !strings.HasPrefix(ad.toks[m].text, "-") && !strings.EqualFold(ad.toks[m].text, "tee") {
 					p := ad.toks[m].text
 					return binding{via: ViaFileWrite, name: p, words: splitWords(p)}, true
+				}
+			}
+		default:
+			// A secrets tool reading the value from stdin under a Vast
+			// name: | gcloud secrets versions add vast-api-key --data-file=-,
+			// | gh secret set VAST_API_KEY, | docker secret create vast_api_key -.
+			for m := k + 1; m < len(ad.toks) && !ad.isOp(m, "|", ";", "&&", "||", ">", ">>"); m++ {
+				if !ad.isWord(m) || strings.HasPrefix(ad.toks[m].text, "-") {
+					continue
+				}
+				w := splitWords(ad.toks[m].text)
+				if classify(w).vastKeyName() {
+					return binding{via: ViaSecretCLI, name: ad.toks[m].text, words: w, program: prog, pipe: true}, true
 				}
 			}
 		}
@@ -467,8 +683,16 @@ type judgement struct {
 
 func (j *judgement) section() (verdict, string) {
 	if !j.sectSet {
-		j.sect, j.label = section(j.e.text, j.off)
 		j.sectSet = true
+		if j.b.via == ViaColumn {
+			// A CSV row: its other cells say whose the value is
+			// (vast,KEY under service,api_key).
+			if v := judgeWords(j.b.row); v != neutral {
+				j.sect, j.label = v, "row"
+				return j.sect, j.label
+			}
+		}
+		j.sect, j.label = section(j.e.text, j.off)
 	}
 	return j.sect, j.label
 }
@@ -478,7 +702,8 @@ func (j *judgement) section() (verdict, string) {
 func (j *judgement) requestHost() string {
 	if !j.hostSet {
 		j.host = j.b.host
-		if j.host == "" {
+		if j.host == "" && j.b.via != ViaNetrc && j.b.via != ViaColumn {
+			// A record's host is the record's own (machine, login_uri).
 			j.host = hostNear(j.e.text, j.off, 1024)
 		}
 		j.hostSet = true
@@ -505,6 +730,13 @@ func (j *judgement) nameOK(d *Detector, c, pc nameClass) bool {
 		return false
 	case NameKeyFlag:
 		return keyFlags[strings.ToLower(strings.TrimLeft(b.name, "-"))] && !c.other
+	case NameOutput:
+		for _, w := range b.words {
+			if !outputWords[w] {
+				return false
+			}
+		}
+		return true
 	}
 	return !c.other
 }
@@ -553,10 +785,18 @@ func (j *judgement) scopeOK(d *Detector, c nameClass) ([]string, bool, bool) {
 				return nil, false, false
 			}
 		}
+		if h := blockHost(j.e.text, j.off); h != "" && !isVastHost(h) && !isLocalHost(h) {
+			return nil, false, false // the block configures a client of another server
+		}
 		if v, l := j.section(); v == forVast {
 			return []string{"section:" + clipName(l)}, false, true
 		}
 	case ScopeFile, ScopePath, ScopeReader, ScopeBareLine:
+		if h := blockHost(j.e.text, j.off); h != "" && !isVastHost(h) && !isLocalHost(h) {
+			// {"baseUrl": "http://1.2.3.4:8000/v1", "apiKey": …}: the block
+			// configures a client of another server.
+			return nil, false, false
+		}
 		if v, _ := j.section(); v == forOther {
 			return nil, false, false
 		}
@@ -593,6 +833,12 @@ func (j *judgement) scopeOK(d *Detector, c nameClass) ([]string, bool, bool) {
 	case ScopeKeyFile:
 		if vastKeyPath(b.name) || classify(b.words).vastKeyName() {
 			return []string{"file:" + clipName(b.name)}, false, true
+		}
+	case ScopeKeyRead:
+		if aloneOnLine(j.e.text, j.off, j.n) {
+			if p := keyFileRead(j.e.text, j.off, j.n); p != "" {
+				return []string{"read:" + clipName(p)}, false, true
+			}
 		}
 	}
 	return nil, false, false
@@ -721,7 +967,9 @@ func ResolvePending(m *Match, path string, detectors []Detector, readByVast func
 			pathRule = d
 		case d.Scope == ScopeBareLine && pathRule == nil && m.Why.Via == ViaBare:
 			pathRule = d
-		case d.Scope == ScopeReader && readerRule == nil && m.Why.Via != ViaBare:
+		case d.Scope == ScopeReader && readerRule == nil && (m.Why.Via != ViaBare || keyFileName(path)):
+			// A bare value counts only in a file named for a key
+			// (api_key.txt, token), which the code next to it reads.
 			readerRule = d
 		}
 	}
@@ -744,6 +992,13 @@ func ResolvePending(m *Match, path string, detectors []Detector, readByVast func
 		}
 	}
 	return false
+}
+
+// keyFileName: a path whose file name says key or token and nothing
+// negative or another service's (api_key.txt, token, .apikey).
+func keyFileName(p string) bool {
+	c := classify(pathWords(path.Base(p)))
+	return c.key && !c.secret && !c.negative && !c.other
 }
 
 func replaceEvidence(ev []string, old, new string) []string {

@@ -27,6 +27,16 @@ func fuzzSeeds(f *testing.F) {
 	f.Add([]byte("a:\n  - " + key + "\n  - " + key + "\n"))
 	f.Add([]byte("x = [" + key + ", " + key + "]"))
 	f.Add([]byte("\\\\\\\"\\u00\\x2%&#;&quot" + key))
+	// The held-out corpus' families (scan/corpus/heldout).
+	f.Add([]byte("machine console.vast.ai\n  login me\n  password " + key + "\n"))
+	f.Add([]byte("name,url,username,password\nVast.ai,https://cloud.vast.ai/,me," + key + "\n"))
+	f.Add([]byte("echo -n \"" + key + "\" | gcloud secrets versions add vast-api-key --data-file=-"))
+	f.Add([]byte("<key>VastAPIKey</key>\n<string>" + key + "</string>"))
+	f.Add([]byte("p = Path(\"~/.vast_api_key\")\np.write_text(\"" + key + "\")"))
+	f.Add([]byte("\"text\": [\"" + key + "\\n\"]}], \"source\": [\"!cat ~/.config/vastai/vast_api_key\"]"))
+	f.Add([]byte("\xfa@" + key + "\xda\x0eVASTAI_API_KEY)\x00"))
+	f.Add([]byte("parser.add_argument(\"--vast-api-key\", default=\"" + key + "\")"))
+	f.Add([]byte("{\"baseUrl\": \"http://1.2.3.4:8000/v1\", \"apiKey\": \"" + key + "\"} vast"))
 }
 
 // checkMatches holds for every match of every detector: it covers a
@@ -123,6 +133,15 @@ func FuzzBind(f *testing.F) {
 		contexts(data, len(data), bytes.LastIndexByte(data, '\n')+1)
 		hostNear(data, len(data)/2, 64)
 		parentKey(data, len(data))
+		blockHost(data, len(data)/2)
+		if len(data) >= KeyLength {
+			off := len(data) - KeyLength
+			(&engine{text: data, det: Detectors}).csvCell(off, KeyLength)
+			keyFileRead(data, off, KeyLength)
+			aloneOnLine(data, off, KeyLength)
+			e := engine{text: data, det: Detectors, binary: true}
+			e.binaryNameAfter(len(data) / 2)
+		}
 	})
 }
 

@@ -88,7 +88,9 @@ func TestHostilePacksStayWithinMemory(t *testing.T) {
 		{class: "bomb", limit: true, margin: 32},
 		{class: "bomb-small", flags: []string{"-max-delta-size", fmt.Sprint(24 * MiB), "-max-memory", fmt.Sprint(64 * MiB)}, blobs: 14, margin: 2 * 64},
 		{class: "bomb-small", flags: []string{"-max-delta-size", fmt.Sprint(24 * MiB), "-max-memory", fmt.Sprint(40 * MiB)}, limit: true, margin: 2 * 40},
-		{class: "comb", blobs: 96, margin: 96},
+		// The whole spine would be 384 MiB; each of two workers holds a
+		// link, its base, and detection's working copy of 8 MiB blobs.
+		{class: "comb", blobs: 96, margin: 144},
 		{class: "chain", blobs: 1_500_001, margin: 512},
 		{class: "huge-commit", limit: true, margin: 32},
 	}

@@ -52,6 +52,9 @@ const (
 	// NamePhrase: the words before the value in prose name Vast and a key
 	// ("old vast key was", "Vast API key:") though the name alone does not.
 	NamePhrase NameRule = "phrase"
+	// NameOutput: no name, or one that only says output (a notebook's
+	// "text" of a stream output, stdout).
+	NameOutput NameRule = "output"
 )
 
 // Scope is the evidence besides the name that a value is Vast's.
@@ -69,6 +72,7 @@ const (
 	ScopeReader    Scope = "vast-reader"    // code next to the file that mentions Vast reads it
 	ScopeKeyFile   Scope = "vast-key-file"  // the value is written into a file named for Vast's key
 	ScopeBareLine  Scope = "vast-path-bare" // a value alone on its line in a file whose path names a Vast key
+	ScopeKeyRead   Scope = "vast-key-read"  // the value alone on its line is what reading Vast's key file printed
 )
 
 // Lines says where the name may be relative to the value.
@@ -110,7 +114,11 @@ type Detector struct {
 	PathRule bool
 }
 
-var assignLike = []Via{ViaAssign, ViaDefault, ViaArgument, ViaSpace, ViaRecord, ViaTable, ViaElement, ViaQuery}
+// vastKeyFileName matches the vastai CLI's key file: vast_api_key,
+// ~/.vast_api_key, ~/.config/vastai/vast_api_key.
+var vastKeyFileName = regexp.MustCompile(`(?i)(?:^|/)\.?vast_?api_?key(?:\.txt)?$`)
+
+var assignLike = []Via{ViaAssign, ViaDefault, ViaArgument, ViaSpace, ViaRecord, ViaTable, ViaElement, ViaQuery, ViaColumn}
 
 // Detectors are the rules, most specific first.
 var Detectors = []Detector{
@@ -155,6 +163,11 @@ var Detectors = []Detector{
 		Via:         []Via{ViaBearer}, Scope: ScopeURL,
 	},
 	{
+		ID: "vast-host-credential", Name: "credential for a vast.ai host", Confidence: High,
+		Description: "A 64-hex credential recorded for a vast.ai host: a .netrc entry (machine console.vast.ai ... password KEY), a row of a password manager's CSV export whose URL is cloud.vast.ai.",
+		Via:         []Via{ViaNetrc, ViaColumn}, Scope: ScopeURL,
+	},
+	{
 		ID: "vast-env-assignment", Name: "VAST_API_KEY assignment", Confidence: High,
 		Description: "A Vast API key bound to a name for Vast's key (VAST_API_KEY=, vast_api_key:, const VAST_API_KEY: string =, os.getenv(\"VAST_API_KEY\") or \"…\", ${VAST_API_KEY:-…}, setx VAST_API_KEY, --vast-api-key), in env, shell, YAML, JSON, TOML, HCL, properties or code.",
 		Via:         append([]Via{ViaFlag, ViaPhrase}, assignLike...), Lines: SameLine, Bound: NameVast,
@@ -190,6 +203,11 @@ var Detectors = []Detector{
 		Via:         []Via{ViaFileWrite}, Scope: ScopeKeyFile,
 	},
 	{
+		ID: "vast-key-file-output", Name: "printed from the vastai key file", Confidence: High,
+		Description: "A Vast API key alone on its line right where a command printed the vastai key file (cat ~/.config/vastai/vast_api_key in a terminal transcript, or in a notebook cell whose output holds the key).",
+		Via:         []Via{ViaBare, ViaList, ViaAssign, ViaBlock}, Bound: NameOutput, Scope: ScopeKeyRead,
+	},
+	{
 		ID: "vast-key-phrase", Name: "Vast key named in prose", Confidence: High,
 		Description: "A Vast API key after a phrase that names it (\"old vast key was KEY\", \"Vast API key: KEY\") in a commit or tag message, a note, docs or comments.",
 		Via:         []Via{ViaPhrase, ViaAssign, ViaSpace, ViaDefault}, Bound: NamePhrase,
@@ -208,7 +226,7 @@ var Detectors = []Detector{
 		ID: "vast-key-file", Name: "vastai key file", Confidence: High,
 		Description: "The vastai CLI's key file (vast_api_key, .vast_api_key), whose whole content is the key.",
 		WholeFile:   true,
-		Path:        regexp.MustCompile(`(?i)(?:^|/)\.?vast_?api_?key(?:\.txt)?$`),
+		Path:        vastKeyFileName,
 	},
 	{
 		ID: "vast-named-key-file", Name: "key file named for Vast", Confidence: Medium,
@@ -237,7 +255,7 @@ var Detectors = []Detector{
 	},
 	{
 		ID: "generic-key-read-by-vast-code", Name: "generic key in a file Vast code reads", Confidence: Medium,
-		Description: "A 64-hex value bound to a generic key name in a file that code next to it, which talks to Vast, opens by name (with open(\"config.json\") beside a VastAI client).",
+		Description: "A 64-hex value bound to a generic key name in a file, or alone in a file named for a key (api_key.txt, token), that code next to it, which talks to Vast, opens by name (with open(\"config.json\") beside a VastAI client).",
 		Via:         append([]Via{ViaNameValue, ViaBlock, ViaList, ViaFlag, ViaBearer}, assignLike...), Bound: NameGeneric, Scope: ScopeReader,
 	},
 }

@@ -1,17 +1,20 @@
 package scan
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"sort"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/format/index"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/vastguard/vastguard/scan/gitobj"
 )
@@ -27,6 +30,11 @@ type Options struct {
 	// Staged scans the blobs staged in the index that differ from HEAD
 	// (a pre-commit hook).
 	Staged bool
+	// IndexFile, with Staged, is the index to read instead of the
+	// repository's own: what GIT_INDEX_FILE names in a pre-commit hook,
+	// where `git commit -a` and `git commit PATH` stage the commit in a
+	// temporary index (.git/index.lock) and leave .git/index as it was.
+	IndexFile string
 	// AllowPartial scans a partial clone's objects that are present instead
 	// of refusing it.
 	AllowPartial bool
@@ -611,9 +619,26 @@ func detectStream(r io.Reader, det []Detector) ([]Match, bool, error) {
 	return out, binary, nil
 }
 
+// index reads Options.IndexFile, else the repository's index.
+func (s *scanner) index() (*index.Index, error) {
+	if s.opts.IndexFile == "" {
+		return s.repo.git.Storer.Index()
+	}
+	f, err := os.Open(s.opts.IndexFile)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	idx := &index.Index{}
+	if err := index.NewDecoder(bufio.NewReader(f)).Decode(idx); err != nil {
+		return nil, fmt.Errorf("%s: %w", s.opts.IndexFile, err)
+	}
+	return idx, nil
+}
+
 // staged scans the blobs staged in the index that differ from HEAD.
 func (s *scanner) staged(ctx context.Context) (*Report, error) {
-	idx, err := s.repo.git.Storer.Index()
+	idx, err := s.index()
 	if err != nil {
 		return nil, fmt.Errorf("reading the index: %w", err)
 	}

@@ -169,6 +169,44 @@ func TestStaged(t *testing.T) {
 	}
 }
 
+// TestStagedIndexFile: `git commit -a` (and `git commit PATH`) stage the
+// commit in a temporary index and hand the hook its name in
+// GIT_INDEX_FILE, leaving .git/index as it was; Options.IndexFile reads
+// that one.
+func TestStagedIndexFile(t *testing.T) {
+	t.Parallel()
+	r := scantest.New(t)
+	r.Commit("one", scantest.Files{"app.env": "DEBUG=0\n"})
+	r.CheckoutWorktree()
+	index := filepath.Join(r.Dir, ".git", "index")
+	clean, err := os.ReadFile(index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Stage(scantest.Files{"app.env": "VAST_API_KEY=" + scantest.Key(1) + "\n"})
+	lock := filepath.Join(r.Dir, ".git", "index.lock")
+	if err := os.Rename(index, lock); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(index, clean, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := scan.Scan(t.Context(), r.Dir, scan.Options{Staged: true})
+	if err != nil || len(rep.Findings) != 0 {
+		t.Fatalf("the repository's own index: %v %+v", err, rep)
+	}
+	rep, err = scan.Scan(t.Context(), r.Dir, scan.Options{Staged: true, IndexFile: lock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"staged:app.env"}, paths(rep)); diff != "" {
+		t.Errorf("the temporary index (-want +got):\n%s", diff)
+	}
+	if _, err := scan.Scan(t.Context(), r.Dir, scan.Options{Staged: true, IndexFile: filepath.Join(r.Dir, "missing")}); err == nil {
+		t.Error("a missing index file is not an error")
+	}
+}
+
 func TestBaseline(t *testing.T) {
 	t.Parallel()
 	r := story(t)

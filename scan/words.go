@@ -74,7 +74,13 @@ var otherProviders = wordSet("aws", "amazon", "gcp", "google", "gcloud", "azure"
 	"facebook", "instagram", "shopify", "algolia", "mapbox", "mixpanel", "okta", "auth0", "clerk",
 	"ethereum", "eth", "bitcoin", "btc", "wallet", "mnemonic", "infura", "alchemy", "etherscan", "nicehash",
 	"ad", "ads", "adserver", "vpaid", "vmap", "tenzir",
-	"dstack", "skypilot", "crusoe", "nebius", "scaleway", "ovh", "massedcompute")
+	"dstack", "skypilot", "crusoe", "nebius", "scaleway", "ovh", "massedcompute",
+	// VAST Data (vast-data/terraform-provider-vastdata, vast-csi): another
+	// company's storage clusters, not Vast.ai
+	"vastdata", "vastdb", "vastcosi",
+	// model servers people run on a Vast instance: their keys are the
+	// server's own (VLLM_API_KEY, an OpenClaw "vllm" provider)
+	"vllm", "ollama", "sglang", "litellm", "llamacpp", "tgi", "openclaw")
 
 // typeWords are type annotations that sit between a name and its value
 // (const X: string =, let x: &str =, val x: String =, var x string =).
@@ -90,7 +96,7 @@ var slotWords = wordSet("value", "default", "val", "defaultvalue", "secretvalue"
 
 // ownerWords name the sibling that says what a slot holds.
 var ownerWords = wordSet("name", "key", "id", "variable", "parameterkey", "optionname", "secretname", "env",
-	"envname", "label")
+	"envname", "label", "envvar", "alias", "validationalias", "configpath", "settingname", "secretid")
 
 // discriminatorWords are the keys that say which service a block is for
 // (- type: vastai, provider: vast, name: vast-credentials).

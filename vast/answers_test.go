@@ -346,6 +346,8 @@ func TestDeleteAnswerShapes(t *testing.T) {
 		{"success false", nil, ptr(vasttest.SuccessFalse("delete", false, "delete_failed", "Could not delete the API key")), vast.DeleteFailed, vast.ErrRefused, false},
 		{"success false with an auth message", nil, ptr(vasttest.SuccessFalse("delete", false, "auth_error", "Invalid user key")), vast.DeleteFailed, vast.ErrUnauthorized, false},
 		{"an HTML page answered 200", nil, &vasttest.Fault{Route: "delete", Status: 200, Body: "<html><title>Login</title></html>"}, vast.DeleteFailed, vast.ErrBadResponse, false},
+		{"an error envelope without success answered 200", nil, ptr(vasttest.ErrorWithoutSuccess("delete", false, "delete_failed", "Could not delete the API key")), vast.DeleteFailed, vast.ErrRefused, false},
+		{"an endpoint that wants a 2FA session", []vasttest.Option{vasttest.WithTwoFactor("delete")}, nil, vast.DeleteFailed, vast.ErrTwoFactor, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -729,5 +731,110 @@ func TestSettleNameAfterTheWindowLooksOnce(t *testing.T) {
 	s, err = c.SettleName(t.Context(), "ci-none", ft.Now().Add(-time.Hour))
 	if err != nil || s.Looks != 1 {
 		t.Errorf("SettleName of an absent name = %+v, %v; want one look", s, err)
+	}
+}
+
+// A 401 that asks for a two-factor session (the CLI tells it from a dead
+// key by "Two Factor Authentication" in the message) is a live key: never
+// ErrUnauthorized, which callers read as dead.
+func TestTwoFactorIsNotADeadKey(t *testing.T) {
+	t.Parallel()
+	srv := vasttest.NewServer(t, vasttest.WithTwoFactor("user", "list", "create", "delete", "reset"))
+	_, admin := srv.AddAccount("ops@example.com")
+	id, _ := srv.AddKey(101, "old", `{"api":{"instance_read":{}}}`)
+	c := newClient(t, srv, admin, newFakeTime())
+	errs := map[string]error{}
+	_, errs["user"] = c.CurrentUser(t.Context())
+	_, errs["list"] = c.ListKeys(t.Context())
+	_, errs["create"] = c.CreateKey(t.Context(), "ci", vast.MustPermissions("read-only", false))
+	errs["delete"] = c.DeleteKey(t.Context(), id)
+	_, errs["reset"] = c.ResetKey(t.Context())
+	for route, err := range errs {
+		if !errors.Is(err, vast.ErrTwoFactor) || errors.Is(err, vast.ErrUnauthorized) || errors.Is(err, vast.ErrForbidden) {
+			t.Errorf("%s: %v, want ErrTwoFactor only", route, err)
+		}
+	}
+	if vast.DeletionOf(errs["delete"]) != vast.DeleteFailed {
+		t.Error("a delete refused for 2FA counted as done")
+	}
+	if n := len(srv.LiveKeys()); n != 2 {
+		t.Errorf("%d live keys, want the 2 there were", n)
+	}
+	// The same message on a dead key's answer is the dead key.
+	dead := newClient(t, srv, vasttest.NewKeyValue(), newFakeTime())
+	if _, err := dead.CurrentUser(t.Context()); !errors.Is(err, vast.ErrUnauthorized) {
+		t.Errorf("a dead key: %v, want ErrUnauthorized", err)
+	}
+}
+
+// A key list that says it goes on is refused whole: a sweep or a settle
+// must not take part of the list for all of it.
+func TestPagedListIsRefused(t *testing.T) {
+	t.Parallel()
+	srv := vasttest.NewServer(t, vasttest.WithPagedList(1))
+	_, admin := srv.AddAccount("ops@example.com")
+	srv.AddKey(101, "ci-job", `{"api":{"instance_read":{}}}`)
+	c := newClient(t, srv, admin, newFakeTime())
+	if _, err := c.ListKeys(t.Context()); !errors.Is(err, vast.ErrPartialList) || !strings.Contains(err.Error(), "part of the key list (1 keys, a next field)") {
+		t.Errorf("ListKeys = %v, want ErrPartialList", err)
+	}
+	_, err := c.SettleName(t.Context(), "ci-job", time.Time{})
+	var ue *vast.UnsettledError
+	if !errors.As(err, &ue) || !errors.Is(err, vast.ErrPartialList) {
+		t.Errorf("SettleName = %v, want an UnsettledError for the partial list", err)
+	}
+}
+
+// created_at as Python writes it, with an offset.
+func TestListTimes(t *testing.T) {
+	t.Parallel()
+	for _, format := range []string{"epoch", "iso", "python"} {
+		t.Run(format, func(t *testing.T) {
+			t.Parallel()
+			at := time.Date(2026, 3, 4, 5, 6, 7, 250000000, time.UTC)
+			srv := vasttest.NewServer(t, vasttest.WithListTimes(format), vasttest.WithClock(func() time.Time { return at }))
+			_, admin := srv.AddAccount("ops@example.com")
+			keys, err := newClient(t, srv, admin, newFakeTime()).ListKeys(t.Context())
+			if err != nil || len(keys) != 1 || keys[0].CreatedAt.Sub(at).Abs() > time.Microsecond {
+				t.Errorf("ListKeys = %v, %v; want created %v", keys, err, at)
+			}
+		})
+	}
+}
+
+// An account with many keys: a list past the 8 MiB of other answers is
+// still read (up to 32 MiB).
+func TestLongKeyListIsRead(t *testing.T) {
+	t.Parallel()
+	srv := vasttest.NewServer(t)
+	uid, admin := srv.AddAccount("ops@example.com")
+	long := strings.Repeat("n", 250)
+	for i := range 22000 {
+		srv.AddKey(uid, fmt.Sprintf("%s-%05d", long, i), `{"api":{"instance_read":{},"user_read":{}}}`)
+	}
+	keys, err := newClient(t, srv, admin, newFakeTime()).ListKeys(t.Context())
+	if err != nil || len(keys) != 22001 {
+		t.Fatalf("ListKeys = %d keys, %v", len(keys), err)
+	}
+}
+
+// Only "Invalid user key" (or an expired session) says a key is dead: a
+// live key lacking user_read may be answered 401 too (authentication.mdx),
+// and that is ErrUnauthorized without ErrInvalidKey.
+func TestInvalidKeyIsSaidInWords(t *testing.T) {
+	t.Parallel()
+	srv := vasttest.NewServer(t, vasttest.WithMissingScopeAnswer(vasttest.Scope401))
+	srv.AddAccount("ops@example.com")
+	_, scoped := srv.AddKey(101, "scoped", `{"api":{"instance_read":{}}}`)
+	_, err := newClient(t, srv, scoped, newFakeTime()).CurrentUser(t.Context())
+	if !errors.Is(err, vast.ErrUnauthorized) || errors.Is(err, vast.ErrInvalidKey) {
+		t.Errorf("a live key lacking user_read: %v, want ErrUnauthorized without ErrInvalidKey", err)
+	}
+	for _, dead := range []vasttest.DeadKeyAnswer{vasttest.Dead401, vasttest.Dead404, vasttest.DeadSession404} {
+		srv := vasttest.NewServer(t, vasttest.WithDeadKeyAnswer(dead))
+		_, err := newClient(t, srv, vasttest.NewKeyValue(), newFakeTime()).CurrentUser(t.Context())
+		if !errors.Is(err, vast.ErrInvalidKey) {
+			t.Errorf("%d %s: %v, want ErrInvalidKey", dead.Status, dead.Body, err)
+		}
 	}
 }

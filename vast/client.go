@@ -426,17 +426,30 @@ func (c *Client) redirectError(method, path string, resp *http.Response) *Redire
 	return e
 }
 
-// refusal returns the *Error for a 2xx body {"success": false, ...}, nil
-// for any other body. Every endpoint may answer so (vast-api.md §9).
+// refusal returns the *Error for a 2xx body that says the call failed, nil
+// for any other body: {"success": false, ...} (every endpoint may answer
+// so, vast-api.md §9), or the API's error envelope without its success
+// field ({"error": "some_code", "msg": ...}: "some endpoints omit the
+// boolean success", rate-limits-and-errors.mdx). A body with "success":
+// true is never a refusal.
 func (c *Client) refusal(method, path string, status int, data []byte) *Error {
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return nil
 	}
 	var env struct {
-		Success *bool `json:"success"`
+		Success *bool           `json:"success"`
+		Error   json.RawMessage `json:"error"`
 	}
-	if json.Unmarshal(trimmed, &env) != nil || env.Success == nil || *env.Success {
+	if json.Unmarshal(trimmed, &env) != nil {
+		return nil
+	}
+	var code string
+	failed := env.Success != nil && !*env.Success
+	if env.Success == nil && json.Unmarshal(env.Error, &code) == nil && strings.TrimSpace(code) != "" {
+		failed = true
+	}
+	if !failed {
 		return nil
 	}
 	e := &Error{StatusCode: status, Method: method, Path: path, Refused: true}

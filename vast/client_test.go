@@ -496,7 +496,21 @@ func TestListKeysDecodesTolerantly(t *testing.T) {
 			[]vast.Key{{ID: 8, Name: "ci", CreatedAt: created.Add(250 * time.Millisecond)}}, false},
 		{"RFC 3339 created_at and a deleted key", `{"apikeys": [{"id": 9, "created_at": "2026-01-02T03:04:05Z"}, {"id": 10, "deleted_at": 1767323045}]}`,
 			[]vast.Key{{ID: 9, CreatedAt: created}}, false},
-		{"null list", `{"apikeys": null}`, []vast.Key{}, false},
+		{"empty list", `{"apikeys": []}`, []vast.Key{}, false},
+		{"Python str(datetime) created_at", `{"apikeys": [{"id": 11, "created_at": "2026-01-02 03:04:05.250000+00:00"}, {"id": 12, "created_at": "2026-01-02 04:04:05+01:00"}]}`,
+			[]vast.Key{{ID: 11, CreatedAt: created.Add(250 * time.Millisecond)}, {ID: 12, CreatedAt: created}}, false},
+		{"epoch string created_at", `{"apikeys": [{"id": 13, "created_at": "1767323045.25"}]}`,
+			[]vast.Key{{ID: 13, CreatedAt: created.Add(250 * time.Millisecond)}}, false},
+		{"success true beside the list", `{"success": true, "apikeys": [{"id": 14}]}`, []vast.Key{{ID: 14}}, false},
+		// A null list is no list: never "no keys" (a sweep or a settle
+		// would take that as proof that a key is gone).
+		{"null list", `{"apikeys": null}`, nil, true},
+		// The API documents no pages: part of the list is refused.
+		{"a next page", `{"apikeys": [{"id": 15}], "next": "/api/v0/auth/apikeys/?page=2"}`, nil, true},
+		{"a count above the entries", `{"apikeys": [{"id": 16}], "count": 2}`, nil, true},
+		{"has_more", `{"apikeys": [{"id": 17}], "has_more": true}`, nil, true},
+		{"a count equal to the entries and no next page", `{"apikeys": [{"id": 18}], "count": 1, "next": null}`, []vast.Key{{ID: 18}}, false},
+		{"a 200 error envelope without success", `{"error": "server_error", "msg": "try again"}`, nil, true},
 		{"item without id", `{"apikeys": [{"name": "x"}]}`, nil, true},
 		{"not JSON", `Service maintenance`, nil, true},
 		{"object without a list", `{"keys_here": 1}`, nil, true},
@@ -508,8 +522,8 @@ func TestListKeysDecodesTolerantly(t *testing.T) {
 			srv.Inject(vasttest.Fault{Route: "list", Status: 200, Body: tt.body})
 			got, err := c.ListKeys(t.Context())
 			if tt.wantErr {
-				if !errors.Is(err, vast.ErrBadResponse) {
-					t.Fatalf("err = %v, want ErrBadResponse", err)
+				if !errors.Is(err, vast.ErrBadResponse) && !errors.Is(err, vast.ErrRefused) {
+					t.Fatalf("err = %v, want ErrBadResponse or ErrRefused", err)
 				}
 				return
 			}

@@ -17,8 +17,13 @@
 // API says 401, 404 auth_error "Invalid user key", 404 "Session expired" or
 // 403 auth_error; only DeleteKey's own 404 "API Key not found." is
 // ErrKeyGone (DeletionOf tells deleted, already gone and failed apart); a
-// web page or an empty 404 is ErrNoEndpoint; a 2xx whose body says
-// success=false is ErrRefused on every endpoint.
+// web page or an empty 404 is ErrNoEndpoint; a 401 asking for a
+// two-factor session ("Two Factor Authentication") is ErrTwoFactor, a live
+// key, never ErrUnauthorized; a 2xx whose body says success=false, or
+// carries the error envelope without success, is ErrRefused on every
+// endpoint. A key list is the whole list or an error: one that says it
+// goes on (a next page, a count above its entries) is ErrPartialList,
+// since a caller would take a key missing from it for gone.
 //
 // Retries follow the Vast CLI's list of retryable answers (429, 502, 503,
 // 504 and network errors) with full-jitter exponential backoff inside a

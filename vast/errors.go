@@ -21,9 +21,24 @@ var (
 	// (error auth_error / invalid_token, "Invalid user key", "Session
 	// expired", "requires login"). The key is unknown, deleted or reset.
 	ErrUnauthorized = errors.New("vast: unauthorized")
+	// ErrInvalidKey: an ErrUnauthorized answer that says the key itself is
+	// unknown or dead: "Invalid user key" (what Vast sends for a deleted
+	// key, vastai/cli/main.py), the code invalid_user_key, or an expired
+	// session. A 401 that says only "Unauthorized" is not proof: Vast's
+	// docs give 401 or 403 also for "a scoped key that lacks the required
+	// permission" (api-reference/authentication.mdx), so a verifier must
+	// not call such a key dead.
+	ErrInvalidKey = errors.New("vast: the key is invalid")
 	// ErrForbidden: 403 that is not an authentication failure. The key is
 	// valid but lacks the scope, or the object belongs to another account.
 	ErrForbidden = errors.New("vast: forbidden")
+	// ErrTwoFactor: the key was recognised, but the endpoint wants a
+	// two-factor session: a 401 or 403 whose message says "Two Factor
+	// Authentication" (the Vast CLI's test for it, vastai/cli/main.py) or
+	// "2FA". The key is live; the account has 2FA on, and this call needs
+	// a session key from `vastai tfa login`. It matches neither
+	// ErrUnauthorized nor ErrForbidden.
+	ErrTwoFactor = errors.New("vast: a two-factor session is required")
 	// ErrNotFound: a 404 with a JSON body that is not an authentication
 	// failure: the API looked for the object and it is not there. For
 	// DeleteKey it matches only the API's own "API Key not found." (see
@@ -59,6 +74,7 @@ const (
 	kindNotFound
 	kindGone
 	kindNoEndpoint
+	kindTwoFactor
 )
 
 // Error is returned for every answer outside 2xx, and for a 2xx whose body
@@ -124,6 +140,10 @@ func (e *Error) Is(target error) bool {
 		return e.kind == kindGone
 	case ErrNoEndpoint:
 		return e.kind == kindNoEndpoint
+	case ErrTwoFactor:
+		return e.kind == kindTwoFactor
+	case ErrInvalidKey:
+		return e.kind == kindAuth && (invalidKeyMessage.MatchString(e.Message) || strings.EqualFold(e.Code, "invalid_user_key"))
 	case ErrRateLimited:
 		return e.StatusCode == http.StatusTooManyRequests
 	case ErrServer:
@@ -144,11 +164,23 @@ var authCodes = map[string]bool{"auth_error": true, "invalid_token": true, "inva
 // in again."), the middleware's "This action requires login.".
 var authMessage = regexp.MustCompile(`(?i)invalid user key|session expired|requires login|please log in`)
 
+// invalidKeyMessage matches messages that say the key itself is dead.
+var invalidKeyMessage = regexp.MustCompile(`(?i)invalid user key|invalid api key|session expired|api key (is )?(invalid|deleted|revoked)`)
+
+// twoFactorMessage matches the messages of an endpoint that wants a 2FA
+// session: the CLI looks for "Two Factor Authentication" in a 401's msg.
+var twoFactorMessage = regexp.MustCompile(`(?i)two[- ]factor authentication|\b2fa\b|\btfa session`)
+
 // classify decides what an answer means. jsonBody is whether the body was a
 // JSON object or string (the API's own voice) rather than a page or nothing.
 func classify(status int, code, msg string, jsonBody bool) kind {
 	auth := authCodes[strings.ToLower(code)] || authMessage.MatchString(msg)
 	switch {
+	case (status == http.StatusUnauthorized || status == http.StatusForbidden || (status >= 200 && status <= 299)) &&
+		twoFactorMessage.MatchString(msg) && !strings.Contains(strings.ToLower(msg), "invalid user key") && !strings.Contains(strings.ToLower(msg), "session expired"):
+		// A live key on an account with 2FA, at an endpoint that wants a
+		// session: not a dead key (the CLI tells them apart by this text).
+		return kindTwoFactor
 	case status == http.StatusUnauthorized:
 		return kindAuth
 	case (status == http.StatusForbidden || status == http.StatusNotFound || (status >= 200 && status <= 299)) && auth:

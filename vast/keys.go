@@ -56,21 +56,44 @@ type Key struct {
 // MaxNameLength is the longest key name the API accepts.
 const MaxNameLength = 255
 
+// maxListBody bounds the key list read into memory. An account that mints
+// a key per CI job has thousands; an entry with a long name and its
+// permissions takes up to about 1 KiB, and the list may include
+// soft-deleted keys.
+const maxListBody = 32 << 20
+
+// ErrPartialList is matched by the error ListKeys returns for a key list
+// that says it is incomplete (a next page, a count larger than the
+// entries). The API documents no pages, so the client cannot follow them,
+// and a caller must not take part of the list for all of it: a sweep would
+// miss expired keys, and a key "absent" from a partial list may exist.
+var ErrPartialList = errors.New("vast: the key list is incomplete")
+
 // ListKeys returns the keys of the account that owns the client's key.
 // The list is decoded tolerantly: the envelope {"apikeys": [...]} or a bare
 // array; unknown fields are ignored; name, permissions and created_at are
 // optional; soft-deleted keys (deleted_at set) are left out. Key values are
-// never read from it.
+// never read from it. An envelope that says the list goes on (next,
+// next_page, has_more, or a count or total above the entries) is an error
+// matching ErrPartialList: the whole list or nothing.
 //
 // Vast API: GET /api/v0/auth/apikeys/ (scope user_read).
 func (c *Client) ListKeys(ctx context.Context) ([]Key, error) {
 	const path = keysPath
+	r, err := c.exchange(ctx, "GET", path, nil, maxListBody)
+	if err != nil {
+		return nil, fmt.Errorf("list keys: %w", err)
+	}
 	var raw json.RawMessage
-	if err := c.do(ctx, "GET", path, nil, &raw); err != nil {
+	if err := decodeInto("GET", path, r.body, &raw); err != nil {
 		return nil, fmt.Errorf("list keys: %w", err)
 	}
 	items, err := listItems(raw)
 	if err != nil {
+		var pe *PartialListError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("list keys: %w", pe)
+		}
 		return nil, fmt.Errorf("list keys: %w", &decodeError{"GET", path, err.Error()})
 	}
 	keys := make([]Key, 0, len(items))
@@ -102,15 +125,54 @@ func listItems(raw json.RawMessage) ([]map[string]json.RawMessage, error) {
 	for _, name := range []string{"apikeys", "api_keys", "keys"} {
 		if v, ok := env[name]; ok {
 			if string(bytes.TrimSpace(v)) == "null" {
-				return nil, nil
+				return nil, errors.New(`"apikeys" is null, not a list`)
 			}
 			if err := json.Unmarshal(v, &items); err != nil {
 				return nil, fmt.Errorf("%q is not a list of objects", name)
+			}
+			if err := partial(env, len(items)); err != nil {
+				return nil, err
 			}
 			return items, nil
 		}
 	}
 	return nil, errors.New(`an object without an "apikeys" list`)
+}
+
+// PartialListError is a key list that says it goes on. It matches
+// ErrPartialList and ErrBadResponse.
+type PartialListError struct {
+	Listed int    // entries in the answer
+	Why    string // what said there is more: "a next field", "count 250", ...
+}
+
+func (e *PartialListError) Error() string {
+	return fmt.Sprintf("GET %s: the API answered part of the key list (%d keys, %s); it documents no pages, so vastguard does not follow them and will not act on part of the list", keysPath, e.Listed, e.Why)
+}
+
+func (e *PartialListError) Is(target error) bool {
+	return target == ErrPartialList || target == ErrBadResponse
+}
+
+// partial says whether a list envelope holding n entries marks itself as
+// incomplete, the ways paginated APIs do: a next link or page, has_more,
+// or a count or total above n.
+func partial(env map[string]json.RawMessage, n int) error {
+	for _, f := range []string{"next", "next_page", "next_cursor", "cursor"} {
+		v := strings.TrimSpace(string(env[f]))
+		if v != "" && v != "null" && v != `""` && v != "false" && v != "0" {
+			return &PartialListError{n, "a " + f + " field"}
+		}
+	}
+	if strings.TrimSpace(string(env["has_more"])) == "true" {
+		return &PartialListError{n, "has_more"}
+	}
+	for _, f := range []string{"count", "total", "total_count"} {
+		if total, ok := parseID(env[f]); ok && total > int64(n) {
+			return &PartialListError{n, fmt.Sprintf("%s %d", f, total)}
+		}
+	}
+	return nil
 }
 
 func keyFromItem(it map[string]json.RawMessage) (k Key, deleted bool, err error) {
@@ -173,7 +235,10 @@ func parseTime(raw json.RawMessage) (time.Time, bool) {
 		if json.Unmarshal(raw, &s) != nil {
 			return time.Time{}, false
 		}
-		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999", "2006-01-02 15:04:05.999999", "2006-01-02 15:04:05", "2006-01-02"} {
+		// RFC 3339, Python's isoformat() and str() of a datetime (a space
+		// for the T), with or without an offset.
+		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999", "2006-01-02 15:04:05.999999Z07:00",
+			"2006-01-02 15:04:05.999999", "2006-01-02 15:04:05Z07:00", "2006-01-02 15:04:05", "2006-01-02"} {
 			if t, err := time.Parse(layout, s); err == nil {
 				return t.UTC(), true
 			}

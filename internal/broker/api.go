@@ -309,11 +309,27 @@ func (b *Broker) mint(w http.ResponseWriter, r *http.Request) *apiError {
 		b.record(ctx, store.Event{Event: store.EventMintFailed, Repository: c.Repository, RunID: c.RunID, KeyName: name, Rule: g.Rule, Code: e.code, Message: oneLine(err.Error(), 500), Claims: string(c.JSON)})
 		return e
 	}
+	if len(k.Diff.Broader) > 0 {
+		// The server made a broader key than the rule grants (its echo
+		// says so): never hand it out.
+		why := fmt.Sprintf("the Vast API made key %d with more permissions than asked (%s)", k.ID, oneLine(k.Diff.String(), 200))
+		if derr := b.vast.DeleteKey(ctx, k.ID); vast.DeletionOf(derr) == vast.DeleteFailed {
+			// The record stays pending: reconcile deletes the key by name.
+			b.store.Note(ctx, name, oneLine(why, 500))
+			b.log.Error("KEY LEFT BEHIND: a key broader than asked could not be deleted; reconcile will delete it", "key_id", k.ID, "name", name, "error", oneLine(derr.Error(), 300))
+		} else {
+			b.store.Fail(ctx, name, oneLine(why, 500), b.now())
+		}
+		b.metrics.denials.WithLabelValues(wire.CodeVastRefused).Inc()
+		b.log.Error("mint refused: "+why, "repository", c.Repository, "run_id", c.RunID, "name", name, "rule", g.Rule)
+		b.record(ctx, store.Event{Event: store.EventMintFailed, Repository: c.Repository, RunID: c.RunID, KeyName: name, Rule: g.Rule, Code: wire.CodeVastRefused, Message: oneLine(why, 500), Claims: string(c.JSON)})
+		return refusal(wire.CodeVastRefused, "%s; it was not handed out: the broker's operator must check the management key's account", why)
+	}
 	if err := b.store.Activate(ctx, name, k.ID); err != nil {
 		// The key exists but its record is not live, so the reaper would not
 		// know it: take it back now rather than hand it out.
 		b.log.Error("could not record a minted key as live; deleting it", "key_id", k.ID, "name", name, "error", oneLine(err.Error(), 300))
-		if derr := b.vast.DeleteKey(ctx, k.ID); derr != nil && !errors.Is(derr, vast.ErrNotFound) {
+		if derr := b.vast.DeleteKey(ctx, k.ID); vast.DeletionOf(derr) == vast.DeleteFailed {
 			b.log.Error("KEY LEFT BEHIND: a minted key could be neither recorded nor deleted; reconcile will delete it", "key_id", k.ID, "name", name, "error", oneLine(derr.Error(), 300))
 		}
 		return b.storeDown(ctx, "mint", err)
@@ -321,7 +337,7 @@ func (b *Broker) mint(w http.ResponseWriter, r *http.Request) *apiError {
 	if r.Context().Err() != nil {
 		// The caller left before the answer: nobody holds the key.
 		b.log.Warn("caller went away during the mint; deleting the key", "key_id", k.ID, "name", name, "repository", c.Repository)
-		if derr := b.vast.DeleteKey(ctx, k.ID); derr == nil || errors.Is(derr, vast.ErrNotFound) {
+		if derr := b.vast.DeleteKey(ctx, k.ID); vast.DeletionOf(derr) != vast.DeleteFailed {
 			b.store.End(ctx, k.ID, "", store.Revoked, b.now())
 			b.record(ctx, store.Event{Event: store.EventRevoke, Repository: c.Repository, RunID: c.RunID, VastID: k.ID, KeyName: name, Rule: g.Rule, Message: "the caller went away before the answer", Claims: string(c.JSON)})
 		}
@@ -364,7 +380,9 @@ func (b *Broker) revoke(w http.ResponseWriter, r *http.Request) *apiError {
 		writeJSON(w, http.StatusOK, wire.DeleteResponse{ID: id, State: string(k.State)})
 		return nil
 	}
-	if err := b.vast.DeleteKey(ctx, id); err != nil && !errors.Is(err, vast.ErrNotFound) {
+	// Only the API's own 404 "API Key not found." is gone: a 404 auth_error
+	// (the management key revoked) leaves the key live.
+	if err := b.vast.DeleteKey(ctx, id); vast.DeletionOf(err) == vast.DeleteFailed {
 		e := vastRefusal(err)
 		e.message += fmt.Sprintf("; the broker deletes the key at its expiry (%s) regardless", k.ExpiresAt.Format(time.RFC3339))
 		b.log.Error("delete failed at Vast", "repository", c.Repository, "key_id", id, "name", k.Name, "code", e.code, "error", oneLine(err.Error(), 300))

@@ -46,7 +46,7 @@ func newMetrics(st store.Store) *metrics {
 		revokes: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "keys_revoked_total",
 			Help: "Keys deleted at a workflow's request."}),
 		reaped: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "reaps_total",
-			Help: "Reaper deletes of expired keys: deleted, already_gone, or failed (retried later)."}, []string{"result"}),
+			Help: "Reaper deletes of expired keys: deleted, already_gone, failed (retried later), or refused (the Vast API rejects the management key; retried later)."}, []string{"result"}),
 		reconciled: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "reconcile_actions_total",
 			Help: "What reconcile did: deleted_unrecorded, deleted_interrupted, marked_gone, failed_pending, or error."}, []string{"action"}),
 		vastCalls: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "vast_calls_total",

@@ -137,7 +137,7 @@ func vastOutcome(err error) string {
 		return "not_found"
 	case errors.Is(err, vast.ErrRateLimited):
 		return "rate_limited"
-	case errors.Is(err, vast.ErrUnauthorized), errors.Is(err, vast.ErrForbidden):
+	case errors.Is(err, vast.ErrUnauthorized), errors.Is(err, vast.ErrForbidden), errors.Is(err, vast.ErrTwoFactor):
 		return "refused"
 	case errors.As(err, &unc):
 		return "uncertain"

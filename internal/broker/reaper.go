@@ -107,17 +107,24 @@ func (r *Reaper) reapOne(ctx context.Context, k store.Key, st *ReapStats) {
 	cancel()
 	now := b.now()
 	result := "deleted"
-	switch {
-	case err == nil:
+	// Only the API's own 404 "API Key not found." means gone (vast.DeletionOf):
+	// a 404 auth_error is the management key revoked, and the key lives on.
+	switch vast.DeletionOf(err) {
+	case vast.Deleted:
 		st.Deleted++
-	case errors.Is(err, vast.ErrNotFound):
+	case vast.AlreadyGone:
 		result = "already_gone"
 		st.AlreadyGone++
 	default:
 		st.Failed++
 		next := now.Add(backoff(k.Attempts))
-		b.metrics.reaped.WithLabelValues("failed").Inc()
-		b.log.Error("could not delete an expired key; will retry", "key_id", k.VastID, "name", k.Name, "repository", k.Repository, "expired", k.ExpiresAt.Format(time.RFC3339), "attempts", k.Attempts+1, "next_try", next.Format(time.RFC3339), "error", oneLine(err.Error(), 300))
+		if rejected(err) {
+			b.metrics.reaped.WithLabelValues("refused").Inc()
+			b.log.Error(managementKeyRejected, "key_id", k.VastID, "name", k.Name, "repository", k.Repository, "expired", k.ExpiresAt.Format(time.RFC3339), "attempts", k.Attempts+1, "next_try", next.Format(time.RFC3339), "error", oneLine(err.Error(), 300))
+		} else {
+			b.metrics.reaped.WithLabelValues("failed").Inc()
+			b.log.Error("could not delete an expired key; will retry", "key_id", k.VastID, "name", k.Name, "repository", k.Repository, "expired", k.ExpiresAt.Format(time.RFC3339), "attempts", k.Attempts+1, "next_try", next.Format(time.RFC3339), "error", oneLine(err.Error(), 300))
+		}
 		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		if rerr := b.store.Retry(wctx, k.VastID, b.replica, next, oneLine(err.Error(), 500)); rerr != nil {
@@ -172,9 +179,15 @@ func (r *Reaper) Reconcile(ctx context.Context) (ReconcileStats, error) {
 		b.metrics.reconciled.WithLabelValues("error").Inc()
 		return st, fmt.Errorf("read open keys: %w", err)
 	}
+	// The whole list or nothing: a key missing from a list that could not
+	// be read (or was only part of the list, vast.ErrPartialList) is not
+	// marked gone.
 	listed, err := b.vast.ListKeys(ctx)
 	if err != nil {
 		b.metrics.reconciled.WithLabelValues("error").Inc()
+		if rejected(err) {
+			return st, fmt.Errorf("%s: list the account's keys: %w", managementKeyRejected, err)
+		}
 		return st, fmt.Errorf("list the account's keys: %w", err)
 	}
 	byID := map[int64]store.Key{}
@@ -270,15 +283,31 @@ func (r *Reaper) delete(ctx context.Context, k vast.Key, why string, st *Reconci
 	dctx, cancel := context.WithTimeout(ctx, b.cfg.Lease/2)
 	err := b.vast.DeleteKey(dctx, k.ID)
 	cancel()
-	if err != nil && !errors.Is(err, vast.ErrNotFound) {
+	if vast.DeletionOf(err) == vast.DeleteFailed {
 		st.Failed++
 		b.metrics.reconciled.WithLabelValues("error").Inc()
-		b.log.Error("reconcile could not delete a key; will retry", "key_id", k.ID, "name", k.Name, "why", why, "error", oneLine(err.Error(), 300))
+		msg := "reconcile could not delete a key; will retry"
+		if rejected(err) {
+			msg = managementKeyRejected
+		}
+		b.log.Error(msg, "key_id", k.ID, "name", k.Name, "why", why, "error", oneLine(err.Error(), 300))
 		return false
 	}
 	b.log.Error(why, "key_id", k.ID, "name", k.Name, "created", k.CreatedAt.Format(time.RFC3339))
 	b.record(ctx, store.Event{Event: store.EventReconcile, VastID: k.ID, KeyName: k.Name, Code: "deleted", Message: why})
 	return true
+}
+
+// managementKeyRejected is the log message when the Vast API does not take
+// the broker's management key: revoked or reset in the console (Vast
+// answers 401, or 404 or 403 auth_error), or its account now wants a 2FA
+// session. No key can be deleted until the operator replaces it.
+const managementKeyRejected = "THE VAST API REJECTS THE BROKER'S MANAGEMENT KEY (revoked, reset, or its account wants 2FA): expired keys are NOT being deleted and stay live until the operator replaces it"
+
+// rejected reports whether err says the management key itself is not
+// accepted, as opposed to a failure of one call.
+func rejected(err error) bool {
+	return errors.Is(err, vast.ErrUnauthorized) || errors.Is(err, vast.ErrTwoFactor)
 }
 
 func (r *Reaper) prune(ctx context.Context) {

@@ -17,6 +17,7 @@ import (
 	"github.com/vastguard/vastguard/internal/broker/oidctest"
 	"github.com/vastguard/vastguard/internal/broker/store"
 	"github.com/vastguard/vastguard/internal/broker/store/storetest"
+	"github.com/vastguard/vastguard/vast/vasttest"
 )
 
 func mustMint(t *testing.T, h *harness, j oidctest.Job, body string) int64 {
@@ -343,5 +344,78 @@ func TestServe(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("Serve = %v", err)
+	}
+}
+
+// A management key revoked behind the broker's back is answered 404
+// auth_error "Invalid user key" (vast-api.md §9): that is not "API Key not
+// found.", so no expired key is taken for gone. The reaper and reconcile
+// keep the records open, say so loudly, and count the refusal.
+func TestReapAndReconcileWithARevokedManagementKey(t *testing.T) {
+	t.Parallel()
+	clk := &clock{t: epoch}
+	fake := vasttest.NewServer(t, vasttest.WithClock(clk.Now), vasttest.WithDeadKeyAnswer(vasttest.Dead404))
+	_, mgmt := fake.AddAccount("owner@example.com")
+	h := newHarness(t, withClock(clk), withFake(fake, mgmt))
+	id := mustMint(t, h, oidctest.Job{}, `{"ttl": "10m"}`)
+	fake.Revoke(h.mgmtID)
+	h.clk.Add(2 * time.Hour)
+	ctx := context.Background()
+	st, err := h.b.Reaper().Reap(ctx)
+	if err != nil || st != (broker.ReapStats{Failed: 1}) {
+		t.Errorf("reap: %+v %v, want one failure", st, err)
+	}
+	rst, err := h.b.Reaper().Reconcile(ctx)
+	if err == nil || !strings.Contains(err.Error(), "REJECTS THE BROKER'S MANAGEMENT KEY") || rst.MarkedGone != 0 {
+		t.Errorf("reconcile: %+v %v, want the rejection and nothing marked gone", rst, err)
+	}
+	if r := h.record(id); r.State != store.Live {
+		t.Errorf("record %s, want live: the key is still in the account", r.State)
+	}
+	if k, _ := fake.Key(id); k.Deleted {
+		t.Error("the fake deleted the key; the test is wrong")
+	}
+	if !strings.Contains(h.logs.String(), "THE VAST API REJECTS THE BROKER'S MANAGEMENT KEY") {
+		t.Errorf("no loud log line:\n%s", h.logs.String())
+	}
+	if m := string(h.do("GET", "/metrics", "", "", "").body); !strings.Contains(m, `vastguard_broker_reaps_total{result="refused"} 1`) {
+		t.Errorf("metrics lack the refused reap:\n%s", m)
+	}
+}
+
+// A key list that says it goes on (vasttest.WithPagedList) is not the
+// whole list: a live record whose key is not on the first page is not
+// marked gone.
+func TestReconcileRefusesAPartialList(t *testing.T) {
+	t.Parallel()
+	clk := &clock{t: epoch}
+	fake := vasttest.NewServer(t, vasttest.WithClock(clk.Now), vasttest.WithPagedList(1))
+	_, mgmt := fake.AddAccount("owner@example.com")
+	h := newHarness(t, withClock(clk), withFake(fake, mgmt))
+	id := mustMint(t, h, oidctest.Job{}, `{"ttl": "2h"}`)
+	h.clk.Add(time.Hour)
+	st, err := h.b.Reaper().Reconcile(context.Background())
+	if err == nil || st.MarkedGone != 0 {
+		t.Errorf("reconcile: %+v %v, want an error and nothing marked gone", st, err)
+	}
+	if r := h.record(id); r.State != store.Live {
+		t.Errorf("record %s, want live", r.State)
+	}
+}
+
+// A server that makes a broader key than the rule grants (its echo says
+// so) gets no key handed out: the broker deletes it and refuses the mint.
+func TestMintRefusesABroaderKey(t *testing.T) {
+	t.Parallel()
+	clk := &clock{t: epoch}
+	fake := vasttest.NewServer(t, vasttest.WithClock(clk.Now), vasttest.WithPermissionsEcho(vasttest.EchoGrantFull))
+	_, mgmt := fake.AddAccount("owner@example.com")
+	h := newHarness(t, withClock(clk), withFake(fake, mgmt))
+	a := h.mint(h.token(oidctest.Job{}), `{"ttl": "10m"}`)
+	if a.status != http.StatusBadGateway || a.err.Code != "vast_refused" || !strings.Contains(a.err.Message, "more permissions than asked") || a.mint.Key != "" {
+		t.Errorf("mint = %d %s", a.status, a.body)
+	}
+	if n := len(h.minted()); n != 0 {
+		t.Errorf("%d keys left live", n)
 	}
 }

@@ -325,6 +325,7 @@ func (a *api) explain(what string, err error) error {
 		ce *vast.CreateUncertainError
 		ue *vast.UnsettledError
 		ae *vast.AuditUnavailableError
+		pe *vast.PartialListError
 	)
 	urlHint := "--api-url or VAST_URL"
 	if a.urlSource != "" {
@@ -342,6 +343,10 @@ func (a *api) explain(what string, err error) error {
 	case errors.As(err, &re):
 		return fmt.Errorf("%s: %s answered %d redirecting to %s; vastguard does not follow redirects, so the key was not sent there: check %s (%s)",
 			what, a.url, re.StatusCode, redirectHost(re.Location), urlHint, a.url)
+	case errors.Is(err, vast.ErrTwoFactor) && errors.As(err, &ve):
+		return fmt.Errorf("%s: the Vast API wants a two-factor (2FA) session for this (%s): the key in %s is valid, but its account has 2FA on; use a key whose account has no 2FA, or a session key from `vastai tfa login`", what, ve.Brief(), a.cred.source)
+	case errors.As(err, &pe):
+		return fmt.Errorf("%s: the Vast API answered only part of the key list (%d keys, %s); it documents no pages, so nothing was done on part of it", what, pe.Listed, pe.Why)
 	case errors.Is(err, vast.ErrUnauthorized) && errors.As(err, &ve):
 		return fmt.Errorf("the Vast API rejected the key (%s): check %s", ve.Brief(), a.cred.source)
 	case errors.Is(err, vast.ErrRefused) && errors.As(err, &ve):

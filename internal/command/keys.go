@@ -123,6 +123,20 @@ func keysCreateCommand(fs *pflag.FlagSet) runFunc {
 			}
 			return a.Explain("create key", err)
 		}
+		if len(k.Diff.Broader) > 0 {
+			// The server made a broader key than asked: never hand it out.
+			if file != nil {
+				file.abort()
+			}
+			msg := fmt.Sprintf("the Vast API made key %d %q with more permissions than asked (%s; asked for %s)", k.ID, safetext.Outside(k.Name), safetext.OneLine(k.Diff.String()), perms)
+			if derr := a.DeleteKey(context.WithoutCancel(ctx), k.ID); vast.DeletionOf(derr) == vast.DeleteFailed {
+				return fmt.Errorf("%s, and deleting it failed (%v): delete it yourself with `vastguard keys delete %d`", msg, a.Explain("delete key", derr), k.ID)
+			}
+			return fmt.Errorf("%s; it was deleted again", msg)
+		}
+		if !k.Echo.Confirmed() {
+			fmt.Fprintf(e.Stderr, "vastguard: the Vast API did not confirm the new key's permissions (%s); it was asked for %s\n", k.Echo, perms)
+		}
 		if file != nil {
 			if err := file.commit(k.Secret.Reveal()); err != nil {
 				derr := a.DeleteKey(context.WithoutCancel(ctx), k.ID)
@@ -254,7 +268,7 @@ func whichKeyWasReset(ctx context.Context, e *Env, a *api, before vast.User, s v
 	switch {
 	case errors.Is(err, vast.ErrUnauthorized):
 		return fmt.Sprintf("the old value from %s no longer works (it was %s); %s", a.cred.source, describeUser(before), newKey), nil
-	case err == nil, errors.Is(err, vast.ErrForbidden): // a 403 is a live key without user_read
+	case err == nil, errors.Is(err, vast.ErrForbidden), errors.Is(err, vast.ErrTwoFactor): // a 403 is a live key without user_read; a 2FA demand, a key the API knows
 		return fmt.Sprintf("the old value from %s STILL works, so the API reset another key, probably the account's main key; %s", a.cred.source, newKey),
 			fmt.Errorf("keys reset: the key from %s was not replaced: the API reset another key (%s); check the Vast console", a.cred.source, newKey)
 	}

@@ -42,6 +42,10 @@ type scanFlags struct {
 	minConfidence string
 	quiet         bool
 	progress      *progressLine // nil: none
+	// indexFile is the index --staged reads instead of the repository's:
+	// GIT_INDEX_FILE, which git sets for a pre-commit hook (`git commit
+	// -a` and `git commit PATH` stage the commit in a temporary index).
+	indexFile string
 
 	// root, when set, is the directory baseline and output are names
 	// beneath (the Action's workspace); else they are paths as typed.
@@ -93,6 +97,32 @@ func (f *scanFlags) register(fs *pflag.FlagSet) {
 	fileFlag(fs, "output", "baseline", "write-baseline", "config")
 }
 
+// scanSentinels are the errors scan wraps under a message that already
+// says what they say ("... is a shallow clone (...); fetch ...: shallow
+// clone").
+var scanSentinels = []error{scan.ErrNotRepository, scan.ErrShallow, scan.ErrPartial, scan.ErrMissingRevision, scan.ErrBareInWorkTree}
+
+// untailed is err's message without a sentinel's text repeated at its end.
+func untailed(err error) string {
+	msg := err.Error()
+	for _, s := range scanSentinels {
+		if errors.Is(err, s) {
+			msg = strings.TrimSuffix(msg, ": "+s.Error())
+		}
+	}
+	return msg
+}
+
+// reworded is err under a message of its own, still matching err with
+// errors.Is and errors.As.
+type reworded struct {
+	msg string
+	err error
+}
+
+func (r *reworded) Error() string { return r.msg }
+func (r *reworded) Unwrap() error { return r.err }
+
 // scanTarget is what a scan reads.
 type scanTarget int
 
@@ -119,6 +149,11 @@ func scanCommand(fs *pflag.FlagSet) runFunc {
 		target, err := f.target(path, len(pos) > 0)
 		if err != nil {
 			return err
+		}
+		if idx := e.Getenv("GIT_INDEX_FILE"); f.staged && idx != "" {
+			if f.indexFile, err = filepath.Abs(idx); err != nil {
+				return fmt.Errorf("GIT_INDEX_FILE: %w", err)
+			}
 		}
 		if f.writeBaseline != "" {
 			// Fail before a long scan if the baseline cannot be written.
@@ -372,6 +407,7 @@ func scanWith(ctx context.Context, e *Env, target scanTarget, path string, f *sc
 			Range:        f.rng,
 			Since:        f.since,
 			Staged:       f.staged,
+			IndexFile:    f.indexFile,
 			AllowPartial: f.allowPartial,
 			Workers:      f.workers,
 			Progress:     f.progress.callback(),
@@ -385,10 +421,16 @@ func scanWith(ctx context.Context, e *Env, target scanTarget, path string, f *sc
 		}
 	}
 	if err != nil {
-		if errors.Is(err, scan.ErrBadRange) {
+		switch {
+		case errors.Is(err, scan.ErrBadRange):
 			return nil, nil, usagef("scan: %v", err)
+		case ctx.Err() != nil && errors.Is(err, context.Canceled):
+			// Ctrl-C: say so, rather than "context canceled".
+			return nil, nil, &reworded{msg: "scan: interrupted before it finished; no report was written", err: err}
+		case errors.Is(err, scan.ErrNotRepository) && target == targetGit:
+			return nil, nil, &reworded{msg: "scan: " + untailed(err) + "; to scan a plain directory or file instead, add --no-git", err: err}
 		}
-		return nil, nil, fmt.Errorf("scan: %w", err)
+		return nil, nil, &reworded{msg: "scan: " + untailed(err), err: err}
 	}
 	if cfg != nil {
 		cfg.Filter.Apply(rep)

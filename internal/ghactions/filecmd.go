@@ -41,7 +41,7 @@ func NewDelimiter() string {
 
 // FormatFileCommand returns one heredoc record for name and value, with
 // delim as its delimiter. It refuses a name that is not a plain identifier
-// and a value that contains the delimiter.
+// and a value that contains the delimiter or a carriage return.
 func FormatFileCommand(name, value, delim string) (string, error) {
 	if !fileCommandName.MatchString(name) {
 		return "", fmt.Errorf("file command: %q is not a valid name (letters, digits, _ and -; no spaces or line breaks)", name)
@@ -51,6 +51,12 @@ func FormatFileCommand(name, value, delim string) (string, error) {
 	}
 	if strings.Contains(value, delim) || strings.Contains(name, delim) {
 		return "", fmt.Errorf("file command %s: the value contains the delimiter; refusing to write it", name)
+	}
+	if strings.Contains(value, "\r") {
+		// The runner reads these files line by line with .NET's
+		// ReadLine, which ends a line at a lone CR too: the value would
+		// not read back as written.
+		return "", fmt.Errorf("file command %s: the value contains a carriage return, which the runner would read as a line break; refusing to write it", name)
 	}
 	return name + "<<" + delim + "\n" + value + "\n" + delim + "\n", nil
 }

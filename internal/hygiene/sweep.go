@@ -46,6 +46,7 @@ type SweptKey struct {
 }
 
 type SweepReport struct {
+	DryRun  bool       // nothing was deleted: Expired says what would be
 	Expired []SweptKey // by expiry, oldest first
 	Live    int        // minted by the Action, not expired yet
 	Others  int        // not minted by the Action: left alone
@@ -89,7 +90,7 @@ func Sweep(ctx context.Context, a Keys, now time.Time, dryRun bool) (SweepReport
 	if len(keys) > 0 && !AnyNamed(keys) {
 		return SweepReport{}, fmt.Errorf("sweep: the Vast API's key list shows no key names, so the keys vastguard minted cannot be told apart from the others; delete expired ones in the Vast console (%d keys listed)", len(keys))
 	}
-	var r SweepReport
+	r := SweepReport{DryRun: dryRun}
 	for _, k := range keys {
 		kn, ok := keyname.Parse(k.Name)
 		switch {
@@ -156,7 +157,7 @@ func WriteSweepTable(w io.Writer, r SweepReport) {
 // alone.
 func SweepSentence(r SweepReport) string {
 	verb := "deleted"
-	if len(r.Expired) > 0 && r.Expired[0].Result == WouldDelete {
+	if r.DryRun {
 		verb = "to delete"
 	}
 	s := fmt.Sprintf("%d expired vastguard %s %s", r.Done(), plural(r.Done(), "key", "keys"), verb)

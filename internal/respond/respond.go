@@ -344,7 +344,11 @@ func (r *Responder) outcome(ctx context.Context, key string, deleted, reset bool
 		}
 		return "not revoked", false, nil
 	}
-	if after := classify(r.checkNow(ctx, key)); after.Status != scan.Invalid {
+	// The key answered users/current/ before the delete, so it holds the
+	// permission: any refusal of it now is the delete taking effect, even
+	// one that does not say "Invalid user key".
+	u, err := r.checkNow(ctx, key)
+	if after := classify(u, err); after.Status != scan.Invalid && !errors.Is(err, vast.ErrUnauthorized) {
 		return "deleted, not confirmed", false, []string{"but the API still answers it: " + after.Status + " " + after.Detail}
 	}
 	notes = []string{"confirmed dead"}
@@ -415,6 +419,10 @@ func (r *Responder) replace(ctx context.Context, c Check, perms vast.Permissions
 			return fmt.Errorf("%v; and deleting the replacement key %d failed too (delete it yourself): %v", why, k.ID, safetext.Message(derr.Error()))
 		}
 		return fmt.Errorf("%v; the replacement key %d was deleted again", why, k.ID)
+	}
+	if len(k.Diff.Broader) > 0 {
+		// A replacement broader than asked is never stored.
+		return 0, undo(fmt.Errorf("the Vast API made the replacement key %d with more permissions than asked (%s; asked for %s)", k.ID, safetext.OneLine(k.Diff.String()), perms))
 	}
 	if r.Reveal != nil {
 		if err := r.Reveal(k.Secret.Reveal()); err != nil {

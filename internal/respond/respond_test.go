@@ -32,6 +32,7 @@ type account struct {
 	audit     []vast.AuditEntry
 	auditErr  error // the management key's audit log fails so
 	selfAudit error // the leaked key's audit log fails so
+	broader   bool  // the server makes replacements broader than asked
 }
 
 func (a *account) record(s string) {
@@ -72,7 +73,11 @@ func (a *account) AuditLog(context.Context) ([]vast.AuditEntry, error) {
 }
 func (a *account) CreateKey(_ context.Context, name string, _ vast.Permissions) (vast.Key, error) {
 	a.record("create " + name)
-	return vast.Key{ID: 99, Secret: vast.Secret(vasttest.NewKeyValue())}, nil
+	k := vast.Key{ID: 99, Secret: vast.Secret(vasttest.NewKeyValue())}
+	if a.broader {
+		k.Diff.Broader = []string{"api.user_write"}
+	}
+	return k, nil
 }
 func (a *account) Explain(what string, err error) error { return fmt.Errorf("%s: %w", what, err) }
 
@@ -83,7 +88,7 @@ func (c leakedClient) CurrentUser(context.Context) (vast.User, error) {
 	c.a.mu.Lock()
 	defer c.a.mu.Unlock()
 	if c.a.dead[42] {
-		return vast.User{}, vast.ErrUnauthorized
+		return vast.User{}, errors.Join(vast.ErrUnauthorized, vast.ErrInvalidKey)
 	}
 	return vast.User{ID: 7, KeyID: 42}, nil
 }
@@ -152,6 +157,28 @@ func TestResetOrder(t *testing.T) {
 				t.Errorf("response = %+v", x)
 			}
 		})
+	}
+}
+
+// TestBroaderReplacementIsNeverStored: a replacement whose create echo is
+// broader than asked is deleted again, never revealed or stored.
+func TestBroaderReplacementIsNeverStored(t *testing.T) {
+	t.Parallel()
+	a := &account{leaked: vasttest.NewKeyValue(), dead: map[int64]bool{}, storeOK: true, broader: true}
+	dial := func(string, vast.RetryPolicy) (Client, error) { return leakedClient{a}, nil }
+	r := &Responder{Verifier: NewVerifier(dial), Manager: a, Action: ActionReset, Sink: a,
+		Name:   func(id int64) string { return fmt.Sprintf("repl-%d", id) },
+		Reveal: func(string) error { a.record("reveal"); return nil }}
+	r.Prepare(t.Context())
+	rep := &scan.Report{Findings: []scan.Finding{scan.KeyFinding(a.leaked)}}
+	r.Respond(t.Context(), rep, r.Verifier.VerifyReport(t.Context(), rep))
+	x := rep.Responses[0]
+	if diff := cmp.Diff([]string{"list", "audit", "list", "create repl-42", "delete 99", "delete 42"}, a.log); diff != "" {
+		t.Errorf("order (-want +got):\n%s", diff)
+	}
+	if x.Outcome != "revoked, not replaced" || x.Done || !strings.Contains(x.Detail, "the Vast API made the replacement key 99 with more permissions than asked (broader: api.user_write") ||
+		!strings.Contains(x.Detail, "the replacement key 99 was deleted again") {
+		t.Errorf("response = %+v", x)
 	}
 }
 

@@ -84,9 +84,15 @@ func (v *Verifier) checkUncached(ctx context.Context, key string) Check {
 	return classify(u, err)
 }
 
-// classify turns a CurrentUser answer into a Check.
+// classify turns a CurrentUser answer into a Check. Only an answer that
+// says the key itself is dead (vast.ErrInvalidKey: "Invalid user key", an
+// expired session) makes it Invalid. Any other refusal may be a live key:
+// Vast answers 401 or 403 also to a scoped key that lacks the permission
+// (api-reference/authentication.mdx), and a 401 asking for a two-factor
+// session is a key the API knows. Those are Unknown.
 func classify(u vast.User, err error) Check {
 	var ve *vast.Error
+	var re *vast.RedirectError
 	switch {
 	case err == nil:
 		d := fmt.Sprintf("account %d", u.ID)
@@ -94,18 +100,28 @@ func classify(u vast.User, err error) Check {
 			d = fmt.Sprintf("key %d of account %d", u.KeyID, u.ID)
 		}
 		return Check{Status: scan.Live, Detail: d, UserID: u.ID, KeyID: u.KeyID}
+	case errors.Is(err, vast.ErrTwoFactor) && errors.As(err, &ve):
+		return Check{Status: scan.Unknown, Detail: "the API asks for a two-factor (2FA) session (" + safetext.Message(ve.Brief()) + "): the key is probably live; revoke it in the Vast console"}
+	case errors.Is(err, vast.ErrInvalidKey):
+		msg := "401 Invalid user key"
+		if errors.As(err, &ve) {
+			msg = ve.Brief()
+		}
+		return Check{Status: scan.Invalid, Detail: "the API answers " + safetext.Message(msg)}
 	case errors.Is(err, vast.ErrUnauthorized):
 		msg := "401"
 		if errors.As(err, &ve) {
 			msg = ve.Brief()
 		}
-		return Check{Status: scan.Invalid, Detail: "the API answers " + safetext.Message(msg)}
+		return Check{Status: scan.Unknown, Detail: "the API answers " + safetext.Message(msg) + " without saying the key is invalid, as Vast also answers a live key that lacks a permission: revoke it in the Vast console to be sure"}
 	case errors.Is(err, vast.ErrForbidden):
 		return Check{Status: scan.Unknown, Detail: "403: the key may be live without user_read (a scoped key); revoke it in the Vast console to be sure"}
 	case errors.Is(err, vast.ErrRateLimited):
 		return Check{Status: scan.Unknown, Detail: "still rate limited (429) after retries; check again later"}
 	case errors.As(err, &ve):
 		return Check{Status: scan.Unknown, Detail: "the API answered " + safetext.Message(ve.Brief())}
+	case errors.As(err, &re):
+		return Check{Status: scan.Unknown, Detail: fmt.Sprintf("the API answered %d, a redirect, which vastguard does not follow with a key; check the API URL", re.StatusCode)}
 	case errors.Is(err, vast.ErrBadResponse):
 		return Check{Status: scan.Unknown, Detail: "the API answered something that is not its JSON (a proxy or an outage page?)"}
 	case errors.Is(err, context.Canceled):

@@ -361,3 +361,85 @@ func TestCreateAnsweredLate(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+func TestTwoFactorMode(t *testing.T) {
+	t.Parallel()
+	srv := vasttest.NewServer(t, vasttest.WithTwoFactor("delete", "user"))
+	_, admin := srv.AddAccount("tfa@example.com")
+	id, _ := srv.AddKey(101, "x", `{"api":{"user_read":{}}}`)
+	for _, rt := range []struct{ method, path string }{{"DELETE", "/api/v0/auth/apikeys/" + strconv.FormatInt(id, 10) + "/"}, {"GET", "/api/v0/users/current/"}} {
+		st, body, _ := call(t, srv, rt.method, rt.path, admin, "")
+		if st != 401 || body != vasttest.TwoFactorBody || !strings.Contains(body, "Two Factor Authentication") {
+			t.Errorf("%s %s = %d %s", rt.method, rt.path, st, body)
+		}
+	}
+	if k, _ := srv.Key(id); k.Deleted {
+		t.Error("a delete refused for 2FA deleted the key")
+	}
+	if st, _, _ := call(t, srv, "GET", "/api/v0/auth/apikeys/", admin, ""); st != 200 {
+		t.Errorf("an endpoint without 2FA = %d", st)
+	}
+	// A dead key is still answered as dead.
+	if st, body, _ := call(t, srv, "GET", "/api/v0/users/current/", vasttest.NewKeyValue(), ""); st != 401 || strings.Contains(body, "Two Factor") {
+		t.Errorf("a dead key = %d %s", st, body)
+	}
+}
+
+func TestPagedListMode(t *testing.T) {
+	t.Parallel()
+	srv := vasttest.NewServer(t, vasttest.WithPagedList(2))
+	uid, admin := srv.AddAccount("p@example.com")
+	srv.AddKey(uid, "a", "")
+	srv.AddKey(uid, "b", "")
+	_, body, _ := call(t, srv, "GET", "/api/v0/auth/apikeys/", admin, "")
+	var env struct {
+		APIKeys []map[string]any `json:"apikeys"`
+		Count   int              `json:"count"`
+		Next    string           `json:"next"`
+	}
+	if err := json.Unmarshal([]byte(body), &env); err != nil || len(env.APIKeys) != 2 || env.Count != 3 || env.Next == "" {
+		t.Errorf("list = %s (%v)", body, err)
+	}
+}
+
+func TestListTimesMode(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	for format, want := range map[string]any{"epoch": float64(at.Unix()), "iso": "2026-03-04T05:06:07.000000+00:00", "python": "2026-03-04 05:06:07.000000+00:00"} {
+		srv := vasttest.NewServer(t, vasttest.WithListTimes(format), vasttest.WithClock(func() time.Time { return at }))
+		_, admin := srv.AddAccount("t@example.com")
+		_, body, _ := call(t, srv, "GET", "/api/v0/auth/apikeys/", admin, "")
+		var env struct {
+			APIKeys []map[string]any `json:"apikeys"`
+		}
+		json.Unmarshal([]byte(body), &env)
+		if len(env.APIKeys) != 1 || env.APIKeys[0]["created_at"] != want {
+			t.Errorf("%s: list = %s, want created_at %v", format, body, want)
+		}
+	}
+}
+
+func TestErrorWithoutSuccessPreset(t *testing.T) {
+	t.Parallel()
+	srv := vasttest.NewServer(t)
+	_, admin := srv.AddAccount("e@example.com")
+	id, _ := srv.AddKey(101, "x", "")
+	srv.Inject(vasttest.ErrorWithoutSuccess("delete", false, "delete_failed", "no"))
+	st, body, _ := call(t, srv, "DELETE", "/api/v0/auth/apikeys/"+strconv.FormatInt(id, 10)+"/", admin, "")
+	if st != 200 || body != `{"error": "delete_failed", "msg": "no"}` {
+		t.Errorf("= %d %s", st, body)
+	}
+	if k, _ := srv.Key(id); k.Deleted {
+		t.Error("the key was deleted without After")
+	}
+}
+
+func TestMissingScopeAnswerMode(t *testing.T) {
+	t.Parallel()
+	srv := vasttest.NewServer(t, vasttest.WithMissingScopeAnswer(vasttest.Scope401))
+	srv.AddAccount("s@example.com")
+	_, scoped := srv.AddKey(101, "scoped", `{"api":{"instance_read":{}}}`)
+	if st, body, _ := call(t, srv, "GET", "/api/v0/users/current/", scoped, ""); st != 401 || body != vasttest.Scope401.Body {
+		t.Errorf("= %d %s", st, body)
+	}
+}

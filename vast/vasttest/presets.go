@@ -20,6 +20,14 @@ func SuccessFalse(route string, after bool, code, msg string) Fault {
 		Body: fmt.Sprintf(`{"success": false, "error": %q, "msg": %q}`, code, msg)}
 }
 
+// ErrorWithoutSuccess answers route with 200 {"error": code, "msg": msg}
+// and no success field ("some endpoints omit the boolean success",
+// rate-limits-and-errors.mdx); with after the real handler runs first.
+func ErrorWithoutSuccess(route string, after bool, code, msg string) Fault {
+	return Fault{Route: route, Status: http.StatusOK, After: after, Name: "200 error envelope",
+		Body: fmt.Sprintf(`{"error": %q, "msg": %q}`, code, msg)}
+}
+
 // RedirectTo answers route with status (301, 302, 307 or 308) and a
 // Location of location, doing nothing.
 func RedirectTo(route string, status int, location string) Fault {

@@ -21,6 +21,9 @@
 // non-canonical paths (WithSlashRedirects), the key in api_key
 // (WithCreateKeyField), a permissions echo of false, none, expanded or
 // broadened (WithPermissionsEcho), other delete bodies (WithDeleteAnswer),
+// a live key whose endpoint wants a 2FA session (WithTwoFactor), a live
+// key lacking a permission answered 401 (WithMissingScopeAnswer), a paged
+// key list (WithPagedList), created_at as Python writes it (WithListTimes),
 // and rate limits with the real per-endpoint thresholds on the fake's clock,
 // answered as plain text, {"detail"}, {success, error, msg} or the staff
 // drafts' JSON with Retry-After (WithRateLimits, WithRateLimitStyle,
@@ -177,12 +180,16 @@ type Server struct {
 	limitStyle  string
 	penalty     bool
 	deadAnswer  DeadKeyAnswer
+	scopeAnswer DeadKeyAnswer
 	slashRedir  bool
 	keyField    string
 	echo        string
 	deleteShape string
 	noAudit     bool
 	auditTimes  string
+	listTimes   string
+	pageSize    int
+	twoFactor   map[string]bool
 	audit       map[int64][]AuditEntry // user id -> entries, oldest first
 	closed      chan struct{}
 	closeOnce   sync.Once
@@ -267,6 +274,17 @@ var (
 // API that answers the way several documented endpoints do.
 func WithDeadKeyAnswer(a DeadKeyAnswer) Option { return func(s *Server) { s.deadAnswer = a } }
 
+// Scope401 answers a live key that lacks the route's permission 401 with
+// the OpenAPI files' Error example: Vast's docs say a 401 or a 403 may mean
+// "a scoped key that lacks the required permission"
+// (api-reference/authentication.mdx), so a 401 is no proof of a dead key.
+var Scope401 = DeadKeyAnswer{401, `{"success": false, "error": "unauthorized", "msg": "Authentication required"}`}
+
+// WithMissingScopeAnswer sets how a live key lacking the route's
+// permission is answered (default 403 {"success": false, "error":
+// "forbidden", "msg": "API key lacks the ... permission ..."}).
+func WithMissingScopeAnswer(a DeadKeyAnswer) Option { return func(s *Server) { s.scopeAnswer = a } }
+
 // WithSlashRedirects answers a known path without its trailing slash (or
 // with a doubled slash) with 301 to the canonical path, as the real API
 // redirects non-canonical paths; without it the fake serves
@@ -319,6 +337,39 @@ func WithoutAuditLog() Option { return func(s *Server) { s.noAudit = true } }
 // float of seconds, as the key list does; default) or "iso"
 // ("2006-01-02T15:04:05.000000", as the CLI's test mock suggests).
 func WithAuditTimes(format string) Option { return func(s *Server) { s.auditTimes = format } }
+
+// WithListTimes picks how the key list writes created_at: "epoch" (a float
+// of seconds, default), "iso" ("2006-01-02T15:04:05.000000+00:00",
+// Python's isoformat()) or "python" ("2006-01-02 15:04:05.000000+00:00",
+// Python's str() of a datetime, as a backend that formats it by hand
+// would).
+func WithListTimes(format string) Option { return func(s *Server) { s.listTimes = format } }
+
+// WithPagedList answers the key list with its first n entries only, and
+// "count" (all of them) and "next" (a page 2 link) beside them, as a
+// paginated API would. The API documents no pages: a client must refuse
+// such a list rather than take it for the whole.
+func WithPagedList(n int) Option { return func(s *Server) { s.pageSize = n } }
+
+// WithTwoFactor makes the given routes ("create", "delete", "list",
+// "user", ...) answer a live caller 401 {"success": false, "msg": "This
+// endpoint requires Two Factor Authentication. ..."}: an account with 2FA
+// on whose endpoint wants a session key (vastai/cli/main.py tells this 401
+// from a dead key by "Two Factor Authentication" in the message). The key
+// is live; nothing is done.
+func WithTwoFactor(routes ...string) Option {
+	return func(s *Server) {
+		if s.twoFactor == nil {
+			s.twoFactor = map[string]bool{}
+		}
+		for _, r := range routes {
+			s.twoFactor[r] = true
+		}
+	}
+}
+
+// TwoFactorBody is the body WithTwoFactor answers with.
+const TwoFactorBody = `{"success": false, "msg": "This endpoint requires Two Factor Authentication. Log in with vastai tfa login and try again."}`
 
 // WithDeletedInList makes the key list include soft-deleted keys with their
 // deleted_at set, as the real list may.
@@ -831,7 +882,15 @@ func (s *Server) handle(w *recorder, r *http.Request, rt, token string, body []b
 	if s.rateLimit && s.limitedLocked(w, rt, token) {
 		return
 	}
+	if s.twoFactor[rt] {
+		w.raw(http.StatusUnauthorized, "application/json", TwoFactorBody)
+		return
+	}
 	if !slices.Contains(caller.Scopes(), scope[rt]) {
+		if s.scopeAnswer.Status != 0 {
+			w.raw(s.scopeAnswer.Status, "application/json", s.scopeAnswer.Body)
+			return
+		}
 		w.json(http.StatusForbidden, errBody("forbidden", fmt.Sprintf("API key lacks the %s permission required for this endpoint.", scope[rt])))
 		return
 	}
@@ -904,6 +963,12 @@ func (s *Server) item(k *Key) map[string]any {
 		"created_at": float64(k.CreatedAt.UnixNano()) / 1e9,
 		"deleted_at": nil,
 	}
+	switch s.listTimes {
+	case "iso":
+		it["created_at"] = k.CreatedAt.UTC().Format("2006-01-02T15:04:05.000000+00:00")
+	case "python":
+		it["created_at"] = k.CreatedAt.UTC().Format("2006-01-02 15:04:05.000000+00:00")
+	}
 	if k.Permissions == "" {
 		it["permissions"] = false
 	} else {
@@ -928,6 +993,10 @@ func (s *Server) list(w *recorder, caller *Key) {
 			continue
 		}
 		items = append(items, s.item(k))
+	}
+	if s.pageSize > 0 && len(items) > s.pageSize {
+		w.json(http.StatusOK, map[string]any{"apikeys": items[:s.pageSize], "count": len(items), "next": "/api/v0/auth/apikeys/?page=2"})
+		return
 	}
 	w.json(http.StatusOK, map[string]any{"apikeys": items})
 }
