@@ -9,7 +9,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"sync"
 	"sync/atomic"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -338,17 +340,58 @@ func (p *pack) parseHeaders(lim Limits) error {
 		}
 		p.base[i] = -1
 	}
-	for _, i := range p.order {
-		if err := p.parseHeader(i, packEnd, lim); err != nil {
+	// Headers are independent: a large pack's are read by every core, in
+	// runs of the pack order; the error reported is the first in that
+	// order, as one reader's would be.
+	runs := 1
+	if n >= parallelHeaders {
+		runs = runtime.GOMAXPROCS(0)
+	}
+	errs := make([]error, runs)
+	ext := make([][]extRef, runs)
+	var wg sync.WaitGroup
+	for r := range runs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, i := range p.order[r*n/runs : (r+1)*n/runs] {
+				if err := p.parseHeader(i, packEnd, lim, &ext[r]); err != nil {
+					errs[r] = err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
 			return err
+		}
+	}
+	for _, refs := range ext {
+		for _, e := range refs {
+			if p.extBase == nil {
+				p.extBase = make([]plumbing.Hash, n)
+			}
+			p.extBase[e.i] = e.base
 		}
 	}
 	p.link()
 	return p.resolveTypes()
 }
 
+// parallelHeaders is the fewest objects whose headers are read in
+// parallel (a variable, which a test lowers).
+var parallelHeaders = 1 << 15
+
+// extRef is a REF_DELTA whose base no object of its pack is.
+type extRef struct {
+	i    int32
+	base plumbing.Hash
+}
+
 // parseHeader reads object i's header.
-func (p *pack) parseHeader(i int32, packEnd int64, lim Limits) error {
+func (p *pack) parseHeader(i int32, packEnd int64, lim Limits, ext *[]extRef) error {
 	off := p.offs[i]
 	p.touch(int(min(p.end[i]-off, 64)))
 	if off < 12 || off >= p.end[i] || p.end[i] > packEnd {
@@ -409,10 +452,7 @@ func (p *pack) parseHeader(i int32, packEnd int64, lim Limits) error {
 		if bi := p.find(h); bi >= 0 {
 			p.base[i] = bi
 		} else {
-			if p.extBase == nil {
-				p.extBase = make([]plumbing.Hash, p.count())
-			}
-			p.extBase[i] = h
+			*ext = append(*ext, extRef{i, h})
 		}
 	default:
 		return fmt.Errorf("%s: object at offset %d: unknown type %d", p.path, off, int(t))
