@@ -519,7 +519,7 @@ func (s *scanner) placeHits(ctx context.Context, st *gitobj.Store, g *graph, c *
 	}
 	trees, missing = stats.Trees, stats.Missing
 	if len(full) > 0 {
-		t, m, err := g.attribute(ctx, st.Get, full)
+		t, m, err := g.attribute(ctx, []getFunc{st.Get}, full)
 		if err != nil {
 			return 0, 0, err
 		}

@@ -254,6 +254,10 @@ func (ps *pass) streamedBlob(h plumbing.Hash, size int64, r io.Reader, det []Det
 	return nil
 }
 
+// attributeCache is the cache of inflated trees of each goroutine that
+// attributes findings.
+const attributeCache = 16 << 20
+
 // history scans every object, then attributes what it found.
 func (s *scanner) history(ctx context.Context) (*Report, error) {
 	rep, _, err := s.fullHistory(ctx)
@@ -342,7 +346,11 @@ func (s *scanner) fullHistory(ctx context.Context) (*Report, *scanState, error) 
 		}
 	}
 	rep, g, err := s.finish(ctx, rep, commits, tags, hits, db.Get, func(g *graph) (int, int, error) {
-		return g.attribute(ctx, db.Get, hits)
+		gets := make([]getFunc, s.opts.Workers)
+		for w := range gets {
+			gets[w] = db.NewReader(attributeCache).Get
+		}
+		return g.attribute(ctx, gets, hits)
 	}, nil)
 	if err != nil {
 		return nil, nil, err

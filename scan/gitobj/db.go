@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing"
 )
@@ -22,11 +23,13 @@ type DB struct {
 	// external returns an object that no pack or loose file here holds
 	// whole: the base of a REF_DELTA from another pack.
 	external Resolver
-	// For random access (Get): a cache of inflated objects and a reader.
-	cache       *objectCache
-	reader      *worker
-	chain       []int32 // Get's scratch: the links of a delta chain
+	// For random access: Get's Reader, the loose objects by id (built
+	// once, by the first Reader that needs them), and the lock that keeps
+	// Readers from entering the external resolver at once.
+	reader      *Reader
+	looseOnce   sync.Once
 	looseByHash map[plumbing.Hash]string
+	extMu       sync.Mutex
 }
 
 // Resolver reads one object by id from somewhere else than the DB.

@@ -90,6 +90,21 @@ func checkEveryObject(t *testing.T, dir string, streamAbove int64) {
 	}
 }
 
+// TestHeadersReadInParallel: a pack whose headers are read in runs by
+// several goroutines still gives every object once, decoded to its id. Not
+// parallel: it lowers a package threshold.
+func TestHeadersReadInParallel(t *testing.T) {
+	defer func(n int) { parallelHeaders = n }(parallelHeaders)
+	parallelHeaders = 2
+	r := scantest.New(t)
+	body := strings.Repeat("line of source text for the delta chain\n", 200)
+	for i := range 30 {
+		r.Commit(fmt.Sprintf("edit %d", i), scantest.Files{"src/a.txt": body + fmt.Sprintf("change %d\n", i)})
+	}
+	r.Pack()
+	checkEveryObject(t, r.Dir, 1<<30)
+}
+
 func TestEveryObjectDecodesToItsID(t *testing.T) {
 	t.Parallel()
 	// Many versions of a few files, so a pack holds long delta chains.

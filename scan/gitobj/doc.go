@@ -9,7 +9,8 @@
 // parallel, resolving each delta chain depth first from its root so that
 // each object is inflated once and only the chain being walked is held in
 // memory; objects too large to hold are handed over as a stream. DB.Get
-// reads one object by id, for the sequential walks that follow. Every
+// reads one object by id, for the sequential walks that follow; a Reader
+// (DB.NewReader) does the same for each of several goroutines. Every
 // length, offset and size read from disk is checked against the bytes
 // that hold it: a corrupt or hostile repository yields an error naming the
 // file and object, never a panic or an out-of-bounds read.
@@ -22,6 +23,16 @@
 // without recursion, however deep. Every file is opened with OpenRegular:
 // a FIFO, a device or a directory where git expects a file is refused
 // (ErrNotRegular) without blocking or reading.
+//
+// Inflating. An object held whole is inflated straight into its buffer by
+// the package's own whole-buffer decoder (inflate.go says why); streams go
+// through klauspost/compress. A stream that makes more or fewer bytes than
+// its header says is corrupt, as git holds it. The CRC-32 a version 2 pack
+// index keeps for each object is checked before it is inflated (it catches
+// a pack damaged on disk, as zlib's Adler-32 would, at a hundredth of the
+// cost); Adler-32 is checked where there is no CRC-32 (version 1 indexes,
+// loose objects, streams). Neither defends against a hostile repository,
+// which writes what checksums it likes: the bounds checks do.
 //
 // The package knows nothing of what its caller looks for in the objects:
 // it has no notion of detection, findings, keys or Vast, and it must not

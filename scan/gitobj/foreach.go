@@ -3,10 +3,14 @@ package gitobj
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"io"
+	"math/bits"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -112,9 +116,18 @@ func (db *DB) ForEach(ctx context.Context, workers int, v Visitor) error {
 				return false
 			}
 		}
+		// The heaviest delta families first, then everything in pack
+		// order (the order the bytes lie in).
+		for pi, p := range db.packs {
+			for _, i := range p.heavy {
+				if (p.hasExternalBase(i) || v.Want(p.typ[i])) && !send(task{p: p, pi: pi, i: i}) {
+					return
+				}
+			}
+		}
 		for pi, p := range db.packs {
 			for _, i := range p.order {
-				if p.base[i] >= 0 {
+				if p.base[i] >= 0 || slices.Contains(p.heavy, i) {
 					continue
 				}
 				if !p.hasExternalBase(i) && !v.Want(p.typ[i]) {
@@ -238,12 +251,15 @@ func NewWorkerPanic(p any) *WorkerPanic {
 type worker struct {
 	id int
 	*walk
-	zr    io.ReadCloser
+	zr    io.ReadCloser // for streams and objects of over dropEvery compressed bytes
+	inf   inflater      // for everything else
 	br    bytes.Reader
 	dr    dropReader
 	stack []frame
 	held  int64 // bytes of the objects on this worker's books
 	token bool  // the worker holds the large-memory token
+	spare spares
+	holds []*holding // holdings given up, for reuse
 }
 
 // frame is an object waiting on a worker's stack: a root, or a delta
@@ -261,6 +277,20 @@ type holding struct {
 	waiting int32 // deltas on the stack still to be rebuilt from it
 	books   bool  // counted in the worker's held bytes
 	own     bool  // allocated by the worker (a caller's buffer is never reused)
+	shared  bool  // a base handed to another worker with a delta: never reused
+}
+
+// hold returns a holding for data, reusing one given up.
+func (wk *worker) hold(data []byte, typ plumbing.ObjectType, waiting int32, own bool) *holding {
+	var h *holding
+	if n := len(wk.holds); n > 0 {
+		h = wk.holds[n-1]
+		wk.holds = wk.holds[:n-1]
+	} else {
+		h = new(holding)
+	}
+	*h = holding{data: data, typ: typ, waiting: waiting, books: own, own: own}
+	return h
 }
 
 // run walks one task: a loose object, a chain from its root, or a
@@ -271,7 +301,7 @@ func (wk *worker) run(t task) error {
 	}
 	var base *holding
 	if t.base != nil {
-		base = &holding{data: t.base, typ: t.typ, waiting: 1}
+		base = wk.hold(t.base, t.typ, 1, false)
 	}
 	wk.stack = append(wk.stack[:0], frame{i: t.i, base: base})
 	for len(wk.stack) > 0 {
@@ -329,10 +359,10 @@ func (wk *worker) build(p *pack, f frame) (*holding, error) {
 		return nil, err
 	}
 	if err := wk.inflateInto(data, p, i); err != nil {
-		wk.free(data)
+		wk.free(data, true)
 		return nil, err
 	}
-	return &holding{data: data, typ: typ, books: true, own: true}, nil
+	return wk.hold(data, typ, 0, true), nil
 }
 
 // rebuild inflates delta i and applies it to base.
@@ -341,7 +371,7 @@ func (wk *worker) rebuild(p *pack, i int32, base []byte, typ plumbing.ObjectType
 	if err != nil {
 		return nil, err
 	}
-	defer wk.free(delta)
+	defer wk.free(delta, true)
 	if err := wk.inflateInto(delta, p, i); err != nil {
 		return nil, err
 	}
@@ -361,10 +391,10 @@ func (wk *worker) rebuild(p *pack, i int32, base []byte, typ plumbing.ObjectType
 	}
 	data, err := patch(out[:0], base, ops, int(dst))
 	if err != nil {
-		wk.free(out)
+		wk.free(out, true)
 		return nil, fmt.Errorf("%s: object %s: %w", p.path, p.hash(i), err)
 	}
-	return &holding{data: data, typ: typ, books: true, own: true}, nil
+	return wk.hold(data, typ, 0, true), nil
 }
 
 // visit hands object i to the visitor and pushes the deltas built on it,
@@ -384,15 +414,15 @@ func (wk *worker) visit(t task, i int32, h *holding) error {
 		return nil
 	}
 	handed := 0
-	// A base small enough to hand off never came from the pool (take
-	// serves only poolMin and up), so giving it up below cannot recycle it
-	// under another worker.
+	// A base handed off is marked shared, so giving it up below cannot
+	// recycle it under another worker.
 	if len(h.data) <= handOffMax {
 		// Offer all but the largest subtree to idle workers.
 		for _, c := range kids[:len(kids)-1] {
 			wk.pending.Add(1)
 			select {
 			case wk.kids <- task{p: p, pi: t.pi, i: c, base: h.data, typ: h.typ}:
+				h.shared = true
 				handed++
 				continue
 			default:
@@ -416,12 +446,13 @@ func (wk *worker) letGo(h *holding) {
 	}
 	if h.books {
 		if h.own {
-			wk.free(h.data)
+			wk.free(h.data, !h.shared)
 		} else {
 			wk.release(int64(len(h.data)))
 		}
 	}
-	h.data = nil
+	*h = holding{}
+	wk.holds = append(wk.holds, h)
 }
 
 // unwind gives up everything on the stack after an error.
@@ -481,29 +512,105 @@ func (wk *worker) release(n int64) {
 	}
 }
 
-// alloc returns a buffer of n bytes on the worker's books: a pooled one if
-// the worker holds the token.
+// alloc returns a buffer of n bytes on the worker's books: a spare one
+// if the worker has one of its size class, a pooled one if it holds the
+// token. Its content is not zeroed: every caller overwrites all of it.
 func (wk *worker) alloc(n int64, p *pack, i int32) ([]byte, error) {
 	if err := wk.acquire(n, p, i); err != nil {
 		return nil, err
+	}
+	if b := wk.spare.take(n); b != nil {
+		return b, nil
 	}
 	if wk.token {
 		if b := wk.pool.take(n); b != nil {
 			return b, nil
 		}
 	}
+	if n <= 1<<spareMax {
+		_, size := spareClass(n)
+		return make([]byte, n, size), nil
+	}
 	return make([]byte, n), nil
 }
 
-// free takes b off the books; the token's holder keeps a large one for
-// reuse, so the heap does not grow by a large object per object rebuilt
-// before the collector runs.
-func (wk *worker) free(b []byte) {
-	if wk.token {
-		// The pool and the books together stay within MaxMemory.
-		wk.pool.put(b, wk.db.limits.MaxMemory-(wk.held-int64(len(b))))
+// free takes b off the books and, if reuse is set (no other worker can
+// still read b), keeps it for the next alloc: a small one among the
+// worker's spares, a large one in the pool of the token's holder. So the
+// heap does not grow by an object per object rebuilt before the collector
+// runs, and buffers are not zeroed again.
+func (wk *worker) free(b []byte, reuse bool) {
+	if reuse {
+		if !wk.spare.put(b) && wk.token {
+			// The pool and the books together stay within MaxMemory.
+			wk.pool.put(b, wk.db.limits.MaxMemory-(wk.held-int64(len(b))))
+		}
 	}
 	wk.release(int64(len(b)))
+}
+
+// spares are a worker's buffers given up, by size class, for reuse: along
+// a delta chain the same few sizes come and go.
+type spares struct {
+	bufs  [spareClasses][][]byte
+	bytes int64
+}
+
+const (
+	spareMin = 9  // the smallest class: 512 bytes
+	spareMax = 23 // the largest: 8 MiB
+	// Classes are powers of two up to 64 KiB, then quarter steps between
+	// powers of two, so a buffer is at most a quarter larger than asked.
+	spareFine    = 16
+	spareClasses = spareFine - spareMin + 1 + (spareMax-spareFine)*4
+	// spareBytes bounds the spares a worker keeps, off its books.
+	spareBytes = 4 << 20
+)
+
+// spareClass returns the class of a buffer of n bytes (n <= 2^spareMax)
+// and the capacity of that class's buffers.
+func spareClass(n int64) (int, int64) {
+	if n <= 1<<spareMin {
+		return 0, 1 << spareMin
+	}
+	e := bits.Len64(uint64(n - 1)) // 2^(e-1) < n <= 2^e
+	if e <= spareFine {
+		return e - spareMin, 1 << e
+	}
+	q := (n - 1 - 1<<(e-1)) >> (e - 3)
+	return spareFine - spareMin + 1 + (e-spareFine-1)*4 + int(q), 1<<(e-1) + (q+1)<<(e-3)
+}
+
+// take returns a spare of n bytes, or nil.
+func (sp *spares) take(n int64) []byte {
+	if n > 1<<spareMax {
+		return nil
+	}
+	c, _ := spareClass(n)
+	l := sp.bufs[c]
+	if len(l) == 0 {
+		return nil
+	}
+	b := l[len(l)-1]
+	sp.bufs[c] = l[:len(l)-1]
+	sp.bytes -= int64(cap(b))
+	return b[:n]
+}
+
+// put keeps b if it is a class's size and there is room, and reports
+// whether it did.
+func (sp *spares) put(b []byte) bool {
+	n := int64(cap(b))
+	if n < 1<<spareMin || n > 1<<spareMax || sp.bytes+n > spareBytes {
+		return false
+	}
+	c, size := spareClass(n)
+	if size != n {
+		return false
+	}
+	sp.bufs[c] = append(sp.bufs[c], b[:0])
+	sp.bytes += n
+	return true
 }
 
 // bufPool keeps the large buffers the token's holder gave up; only the
@@ -618,12 +725,52 @@ func (r *dropReader) drop() {
 }
 
 // inflateInto inflates object i (the delta, for a delta) into out, which
-// is exactly its size.
+// is exactly its size: a stream that makes more or fewer bytes is corrupt,
+// as git holds it.
+//
+// Checksums: a version 2 index has the CRC-32 of each object's bytes in
+// the pack, which git wrote as it checked them; checking it costs about a
+// hundredth of the Adler-32 at the end of the zlib stream (it runs over
+// the compressed bytes, with the CPU's carry-less multiply, where Adler-32
+// runs over the inflated ones a byte at a time), and it catches what
+// Adler-32 would: a pack damaged on disk since. So the Adler-32 is checked
+// only where there is no CRC-32 (a version 1 index) and on the streaming
+// path. Neither is a defence against a hostile repository, which can write
+// any checksum it likes; the bounds checks are.
 func (wk *worker) inflateInto(out []byte, p *pack, i int32) error {
+	if p.mapped && p.end[i]-p.dataOff[i] > dropEvery {
+		return wk.inflateLarge(out, p, i)
+	}
+	src := p.read(i)
+	check := true
+	if p.crcs != nil {
+		if crc32.ChecksumIEEE(p.data[p.offs[i]:p.end[i]]) != binary.BigEndian.Uint32(p.crcs[4*i:]) {
+			return fmt.Errorf("%s: object %s: its bytes do not match the CRC-32 in the pack's index: %w (git fsck tells more)", p.path, p.hash(i), errIndex)
+		}
+		check = false
+	}
+	if err := wk.inf.zlibInto(out, src, check); err != nil {
+		return fmt.Errorf("%s: object %s: inflating: %w", p.path, p.hash(i), err)
+	}
+	return nil
+}
+
+// inflateLarge inflates an object of many compressed bytes through the
+// streaming decoder, which drops the mapping's pages as it reads past them
+// (see resetTo), and checks that the stream ends there and then, with its
+// Adler-32.
+func (wk *worker) inflateLarge(out []byte, p *pack, i int32) error {
 	if err := wk.resetTo(p, i); err != nil {
 		return fmt.Errorf("%s: object %s: %w", p.path, p.hash(i), err)
 	}
 	if _, err := io.ReadFull(wk.zr, out); err != nil {
+		return fmt.Errorf("%s: object %s: inflating: %w", p.path, p.hash(i), err)
+	}
+	var more [1]byte
+	if n, err := io.ReadFull(wk.zr, more[:]); n != 0 || err != io.EOF {
+		if err == nil || err == io.ErrUnexpectedEOF {
+			err = fmt.Errorf("%w: more bytes than the header says", errInflate)
+		}
 		return fmt.Errorf("%s: object %s: inflating: %w", p.path, p.hash(i), err)
 	}
 	return nil

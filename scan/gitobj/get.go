@@ -57,51 +57,85 @@ func (c *objectCache) put(k cacheKey, typ plumbing.ObjectType, data []byte) {
 	}
 }
 
-// Get reads one object by id: from a pack (resolving its delta chain
-// without recursion, through a cache of recently inflated objects), else
-// loose, else through the external resolver. Every object held on the way
-// is within the DB's MaxDeltaSize. The returned data may be shared with
-// the cache: the caller must not modify it. Get is not safe for concurrent
-// use.
+// Reader reads objects by id, as DB.Get does, through a cache of its
+// own: each goroutine that reads at random uses its own Reader, and any
+// number can read one DB at once. The data a Reader returns is never
+// reused or modified by it, so it stays valid after later reads.
+type Reader struct {
+	db    *DB
+	cache *objectCache
+	wk    *worker
+	chain []int32 // scratch: the links of a delta chain
+}
+
+// NewReader returns a Reader whose cache of inflated objects (delta bases,
+// mostly) holds at most cacheBytes.
+func (db *DB) NewReader(cacheBytes int) *Reader {
+	return &Reader{db: db, cache: newObjectCache(cacheBytes), wk: &worker{walk: &walk{db: db}}}
+}
+
+// Get reads one object by id through a Reader with a 64 MiB cache; it is
+// not safe for concurrent use (NewReader makes one per goroutine). The
+// returned data may be shared with the cache: the caller must not modify
+// it.
 func (db *DB) Get(h plumbing.Hash) (plumbing.ObjectType, []byte, error) {
+	if db.reader == nil {
+		db.reader = db.NewReader(64 << 20)
+	}
+	return db.reader.Get(h)
+}
+
+// Get reads one object by id: from a pack (resolving its delta chain
+// without recursion, through the Reader's cache), else loose, else
+// through the external resolver. Every object held on the way is within
+// the DB's MaxDeltaSize. The returned data may be shared with the cache:
+// the caller must not modify it.
+func (r *Reader) Get(h plumbing.Hash) (plumbing.ObjectType, []byte, error) {
+	db := r.db
 	for _, p := range db.packs {
 		if i := p.find(h); i >= 0 {
-			return db.getPacked(p, i)
+			return r.getPacked(p, i)
 		}
 	}
 	// Loose objects, in this repository or an alternate (go-git does not
 	// read an alternate's loose objects).
-	if db.looseByHash == nil {
+	db.looseOnce.Do(func() {
 		db.looseByHash = make(map[plumbing.Hash]string, len(db.loose))
 		for _, l := range db.loose {
 			db.looseByHash[l.hash] = l.path
 		}
-	}
+	})
 	if path, ok := db.looseByHash[h]; ok {
 		return readLoose(path, h, db.limits.MaxDeltaSize)
 	}
+	return db.externalLocked(h)
+}
+
+// externalLocked calls the external resolver one caller at a time: it
+// reads through go-git, which Readers in several goroutines must not
+// enter at once.
+func (db *DB) externalLocked(h plumbing.Hash) (plumbing.ObjectType, []byte, error) {
+	db.extMu.Lock()
+	defer db.extMu.Unlock()
 	return db.external(h)
 }
 
 // getPacked rebuilds object i of p: up its chain to the nearest object the
 // cache holds (or the chain's root), then down again, caching each link.
-func (db *DB) getPacked(p *pack, i int32) (plumbing.ObjectType, []byte, error) {
-	if db.cache == nil {
-		db.cache = newObjectCache(64 << 20)
-		db.reader = &worker{walk: &walk{db: db}}
-	}
+func (r *Reader) getPacked(p *pack, i int32) (plumbing.ObjectType, []byte, error) {
+	db := r.db
 	var typ plumbing.ObjectType
 	var base []byte
 	haveBase := false
-	chain := db.chain[:0]
+	chain := r.chain[:0]
 	for j := i; ; j = p.base[j] {
-		if t, d, ok := db.cache.get(cacheKey{p, j}); ok {
+		if t, d, ok := r.cache.get(cacheKey{p, j}); ok {
 			typ, base, haveBase = t, d, true
 			break
 		}
 		chain = append(chain, j)
 		if p.hasExternalBase(j) {
-			t, d, err := db.external(p.extBase[j])
+			t, d, err := db.externalLocked(p.extBase[j])
 			if err != nil {
 				return 0, nil, fmt.Errorf("%s: delta base %s of %s: %w", p.path, p.extBase[j], p.hash(j), err)
 			}
@@ -113,14 +147,14 @@ func (db *DB) getPacked(p *pack, i int32) (plumbing.ObjectType, []byte, error) {
 			break
 		}
 	}
-	db.chain = chain
+	r.chain = chain
 	for k := len(chain) - 1; k >= 0; k-- {
 		j := chain[k]
 		if p.size[j] > db.limits.MaxDeltaSize {
 			return 0, nil, db.limitError(p, j, "an object held whole", p.size[j], db.limits.MaxDeltaSize, "MaxDeltaSize")
 		}
 		raw := make([]byte, p.size[j])
-		if err := db.reader.inflateInto(raw, p, j); err != nil {
+		if err := r.wk.inflateInto(raw, p, j); err != nil {
 			return 0, nil, err
 		}
 		data := raw
@@ -130,7 +164,7 @@ func (db *DB) getPacked(p *pack, i int32) (plumbing.ObjectType, []byte, error) {
 				return 0, nil, err
 			}
 		}
-		db.cache.put(cacheKey{p, j}, typ, data)
+		r.cache.put(cacheKey{p, j}, typ, data)
 		base, haveBase = data, true
 	}
 	return typ, base, nil

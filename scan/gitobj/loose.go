@@ -115,7 +115,7 @@ func (wk *worker) runLoose(l *looseObject) error {
 	if err != nil {
 		return err
 	}
-	defer wk.free(data)
+	defer wk.free(data, true)
 	if _, err := io.ReadFull(wk.zr, data); err != nil {
 		return fmt.Errorf("loose object %s: %w", l.hash, err)
 	}

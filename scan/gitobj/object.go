@@ -215,29 +215,63 @@ type TreeEntry struct {
 // ParseTree calls fn for each entry of a raw tree object, stopping at the
 // first error fn returns.
 func ParseTree(data []byte, fn func(TreeEntry) error) error {
-	for len(data) > 0 {
-		sp := bytes.IndexByte(data, ' ')
-		if sp <= 0 || sp > 7 {
-			return ErrMalformed
+	it := TreeIter{data: data}
+	var e RawTreeEntry
+	for {
+		ok, err := it.Next(&e)
+		if !ok {
+			return err
 		}
-		var mode filemode.FileMode
-		for _, c := range data[:sp] {
-			if c < '0' || c > '7' {
-				return ErrMalformed
-			}
-			mode = mode<<3 | filemode.FileMode(c-'0')
-		}
-		data = data[sp+1:]
-		nul := bytes.IndexByte(data, 0)
-		if nul < 0 || nul+21 > len(data) {
-			return ErrMalformed
-		}
-		e := TreeEntry{Mode: mode, Name: string(data[:nul])}
-		copy(e.Hash[:], data[nul+1:nul+21])
-		data = data[nul+21:]
-		if err := fn(e); err != nil {
+		if err := fn(TreeEntry{Name: string(e.Name), Mode: e.Mode, Hash: e.Hash}); err != nil {
 			return err
 		}
 	}
-	return nil
+}
+
+// RawTreeEntry is a tree entry whose name aliases the tree's data.
+type RawTreeEntry struct {
+	Name []byte
+	Mode filemode.FileMode
+	Hash plumbing.Hash
+}
+
+// TreeIter reads a raw tree object's entries in order without copying
+// their names: for walks that look at every entry of many trees and keep
+// few.
+type TreeIter struct {
+	data []byte
+}
+
+// NewTreeIter returns an iterator over the raw tree object data.
+func NewTreeIter(data []byte) TreeIter { return TreeIter{data: data} }
+
+// Next reads the next entry into e and reports whether there was one; at
+// the end it returns false and nil, on a malformed entry false and an
+// error wrapping ErrMalformed.
+func (it *TreeIter) Next(e *RawTreeEntry) (bool, error) {
+	data := it.data
+	if len(data) == 0 {
+		return false, nil
+	}
+	sp := bytes.IndexByte(data, ' ')
+	if sp <= 0 || sp > 7 {
+		return false, ErrMalformed
+	}
+	var mode filemode.FileMode
+	for _, c := range data[:sp] {
+		if c < '0' || c > '7' {
+			return false, ErrMalformed
+		}
+		mode = mode<<3 | filemode.FileMode(c-'0')
+	}
+	data = data[sp+1:]
+	nul := bytes.IndexByte(data, 0)
+	if nul < 0 || nul+21 > len(data) {
+		return false, ErrMalformed
+	}
+	e.Mode = mode
+	e.Name = data[:nul:nul]
+	copy(e.Hash[:], data[nul+1:nul+21])
+	it.data = data[nul+21:]
+	return true, nil
 }

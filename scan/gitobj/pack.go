@@ -2,14 +2,16 @@ package gitobj
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
-	"sort"
+	"sync"
 	"sync/atomic"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -21,6 +23,8 @@ type pack struct {
 	data   []byte // the .pack file
 	unmap  func() error
 	hashes []byte  // 20·n sorted object ids, from the .idx
+	crcs   []byte  // 4·n CRC-32s of the objects' bytes, from a version 2 .idx; nil for version 1
+	fanout []byte  // 256 big-endian counts of ids whose first byte is at most k
 	offs   []int64 // offset of the object with the i-th hash
 	// By offset: order[k] is the hash index of the k-th object in the pack.
 	order []int32
@@ -35,16 +39,20 @@ type pack struct {
 	// the smallest subtree first, so the largest is walked last.
 	kidStart []int32
 	kids     []int32
-	dup      []bool       // objects an earlier pack holds too; nil if none
-	mapped   bool         // data is a file mapping (not a heap copy)
-	touched  atomic.Int64 // compressed bytes read since the pages were last dropped
+	dup      []bool // objects an earlier pack holds too; nil if none
+	// heavy are the roots of the largest delta families, heaviest first:
+	// ForEach starts them first, so that none is left to one worker at
+	// the end.
+	heavy   []int32
+	mapped  bool         // data is a file mapping (not a heap copy)
+	touched atomic.Int64 // compressed bytes read since the pages were last dropped
 }
 
 // residentBudget bounds how much of a mapped pack the process keeps
 // resident: after this many compressed bytes are read, the mapping's pages
 // are dropped (they stay in the page cache). Peak memory then does not grow
 // with the size of the pack.
-const residentBudget = 256 << 20
+const residentBudget = 64 << 20
 
 // read returns object i's compressed bytes and, now and then, drops the
 // pack's pages from the process.
@@ -182,6 +190,7 @@ func (p *pack) parseIndex(b []byte) error {
 		if err := checkFanout(b[8 : 8+1024]); err != nil {
 			return err
 		}
+		p.fanout = b[8 : 8+1024]
 		n := int(binary.BigEndian.Uint32(b[8+1020:]))
 		need := 8 + 1024 + n*(20+4+4) + 40
 		if n < 0 || len(b) < need {
@@ -189,6 +198,7 @@ func (p *pack) parseIndex(b []byte) error {
 		}
 		h := 8 + 1024
 		p.hashes = b[h : h+20*n]
+		p.crcs = b[h+20*n : h+24*n]
 		o32 := b[h+24*n : h+28*n]
 		o64 := b[h+28*n : len(b)-40]
 		p.offs = make([]int64, n)
@@ -217,6 +227,7 @@ func (p *pack) parseIndex(b []byte) error {
 	if err := checkFanout(b[:1024]); err != nil {
 		return err
 	}
+	p.fanout = b[:1024]
 	n := int(binary.BigEndian.Uint32(b[1020:]))
 	if len(b) < 1024+24*n+40 {
 		return errIndex
@@ -244,12 +255,22 @@ func checkFanout(f []byte) error {
 	return nil
 }
 
-// checkSorted checks that the ids are strictly increasing, as find's
-// binary search needs.
+// checkSorted checks that the ids are strictly increasing and that the
+// fanout counts them, as find's search needs.
 func (p *pack) checkSorted() error {
-	for i := 1; i < p.count(); i++ {
+	n := p.count()
+	for i := 1; i < n; i++ {
 		if bytes.Compare(p.hashes[20*(i-1):20*i], p.hashes[20*i:20*i+20]) >= 0 {
 			return fmt.Errorf("%w: object ids out of order", errIndex)
+		}
+	}
+	i := 0
+	for k := range 256 {
+		for i < n && int(p.hashes[20*i]) <= k {
+			i++
+		}
+		if int(binary.BigEndian.Uint32(p.fanout[4*k:])) != i {
+			return fmt.Errorf("%w: the fanout does not count the ids", errIndex)
 		}
 	}
 	return nil
@@ -262,12 +283,28 @@ func (p *pack) hash(i int32) (h plumbing.Hash) {
 	return h
 }
 
-// find returns the hash index of h, or -1.
+// find returns the hash index of h, or -1: a binary search among the
+// ids with h's first byte, which the fanout delimits.
 func (p *pack) find(h plumbing.Hash) int32 {
 	n := p.count()
-	i := sort.Search(n, func(i int) bool { return bytes.Compare(p.hashes[20*i:20*i+20], h[:]) >= 0 })
-	if i < n && bytes.Equal(p.hashes[20*i:20*i+20], h[:]) {
-		return int32(i)
+	lo, hi := 0, n
+	if len(p.fanout) == 1024 {
+		if h[0] > 0 {
+			lo = int(binary.BigEndian.Uint32(p.fanout[4*int(h[0])-4:]))
+		}
+		hi = int(binary.BigEndian.Uint32(p.fanout[4*int(h[0]):]))
+		lo, hi = min(lo, n), min(hi, n) // checkSorted held them to the ids
+	}
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if bytes.Compare(p.hashes[20*m:20*m+20], h[:]) < 0 {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo < n && bytes.Equal(p.hashes[20*lo:20*lo+20], h[:]) {
+		return int32(lo)
 	}
 	return -1
 }
@@ -288,7 +325,7 @@ func (p *pack) parseHeaders(lim Limits) error {
 	for i := range p.order {
 		p.order[i] = int32(i)
 	}
-	sort.Slice(p.order, func(a, b int) bool { return p.offs[p.order[a]] < p.offs[p.order[b]] })
+	slices.SortFunc(p.order, func(a, b int32) int { return cmp.Compare(p.offs[a], p.offs[b]) })
 	p.typ = make([]plumbing.ObjectType, n)
 	p.dataOff = make([]int64, n)
 	p.end = make([]int64, n)
@@ -303,17 +340,58 @@ func (p *pack) parseHeaders(lim Limits) error {
 		}
 		p.base[i] = -1
 	}
-	for _, i := range p.order {
-		if err := p.parseHeader(i, packEnd, lim); err != nil {
+	// Headers are independent: a large pack's are read by every core, in
+	// runs of the pack order; the error reported is the first in that
+	// order, as one reader's would be.
+	runs := 1
+	if n >= parallelHeaders {
+		runs = runtime.GOMAXPROCS(0)
+	}
+	errs := make([]error, runs)
+	ext := make([][]extRef, runs)
+	var wg sync.WaitGroup
+	for r := range runs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, i := range p.order[r*n/runs : (r+1)*n/runs] {
+				if err := p.parseHeader(i, packEnd, lim, &ext[r]); err != nil {
+					errs[r] = err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
 			return err
+		}
+	}
+	for _, refs := range ext {
+		for _, e := range refs {
+			if p.extBase == nil {
+				p.extBase = make([]plumbing.Hash, n)
+			}
+			p.extBase[e.i] = e.base
 		}
 	}
 	p.link()
 	return p.resolveTypes()
 }
 
+// parallelHeaders is the fewest objects whose headers are read in
+// parallel (a variable, which a test lowers).
+var parallelHeaders = 1 << 15
+
+// extRef is a REF_DELTA whose base no object of its pack is.
+type extRef struct {
+	i    int32
+	base plumbing.Hash
+}
+
 // parseHeader reads object i's header.
-func (p *pack) parseHeader(i int32, packEnd int64, lim Limits) error {
+func (p *pack) parseHeader(i int32, packEnd int64, lim Limits, ext *[]extRef) error {
 	off := p.offs[i]
 	p.touch(int(min(p.end[i]-off, 64)))
 	if off < 12 || off >= p.end[i] || p.end[i] > packEnd {
@@ -374,10 +452,7 @@ func (p *pack) parseHeader(i int32, packEnd int64, lim Limits) error {
 		if bi := p.find(h); bi >= 0 {
 			p.base[i] = bi
 		} else {
-			if p.extBase == nil {
-				p.extBase = make([]plumbing.Hash, p.count())
-			}
-			p.extBase[i] = h
+			*ext = append(*ext, extRef{i, h})
 		}
 	default:
 		return fmt.Errorf("%s: object at offset %d: unknown type %d", p.path, off, int(t))
@@ -394,10 +469,17 @@ func (p *pack) parseHeader(i int32, packEnd int64, lim Limits) error {
 
 // byOffset returns the hash index of the object at off, or -1.
 func (p *pack) byOffset(off int64) int32 {
-	n := len(p.order)
-	k := sort.Search(n, func(k int) bool { return p.offs[p.order[k]] >= off })
-	if k < n && p.offs[p.order[k]] == off {
-		return p.order[k]
+	lo, hi := 0, len(p.order)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if p.offs[p.order[m]] < off {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo < len(p.order) && p.offs[p.order[lo]] == off {
+		return p.order[lo]
 	}
 	return -1
 }
@@ -430,11 +512,13 @@ func (p *pack) link() {
 	// complete once every child's is. Objects in a cycle (a corrupt pack)
 	// never complete and are caught by resolveTypes.
 	sub := make([]int32, n)
-	left := make([]int32, n) // children not yet complete
+	weight := make([]int64, n) // bytes inflated in the subtree
+	left := make([]int32, n)   // children not yet complete
 	var ready []int32
 	for i := range n {
 		left[i] = p.kidStart[i+1] - p.kidStart[i]
 		sub[i] = 1
+		weight[i] = p.size[i]
 		if left[i] == 0 {
 			ready = append(ready, int32(i))
 		}
@@ -444,17 +528,42 @@ func (p *pack) link() {
 		ready = ready[:len(ready)-1]
 		if b := p.base[i]; b >= 0 {
 			sub[b] += sub[i]
+			weight[b] += weight[i]
 			if left[b]--; left[b] == 0 {
 				ready = append(ready, b)
 			}
 		}
 	}
+	p.heavy = heaviest(p.base, weight, heavyRoots)
 	for i := range n {
 		k := p.children(int32(i))
 		if len(k) > 1 {
 			slices.SortStableFunc(k, func(a, b int32) int { return int(sub[a]) - int(sub[b]) })
 		}
 	}
+}
+
+// heavyRoots is how many of a pack's heaviest delta families ForEach
+// starts first.
+const heavyRoots = 32
+
+// heaviest returns the k roots (objects with no base here) of the most
+// weight, heaviest first, leaving out those too light to matter (under
+// 1 MiB).
+func heaviest(base []int32, weight []int64, k int) []int32 {
+	var top []int32 // kept sorted, heaviest first
+	for i, b := range base {
+		w := weight[i]
+		if b >= 0 || w < 1<<20 || (len(top) == k && w <= weight[top[k-1]]) {
+			continue
+		}
+		at, _ := slices.BinarySearchFunc(top, w, func(j int32, w int64) int { return cmp.Compare(w, weight[j]) })
+		if len(top) == k {
+			top = top[:k-1]
+		}
+		top = slices.Insert(top, at, int32(i))
+	}
+	return top
 }
 
 // resolveTypes gives every delta its root's type, and fails on a delta
