@@ -28,7 +28,9 @@
 // the package's own whole-buffer decoder (inflate.go says why); streams go
 // through klauspost/compress. A stream that makes more or fewer bytes than
 // its header says is corrupt, as git holds it. The CRC-32 a version 2 pack
-// index keeps for each object is checked before it is inflated (it catches
+// index keeps for each object is checked before it is inflated, or as it
+// streams for an object read as a stream, so every path refuses the same
+// objects (it catches
 // a pack damaged on disk, as zlib's Adler-32 would, at a hundredth of the
 // cost); Adler-32 is checked where there is no CRC-32 (version 1 indexes,
 // loose objects, streams). Neither defends against a hostile repository,

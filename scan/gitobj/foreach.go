@@ -683,7 +683,33 @@ func (wk *worker) resetTo(p *pack, i int32) error {
 		return wk.reset(&wk.br)
 	}
 	wk.dr = dropReader{b: p.data[p.dataOff[i]:p.end[i]]}
+	if p.crcs != nil {
+		// The header's bytes first: the index's CRC-32 covers them too.
+		wk.dr.crc = crc32.Update(0, crc32.IEEETable, p.data[p.offs[i]:p.dataOff[i]])
+	}
 	return wk.reset(&wk.dr)
+}
+
+// checkCRC checks object i's bytes against the CRC-32 in a version 2
+// index after resetTo's reader has been read from, so that the streaming
+// and large paths refuse what inflateInto refuses: one object, one answer,
+// whichever path reads it. A dropReader has summed what it read; the rest
+// of the object's bytes (past the end of the zlib stream) are summed here.
+func (wk *worker) checkCRC(p *pack, i int32) error {
+	if p.crcs == nil {
+		return nil
+	}
+	var sum uint32
+	if p.mapped && p.end[i]-p.dataOff[i] > dropEvery {
+		wk.dr.sum()
+		sum = crc32.Update(wk.dr.crc, crc32.IEEETable, wk.dr.b[wk.dr.summed:])
+	} else {
+		sum = crc32.ChecksumIEEE(p.data[p.offs[i]:p.end[i]])
+	}
+	if sum != binary.BigEndian.Uint32(p.crcs[4*i:]) {
+		return fmt.Errorf("%s: object %s: its bytes do not match the CRC-32 in the pack's index: %w (git fsck tells more)", p.path, p.hash(i), errIndex)
+	}
+	return nil
 }
 
 // dropEvery is how many compressed bytes a dropReader reads between
@@ -695,6 +721,14 @@ const dropEvery = 8 << 20
 type dropReader struct {
 	b            []byte
 	off, dropped int
+	crc          uint32 // the CRC-32 of b[:summed], after the header's
+	summed       int
+}
+
+// sum adds what was read since the last sum to the CRC-32.
+func (r *dropReader) sum() {
+	r.crc = crc32.Update(r.crc, crc32.IEEETable, r.b[r.summed:r.off])
+	r.summed = r.off
 }
 
 func (r *dropReader) Read(buf []byte) (int, error) {
@@ -719,6 +753,7 @@ func (r *dropReader) ReadByte() (byte, error) {
 
 func (r *dropReader) drop() {
 	if r.off-r.dropped >= dropEvery {
+		r.sum() // before the pages go: summing them later would read them back
 		dropPages(r.b[r.dropped:r.off])
 		r.dropped = r.off
 	}
@@ -735,7 +770,8 @@ func (r *dropReader) drop() {
 // runs over the inflated ones a byte at a time), and it catches what
 // Adler-32 would: a pack damaged on disk since. So the Adler-32 is checked
 // only where there is no CRC-32 (a version 1 index) and on the streaming
-// path. Neither is a defence against a hostile repository, which can write
+// path, which checks the CRC-32 as well once read (checkCRC), so that every
+// path refuses the same objects. Neither is a defence against a hostile repository, which can write
 // any checksum it likes; the bounds checks are.
 func (wk *worker) inflateInto(out []byte, p *pack, i int32) error {
 	if p.mapped && p.end[i]-p.dataOff[i] > dropEvery {
@@ -773,7 +809,7 @@ func (wk *worker) inflateLarge(out []byte, p *pack, i int32) error {
 		}
 		return fmt.Errorf("%s: object %s: inflating: %w", p.path, p.hash(i), err)
 	}
-	return nil
+	return wk.checkCRC(p, i)
 }
 
 func (wk *worker) streamPacked(p *pack, i int32, typ plumbing.ObjectType) error {
@@ -787,7 +823,7 @@ func (wk *worker) streamPacked(p *pack, i int32, typ plumbing.ObjectType) error 
 	if r.n != 0 {
 		return fmt.Errorf("%s: object %s: stream not read to the end", p.path, p.hash(i))
 	}
-	return nil
+	return wk.checkCRC(p, i)
 }
 
 // exactReader reads exactly n bytes and fails on a short stream.
