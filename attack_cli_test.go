@@ -267,6 +267,7 @@ func TestAttackPackDisagrees(t *testing.T) {
 		t.Run(where, func(t *testing.T) {
 			t.Parallel()
 			r := scantest.New(t)
+			r.Commit("init", scantest.Files{"README": "deploy notes\n"})
 			r.Commit("config", scantest.Files{"deploy.env": "placeholder, set VAST_API_KEY in CI\n"})
 			r.CheckoutWorktree()
 			r.Pack()
@@ -298,12 +299,18 @@ func TestAttackPackDisagrees(t *testing.T) {
 				future := time.Now().Add(time.Hour)
 				os.Chtimes(last+".pack", future, future)
 			}
-			res := runCLIWithin(t, time.Minute, nil, nil, "scan", r.Dir, "--format", "json")
-			if res.code == 0 {
-				t.Errorf("exit 0: the key in the copy git shows passed unseen:\n%s%s", res.stdout, res.stderr)
-			}
-			if res.code == 1 && (strings.Count(res.stderr, "\n") != 1 || !strings.Contains(res.stderr, e.Hash.String())) {
-				t.Errorf("stderr %q: want one line naming the object", res.stderr)
+			// The full scan reads the packs through gitobj.DB, a range
+			// (a pull request's scan) through gitobj.Store: both must read
+			// the copy git shows.
+			for _, extra := range [][]string{nil, {"--range", "HEAD~1..HEAD"}} {
+				args := append([]string{"scan", r.Dir, "--format", "json"}, extra...)
+				res := runCLIWithin(t, time.Minute, nil, nil, args...)
+				if res.code == 0 {
+					t.Errorf("%v: exit 0: the key in the copy git shows passed unseen:\n%s%s", extra, res.stdout, res.stderr)
+				}
+				if res.code == 1 && (strings.Count(res.stderr, "\n") != 1 || !strings.Contains(res.stderr, e.Hash.String())) {
+					t.Errorf("%v: stderr %q: want one line naming the object", extra, res.stderr)
+				}
 			}
 		})
 	}

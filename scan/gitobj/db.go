@@ -68,66 +68,17 @@ func Open(objDir string, opts Options) (*DB, error) {
 			return 0, nil, fmt.Errorf("%s: %w", h, ErrNotFound)
 		}
 	}
-	seen := map[string]bool{}
-	var add func(dir string, depth int) error
-	add = func(dir string, depth int) error {
-		dir = filepath.Clean(dir)
-		if seen[dir] || depth > 5 {
-			return nil
-		}
-		seen[dir] = true
-		db.dirs = append(db.dirs, dir)
-		b, err := ReadRegular(filepath.Join(dir, "info", "alternates"), maxAlternates)
-		if errors.Is(err, os.ErrNotExist) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		for line := range bytes.Lines(b) {
-			line = bytes.TrimSpace(line)
-			if len(line) == 0 || line[0] == '#' {
-				continue
-			}
-			alt := string(line)
-			if !filepath.IsAbs(alt) {
-				alt = filepath.Join(dir, alt)
-			}
-			if err := add(alt, depth+1); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	if err := add(objDir, 0); err != nil {
+	dirs, err := objectDirs(objDir)
+	if err != nil {
 		return nil, err
 	}
+	db.dirs = dirs
 	for _, dir := range db.dirs {
-		idxs, err := filepath.Glob(filepath.Join(dir, "pack", "pack-*.idx"))
+		idxs, err := packIndexes(dir)
 		if err != nil {
 			return nil, err
 		}
-		// Newest pack first, as git reads them (packfile.c, sort_pack:
-		// local before alternates, then by the .pack's mtime, younger
-		// first): of an object several packs hold, the copy visited is the
-		// one git shows. Two copies of one id differ only in a corrupt or
-		// hostile repository, which can name its packs at will.
-		mtime := map[string]int64{}
 		for _, idx := range idxs {
-			if fi, err := os.Stat(idx[:len(idx)-4] + ".pack"); err == nil {
-				mtime[idx] = fi.ModTime().UnixNano()
-			}
-		}
-		sort.SliceStable(idxs, func(i, j int) bool {
-			if mtime[idxs[i]] != mtime[idxs[j]] {
-				return mtime[idxs[i]] > mtime[idxs[j]]
-			}
-			return idxs[i] < idxs[j]
-		})
-		for _, idx := range idxs {
-			if _, err := os.Stat(idx[:len(idx)-4] + ".pack"); err != nil {
-				continue // an index without its pack: a fetch in progress
-			}
 			p, err := openPack(idx)
 			if err != nil {
 				db.Close()
@@ -232,4 +183,73 @@ func (db *DB) packed(h plumbing.Hash) bool {
 		}
 	}
 	return false
+}
+
+// objectDirs returns objDir and the alternates it borrows from, depth
+// first, each once (at most five levels deep, as git allows). Each
+// info/alternates is read only if it is a regular file within
+// maxAlternates (ReadRegular): a FIFO there is refused, not waited on.
+func objectDirs(objDir string) ([]string, error) {
+	var dirs []string
+	seen := map[string]bool{}
+	var add func(dir string, depth int) error
+	add = func(dir string, depth int) error {
+		dir = filepath.Clean(dir)
+		if seen[dir] || depth > 5 {
+			return nil
+		}
+		seen[dir] = true
+		dirs = append(dirs, dir)
+		b, err := ReadRegular(filepath.Join(dir, "info", "alternates"), maxAlternates)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		for line := range bytes.Lines(b) {
+			line = bytes.TrimSpace(line)
+			if len(line) == 0 || line[0] == '#' {
+				continue
+			}
+			alt := string(line)
+			if !filepath.IsAbs(alt) {
+				alt = filepath.Join(dir, alt)
+			}
+			if err := add(alt, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return dirs, add(objDir, 0)
+}
+
+// packIndexes returns the pack indexes in the object directory dir whose
+// packs are there (an index without its pack is a fetch in progress),
+// newest pack first, as git reads them (packfile.c, sort_pack: local before
+// alternates, then by the .pack's mtime, younger first): of an object
+// several packs hold, the copy read is the one git shows. Two copies of one
+// id differ only in a corrupt or hostile repository, which can name its
+// packs at will, so the name is no order.
+func packIndexes(dir string) ([]string, error) {
+	idxs, err := filepath.Glob(filepath.Join(dir, "pack", "pack-*.idx"))
+	if err != nil {
+		return nil, err
+	}
+	mtime := map[string]int64{}
+	present := idxs[:0]
+	for _, idx := range idxs {
+		if fi, err := os.Stat(idx[:len(idx)-4] + ".pack"); err == nil {
+			mtime[idx] = fi.ModTime().UnixNano()
+			present = append(present, idx)
+		}
+	}
+	sort.SliceStable(present, func(i, j int) bool {
+		if mtime[present[i]] != mtime[present[j]] {
+			return mtime[present[i]] > mtime[present[j]]
+		}
+		return present[i] < present[j]
+	})
+	return present, nil
 }

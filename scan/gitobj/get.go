@@ -1,60 +1,15 @@
 package gitobj
 
 import (
-	"container/list"
 	"fmt"
 
 	"github.com/go-git/go-git/v5/plumbing"
 )
 
-// objectCache keeps recently inflated objects (delta bases, mostly) within
-// a byte budget.
-type objectCache struct {
-	budget, used int
-	ll           *list.List
-	items        map[cacheKey]*list.Element
-}
-
+// cacheKey is where a Reader's cached object is: a pack and its position.
 type cacheKey struct {
 	p *pack
 	i int32
-}
-
-type cacheEntry struct {
-	key  cacheKey
-	typ  plumbing.ObjectType
-	data []byte
-}
-
-func newObjectCache(budget int) *objectCache {
-	return &objectCache{budget: budget, ll: list.New(), items: map[cacheKey]*list.Element{}}
-}
-
-func (c *objectCache) get(k cacheKey) (plumbing.ObjectType, []byte, bool) {
-	if e, ok := c.items[k]; ok {
-		c.ll.MoveToFront(e)
-		ce := e.Value.(*cacheEntry)
-		return ce.typ, ce.data, true
-	}
-	return 0, nil, false
-}
-
-func (c *objectCache) put(k cacheKey, typ plumbing.ObjectType, data []byte) {
-	if len(data) > c.budget/4 {
-		return
-	}
-	if _, ok := c.items[k]; ok {
-		return
-	}
-	c.items[k] = c.ll.PushFront(&cacheEntry{k, typ, data})
-	c.used += len(data)
-	for c.used > c.budget {
-		e := c.ll.Back()
-		ce := e.Value.(*cacheEntry)
-		c.ll.Remove(e)
-		delete(c.items, ce.key)
-		c.used -= len(ce.data)
-	}
 }
 
 // Reader reads objects by id, as DB.Get does, through a cache of its
@@ -63,7 +18,7 @@ func (c *objectCache) put(k cacheKey, typ plumbing.ObjectType, data []byte) {
 // reused or modified by it, so it stays valid after later reads.
 type Reader struct {
 	db    *DB
-	cache *objectCache
+	cache *objectCache[cacheKey]
 	wk    *worker
 	chain []int32 // scratch: the links of a delta chain
 }
@@ -71,7 +26,7 @@ type Reader struct {
 // NewReader returns a Reader whose cache of inflated objects (delta bases,
 // mostly) holds at most cacheBytes.
 func (db *DB) NewReader(cacheBytes int) *Reader {
-	return &Reader{db: db, cache: newObjectCache(cacheBytes), wk: &worker{walk: &walk{db: db}}}
+	return &Reader{db: db, cache: newObjectCache[cacheKey](cacheBytes), wk: &worker{walk: &walk{db: db}}}
 }
 
 // Get reads one object by id through a Reader with a 64 MiB cache; it is

@@ -210,6 +210,22 @@ func TestSpecialFilesAreRefused(t *testing.T) {
 				if !errors.Is(err, ErrNotRegular) || !bytes.Contains([]byte(err.Error()), []byte(filepath.Base(path))) {
 					t.Errorf("err = %v, want ErrNotRegular naming %s", err, filepath.Base(path))
 				}
+				// The Store (staged and range scans) reads the same files
+				// and must refuse them the same way.
+				go func() {
+					st, err := OpenStore(objects, StoreOptions{})
+					if err == nil {
+						var id plumbing.Hash
+						ParseHash([]byte("abcdef0123456789abcdef0123456789abcdef01"), &id)
+						_, _, err = st.Get(id)
+						st.Close()
+					}
+					done <- err
+				}()
+				err = waitFor(t, done)
+				if !errors.Is(err, ErrNotRegular) || !bytes.Contains([]byte(err.Error()), []byte(filepath.Base(path))) {
+					t.Errorf("Store: err = %v, want ErrNotRegular naming %s", err, filepath.Base(path))
+				}
 			})
 		}
 	}

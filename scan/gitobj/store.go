@@ -3,14 +3,12 @@ package gitobj
 import (
 	"bufio"
 	"bytes"
-	"container/list"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -36,7 +34,7 @@ type Store struct {
 	dirs        []string
 	packs       []*storePack
 	limits      Limits
-	cache       *storeCache
+	cache       *objectCache[storeKey]
 	zr          io.ReadCloser
 	br          bytes.Reader
 	// loose caches which of dirs hold a loose object, by id.
@@ -90,24 +88,20 @@ func OpenStore(objDir string, opts StoreOptions) (*Store, error) {
 	if budget <= 0 {
 		budget = 32 << 20
 	}
-	s.cache = &storeCache{budget: budget, ll: list.New(), items: map[storeKey]*list.Element{}}
+	s.cache = newObjectCache[storeKey](budget)
 	dirs, err := objectDirs(objDir)
 	if err != nil {
 		return nil, err
 	}
 	s.dirs = dirs
 	for _, dir := range dirs {
-		idxs, err := filepath.Glob(filepath.Join(dir, "pack", "pack-*.idx"))
+		idxs, err := packIndexes(dir)
 		if err != nil {
 			s.Close()
 			return nil, err
 		}
-		sort.Strings(idxs)
 		for _, idx := range idxs {
 			packPath := idx[:len(idx)-len(".idx")] + ".pack"
-			if _, err := os.Stat(packPath); err != nil {
-				continue // an index without its pack: a fetch in progress
-			}
 			p, err := openStorePack(idx, packPath)
 			if err != nil {
 				s.Close()
@@ -119,59 +113,14 @@ func OpenStore(objDir string, opts StoreOptions) (*Store, error) {
 	return s, nil
 }
 
-// objectDirs returns objDir and the alternates it borrows from, depth first,
-// each once (at most five levels deep, as git allows).
-func objectDirs(objDir string) ([]string, error) {
-	var dirs []string
-	seen := map[string]bool{}
-	var add func(dir string, depth int) error
-	add = func(dir string, depth int) error {
-		dir = filepath.Clean(dir)
-		if seen[dir] || depth > 5 {
-			return nil
-		}
-		seen[dir] = true
-		dirs = append(dirs, dir)
-		f, err := os.Open(filepath.Join(dir, "info", "alternates"))
-		if errors.Is(err, os.ErrNotExist) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		sc := bufio.NewScanner(io.LimitReader(f, 1<<20))
-		for sc.Scan() {
-			line := bytes.TrimSpace(sc.Bytes())
-			if len(line) == 0 || line[0] == '#' {
-				continue
-			}
-			alt := string(line)
-			if !filepath.IsAbs(alt) {
-				alt = filepath.Join(dir, alt)
-			}
-			if err := add(alt, depth+1); err != nil {
-				return err
-			}
-		}
-		return sc.Err()
-	}
-	return dirs, add(objDir, 0)
-}
-
+// mapRegular maps the file at path, which must be a regular file
+// (OpenRegular: a FIFO or device is refused, not waited on).
 func mapRegular(path string) ([]byte, func() error, error) {
-	f, err := os.Open(path)
+	f, fi, err := OpenRegular(path)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, nil, fmt.Errorf("%s is not a regular file", path)
-	}
 	b, unmap, _, err := mapFile(f, fi.Size())
 	return b, unmap, err
 }
@@ -391,7 +340,10 @@ func (s *Store) loosePath(h plumbing.Hash) string {
 	hex := h.String()
 	for _, dir := range s.dirs {
 		p := filepath.Join(dir, hex[:2], hex[2:])
-		if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() {
+		// Anything at the name is the object, as for the DB: reading it
+		// (OpenRegular) refuses a FIFO, device or directory there, rather
+		// than passing it over as missing.
+		if _, err := os.Lstat(p); err == nil {
 			if s.loose == nil {
 				s.loose = map[plumbing.Hash]string{}
 			}
@@ -598,14 +550,11 @@ func (s *Store) getPacked(k int, off int64, h plumbing.Hash) (plumbing.ObjectTyp
 
 // getLoose reads a loose object: zlib("<type> <size>\x00<content>").
 func (s *Store) getLoose(path string, h plumbing.Hash) (plumbing.ObjectType, []byte, error) {
-	f, err := os.Open(path)
+	f, _, err := OpenRegular(path) // a FIFO is refused, not waited on
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, fmt.Errorf("loose object %s: %w", h, err)
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return 0, nil, fmt.Errorf("loose object %s is not a regular file", h)
-	}
 	if err := s.reset(bufio.NewReaderSize(f, 32<<10)); err != nil {
 		return 0, nil, fmt.Errorf("loose object %s: %w", h, err)
 	}
@@ -709,14 +658,11 @@ func (s *Store) packed(h plumbing.Hash) bool {
 }
 
 func (s *Store) streamLoose(path string, h plumbing.Hash, fn func(plumbing.ObjectType, int64, io.Reader) error) error {
-	f, err := os.Open(path)
+	f, _, err := OpenRegular(path)
 	if err != nil {
-		return err
+		return fmt.Errorf("loose object %s: %w", h, err)
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return fmt.Errorf("loose object %s is not a regular file", h)
-	}
 	zr, err := zlib.NewReader(bufio.NewReaderSize(f, 64<<10))
 	if err != nil {
 		return fmt.Errorf("loose object %s: %w", h, err)
@@ -755,47 +701,8 @@ func (s *Store) streamLoose(path string, h plumbing.Hash, fn func(plumbing.Objec
 	return nil
 }
 
-// storeCache keeps recently inflated objects within a byte budget.
-type storeCache struct {
-	budget, used int
-	ll           *list.List
-	items        map[storeKey]*list.Element
-}
-
+// storeKey is where a Store's cached object is: a pack and an offset.
 type storeKey struct {
 	pack int
 	off  int64
-}
-
-type storeEntry struct {
-	key  storeKey
-	typ  plumbing.ObjectType
-	data []byte
-}
-
-func (c *storeCache) get(k storeKey) (plumbing.ObjectType, []byte, bool) {
-	if e, ok := c.items[k]; ok {
-		c.ll.MoveToFront(e)
-		ce := e.Value.(*storeEntry)
-		return ce.typ, ce.data, true
-	}
-	return 0, nil, false
-}
-
-func (c *storeCache) put(k storeKey, typ plumbing.ObjectType, data []byte) {
-	if len(data) > c.budget/4 {
-		return
-	}
-	if _, ok := c.items[k]; ok {
-		return
-	}
-	c.items[k] = c.ll.PushFront(&storeEntry{k, typ, data})
-	c.used += len(data)
-	for c.used > c.budget {
-		e := c.ll.Back()
-		ce := e.Value.(*storeEntry)
-		c.ll.Remove(e)
-		delete(c.items, ce.key)
-		c.used -= len(ce.data)
-	}
 }
