@@ -4,6 +4,7 @@
 //
 //	go run ./bench/scanprof -cpuprofile cpu.prof -workers 2 /path/to/repo.git
 //	go tool pprof -top -nodecount 30 cpu.prof
+//	VASTGUARD_CACHE_KEY=$(openssl rand -hex 16) go run ./bench/scanprof -cache DIR -runs 50 -cpuprofile cpu.prof REPO
 //
 // It prints the wall and CPU (user+system) time, the peak RSS, what the
 // scan read and how many findings it made (never a key).
@@ -30,6 +31,7 @@ func main() {
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	memprofile := flag.String("memprofile", "", "write an allocation profile to this file")
 	runs := flag.Int("runs", 1, "scan this many times (the profile covers them all)")
+	cache := flag.String("cache", "", "an incremental scan through this cache directory, its key from $VASTGUARD_CACHE_KEY (the first run writes it if absent)")
 	flag.Parse()
 	if flag.NArg() != 1 {
 		fmt.Fprintln(os.Stderr, "usage: scanprof [flags] REPO")
@@ -54,7 +56,11 @@ func main() {
 		start := time.Now()
 		var ru0 syscall.Rusage
 		syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
-		rep, err := scan.Scan(context.Background(), flag.Arg(0), scan.Options{Workers: *workers, AllowPartial: true, AllowBareInWorkTree: true})
+		opts := scan.Options{Workers: *workers, AllowPartial: true, AllowBareInWorkTree: true}
+		if *cache != "" {
+			opts.Cache, opts.CacheKey = *cache, []byte(os.Getenv("VASTGUARD_CACHE_KEY"))
+		}
+		rep, err := scan.Scan(context.Background(), flag.Arg(0), opts)
 		if err != nil {
 			pprof.StopCPUProfile()
 			fail(err)
