@@ -161,6 +161,14 @@ row() {
 for src in "${repos[@]}"; do
 	src=$(cd "$src" && pwd)
 	name=$(basename "$src" .git)
+	# A fetched snapshot is .../OWNER+NAME/repo: name it by its directory.
+	[ "$name" = repo ] && name=$(basename "$(dirname "$src")")
+	# What OUT holds for name (mirror, work tree, caches) must be of src:
+	# two repositories of one name would otherwise share a mirror.
+	if [ "$(dirname "$src")" != "$OUT" ] && [ "$(cat "$OUT/$name.source" 2>/dev/null)" != "$src" ]; then
+		rm -rf "$OUT/$name.mirror" "$OUT/$name.wt" "$OUT/$name.cache" "$OUT/$name.cache.before" "$OUT/$name.bench-index"
+		echo "$src" > "$OUT/$name.source"
+	fi
 	# The bench works on its own mirror of each repository. A partial
 	# clone's missing blobs read as empty through replace refs, so that
 	# git log -p (gitleaks), a checkout and git diff work; vastguard reads
