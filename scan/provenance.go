@@ -42,8 +42,11 @@ func RepositoryOf(path string, opts Options) (*Repository, error) {
 		if head.Type() == plumbing.SymbolicReference {
 			repo.Branch = head.Target().String()
 		}
-		if h, err := r.git.ResolveRevision(plumbing.Revision("HEAD")); err == nil {
-			repo.Revision = h.String()
+		// The ref, resolved through the refs alone: go-git's
+		// ResolveRevision loads every pack index first, which cost a
+		// range scan of a large repository more than the range did.
+		if h, err := r.git.Reference(plumbing.HEAD, true); err == nil && !h.Hash().IsZero() {
+			repo.Revision = h.Hash().String()
 		}
 	}
 	return repo, nil

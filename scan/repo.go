@@ -269,25 +269,6 @@ func (r *repo) readObject(h plumbing.Hash) (plumbing.ObjectType, []byte, error) 
 	}
 }
 
-// resolveCommit turns a revision (a branch, tag, remote branch, commit id,
-// HEAD~2) into a commit id. A revision the clone lacks is ErrMissingRevision,
-// with a hint to fetch more history; an id that names an object that is no
-// commit (a tree or blob id where a commit was expected, as in a forged
-// event payload) is ErrBadRange, which fetching would not fix.
-func (r *repo) resolveCommit(rev string) (plumbing.Hash, error) {
-	h, err := r.git.ResolveRevision(plumbing.Revision(rev))
-	if err == nil && h != nil {
-		return *h, nil
-	}
-	var id plumbing.Hash
-	if gitobj.ParseHash([]byte(rev), &id) {
-		if t, _, err := r.readObject(id); err == nil && t != plumbing.CommitObject {
-			return plumbing.ZeroHash, fmt.Errorf("%s names a %s, not a commit: %w", rev, t, ErrBadRange)
-		}
-	}
-	return plumbing.ZeroHash, fmt.Errorf("revision %q is not in the clone; %s: %w", rev, fetchHint, ErrMissingRevision)
-}
-
 // ref is a starting point of the history: a branch, tag, remote branch,
 // note, stash entry or detached HEAD.
 type ref struct {

@@ -31,6 +31,7 @@ func main() {
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	memprofile := flag.String("memprofile", "", "write an allocation profile to this file")
 	runs := flag.Int("runs", 1, "scan this many times (the profile covers them all)")
+	rng := flag.String("range", "", "a range scan (BASE..HEAD) instead of the whole history")
 	cache := flag.String("cache", "", "an incremental scan through this cache directory, its key from $VASTGUARD_CACHE_KEY (the first run writes it if absent)")
 	flag.Parse()
 	if flag.NArg() != 1 {
@@ -57,6 +58,7 @@ func main() {
 		var ru0 syscall.Rusage
 		syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 		opts := scan.Options{Workers: *workers, AllowPartial: true, AllowBareInWorkTree: true}
+		opts.Range = *rng
 		if *cache != "" {
 			opts.Cache, opts.CacheKey = *cache, []byte(os.Getenv("VASTGUARD_CACHE_KEY"))
 		}
