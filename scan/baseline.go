@@ -160,6 +160,7 @@ func (b *Baseline) Apply(r *Report) {
 // reads only the hash; the comment is for the people who review the file.
 // Nothing in it is a key, so it can be committed.
 func WriteBaseline(w io.Writer, findings []Finding) error {
+	findings = (&Report{Findings: findings}).masked().Findings
 	type entry struct {
 		f    Finding
 		more int

@@ -3,6 +3,7 @@ package scan
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"strings"
 	"time"
 )
 
@@ -260,4 +261,69 @@ type Repository struct {
 	URI      string `json:"uri"`                // https://github.com/owner/name
 	Revision string `json:"revision,omitempty"` // the commit checked out
 	Branch   string `json:"branch,omitempty"`   // refs/heads/main
+}
+
+// maskKeys replaces every run of exactly KeyLength hex characters in s (a
+// path, a ref or an author from the repository, which may be named after a
+// key: keys/<key>.txt) with Redact of it, so that a report, SARIF file or
+// baseline written to disk never holds a key in a field that is not the
+// key's. Shorter and longer runs (commit ids, pack names) stay.
+func maskKeys(s string) string {
+	var b strings.Builder
+	start, last := -1, 0
+	flush := func(end int) {
+		if start >= 0 && end-start == KeyLength {
+			if b.Len() == 0 {
+				b.Grow(len(s))
+			}
+			b.WriteString(s[last:start])
+			b.WriteString(Redact(s[start:end]))
+			last = end
+		}
+		start = -1
+	}
+	for i := 0; i < len(s); i++ {
+		if isHexByte(s[i]) {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		flush(i)
+	}
+	flush(len(s))
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+func isHexByte(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// masked is r with maskKeys applied to what each finding says of where it
+// is (path, archive, ref, tag, author); r itself when none needs it.
+func (r *Report) masked() *Report {
+	fields := func(f *Finding) []*string { return []*string{&f.Path, &f.Archive, &f.Ref, &f.Tag, &f.Author} }
+	need := false
+	for i := range r.Findings {
+		for _, p := range fields(&r.Findings[i]) {
+			if maskKeys(*p) != *p {
+				need = true
+			}
+		}
+	}
+	if !need {
+		return r
+	}
+	c := *r
+	c.Findings = append([]Finding(nil), r.Findings...)
+	for i := range c.Findings {
+		for _, p := range fields(&c.Findings[i]) {
+			*p = maskKeys(*p)
+		}
+	}
+	return &c
 }

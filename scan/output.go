@@ -19,7 +19,7 @@ func WriteJSON(w io.Writer, r *Report) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(r)
+	return enc.Encode(r.masked())
 }
 
 // Tool describes the program for SARIF.
@@ -208,6 +208,7 @@ func resultLevel(f Finding) (level, severity string) {
 // file are placed at NoFileURI with a logical location saying where they
 // are. Known examples carry an external suppression. No key appears in it.
 func SARIF(r *Report, tool Tool, detectors []Detector) ([]byte, error) {
+	r = r.masked()
 	if detectors == nil {
 		detectors = Detectors
 	}
@@ -528,6 +529,7 @@ func short(h string) string {
 // count, how many places each rule and each path account for, and what to
 // do, for keys staged, committed, in files or in logs alike.
 func WriteText(w io.Writer, r *Report) error {
+	r = r.masked()
 	scope := textScope(r.Stats)
 	if len(r.Findings) == 0 {
 		fmt.Fprintf(w, "vastguard: no Vast.ai API keys found (%s).\n", scope)
