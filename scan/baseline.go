@@ -176,11 +176,13 @@ func WriteBaseline(w io.Writer, findings []Finding) error {
 		order = append(order, f.KeySHA256)
 	}
 	bw := bufio.NewWriter(w)
-	fmt.Fprintf(bw, "# vastguard baseline: %s accepted, one key_sha256 a line (vastguard scan --baseline FILE).\n", count(len(order), "key"))
+	fmt.Fprintf(bw, "# vastguard baseline: %s accepted, one key's SHA-256 a line (vastguard scan --baseline FILE).\n", count(len(order), "key"))
 	fmt.Fprintln(bw, "# Only the hash counts; the rest of a line says where the key was found. Revoke a key before accepting it.")
 	for _, h := range order {
 		e := by[h]
-		fmt.Fprintf(bw, "%s  # %s", h, baselineComment(e.f))
+		// Labelled, as the job summary shows it: a bare 64-hex line is
+		// what a key looks like, to a reader and to other scanners.
+		fmt.Fprintf(bw, "sha256:%s  # %s", h, baselineComment(e.f))
 		if e.more > 0 {
 			fmt.Fprintf(bw, " (+%s)", count(e.more, "more place"))
 		}
