@@ -70,3 +70,28 @@ func TestRangeRevisionsGoGitWouldMisread(t *testing.T) {
 		})
 	}
 }
+
+// TestStagedSplitIndexAsGitWritesIt: a split index whose entries replace
+// the shared index's (a file already in it staged again, as every edit
+// after `git update-index --split-index` is) has entries with no name
+// before its "link" extension; the scan must say the index is split, not
+// that it is corrupt at an "invalid path".
+func TestStagedSplitIndexAsGitWritesIt(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	dir := t.TempDir()
+	gitIn(t, dir, "init", "-q", "-b", "main")
+	writeFile(t, dir, "a.env", "one\n")
+	writeFile(t, dir, "b.txt", "two\n")
+	gitIn(t, dir, "add", ".")
+	gitIn(t, dir, "commit", "-q", "-m", "one")
+	gitIn(t, dir, "update-index", "--split-index")
+	writeFile(t, dir, "a.env", "VAST_API_KEY="+scantest.Key(2)+"\n")
+	gitIn(t, dir, "add", "a.env")
+	_, err := scan.Scan(t.Context(), dir, scan.Options{Staged: true})
+	if err == nil || !strings.Contains(err.Error(), "the index is split (core.splitIndex)") {
+		t.Fatalf("got %v; want the split index named", err)
+	}
+}
