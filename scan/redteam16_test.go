@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/google/go-cmp/cmp"
 	"github.com/vastguard/vastguard/scan"
 	"github.com/vastguard/vastguard/scan/scantest"
@@ -94,4 +95,42 @@ func TestStagedSplitIndexAsGitWritesIt(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "the index is split (core.splitIndex)") {
 		t.Fatalf("got %v; want the split index named", err)
 	}
+}
+
+// TestDeletedTagMessage: `git tag -d` leaves the annotated tag's object
+// (and its message) in the clone until gc prunes it, as a reset leaves a
+// commit's. A full scan reported the unreachable commit's message key but
+// not the deleted tag's; the incremental scan must agree with it, before
+// and after the tag is deleted.
+func TestDeletedTagMessage(t *testing.T) {
+	t.Parallel()
+	k := scantest.Key
+	r := scantest.New(t)
+	c := r.Commit("one", scantest.Files{"a.txt": "one\n"})
+	r.Tag("v1", c, "release\n\nVAST_API_KEY="+k(1)+"\n")
+	cache := t.TempDir()
+	kinds := func(rep *scan.Report) []string {
+		var out []string
+		for _, f := range rep.Findings {
+			out = append(out, f.Source+" "+f.Tag+" "+f.Ref+" "+f.Redacted)
+		}
+		return out
+	}
+	tagged := []string{scan.SourceTagMessage + " v1 refs/tags/v1 ..." + k(1)[60:]}
+	if diff := cmp.Diff(tagged, kinds(full(t, r.Dir, scan.Options{}))); diff != "" {
+		t.Fatalf("tagged (-want +got):\n%s", diff)
+	}
+	sameFindings(t, "tagged", full(t, r.Dir, scan.Options{}), cached(t, r.Dir, cache, scan.Options{}))
+	if err := r.Git.Storer.RemoveReference(plumbing.NewTagReferenceName("v1")); err != nil {
+		t.Fatal(err)
+	}
+	want := full(t, r.Dir, scan.Options{})
+	if diff := cmp.Diff([]string{scan.SourceTagMessage + " v1  ..." + k(1)[60:]}, kinds(want)); diff != "" {
+		t.Fatalf("deleted (-want +got):\n%s", diff)
+	}
+	if want.Stats.Unreachable != 1 {
+		t.Errorf("deleted: %d unreachable, want 1", want.Stats.Unreachable)
+	}
+	sameFindings(t, "deleted", want, cached(t, r.Dir, cache, scan.Options{}))
+	sameFindings(t, "deleted, again", want, cached(t, r.Dir, cache, scan.Options{}))
 }
