@@ -2,7 +2,9 @@ package scan_test
 
 import (
 	"errors"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -133,4 +135,83 @@ func TestDeletedTagMessage(t *testing.T) {
 	}
 	sameFindings(t, "deleted", want, cached(t, r.Dir, cache, scan.Options{}))
 	sameFindings(t, "deleted, again", want, cached(t, r.Dir, cache, scan.Options{}))
+}
+
+// TestGitlinkWithABlobsID: a gitlink names a commit in another repository,
+// and git writes whatever id it is given into one (git update-index
+// --cacheinfo 160000,ID,PATH), so a pull request can put the id of a blob
+// with a key in a gitlink, then turn the gitlink into a file holding that
+// blob. No commit's gitlink is scanned, and the range and staged scans
+// took the parent's (HEAD's) gitlink for the blob itself, so the key was
+// never read; git fsck passes the history, and a full scan reports it.
+func TestGitlinkWithABlobsID(t *testing.T) {
+	t.Parallel()
+	content := "VAST_API_KEY=" + scantest.Key(3) + "\n"
+	id := plumbing.ComputeHash(plumbing.BlobObject, []byte(content))
+	t.Run("range", func(t *testing.T) {
+		t.Parallel()
+		r := scantest.New(t)
+		r.Commit("base", scantest.Files{"README": "hi\n"})
+		base := r.Head()
+		r.Commit("a submodule", scantest.Files{"a.env": scantest.Gitlink(id)})
+		r.Commit("a file", scantest.Files{"a.env": content})
+		for _, rng := range []string{base.String() + "..HEAD", "HEAD~1..HEAD"} {
+			rep, err := scan.Scan(t.Context(), r.Dir, scan.Options{Range: rng})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff([]string{"file:a.env"}, paths(rep)); diff != "" {
+				t.Errorf("range %s (-want +got):\n%s", rng, diff)
+			}
+		}
+		if diff := cmp.Diff([]string{"file:a.env"}, paths(full(t, r.Dir, scan.Options{}))); diff != "" {
+			t.Errorf("full scan (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("staged", func(t *testing.T) {
+		t.Parallel()
+		r := scantest.New(t)
+		r.Commit("the blob, written as git add writes it", scantest.Files{"README": "hi\n", "a.env": content})
+		r.Commit("a submodule", scantest.Files{"a.env": scantest.Gitlink(id)})
+		readme := plumbing.ComputeHash(plumbing.BlobObject, []byte("hi\n"))
+		// The index git update-index --cacheinfo 100644,ID,a.env writes.
+		idx := indexFile(2, 2, [][]byte{indexEntryOf("README", 0o100644, readme, 0), indexEntryOf("a.env", 0o100644, id, 0)})
+		path := filepath.Join(t.TempDir(), "index")
+		if err := os.WriteFile(path, idx, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := scan.Scan(t.Context(), r.Dir, scan.Options{Staged: true, IndexFile: path})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]string{"staged:a.env"}, paths(rep)); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+	})
+	t.Run("staged sparse directory", func(t *testing.T) {
+		t.Parallel()
+		r := scantest.New(t)
+		old := r.Commit("old", scantest.Files{"top.txt": "t\n", "other/k.env": content})
+		r.Commit("head", scantest.Files{"other/k.env": scantest.Gitlink(id)})
+		r.CheckoutWorktree()
+		c, _ := r.Git.CommitObject(old)
+		tree, _ := c.Tree()
+		sub, err := tree.FindEntry("other")
+		if err != nil {
+			t.Fatal(err)
+		}
+		top, _ := tree.FindEntry("top.txt")
+		idx := indexFile(3, 2, [][]byte{indexEntryOf("other/", 0o040000, sub.Hash, 0), indexEntryOf("top.txt", 0o100644, top.Hash, 0), []byte("sdir\x00\x00\x00\x00")})
+		path := filepath.Join(t.TempDir(), "index")
+		if err := os.WriteFile(path, idx, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := scan.Scan(t.Context(), r.Dir, scan.Options{Staged: true, IndexFile: path})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]string{"staged:other/k.env"}, paths(rep)); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+	})
 }
