@@ -56,6 +56,9 @@ const (
 // errIndex is wrapped by every error about an index that does not parse.
 var errIndex = errors.New("corrupt index")
 
+// errSplitIndex is the error for a split index (core.splitIndex).
+var errSplitIndex = errors.New("the index is split (core.splitIndex), which vastguard cannot read yet; run `git update-index --no-split-index`")
+
 // readIndexFile reads the index at path: a missing file is an empty index
 // (a repository where nothing was ever staged) unless required. The file is opened without
 // following a symbolic link and must be a regular file no larger than
@@ -151,6 +154,11 @@ func parseIndex(b []byte) ([]indexEntry, error) {
 		if ie.mode == modeDir && strings.HasSuffix(ie.path, "/") {
 			ie.sparseDir = true
 		}
+		if ie.path == "" {
+			// Only a split index's entries that replace the shared index's
+			// have no name; its "link" extension comes after the entries.
+			return nil, errSplitIndex
+		}
 		if !validIndexPath(ie.path, ie.sparseDir) {
 			return nil, bad("entry %d: invalid path %q", i, sanitizePath(ie.path))
 		}
@@ -178,7 +186,7 @@ func parseIndex(b []byte) ([]indexEntry, error) {
 		case sig[0] >= 'A' && sig[0] <= 'Z':
 		case string(sig) == "sdir":
 		case string(sig) == "link":
-			return nil, fmt.Errorf("the index is split (core.splitIndex), which vastguard cannot read yet; run `git update-index --no-split-index`")
+			return nil, errSplitIndex
 		default:
 			return nil, bad("unknown required extension %q", sig)
 		}

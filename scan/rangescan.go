@@ -437,7 +437,10 @@ func (w *rangeWalk) diffTree(h plumbing.Hash, parents []plumbing.Hash, prefix st
 		}
 		held := false
 		for _, m := range pmaps {
-			if pe, ok := m[e.Name]; ok && pe.Mode != filemode.Dir && pe.Hash == e.Hash {
+			// A parent's gitlink names a commit in another repository,
+			// not content: one with the blob's id (a PR can write any id
+			// into a gitlink) holds nothing, and was never scanned.
+			if pe, ok := m[e.Name]; ok && pe.Mode != filemode.Dir && pe.Mode != filemode.Submodule && pe.Hash == e.Hash {
 				held = true
 				break
 			}

@@ -352,8 +352,53 @@ func commitParents(st *gitobj.Store, h plumbing.Hash) ([]plumbing.Hash, error) {
 	return c.Parents, nil
 }
 
+// goGitMisreads returns what in rev go-git's ResolveRevision would skip
+// or misread, or "" if it reads all of rev. Its parser knows the reflog,
+// upstream and push forms (main@{1}, @{u}), ^{tree} and paths (main:f),
+// but the resolver skips them and answers with the ref they start from:
+// a range HEAD@{1}..HEAD would be HEAD..HEAD, and pass as empty. It also
+// takes ^3 and beyond for the second parent.
+func goGitMisreads(rev string) string {
+	// A message search's text (^{/fix: typo}) may hold anything; what
+	// follows the first one is left to go-git.
+	rev, _, _ = strings.Cut(rev, "^{/")
+	switch {
+	case strings.Contains(rev, "@{"):
+		return "reflog, upstream and push forms (@{...})"
+	case strings.ContainsRune(rev, ':'):
+		return "paths and message searches (REV:PATH, :/TEXT)"
+	}
+	for i := 0; i < len(rev); i++ {
+		if rev[i] != '^' || i+1 == len(rev) {
+			continue
+		}
+		rest := rev[i+1:]
+		switch {
+		case rest[0] == '{':
+			if !strings.HasPrefix(rest, "{}") && !strings.HasPrefix(rest, "{commit}") {
+				return "object types other than commits (^{tree}, ^{blob}, ^{tag})"
+			}
+		case rest[0] == '!' || rest[0] == '@' || rest[0] == '-':
+			return "the ^! ^@ and ^- shorthands"
+		case rest[0] >= '0' && rest[0] <= '9':
+			j := 0
+			for j < len(rest) && rest[j] >= '0' && rest[j] <= '9' {
+				j++
+			}
+			if n, err := strconv.Atoi(rest[:j]); err != nil || n > 2 {
+				return "a third or later parent (^3) after a form it resolves through go-git"
+			}
+		}
+	}
+	return ""
+}
+
 // resolveGoGit is the fallback for revision forms resolveRev does not read.
+// Forms go-git would misread are refused (see goGitMisreads).
 func (s *scanner) resolveGoGit(rev string) (plumbing.Hash, error) {
+	if what := goGitMisreads(rev); what != "" {
+		return plumbing.ZeroHash, fmt.Errorf("revision %q: vastguard does not resolve %s; give the commit itself (git rev-parse --verify 'REV^{commit}'): %w", sanitizePath(rev), what, ErrBadRange)
+	}
 	h, err := s.repo.git.ResolveRevision(plumbing.Revision(rev))
 	if err != nil || h == nil {
 		return plumbing.ZeroHash, fmt.Errorf("revision %q is not in the clone; %s: %w", sanitizePath(rev), fetchHint, ErrMissingRevision)

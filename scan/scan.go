@@ -434,9 +434,24 @@ func (s *scanner) finish(ctx context.Context, rep *Report, commits map[plumbing.
 			}
 		}
 	}
+	reachedTag := make(map[plumbing.Hash]bool, len(g.reachableTags))
 	for _, t := range g.reachableTags {
+		reachedTag[t.Hash] = true
 		for _, m := range t.matches {
-			b.tag(m, t)
+			b.tag(m, t, "refs/tags/"+t.Name)
+		}
+	}
+	// A deleted tag's object stays until gc prunes it, its message with it,
+	// as an unreachable commit's does.
+	for _, t := range tags {
+		if reachedTag[t.Hash] {
+			continue
+		}
+		for _, m := range t.matches {
+			if !m.Allowed && !m.Pending {
+				rep.Stats.Unreachable++
+				b.tag(m, t, "")
+			}
 		}
 	}
 	rep.Findings = b.findings()
@@ -582,7 +597,7 @@ func (b *builder) message(m Match, c *commitInfo, order int, refName string) {
 	b.add(f)
 }
 
-func (b *builder) tag(m Match, t *tagInfo) {
+func (b *builder) tag(m Match, t *tagInfo, refName string) {
 	f, ok := b.fromMatch(&m)
 	if !ok {
 		return
@@ -592,7 +607,7 @@ func (b *builder) tag(m Match, t *tagInfo) {
 	f.Author = t.Tagger
 	f.Date = t.When
 	f.Tag = t.Name
-	f.Ref = "refs/tags/" + t.Name
+	f.Ref = refName
 	f.order = 1 << 30
 	b.add(f)
 }

@@ -259,6 +259,9 @@ func (w *stagedWalk) compare(n *ixNode, head plumbing.Hash, prefix string) error
 		path := prefix + k.name
 		old, inHead := he[k.name]
 		oldDir := inHead && old.Mode == filemode.Dir
+		// HEAD's gitlink names a commit elsewhere, not content: one with a
+		// staged blob's id holds nothing and was never scanned.
+		oldBlob := inHead && !oldDir && old.Mode != filemode.Submodule
 		switch {
 		case k.dir:
 			var sub plumbing.Hash
@@ -278,7 +281,7 @@ func (w *stagedWalk) compare(n *ixNode, head plumbing.Hash, prefix string) error
 			}
 		default:
 			for _, e := range k.entries {
-				if e.mode == modeGitlink || e.intentToAdd || (inHead && !oldDir && old.Hash == e.hash) {
+				if e.mode == modeGitlink || e.intentToAdd || (oldBlob && old.Hash == e.hash) {
 					continue
 				}
 				w.pending = append(w.pending, stagedBlob{e.hash, path, true})
@@ -331,7 +334,7 @@ func (w *stagedWalk) diffTrees(h, old plumbing.Hash, prefix string) error {
 			if err := w.diffTrees(e.Hash, sub, prefix+e.Name+"/"); err != nil {
 				return err
 			}
-		case e.Mode == filemode.Submodule || (ok && o.Mode != filemode.Dir && o.Hash == e.Hash):
+		case e.Mode == filemode.Submodule || (ok && o.Mode != filemode.Dir && o.Mode != filemode.Submodule && o.Hash == e.Hash):
 		default:
 			w.pending = append(w.pending, stagedBlob{e.Hash, prefix + e.Name, false})
 		}
