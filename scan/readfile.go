@@ -33,25 +33,17 @@ func readRegularFile(path string, limit int64) ([]byte, error) {
 	if fi.Size() > limit {
 		return nil, fmt.Errorf("%s is %d bytes, over the %d-byte limit", path, fi.Size(), limit)
 	}
-	// Sized by the file (a cache file is megabytes: growing a buffer from
-	// nothing costs more than reading it), one byte over to see growth.
-	b := make([]byte, 0, fi.Size()+1)
-	for int64(len(b)) <= limit {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-		n, err := f.Read(b[len(b):min(int64(cap(b)), limit+1)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
+	// One read into a buffer of the file's size, one byte over to see it
+	// grow (a cache file is megabytes: growing a buffer costs more).
+	b := make([]byte, min(fi.Size(), limit)+1)
+	n, err := io.ReadFull(f, b)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return nil, err
 	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s grew past the %d-byte limit while read", path, limit)
+	if int64(n) > fi.Size() {
+		return nil, fmt.Errorf("%s grew while it was read; run the scan again once git is done with it", path)
 	}
+	b = b[:n]
 	return b, nil
 }
 

@@ -119,31 +119,11 @@ func parseScanInputs(getenv func(string) string, root *safefile.Root, ws string)
 	if c.rng != "" && !isRange(c.rng) {
 		return c, inputError("range", "%q: write it as BASE..HEAD, e.g. origin/main..HEAD", c.rng)
 	}
-	if c.baseline, err = inWorkspace("baseline", input(getenv, "baseline")); err != nil {
+	if c.baseline, err = readableInput(root, getenv, "baseline"); err != nil {
 		return c, err
 	}
-	if c.baseline != "" {
-		f, err := root.Open(c.baseline)
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return c, inputError("baseline", "%s cannot be read: no such file", input(getenv, "baseline"))
-			}
-			return c, inputError("baseline", "%v", err)
-		}
-		f.Close()
-	}
-	if c.config, err = inWorkspace("config", input(getenv, "config")); err != nil {
+	if c.config, err = readableInput(root, getenv, "config"); err != nil {
 		return c, err
-	}
-	if c.config != "" {
-		f, err := root.Open(c.config)
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return c, inputError("config", "%s cannot be read: no such file", input(getenv, "config"))
-			}
-			return c, inputError("config", "%v", err)
-		}
-		f.Close()
 	}
 	if c.sarifFile, err = inWorkspace("sarif-file", input(getenv, "sarif-file")); err != nil {
 		return c, err
@@ -520,4 +500,23 @@ func shortID(h string) string {
 		return "staged"
 	}
 	return h
+}
+
+// readableInput is the path input name, in the workspace, checked to open
+// there now (through root: no link followed), so that a missing baseline
+// or configuration fails the step before the scan; "" when not given.
+func readableInput(root *safefile.Root, getenv func(string) string, name string) (string, error) {
+	p, err := inWorkspace(name, input(getenv, name))
+	if err != nil || p == "" {
+		return p, err
+	}
+	f, err := root.Open(p)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", inputError(name, "%s cannot be read: no such file", input(getenv, name))
+		}
+		return "", inputError(name, "%v", err)
+	}
+	f.Close()
+	return p, nil
 }
